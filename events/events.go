@@ -1,0 +1,160 @@
+package events
+
+import "time"
+
+// SchemaVersion is the version of every payload in this package. It is part of
+// each CloudEvents type, so a consumer can tell versions apart from headers alone.
+const SchemaVersion = "v1"
+
+// CloudEvents types of Slipway's events (the ce-type attribute).
+const (
+	TypePushReceived      = "dev.slipway.push.received." + SchemaVersion
+	TypeBuildRequested    = "dev.slipway.build.requested." + SchemaVersion
+	TypeBuildSucceeded    = "dev.slipway.build.succeeded." + SchemaVersion
+	TypeBuildFailed       = "dev.slipway.build.failed." + SchemaVersion
+	TypeCommitBuilt       = "dev.slipway.commit.built." + SchemaVersion
+	TypeCommitBuildFailed = "dev.slipway.commit.failed." + SchemaVersion
+	TypeDeployRequested   = "dev.slipway.deploy.requested." + SchemaVersion
+	TypeDeploySucceeded   = "dev.slipway.deploy.succeeded." + SchemaVersion
+	TypeDeployFailed      = "dev.slipway.deploy.failed." + SchemaVersion
+)
+
+// Event is implemented by every payload of this package.
+type Event interface {
+	// EventType is the CloudEvents type (ce-type).
+	EventType() string
+	// Subject is the NATS subject the event is published on.
+	Subject() string
+	// DedupKey is the deterministic id of the event (ce-id and Nats-Msg-Id):
+	// the same step on the same commit always has the same key.
+	DedupKey() string
+	// CESubject is the CloudEvents subject (ce-subject): what the event is about.
+	CESubject() string
+}
+
+// Repo identifies the user's repository on its git host.
+type Repo struct {
+	// Forge is the git host kind: "github", "gitea", ...
+	Forge string `json:"forge"`
+	// FullName is "owner/name" as the host spells it.
+	FullName string `json:"full_name"`
+	// CloneURL is where the builder fetches the source; credentials are stripped.
+	CloneURL string `json:"clone_url"`
+	// DefaultBranch is the branch staging follows, usually "main".
+	DefaultBranch string `json:"default_branch"`
+}
+
+// PushReceived is a verified push to a branch, normalised from any git host.
+type PushReceived struct {
+	Repo       Repo      `json:"repo"`
+	Ref        string    `json:"ref"`
+	Branch     string    `json:"branch"`
+	Before     string    `json:"before"`
+	After      string    `json:"after"`
+	Forced     bool      `json:"forced"`
+	Pusher     string    `json:"pusher,omitempty"`
+	Message    string    `json:"message,omitempty"`
+	DeliveryID string    `json:"delivery_id,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// ServiceSpec is one service of the user's monorepo, as slipway.yaml declares it
+// at a given commit.
+type ServiceSpec struct {
+	Name       string            `json:"name"`
+	Context    string            `json:"context"`
+	Dockerfile string            `json:"dockerfile"`
+	Port       int               `json:"port"`
+	HealthPath string            `json:"health_path"`
+	Env        map[string]string `json:"env,omitempty"`
+}
+
+// BuildRequested asks for one service of one commit to be built. Builders share
+// these: the services of a commit build in parallel.
+type BuildRequested struct {
+	Repo    Repo        `json:"repo"`
+	Commit  string      `json:"commit"`
+	Branch  string      `json:"branch"`
+	Service ServiceSpec `json:"service"`
+	// Services lists every service of the commit, so the last one built can
+	// tell that the commit is complete.
+	Services []string `json:"services"`
+}
+
+// BuildSucceeded records one service image pushed to the registry.
+type BuildSucceeded struct {
+	Repo    Repo   `json:"repo"`
+	Commit  string `json:"commit"`
+	Branch  string `json:"branch"`
+	Service string `json:"service"`
+	Image   string `json:"image"`
+	Digest  string `json:"digest"`
+	// Cached is true when the image already existed for this commit and no
+	// solve ran.
+	Cached   bool          `json:"cached,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// BuildFailed records a permanent build failure of one service, or of the whole
+// commit when Service is empty (a bad slipway.yaml, a commit that cannot be
+// fetched).
+type BuildFailed struct {
+	Repo    Repo   `json:"repo"`
+	Commit  string `json:"commit"`
+	Branch  string `json:"branch"`
+	Service string `json:"service,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+// Image is one built service of a commit, with what it takes to run it.
+type Image struct {
+	Service ServiceSpec `json:"service"`
+	// Ref is the tag "<registry>/<repo>/<service>:<sha>".
+	Ref string `json:"ref"`
+	// Digest is the manifest digest; deploys pull by digest.
+	Digest string `json:"digest"`
+}
+
+// CommitBuilt is published once when every service of a commit is built.
+type CommitBuilt struct {
+	Repo   Repo    `json:"repo"`
+	Commit string  `json:"commit"`
+	Branch string  `json:"branch"`
+	Images []Image `json:"images"`
+}
+
+// DeployRequested asks for a commit to be deployed to an environment.
+type DeployRequested struct {
+	Env    string  `json:"env"`
+	Repo   Repo    `json:"repo"`
+	Commit string  `json:"commit"`
+	Images []Image `json:"images"`
+	// Trigger is the id of the event that caused this deploy.
+	Trigger string `json:"trigger"`
+	Actor   string `json:"actor,omitempty"`
+	// Nonce makes a deliberate re-deploy (rollback, replay) a new event.
+	Nonce string `json:"nonce,omitempty"`
+}
+
+// DeployResult is the outcome of one deploy, success or failure.
+type DeployResult struct {
+	Env       string        `json:"env"`
+	Repo      Repo          `json:"repo"`
+	Commit    string        `json:"commit"`
+	Images    []Image       `json:"images"`
+	Trigger   string        `json:"trigger"`
+	Actor     string        `json:"actor,omitempty"`
+	Previous  string        `json:"previous,omitempty"`
+	StartedAt time.Time     `json:"started_at"`
+	Duration  time.Duration `json:"duration_ns"`
+	Reason    string        `json:"reason,omitempty"`
+	// Request is the dedup key of the DeployRequested this answers.
+	Request string `json:"request"`
+}
+
+// DeploySucceeded records an environment now serving Commit.
+type DeploySucceeded struct{ DeployResult }
+
+// DeployFailed records a deploy that did not happen; the previous commit keeps
+// serving.
+type DeployFailed struct{ DeployResult }

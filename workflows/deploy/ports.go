@@ -1,0 +1,57 @@
+package deploy
+
+import (
+	"context"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// Deployment is one commit's images for one environment.
+type Deployment struct {
+	Env    string
+	Repo   string
+	Commit string
+	Images []events.Image
+}
+
+// ServiceState is one service as it runs in an environment.
+type ServiceState struct {
+	Name    string
+	Commit  string
+	Image   string
+	Digest  string
+	Running bool
+	// Addr is the host:port the service answers on, for health checks and
+	// for the proxy.
+	Addr string
+}
+
+// Release is what an environment actually runs, read from the target alone.
+type Release struct {
+	Env      string
+	Services []ServiceState
+}
+
+// Commit returns the commit every service runs, or "" when the services
+// disagree or nothing runs.
+func (r Release) Commit() string {
+	if len(r.Services) == 0 {
+		return ""
+	}
+	c := r.Services[0].Commit
+	for _, s := range r.Services[1:] {
+		if s.Commit != c {
+			return ""
+		}
+	}
+	return c
+}
+
+// Target runs containers for environments. Deploy starts the new containers,
+// waits until every one answers its health check, and only then removes the
+// previous ones; when any new one fails, every new one is removed, the previous
+// ones keep serving and the error is events.Permanent with the reason.
+type Target interface {
+	Current(ctx context.Context, env string) (Release, error)
+	Deploy(ctx context.Context, d Deployment) error
+}
