@@ -1,0 +1,127 @@
+package events_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var (
+	repo = events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "https://git.example.com/acme/shop.git", DefaultBranch: "main"}
+	sha  = "0123456789abcdef0123456789abcdef01234567"
+	web  = events.ServiceSpec{Name: "web", Context: "services/web", Dockerfile: "Dockerfile", Port: 8080, HealthPath: "/healthz", Env: map[string]string{"GREETING": "hello"}}
+	img  = events.Image{Service: web, Ref: "localhost:5000/acme/shop/web:" + sha, Digest: "sha256:" + sha + sha[:24]}
+	at   = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	res  = events.DeployResult{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "built.acme_2fshop.main." + sha,
+		Actor: "slipway", Previous: "fedcba9876543210fedcba9876543210fedcba98", StartedAt: at, Duration: 1500 * time.Millisecond, Request: "deploy.staging." + sha}
+)
+
+// TestGolden freezes the wire form of every event: a diff here is a schema
+// change and needs a new SchemaVersion.
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		event   events.Event
+		wantID  string
+		wantSub string
+	}{
+		{"push_received", &events.PushReceived{Repo: repo, Ref: "refs/heads/main", Branch: "main", Before: "fedcba9876543210fedcba9876543210fedcba98", After: sha, Pusher: "ada", Message: "Add cart", DeliveryID: "72d3162e", ReceivedAt: at},
+			"push.acme_2fshop.refs_2fheads_2fmain." + sha, events.SubjectPushReceived},
+		{"build_requested", &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main", Service: web, Services: []string{"api", "web"}},
+			"build.acme_2fshop." + sha + ".web.requested", events.SubjectBuildRequested},
+		{"build_succeeded", &events.BuildSucceeded{Repo: repo, Commit: sha, Branch: "main", Service: "web", Image: img.Ref, Digest: img.Digest, Duration: 2 * time.Second},
+			"build.acme_2fshop." + sha + ".web.succeeded", events.SubjectBuildSucceeded},
+		{"build_failed", &events.BuildFailed{Repo: repo, Commit: sha, Branch: "main", Service: "web", Reason: "RUN make: exit code 2"},
+			"build.acme_2fshop." + sha + ".web.failed", events.SubjectBuildFailed},
+		{"commit_failed", &events.BuildFailed{Repo: repo, Commit: sha, Branch: "main", Reason: "slipway.yaml not found"},
+			"built.acme_2fshop.main." + sha + ".failed", events.SubjectCommitFailed},
+		{"commit_built", &events.CommitBuilt{Repo: repo, Commit: sha, Branch: "main", Images: []events.Image{img}},
+			"built.acme_2fshop.main." + sha, events.SubjectCommitBuilt},
+		{"deploy_requested", &events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "built.acme_2fshop.main." + sha, Actor: "slipway"},
+			"deploy.staging." + sha, events.SubjectDeployRequested + ".staging"},
+		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: res},
+			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".staging"},
+		{"deploy_failed", &events.DeployFailed{DeployResult: func() events.DeployResult { r := res; r.Reason = "web: health check failed"; return r }()},
+			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".staging"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.event.DedupKey(); got != tt.wantID {
+				t.Errorf("DedupKey() = %q, want %q", got, tt.wantID)
+			}
+			if got := tt.event.Subject(); got != tt.wantSub {
+				t.Errorf("Subject() = %q, want %q", got, tt.wantSub)
+			}
+			got, err := json.MarshalIndent(tt.event, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", tt.name+".golden.json")
+			if *update {
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(append(got, '\n'), want) {
+				t.Errorf("wire form changed (run with -update if intended):\n got %s\nwant %s", got, want)
+			}
+			env, err := events.NewEnvelope(tt.event, "/test", at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := env.Decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := json.MarshalIndent(back, "", "  ")
+			if !bytes.Equal(again, got) {
+				t.Errorf("round trip changed the event:\n got %s\nwant %s", again, got)
+			}
+		})
+	}
+}
+
+func TestKeyPart(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"acme/shop", "acme_2fshop"},
+		{"Acme-1", "Acme-1"},
+		{"a_b/c", "a_5fb_2fc"},
+		{"a/b_c", "a_2fb_5fc"},
+		{"org/group/my.repo", "org_2fgroup_2fmy_2erepo"},
+	}
+	for _, tt := range tests {
+		if got := events.KeyPart(tt.in); got != tt.want {
+			t.Errorf("KeyPart(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDecodeErrorsArePermanent(t *testing.T) {
+	tests := []struct {
+		name string
+		env  events.Envelope
+	}{
+		{"unknown type", events.Envelope{ID: "x", Type: "dev.slipway.nope.v1", Data: []byte(`{}`)}},
+		{"bad json", events.Envelope{ID: "x", Type: events.TypePushReceived, Data: []byte(`{"repo":`)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.env.Decode()
+			if !events.IsPermanent(err) {
+				t.Fatalf("Decode() error = %v, want a permanent error", err)
+			}
+		})
+	}
+}

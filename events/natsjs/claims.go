@@ -1,0 +1,145 @@
+package natsjs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows"
+)
+
+// Claims implements workflows.Claims on a JetStream KV bucket. Every state
+// change is a revision-checked Create or Update, so two workers can never both
+// believe they hold a step.
+type Claims struct {
+	kv     jetstream.KeyValue
+	holder string
+	now    func() time.Time
+}
+
+var _ workflows.Claims = (*Claims)(nil)
+
+// NewClaims returns claims on kv held in the name of holder (unique per
+// process, e.g. host and pid).
+func NewClaims(kv jetstream.KeyValue, holder string) *Claims {
+	return &Claims{kv: kv, holder: holder, now: time.Now}
+}
+
+type claimState string
+
+const (
+	stateRunning claimState = "running"
+	stateDone    claimState = "done"
+)
+
+type claimRecord struct {
+	State   claimState      `json:"state"`
+	Holder  string          `json:"holder"`
+	Expires time.Time       `json:"expires"`
+	Result  json.RawMessage `json:"result,omitempty"`
+}
+
+// Claim implements workflows.Claims.
+func (c *Claims) Claim(ctx context.Context, key string, ttl time.Duration) (workflows.Lease, error) {
+	l := &lease{c: c, key: key, ttl: ttl}
+	rev, err := c.kv.Create(ctx, key, l.record(stateRunning, nil))
+	if err == nil {
+		l.rev = rev
+		return l, nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("claim %s: %w", key, err)
+	}
+	entry, err := c.kv.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: read: %w", key, err)
+	}
+	var cur claimRecord
+	if err := json.Unmarshal(entry.Value(), &cur); err != nil {
+		return nil, fmt.Errorf("claim %s: decode: %w", key, err)
+	}
+	switch {
+	case cur.State == stateDone:
+		return nil, fmt.Errorf("claim %s: %w", key, events.ErrAlreadyDone)
+	case cur.Holder != c.holder && c.now().Before(cur.Expires):
+		return nil, fmt.Errorf("claim %s by %s until %s: %w", key, cur.Holder, cur.Expires.Format(time.RFC3339), workflows.ErrClaimHeld)
+	}
+	// The holder's lease expired (it died) or it is this process again:
+	// take the step over, unless someone else did so first.
+	rev, err = c.kv.Update(ctx, key, l.record(stateRunning, nil), entry.Revision())
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: take over: %w", key, workflows.ErrClaimHeld)
+	}
+	l.rev = rev
+	return l, nil
+}
+
+// Result implements workflows.Claims.
+func (c *Claims) Result(ctx context.Context, key string) ([]byte, error) {
+	entry, err := c.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, workflows.ErrNoResult
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read claim %s: %w", key, err)
+	}
+	var cur claimRecord
+	if err := json.Unmarshal(entry.Value(), &cur); err != nil {
+		return nil, fmt.Errorf("read claim %s: decode: %w", key, err)
+	}
+	if cur.State != stateDone {
+		return nil, workflows.ErrNoResult
+	}
+	return cur.Result, nil
+}
+
+type lease struct {
+	c   *Claims
+	key string
+	ttl time.Duration
+	rev uint64
+}
+
+func (l *lease) record(s claimState, result []byte) []byte {
+	b, _ := json.Marshal(claimRecord{
+		State:   s,
+		Holder:  l.c.holder,
+		Expires: l.c.now().Add(l.ttl).UTC(),
+		Result:  result,
+	})
+	return b
+}
+
+func (l *lease) Renew(ctx context.Context) error {
+	rev, err := l.c.kv.Update(ctx, l.key, l.record(stateRunning, nil), l.rev)
+	if err != nil {
+		return fmt.Errorf("renew claim %s: %w", l.key, err)
+	}
+	l.rev = rev
+	return nil
+}
+
+func (l *lease) Complete(ctx context.Context, result []byte) error {
+	if result != nil && !json.Valid(result) {
+		return fmt.Errorf("complete claim %s: result is not JSON", l.key)
+	}
+	rev, err := l.c.kv.Update(ctx, l.key, l.record(stateDone, result), l.rev)
+	if err != nil {
+		return fmt.Errorf("complete claim %s: %w", l.key, err)
+	}
+	l.rev = rev
+	return nil
+}
+
+func (l *lease) Release(ctx context.Context) error {
+	err := l.c.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
+	if err != nil {
+		return fmt.Errorf("release claim %s: %w", l.key, err)
+	}
+	return nil
+}

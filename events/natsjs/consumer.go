@@ -1,0 +1,174 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// HandlerFunc processes one event. Its error decides the message's fate: nil
+// or a permanent error acknowledges it, anything else redelivers it later.
+type HandlerFunc func(ctx context.Context, env events.Envelope) error
+
+// Route binds a durable consumer (one of the Consumer* names) to a handler.
+type Route struct {
+	Consumer string
+	Handler  HandlerFunc
+}
+
+// Runner consumes routes through a watermill router until its context ends.
+type Runner struct {
+	// Connect opens a new connection; each route gets its own, as
+	// watermill's subscriber drains its connection on close.
+	Connect func() (*nats.Conn, error)
+	// Conn sends in-progress acknowledgements.
+	Conn    *nats.Conn
+	Log     zerolog.Logger
+	AckWait time.Duration
+	// CloseTimeout bounds the drain of in-flight handlers at shutdown.
+	CloseTimeout time.Duration
+}
+
+// Run blocks until ctx is cancelled, then drains.
+func (r *Runner) Run(ctx context.Context, routes ...Route) error {
+	logger := NewLogger(r.Log)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.CloseTimeout}, logger)
+	if err != nil {
+		return fmt.Errorf("new router: %w", err)
+	}
+	var subs []message.Subscriber
+	defer func() {
+		for _, s := range subs {
+			_ = s.Close()
+		}
+	}()
+	for _, rt := range routes {
+		sub, err := r.subscriber(logger)
+		if err != nil {
+			return err
+		}
+		subs = append(subs, sub)
+		router.AddConsumerHandler(rt.Consumer, rt.Consumer, sub, r.wrap(rt.Consumer, rt.Handler))
+	}
+	if err := router.Run(ctx); err != nil {
+		return fmt.Errorf("run router: %w", err)
+	}
+	return nil
+}
+
+// subscriber returns a watermill subscriber on a connection of its own.
+func (r *Runner) subscriber(logger watermill.LoggerAdapter) (message.Subscriber, error) {
+	nc, err := r.Connect()
+	if err != nil {
+		return nil, fmt.Errorf("connect subscriber: %w", err)
+	}
+	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
+		Conn:                nc,
+		Logger:              logger,
+		AckWaitTimeout:      24 * time.Hour, // JetStream's AckWait and in-progress acks decide, not watermill
+		ResourceInitializer: bindConsumer,
+		NakDelay:            backoff{},
+		Unmarshaler:         unmarshaler{},
+		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
+	})
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("new subscriber: %w", err)
+	}
+	return sub, nil
+}
+
+// bindConsumer binds to the durable consumer named by the topic; Provision
+// created it.
+func bindConsumer(ctx context.Context, js jetstream.JetStream, topic string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
+	c, err := js.Consumer(ctx, StreamName, topic)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bind consumer %s: %w", topic, err)
+	}
+	return c, nil, nil
+}
+
+func (r *Runner) wrap(name string, h HandlerFunc) message.NoPublishHandlerFunc {
+	return func(wm *message.Message) error {
+		log := r.Log.With().Str("consumer", name).Str("event", wm.Metadata.Get(HeaderID)).
+			Str("delivered", wm.Metadata.Get(metaDelivered)).Logger()
+		env, err := envelopeOf(wm)
+		if err != nil {
+			log.Error().Err(err).Msg("dropping undecodable message")
+			return nil
+		}
+		ctx := log.WithContext(wm.Context())
+		stop := r.keepAlive(ctx, wm.Metadata.Get(metaReply))
+		err = h(ctx, env)
+		stop()
+		return r.policy(log, err)
+	}
+}
+
+// policy turns a handler's error into the message's fate.
+func (r *Runner) policy(log zerolog.Logger, err error) error {
+	var ignored *events.IgnoredError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, events.ErrAlreadyDone), errors.As(err, &ignored):
+		log.Debug().Err(err).Msg("nothing to do")
+		return nil
+	case events.IsPermanent(err):
+		log.Error().Err(err).Msg("permanent failure, not retried")
+		return nil
+	default:
+		log.Warn().Err(err).Msg("will retry")
+		return err
+	}
+}
+
+// keepAlive tells JetStream the message is still being worked on, so a long
+// build stays with its worker while the worker lives.
+func (r *Runner) keepAlive(ctx context.Context, reply string) (stop func()) {
+	if reply == "" || r.Conn == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = r.Conn.Publish(reply, []byte("+WPI"))
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// backoff redelivers after 1s, 2s, 4s … up to a minute.
+type backoff struct{}
+
+func (backoff) WaitTime(delivered uint64) time.Duration {
+	if delivered > 7 {
+		return time.Minute
+	}
+	d := time.Second << (delivered - 1)
+	if delivered == 0 {
+		d = time.Second
+	}
+	return min(d, time.Minute)
+}
+
+

@@ -1,0 +1,43 @@
+package natsjs
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// MustServer starts an embedded JetStream server on a free port with its store
+// in a temporary directory, provisioned with the default topology, and stops
+// it when the test ends.
+func MustServer(tb testing.TB) *server.Server {
+	tb.Helper()
+	s, err := StartServer(ServerConfig{Dir: tb.TempDir(), Port: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Shutdown)
+	nc, js := MustJetStream(tb, s.ClientURL())
+	defer nc.Close()
+	if err := Provision(context.Background(), js, DefaultTopology()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// MustJetStream connects to url and closes the connection when the test ends.
+func MustJetStream(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	nc, err := Connect(url, tb.Name())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return nc, js
+}

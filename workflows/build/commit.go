@@ -1,0 +1,63 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows"
+)
+
+// completeCommit publishes the commit-built event when every service of the
+// commit is built. Whichever worker finishes last does it; when two finish at
+// the same instant, the commit claim lets one through and the other retries
+// until it sees the claim completed.
+func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) error {
+	images, done, err := h.images(ctx, e)
+	if err != nil || !done {
+		return err
+	}
+	key := events.CommitKey(e.Repo.FullName, e.Branch, e.Commit)
+	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
+	switch {
+	case errors.Is(err, events.ErrAlreadyDone):
+		return nil
+	case errors.Is(err, workflows.ErrClaimHeld):
+		return events.Retryable(err, h.Config.ClaimTTL/2)
+	case err != nil:
+		return err
+	}
+	built := &events.CommitBuilt{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Images: images}
+	if _, err := h.Publisher.Publish(ctx, built); err != nil {
+		return errors.Join(fmt.Errorf("publish commit built: %w", err), lease.Release(context.WithoutCancel(ctx)))
+	}
+	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.Commit).
+		Int("services", len(images)).Msg("commit built")
+	return lease.Complete(ctx, nil)
+}
+
+// images returns the commit's images once every service is built; done is
+// false while some are still building.
+func (h *Handler) images(ctx context.Context, e *events.BuildRequested) (images []events.Image, done bool, err error) {
+	for _, name := range e.Services {
+		b, err := h.Claims.Result(ctx, events.BuildKey(e.Repo.FullName, e.Commit, name))
+		if errors.Is(err, workflows.ErrNoResult) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		rec, err := decodeRecord(b)
+		if err != nil {
+			return nil, false, events.Permanent(err)
+		}
+		if rec.Failed != "" {
+			return nil, false, nil
+		}
+		images = append(images, events.Image{Service: rec.Service, Ref: rec.Image, Digest: rec.Digest})
+	}
+	return images, true, nil
+}

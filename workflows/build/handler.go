@@ -1,0 +1,151 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/workflows"
+)
+
+// ManifestPath is where the user's monorepo declares its services.
+const ManifestPath = "slipway.yaml"
+
+// Publisher publishes an event and returns once it is stored.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) (duplicate bool, err error)
+}
+
+// Config configures the build workflow.
+type Config struct {
+	// Registry is the host (and port) images are pushed to, "localhost:5000".
+	Registry string
+	// ClaimTTL is the lease of a running build; it is renewed while the
+	// build runs and taken over by another worker when this one dies.
+	ClaimTTL time.Duration
+}
+
+// Validate reports a missing registry or lease.
+func (c Config) Validate() error {
+	if c.Registry == "" {
+		return errors.New("build: registry is required")
+	}
+	if c.ClaimTTL < time.Second {
+		return fmt.Errorf("build: claim ttl %s: must be at least 1s", c.ClaimTTL)
+	}
+	return nil
+}
+
+// Handler is the build workflow.
+type Handler struct {
+	Config    Config
+	Source    Source
+	Builder   Builder
+	Claims    workflows.Claims
+	Publisher Publisher
+}
+
+// record is what a completed build claim holds.
+type record struct {
+	Service events.ServiceSpec `json:"service"`
+	Image   string             `json:"image,omitempty"`
+	Digest  string             `json:"digest,omitempty"`
+	Failed  string             `json:"failed,omitempty"`
+}
+
+// HandlePush plans the builds of a pushed commit: one BuildRequested per
+// service declared in its slipway.yaml.
+func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error {
+	if e.Branch == "" || e.Branch != e.Repo.DefaultBranch {
+		return events.Ignored("push to %q: only the default branch %q is built", e.Branch, e.Repo.DefaultBranch)
+	}
+	services, err := h.services(ctx, e)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(services))
+	for i, s := range services {
+		names[i] = s.Name
+	}
+	for _, s := range services {
+		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s, Services: names}
+		if _, err := h.Publisher.Publish(ctx, req); err != nil {
+			return fmt.Errorf("request build of %s: %w", s.Name, err)
+		}
+	}
+	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.After).
+		Strs("services", names).Msg("builds requested")
+	return nil
+}
+
+// services reads and validates the commit's slipway.yaml. A missing or bad
+// file fails the commit permanently.
+func (h *Handler) services(ctx context.Context, e *events.PushReceived) ([]events.ServiceSpec, error) {
+	data, err := h.Source.ReadFile(ctx, e.Repo, e.After, ManifestPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, h.failCommit(ctx, e.Repo, e.After, e.Branch, fmt.Errorf("%s not found in commit %s", ManifestPath, e.After))
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", ManifestPath, err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, h.failCommit(ctx, e.Repo, e.After, e.Branch, err)
+	}
+	return m.Services(), nil
+}
+
+// failCommit publishes a commit-level build failure and returns the cause as
+// a permanent error.
+func (h *Handler) failCommit(ctx context.Context, repo events.Repo, sha, branch string, cause error) error {
+	ev := &events.BuildFailed{Repo: repo, Commit: sha, Branch: branch, Reason: cause.Error()}
+	if _, err := h.Publisher.Publish(ctx, ev); err != nil {
+		return fmt.Errorf("publish commit failure: %w", err)
+	}
+	return events.Permanent(cause)
+}
+
+// ImageRef is the tag of a service image of a commit:
+// "<registry>/<owner>/<name>/<service>:<sha>", lower-cased as registries want.
+func ImageRef(registry, repo, service, sha string) string {
+	return imageName(registry, repo, service) + ":" + sha
+}
+
+// CacheRef is the registry reference holding a service's layer cache.
+func CacheRef(registry, repo, service string) string {
+	return imageName(registry, repo, service) + ":buildcache"
+}
+
+func imageName(registry, repo, service string) string {
+	return strings.ToLower(registry + "/" + repo + "/" + service)
+}
+
+// within joins rel onto root and refuses a path escaping root.
+func within(root, rel string) (string, error) {
+	p := filepath.Join(root, rel)
+	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) {
+		return "", fmt.Errorf("path %q leaves the repository", rel)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("path %q: %w", rel, fs.ErrNotExist)
+	}
+	return p, nil
+}
+
+func decodeRecord(b []byte) (record, error) {
+	var r record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("decode build record: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,118 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows"
+)
+
+// HandleBuild builds one service of one commit, once. A redelivery of a
+// completed build publishes its recorded result again instead of solving.
+func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) error {
+	key := events.BuildKey(e.Repo.FullName, e.Commit, e.Service.Name)
+	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
+	switch {
+	case errors.Is(err, events.ErrAlreadyDone):
+		return h.republish(ctx, e, key)
+	case errors.Is(err, workflows.ErrClaimHeld):
+		return events.Retryable(err, h.Config.ClaimTTL/2)
+	case err != nil:
+		return err
+	}
+	stop := workflows.KeepLease(ctx, lease, h.Config.ClaimTTL/3)
+	rec, err := h.build(ctx, e)
+	stop()
+	if err != nil {
+		if !events.IsPermanent(err) {
+			return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
+		}
+		rec.Failed = err.Error()
+	}
+	b, _ := json.Marshal(rec)
+	if cerr := lease.Complete(ctx, b); cerr != nil {
+		return cerr
+	}
+	if err := h.announce(ctx, e, rec, false); err != nil {
+		return err
+	}
+	return h.completeCommit(ctx, e)
+}
+
+// build checks the commit out and runs one solve.
+func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, error) {
+	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("sha", e.Commit).
+		Str("service", e.Service.Name).Logger()
+	rec := record{Service: e.Service}
+	dir, release, err := h.Source.Checkout(ctx, e.Repo, e.Commit)
+	if err != nil {
+		return rec, fmt.Errorf("check out %s: %w", e.Commit, err)
+	}
+	defer release()
+	contextDir, err := within(dir, e.Service.Context)
+	if err != nil {
+		return rec, events.Permanent(fmt.Errorf("service %s: context: %w", e.Service.Name, err))
+	}
+	dockerfile, err := within(contextDir, e.Service.Dockerfile)
+	if err != nil {
+		return rec, events.Permanent(fmt.Errorf("service %s: dockerfile: %w", e.Service.Name, err))
+	}
+	rec.Image = ImageRef(h.Config.Registry, e.Repo.FullName, e.Service.Name, e.Commit)
+	start := time.Now()
+	log.Info().Str("image", rec.Image).Msg("build started")
+	res, err := h.Builder.Build(ctx, Request{
+		ContextDir: contextDir,
+		Dockerfile: dockerfile,
+		Image:      rec.Image,
+		CacheRef:   CacheRef(h.Config.Registry, e.Repo.FullName, e.Service.Name),
+		BuildArgs:  map[string]string{"SLIPWAY_COMMIT": e.Commit},
+	})
+	if err != nil {
+		log.Warn().Err(err).Bool("permanent", events.IsPermanent(err)).Msg("build failed")
+		return rec, fmt.Errorf("build %s: %w", e.Service.Name, err)
+	}
+	rec.Digest = res.Digest
+	log.Info().Str("digest", res.Digest).Dur("took", time.Since(start)).Msg("build succeeded")
+	return rec, nil
+}
+
+// republish answers a redelivered request for a build that completed.
+func (h *Handler) republish(ctx context.Context, e *events.BuildRequested, key string) error {
+	b, err := h.Claims.Result(ctx, key)
+	if err != nil {
+		return err
+	}
+	rec, err := decodeRecord(b)
+	if err != nil {
+		return events.Permanent(err)
+	}
+	if err := h.announce(ctx, e, rec, true); err != nil {
+		return err
+	}
+	return h.completeCommit(ctx, e)
+}
+
+// announce publishes the outcome of one service build. Its id is
+// deterministic, so announcing twice inside the duplicate window stores once.
+func (h *Handler) announce(ctx context.Context, e *events.BuildRequested, rec record, cached bool) error {
+	var ev events.Event = &events.BuildSucceeded{
+		Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name,
+		Image: rec.Image, Digest: rec.Digest, Cached: cached,
+	}
+	if rec.Failed != "" {
+		ev = &events.BuildFailed{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name, Reason: rec.Failed}
+	}
+	if _, err := h.Publisher.Publish(ctx, ev); err != nil {
+		return fmt.Errorf("announce build of %s: %w", e.Service.Name, err)
+	}
+	if rec.Failed != "" {
+		return h.failCommit(ctx, e.Repo, e.Commit, e.Branch, fmt.Errorf("service %s: %s", e.Service.Name, rec.Failed))
+	}
+	return nil
+}
