@@ -170,5 +170,3 @@ func (backoff) WaitTime(delivered uint64) time.Duration {
 	}
 	return min(d, time.Minute)
 }
-
-

@@ -13,7 +13,9 @@ type Logger struct{ l zerolog.Logger }
 var _ watermill.LoggerAdapter = Logger{}
 
 // NewLogger returns a watermill logger writing to l.
-func NewLogger(l zerolog.Logger) Logger { return Logger{l: l.With().Str("component", "watermill").Logger()} }
+func NewLogger(l zerolog.Logger) Logger {
+	return Logger{l: l.With().Str("component", "watermill").Logger()}
+}
 
 func (a Logger) Error(msg string, err error, fields watermill.LogFields) {
 	a.l.Error().Err(err).Fields(map[string]any(fields)).Msg(msg)

@@ -21,8 +21,8 @@ const sha = "0123456789abcdef0123456789abcdef01234567"
 
 func push() *events.PushReceived {
 	return &events.PushReceived{
-		Repo:  events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://127.0.0.1/acme/shop.git", DefaultBranch: "main"},
-		Ref:   "refs/heads/main", Branch: "main", After: sha,
+		Repo: events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://127.0.0.1/acme/shop.git", DefaultBranch: "main"},
+		Ref:  "refs/heads/main", Branch: "main", After: sha,
 	}
 }
 
