@@ -1,0 +1,124 @@
+package gitmirror_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/gitmirror/gittest"
+)
+
+func TestCheckout(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	repo.WriteFile("services/web/Dockerfile", "FROM scratch\n")
+	repo.WriteFile("services/web/run.sh", "#!/bin/sh\n")
+	repo.WriteFile("version.txt", "$Format:%H$\n")
+	repo.WriteFile("ignored.txt", "kept\n")
+	repo.WriteFile(".gitattributes", "version.txt export-subst\nignored.txt export-ignore\n")
+	repo.Symlink("services/web/Dockerfile", "Dockerfile")
+	if err := os.Chmod(filepath.Join(repo.Dir(), "services/web/run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sha := repo.Commit("one")
+	commitTime := commitTime(t, repo, sha)
+
+	dir, release, err := mustMirror(t).Checkout(context.Background(), repo.Events("acme/shop"), sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path    string
+		content string
+		mode    os.FileMode
+	}{
+		{"services/web/Dockerfile", "FROM scratch\n", 0o644},
+		{"services/web/run.sh", "#!/bin/sh\n", 0o755},
+		{"version.txt", "$Format:%H$\n", 0o644},
+		{"ignored.txt", "kept\n", 0o644},
+	}
+	for _, tt := range tests {
+		name := filepath.Join(dir, tt.path)
+		got, err := os.ReadFile(name)
+		if err != nil || string(got) != tt.content {
+			t.Errorf("%s = %q, %v; want %q", tt.path, got, err, tt.content)
+			continue
+		}
+		fi, _ := os.Stat(name)
+		if fi.Mode().Perm()&0o111 != tt.mode&0o111 {
+			t.Errorf("%s mode = %v, want %v", tt.path, fi.Mode().Perm(), tt.mode)
+		}
+		if !fi.ModTime().Equal(commitTime) {
+			t.Errorf("%s mtime = %v, want the commit time %v", tt.path, fi.ModTime(), commitTime)
+		}
+	}
+	if target, err := os.Readlink(filepath.Join(dir, "Dockerfile")); err != nil || target != "services/web/Dockerfile" {
+		t.Errorf("symlink = %q, %v; want services/web/Dockerfile", target, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "services")); err != nil || !fi.ModTime().Equal(commitTime) {
+		t.Errorf("directory mtime = %v, %v; want %v", fi.ModTime(), err, commitTime)
+	}
+	release()
+	release()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("checkout still there after release: %v", err)
+	}
+}
+
+func TestCheckoutUnknownCommit(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	repo.WriteFile("a", "a")
+	repo.Commit("a")
+	_, release, err := mustMirror(t).Checkout(context.Background(), repo.Events("acme/shop"), "0123456789012345678901234567890123456789")
+	if !events.IsPermanent(err) || release != nil {
+		t.Errorf("Checkout() error = %v, want permanent and no release", err)
+	}
+}
+
+// TestConcurrentCheckouts runs several builders on one fresh Mirror: the
+// first fetches race, then every checkout must hold its own commit's tree.
+func TestConcurrentCheckouts(t *testing.T) {
+	const commits, builders = 4, 12
+	repos := []*gittest.Repo{gittest.MustRepo(t), gittest.MustRepo(t)}
+	shas := make([][]string, len(repos))
+	for r, repo := range repos {
+		for i := range commits {
+			repo.WriteFile("n.txt", strconv.Itoa(i))
+			shas[r] = append(shas[r], repo.Commit(fmt.Sprint(i)))
+		}
+	}
+	m := mustMirror(t)
+	var wg sync.WaitGroup
+	for b := range builders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, i := b%len(repos), b%commits
+			src := repos[r].Events(fmt.Sprintf("acme/repo-%d", r))
+			dir, release, err := m.Checkout(context.Background(), src, shas[r][i])
+			if err != nil {
+				t.Errorf("builder %d: %v", b, err)
+				return
+			}
+			defer release()
+			if got, err := os.ReadFile(filepath.Join(dir, "n.txt")); err != nil || string(got) != strconv.Itoa(i) {
+				t.Errorf("builder %d: n.txt = %q, %v; want %d", b, got, err, i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func commitTime(tb testing.TB, repo *gittest.Repo, sha string) time.Time {
+	tb.Helper()
+	sec, err := strconv.ParseInt(repo.Git("show", "-s", "--format=%ct", sha), 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return time.Unix(sec, 0)
+}

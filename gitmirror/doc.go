@@ -1,0 +1,25 @@
+// Package gitmirror implements build.Source with the git command-line tool.
+//
+// A Mirror keeps one bare repository per source repository under its
+// directory (<dir>/<events.KeyPart(full name)>.git) and fetches into it only
+// when a requested commit is missing: first every branch, then the commit by
+// its id (for commits no branch reaches, such as pull-request heads). Fetched
+// commits are never garbage-collected, so a commit seen once stays readable
+// after a force-push.
+//
+// Guarantees:
+//   - Commits are named by their full 40-hex id only; anything else is a
+//     permanent error, so a branch name can never be built by accident.
+//   - Several goroutines (builders) may use one Mirror at once: fetches into
+//     the same mirror are serialised, reads and checkouts run in parallel.
+//   - Checkout writes the exact tree of the commit (export-subst and
+//     export-ignore attributes are disabled), with file times set to the
+//     commit time so the same commit yields the same build context.
+//   - Credentials in clone URLs are never written to disk (the URL is passed
+//     to each fetch, not stored as a remote) and are stripped from every
+//     error.
+//
+// Errors carry their policy: an unreachable remote is events.Retryable; a
+// bad commit id, a commit the remote does not have and a missing file are
+// events.Permanent (a missing file also wraps fs.ErrNotExist).
+package gitmirror

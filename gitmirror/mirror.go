@@ -1,0 +1,188 @@
+package gitmirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+var _ build.Source = (*Mirror)(nil)
+
+// RetryAfter is the delay a Retryable error from an unreachable remote asks for.
+const RetryAfter = 5 * time.Second
+
+// attributes disable the export attributes of the user's .gitattributes, so
+// that an archive is the commit's tree byte for byte.
+const attributes = "* -export-subst -export-ignore\n"
+
+// Mirror is a build.Source backed by bare git mirrors in one directory.
+type Mirror struct {
+	dir       string
+	checkouts string
+	gitPath   string
+	env       []string
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// New returns a Mirror keeping its repositories in dir, which it creates if
+// needed, and checkouts in dir/checkouts. It fails if git is not installed.
+func New(dir string) (*Mirror, error) {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		return nil, fmt.Errorf("find git: %w", err)
+	}
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve mirror dir: %w", err)
+	}
+	checkouts := filepath.Join(dir, "checkouts")
+	if err := os.MkdirAll(checkouts, 0o755); err != nil {
+		return nil, fmt.Errorf("create mirror dir: %w", err)
+	}
+	return &Mirror{dir: dir, checkouts: checkouts, gitPath: gitPath, env: gitEnv(), locks: map[string]*sync.Mutex{}}, nil
+}
+
+// lock returns the mutex that serialises fetches into gitDir.
+func (m *Mirror) lock(gitDir string) *sync.Mutex {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.locks[gitDir]
+	if !ok {
+		l = &sync.Mutex{}
+		m.locks[gitDir] = l
+	}
+	return l
+}
+
+// ensure returns the mirror of repo, fetching sha into it when missing.
+func (m *Mirror) ensure(ctx context.Context, repo events.Repo, sha string) (string, error) {
+	if err := checkRepo(repo, sha); err != nil {
+		return "", events.Permanent(err)
+	}
+	gitDir := filepath.Join(m.dir, events.KeyPart(repo.FullName)+".git")
+	if m.hasCommit(ctx, gitDir, sha) {
+		return gitDir, nil
+	}
+	l := m.lock(gitDir)
+	l.Lock()
+	defer l.Unlock()
+	if err := m.initMirror(ctx, gitDir); err != nil {
+		return "", err
+	}
+	if m.hasCommit(ctx, gitDir, sha) { // fetched while we waited for the lock
+		return gitDir, nil
+	}
+	return gitDir, m.fetch(ctx, gitDir, repo, sha)
+}
+
+// fetch brings sha into gitDir: every branch first, then the commit by id.
+func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha string) error {
+	url := repo.CloneURL
+	safe := StripCredentials(url)
+	if _, err := m.run(ctx, gitDir, url, "fetch", "--quiet", "--no-tags", "--prune", url, "+refs/heads/*:refs/heads/*"); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("fetch %s: %w", safe, ctx.Err())
+		}
+		return events.Retryable(fmt.Errorf("fetch %s: %w", safe, err), RetryAfter)
+	}
+	if m.hasCommit(ctx, gitDir, sha) {
+		return nil
+	}
+	_, err := m.run(ctx, gitDir, url, "fetch", "--quiet", "--no-tags", url, sha+":refs/slipway/"+sha)
+	switch {
+	case err == nil && m.hasCommit(ctx, gitDir, sha):
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("fetch %s from %s: %w", sha, safe, ctx.Err())
+	case err != nil && !isMissingObject(err):
+		return events.Retryable(fmt.Errorf("fetch %s from %s: %w", sha, safe, err), RetryAfter)
+	}
+	return events.Permanent(fmt.Errorf("commit %s not found in %s", sha, safe))
+}
+
+// isMissingObject reports whether a fetch by id failed because the remote
+// does not have (or will not serve) the object, rather than for a transport
+// reason.
+func isMissingObject(err error) bool {
+	var ge *gitError
+	if !errors.As(err, &ge) {
+		return false
+	}
+	for _, s := range []string{"not our ref", "couldn't find remote ref", "no such remote ref",
+		"unadvertised object", "not a valid object", "remote error: upload-pack"} {
+		if strings.Contains(strings.ToLower(ge.stderr), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCommit reports whether the commit sha is in gitDir.
+func (m *Mirror) hasCommit(ctx context.Context, gitDir, sha string) bool {
+	return m.command(ctx, gitDir, "cat-file", "-e", sha+"^{commit}").Run() == nil
+}
+
+// initMirror creates the bare repository gitDir unless it exists. It is built
+// aside and renamed into place, so no process ever sees half a mirror.
+func (m *Mirror) initMirror(ctx context.Context, gitDir string) error {
+	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(m.dir, ".init-*")
+	if err != nil {
+		return fmt.Errorf("create mirror: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := m.run(ctx, tmp, "", "-c", "init.defaultBranch=main", "init", "--quiet", "--bare", tmp); err != nil {
+		return fmt.Errorf("create mirror: %w", err)
+	}
+	// Never lose a fetched commit: a deploy may need it after a force-push.
+	if _, err := m.run(ctx, tmp, "", "config", "gc.auto", "0"); err != nil {
+		return fmt.Errorf("configure mirror: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "info", "attributes"), []byte(attributes), 0o644); err != nil {
+		return fmt.Errorf("configure mirror: %w", err)
+	}
+	if err := os.Rename(tmp, gitDir); err != nil && !isExist(gitDir) {
+		return fmt.Errorf("create mirror: %w", err)
+	}
+	return nil
+}
+
+// isExist reports whether a mirror exists at gitDir.
+func isExist(gitDir string) bool {
+	_, err := os.Stat(filepath.Join(gitDir, "HEAD"))
+	return err == nil
+}
+
+// checkRepo validates what a caller asks for before git sees it.
+func checkRepo(repo events.Repo, sha string) error {
+	switch {
+	case repo.FullName == "":
+		return errors.New("repository has no name")
+	case repo.CloneURL == "":
+		return fmt.Errorf("repository %s has no clone URL", repo.FullName)
+	case strings.HasPrefix(repo.CloneURL, "-"):
+		return fmt.Errorf("repository %s has an invalid clone URL", repo.FullName)
+	}
+	return checkSHA(sha)
+}
+
+// checkSHA accepts exactly 40 lower-case hex digits.
+func checkSHA(sha string) error {
+	if len(sha) != 40 || strings.Trim(sha, "0123456789abcdef") != "" {
+		return fmt.Errorf("invalid commit id %q: want 40 lower-case hex digits", sha)
+	}
+	return nil
+}
