@@ -1,0 +1,157 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/go-connections/nat"
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// withInit is addressed by every HostConfig.
+var withInit = true
+
+// candidate is a new container that waits for its health check.
+type candidate struct {
+	spec events.ServiceSpec
+	id   string
+	name string
+	addr string // host:port, known once started
+}
+
+// startAll pulls every image of d and starts one candidate for each. It
+// returns the candidates created so far even when it fails, so the caller
+// can remove them.
+func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidate, error) {
+	var cands []*candidate
+	for _, img := range d.Images {
+		ref, err := t.pull(ctx, img.Ref, img.Digest)
+		if err != nil {
+			return cands, err
+		}
+		c, err := t.create(ctx, d, img, ref)
+		if err != nil {
+			return cands, err
+		}
+		cands = append(cands, c)
+	}
+	for _, c := range cands {
+		if err := t.start(ctx, c); err != nil {
+			return cands, err
+		}
+	}
+	return cands, nil
+}
+
+// create creates the candidate container of img, pinned to ref.
+func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Image, ref string) (*candidate, error) {
+	s := img.Service
+	port := nat.Port(strconv.Itoa(s.Port) + "/tcp")
+	cfg := &container.Config{
+		Image:        ref,
+		Env:          environment(d, s),
+		Labels:       labels(d, s.Name, img.Ref, img.Digest, s.Port),
+		ExposedPorts: nat.PortSet{port: {}},
+	}
+	host := &container.HostConfig{
+		// An empty host port lets the daemon pick a free one.
+		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: ""}}},
+		// No restart policy until promotion: a crashing candidate must stay
+		// exited so the deploy fails fast (and, on Engine 20.10, stopping or
+		// reading the log of a restarting container stalls for seconds).
+		// An init process as PID 1 forwards SIGTERM: a server that runs
+		// as PID 1 itself ignores it and is killed only after StopTimeout.
+		Init: &withInit,
+	}
+	name := candidateName(d.Env, s.Name, d.Commit)
+	resp, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	if err != nil {
+		return nil, daemonError("create container "+name, err)
+	}
+	zerolog.Ctx(ctx).Debug().Str("container", name).Str("image", ref).Msg("candidate created")
+	return &candidate{spec: s, id: resp.ID, name: name}, nil
+}
+
+// environment returns the variables of service s in d: its own, sorted, then
+// Slipway's, which win.
+func environment(d deploy.Deployment, s events.ServiceSpec) []string {
+	keys := make([]string, 0, len(s.Env))
+	for k := range s.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	env := make([]string, 0, len(keys)+3)
+	for _, k := range keys {
+		env = append(env, k+"="+s.Env[k])
+	}
+	return append(env,
+		"SLIPWAY_COMMIT="+d.Commit,
+		"SLIPWAY_ENV="+d.Env,
+		"SLIPWAY_SERVICE="+s.Name,
+	)
+}
+
+// start starts c and records the address its port is published on.
+func (t *Target) start(ctx context.Context, c *candidate) error {
+	if err := t.cli.ContainerStart(ctx, c.id, container.StartOptions{}); err != nil {
+		return daemonError("start container "+c.name, err)
+	}
+	info, err := t.cli.ContainerInspect(ctx, c.id)
+	if err != nil {
+		return daemonError("inspect container "+c.name, err)
+	}
+	if reason := exitReason(info); reason != "" {
+		return t.unhealthy(ctx, c, reason, nil)
+	}
+	addr, err := publishedAddr(info)
+	if err != nil {
+		return fmt.Errorf("start container %s: %w", c.name, err)
+	}
+	c.addr = addr
+	return nil
+}
+
+// clearLeftovers handles what a crashed deploy left in an environment: a
+// running retired container whose service has no live one is put back under
+// the live name; every other container that is not live is removed.
+func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summary) error {
+	live := map[string]bool{}
+	for _, c := range existing {
+		if len(c.Names) > 0 && isLive(c.Names[0], c.Labels) {
+			live[c.Labels[LabelService]] = true
+		}
+	}
+	for _, c := range existing {
+		if len(c.Names) == 0 || isLive(c.Names[0], c.Labels) {
+			continue
+		}
+		env, svc := c.Labels[LabelEnv], c.Labels[LabelService]
+		if !live[svc] && c.State == "running" && c.Names[0] == "/"+retiredName(env, svc, c.ID) {
+			if err := t.rename(ctx, c.ID, LiveName(env, svc)); err != nil {
+				return err
+			}
+			live[svc] = true
+			zerolog.Ctx(ctx).Warn().Str("service", svc).Msg("restored a retired container left by a crashed deploy")
+			continue
+		}
+		if err := t.forceRemove(ctx, c.ID); err != nil {
+			return err
+		}
+		zerolog.Ctx(ctx).Warn().Str("container", c.Names[0]).Msg("removed a container left by a crashed deploy")
+	}
+	return nil
+}
+
+// rename gives container id a new name.
+func (t *Target) rename(ctx context.Context, id, name string) error {
+	if err := t.cli.ContainerRename(ctx, id, name); err != nil {
+		return daemonError(fmt.Sprintf("rename container %s to %s", short(id), name), err)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// cleanupTimeout bounds the removal of candidates after a failed or
+// interrupted deploy, which runs even when the deploy's context is done.
+const cleanupTimeout = 30 * time.Second
+
+// Deploy makes env run d: it starts one candidate container per image, waits
+// until every one is healthy, then promotes them to the live names and
+// removes the containers they replace and those of services d no longer has.
+// When any candidate fails, every candidate is removed, the running release
+// is left untouched and the error is events.Permanent.
+func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
+	if err := checkDeployment(d); err != nil {
+		return events.Permanent(err)
+	}
+	defer t.lock(d.Env)()
+	log := zerolog.Ctx(ctx).With().Str("env", d.Env).Str("commit", d.Commit).Logger()
+	ctx = log.WithContext(ctx)
+	started := time.Now()
+
+	existing, err := t.list(ctx, d.Env)
+	if err != nil {
+		return err
+	}
+	if upToDate(existing, d) {
+		log.Info().Msg("deploy skipped: environment already runs this release")
+		return nil
+	}
+	if err := t.clearLeftovers(ctx, existing); err != nil {
+		return err
+	}
+	cands, err := t.startAll(ctx, d)
+	if err == nil {
+		log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates started")
+		err = t.waitAllHealthy(ctx, cands)
+	}
+	if err != nil {
+		t.discard(ctx, cands)
+		return err
+	}
+	log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates healthy")
+	if err := t.promoteAll(ctx, d, cands); err != nil {
+		return err
+	}
+	log.Info().Dur("duration", time.Since(started)).Int("services", len(cands)).Msg("deploy succeeded")
+	return nil
+}
+
+// checkDeployment rejects a deployment no retry can make work.
+func checkDeployment(d deploy.Deployment) error {
+	if err := checkName("environment", d.Env); err != nil {
+		return err
+	}
+	if d.Commit == "" {
+		return errors.New("deployment has no commit")
+	}
+	if len(d.Images) == 0 {
+		return errors.New("deployment has no images")
+	}
+	seen := map[string]bool{}
+	for _, img := range d.Images {
+		s := img.Service
+		if err := checkName("service", s.Name); err != nil {
+			return err
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("service %s appears twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Port <= 0 || s.Port > 65535 {
+			return fmt.Errorf("service %s has no valid port (%d)", s.Name, s.Port)
+		}
+		if _, err := pinned(img.Ref, img.Digest); err != nil {
+			return fmt.Errorf("service %s: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+// upToDate reports whether the live containers of an environment are
+// exactly d's images at d's commit, all running, with nothing else beside.
+func upToDate(existing []container.Summary, d deploy.Deployment) bool {
+	if len(existing) != len(d.Images) {
+		return false
+	}
+	want := map[string]string{}
+	for _, img := range d.Images {
+		want[img.Service.Name] = img.Digest
+	}
+	for _, c := range existing {
+		l := c.Labels
+		if len(c.Names) == 0 || !isLive(c.Names[0], l) || c.State != "running" ||
+			l[LabelCommit] != d.Commit || want[l[LabelService]] != l[LabelDigest] {
+			return false
+		}
+	}
+	return true
+}
+
+// discard removes every candidate after a failed or interrupted deploy, with
+// a context of its own so an interruption cannot leave candidates behind.
+func (t *Target) discard(ctx context.Context, cands []*candidate) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	for _, c := range cands {
+		if err := t.forceRemove(ctx, c.id); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("container", c.name).Msg("remove candidate")
+		}
+	}
+}

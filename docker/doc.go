@@ -1,0 +1,28 @@
+// Package docker runs Slipway environments as containers on one Docker daemon.
+// Target implements deploy.Target with the Docker Engine API (1.41 and later).
+//
+// Contract:
+//
+//   - Actual state lives in Docker alone. Every container carries the labels
+//     slipway.env, slipway.service, slipway.commit, slipway.repo,
+//     slipway.digest, slipway.image and slipway.port; Current and Resolve read
+//     them back and keep no state of their own.
+//   - The live container of a service is named "slipway-<env>-<service>" and
+//     publishes its port on 127.0.0.1 only, on a port the daemon picks.
+//   - Deploy pulls by digest, never by tag, and starts every new container
+//     beside the running ones under a candidate name. It switches names only
+//     when every candidate answers its health check with a 2xx; until then the
+//     previous release serves untouched. When any candidate fails, every
+//     candidate is removed and the error is events.Permanent with the reason
+//     and the last lines of the container's log.
+//   - A daemon or registry that cannot be reached is events.Retryable; an image
+//     the registry does not have is events.Permanent. A Deploy interrupted by
+//     its context returns the context's error, which is neither.
+//   - Deploying the release an environment already runs is a no-op.
+//   - Deploy clears what a crashed Deploy left behind before it starts.
+//
+// Deploys of one environment are serialised within one Target; two processes
+// must not deploy the same environment at once (the deploy workflow's claim
+// guarantees it). Target never touches a container without the slipway.env
+// label, and never removes images.
+package docker

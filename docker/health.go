@@ -1,0 +1,161 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// maxLogBytes bounds the log excerpt in a failed deploy's reason, which
+// travels in an event.
+const maxLogBytes = 4096
+
+// probeClient sends health probes: a fresh connection each time, no
+// redirects followed (a 3xx is not healthy).
+var probeClient = &http.Client{
+	Timeout:   2 * time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+	CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	},
+}
+
+// waitAllHealthy waits until every candidate is healthy. The first failure
+// stops the others' waits.
+func (t *Target) waitAllHealthy(ctx context.Context, cands []*candidate) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range cands {
+		g.Go(func() error { return t.waitHealthy(gctx, c) })
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
+}
+
+// waitHealthy polls c's health path until it answers 2xx, the container
+// exits or HealthTimeout passes. The last two are permanent failures.
+func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
+	deadline := time.Now().Add(t.opts.HealthTimeout)
+	url := "http://" + c.addr + healthPath(c.spec.HealthPath)
+	tick := time.NewTicker(t.opts.HealthInterval)
+	defer tick.Stop()
+	for {
+		last := probe(ctx, url)
+		if last == "" {
+			return nil
+		}
+		if exited, err := t.exited(ctx, c); err != nil || exited != "" {
+			return t.unhealthy(ctx, c, exited, err)
+		}
+		if time.Now().After(deadline) {
+			reason := fmt.Sprintf("no 2xx from GET %s within %s (last: %s)", healthPath(c.spec.HealthPath), t.opts.HealthTimeout, last)
+			return t.unhealthy(ctx, c, reason, nil)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// healthPath returns the path to probe; an empty one probes "/".
+func healthPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "/" + p
+	}
+	return p
+}
+
+// probe sends one GET to url and returns "" for a 2xx, or what went wrong.
+func probe(ctx context.Context, url string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err.Error()
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.Status
+	}
+	return ""
+}
+
+// exited returns why c is no longer running, or "" while it runs.
+func (t *Target) exited(ctx context.Context, c *candidate) (string, error) {
+	info, err := t.cli.ContainerInspect(ctx, c.id)
+	if err != nil {
+		return "", daemonError("inspect container "+c.name, err)
+	}
+	return exitReason(info), nil
+}
+
+// exitReason returns why a container is not running, or "" while it runs.
+// Candidates have no restart policy, but a restart still counts as an exit.
+func exitReason(info container.InspectResponse) string {
+	s := info.State
+	switch {
+	case s == nil:
+		return "container has no state"
+	case s.OOMKilled:
+		return "container was killed: out of memory"
+	case !s.Running || s.Restarting || info.RestartCount > 0:
+		return "container exited with code " + strconv.Itoa(s.ExitCode)
+	}
+	return ""
+}
+
+// unhealthy builds the error of a candidate that failed for reason, or
+// returns err when the daemon itself failed.
+func (t *Target) unhealthy(ctx context.Context, c *candidate, reason string, err error) error {
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	err = fmt.Errorf("service %s (container %s): %s", c.spec.Name, c.name, reason)
+	if logs := t.tail(ctx, c.id); logs != "" {
+		err = fmt.Errorf("%w; last log lines:\n%s", err, logs)
+	}
+	return events.Permanent(err)
+}
+
+// tail returns the last LogLines lines of a container's output, at most
+// maxLogBytes of it.
+func (t *Target) tail(ctx context.Context, id string) string {
+	rc, err := t.cli.ContainerLogs(ctx, id, container.LogsOptions{
+		ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(t.opts.LogLines),
+	})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	_, _ = stdcopy.StdCopy(&buf, &buf, rc)
+	out := strings.TrimRight(buf.String(), "\n")
+	if len(out) > maxLogBytes {
+		out = out[len(out)-maxLogBytes:]
+	}
+	return out
+}

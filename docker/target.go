@@ -1,0 +1,119 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+var _ deploy.Target = (*Target)(nil)
+
+// retryAfter is how long the messaging edge waits before it redelivers a
+// deploy that failed on an unreachable daemon or registry.
+const retryAfter = 5 * time.Second
+
+// Target runs environments as containers on one Docker daemon.
+type Target struct {
+	cli  *client.Client
+	opts Options
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex // one per environment
+}
+
+// New returns a Target talking to the daemon opts.Host names, or to the one
+// the environment names. It does not contact the daemon.
+func New(opts Options) (*Target, error) {
+	opts = opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("validate docker options: %w", err)
+	}
+	clientOpts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if opts.Host != "" {
+		clientOpts = append(clientOpts, client.WithHost(opts.Host))
+	}
+	cli, err := client.NewClientWithOpts(clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("create docker client: %w", err)
+	}
+	return &Target{cli: cli, opts: opts, locks: map[string]*sync.Mutex{}}, nil
+}
+
+// Close releases the connection to the daemon.
+func (t *Target) Close() error {
+	return t.cli.Close()
+}
+
+// lock serialises the deploys of env within this Target and returns the
+// function that releases it.
+func (t *Target) lock(env string) func() {
+	t.mu.Lock()
+	l, ok := t.locks[env]
+	if !ok {
+		l = new(sync.Mutex)
+		t.locks[env] = l
+	}
+	t.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// list returns every container of env, running or not.
+func (t *Target) list(ctx context.Context, env string) ([]container.Summary, error) {
+	cs, err := t.cli.ContainerList(ctx, container.ListOptions{
+		All:     true,
+		Filters: filters.NewArgs(filters.Arg("label", LabelEnv+"="+env)),
+	})
+	if err != nil {
+		return nil, daemonError("list containers of "+env, err)
+	}
+	return cs, nil
+}
+
+// Remove removes every container of env, live or not. Removing an
+// environment that has none is not an error.
+func (t *Target) Remove(ctx context.Context, env string) error {
+	cs, err := t.list(ctx, env)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, t.forceRemove(ctx, c.ID))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	zerolog.Ctx(ctx).Info().Str("env", env).Int("containers", len(cs)).Msg("environment removed")
+	return nil
+}
+
+// forceRemove kills and removes a container with its anonymous volumes. A
+// container that is already gone is not an error.
+func (t *Target) forceRemove(ctx context.Context, id string) error {
+	err := t.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !isNotFound(err) {
+		return daemonError("remove container "+short(id), err)
+	}
+	return nil
+}
+
+// daemonError wraps err from the daemon as op; an unreachable daemon is
+// retryable.
+func daemonError(op string, err error) error {
+	err = fmt.Errorf("%s: %w", op, err)
+	if client.IsErrConnectionFailed(err) {
+		return events.Retryable(err, retryAfter)
+	}
+	return err
+}

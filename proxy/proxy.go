@@ -1,0 +1,125 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// DefaultDomain is the domain New uses when given none: every name under
+// "localhost" resolves to the loopback address.
+const DefaultDomain = "localhost"
+
+// DefaultTTL is how long a resolution is reused.
+const DefaultTTL = time.Second
+
+// Resolver returns the host:port that serves service in env.
+type Resolver interface {
+	Resolve(ctx context.Context, env, service string) (string, error)
+}
+
+// Proxy routes requests by Host header to the services of environments. It
+// is an http.Handler.
+type Proxy struct {
+	domain string
+	routes *routes
+	rp     *httputil.ReverseProxy
+}
+
+// Option changes a Proxy made by New.
+type Option func(*Proxy)
+
+// WithTTL sets how long a resolution is reused; DefaultTTL otherwise.
+func WithTTL(ttl time.Duration) Option {
+	return func(p *Proxy) { p.routes.ttl = ttl }
+}
+
+// New returns a Proxy for hosts "<service>.<env>.<domain>". An empty domain
+// is DefaultDomain.
+func New(resolver Resolver, domain string, opts ...Option) *Proxy {
+	domain = strings.Trim(strings.ToLower(domain), ".")
+	if domain == "" {
+		domain = DefaultDomain
+	}
+	rt := newRoutes(resolver, DefaultTTL)
+	p := &Proxy{domain: domain, routes: rt}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:      rewrite,
+		Transport:    transport(rt),
+		ErrorHandler: p.upstreamError,
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// ServeHTTP forwards r to the live container of the service its host names.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, ok := p.route(r.Host)
+	if !ok {
+		http.Error(w, fmt.Sprintf("slipway: no service answers to host %q; use <service>.<env>.%s", r.Host, p.domain), http.StatusNotFound)
+		return
+	}
+	addr, err := p.routes.resolve(r.Context(), rt)
+	if err != nil {
+		zerolog.Ctx(r.Context()).Warn().Err(err).Str("env", rt.env).Str("service", rt.service).Msg("proxy: resolve")
+		http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q", rt.service, rt.env), http.StatusBadGateway)
+		return
+	}
+	ctx := context.WithValue(r.Context(), upstreamKey{}, upstream{route: rt, addr: addr})
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// route parses host as "<service>.<env>.<domain>[:port]".
+func (p *Proxy) route(host string) (route, bool) {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	prefix, ok := strings.CutSuffix(host, "."+p.domain)
+	if !ok {
+		return route{}, false
+	}
+	service, env, ok := strings.Cut(prefix, ".")
+	if !ok || service == "" || env == "" || strings.Contains(env, ".") {
+		return route{}, false
+	}
+	return route{env: env, service: service}, true
+}
+
+// upstream is where a request being proxied goes.
+type upstream struct {
+	route
+	addr string
+}
+
+// upstreamKey is the context key of a request's upstream.
+type upstreamKey struct{}
+
+// rewrite points the outbound request at the resolved container address,
+// keeping the inbound Host header.
+func rewrite(pr *httputil.ProxyRequest) {
+	up := pr.In.Context().Value(upstreamKey{}).(upstream)
+	pr.Out.URL.Scheme = "http"
+	pr.Out.URL.Host = up.addr
+	pr.Out.Host = pr.In.Host
+	pr.SetXForwarded()
+}
+
+// upstreamError answers a request whose container could not be reached.
+func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	rt, _ := r.Context().Value(upstreamKey{}).(upstream)
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	zerolog.Ctx(r.Context()).Warn().Err(err).Str("env", rt.env).Str("service", rt.service).Msg("proxy: upstream")
+	http.Error(w, fmt.Sprintf("slipway: service %q in environment %q is not reachable", rt.service, rt.env), http.StatusBadGateway)
+}
