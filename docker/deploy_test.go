@@ -240,3 +240,17 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestDeployInterrupted(t *testing.T) {
+	f := MustFixture(t, docker.Options{HealthTimeout: time.Minute})
+	slow := dockertest.MustImage(t, f.cli, "web", noHealthCmd...)
+	ctx, cancel := context.WithTimeout(f.ctx, 3*time.Second)
+	defer cancel()
+	err := f.t.Deploy(ctx, f.deployment(dockertest.RandomCommit(), web(slow)))
+	if !errors.Is(err, context.DeadlineExceeded) || events.IsPermanent(err) {
+		t.Errorf("err = %v, want the context's error, not permanent", err)
+	}
+	if cs := f.containers(t); len(cs) != 0 {
+		t.Errorf("candidates left after an interrupted deploy: %v", names(cs))
+	}
+}

@@ -15,6 +15,12 @@
 //     previous release serves untouched. When any candidate fails, every
 //     candidate is removed and the error is events.Permanent with the reason
 //     and the last lines of the container's log.
+//   - Containers run with Docker's init as PID 1, so SIGTERM reaches the
+//     server. A candidate has no restart policy, so a crash fails the deploy
+//     at once; a promoted container restarts unless stopped.
+//   - A replaced container keeps running for DrainDelay after it lost the
+//     live name (proxies cache addresses for a second), then gets SIGTERM
+//     and StopTimeout to exit.
 //   - A daemon or registry that cannot be reached is events.Retryable; an image
 //     the registry does not have is events.Permanent. A Deploy interrupted by
 //     its context returns the context's error, which is neither.

@@ -261,3 +261,6 @@ func TestDeployLifecycle(t *testing.T) {
 }
 
 func isNotFound(err error) bool { return client.IsErrNotFound(err) }
+
+// The proxy routes through the Target.
+var _ proxy.Resolver = (*docker.Target)(nil)
