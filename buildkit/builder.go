@@ -1,0 +1,123 @@
+package buildkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+var _ build.Builder = (*Builder)(nil)
+
+// RetryAfter is the delay a Retryable error asks for when buildkitd or the
+// registry cannot be reached.
+const RetryAfter = 5 * time.Second
+
+// Builder is a build.Builder backed by one buildkitd.
+type Builder struct {
+	addr string
+	c    *client.Client
+}
+
+// New returns a Builder for the buildkitd at addr (e.g.
+// "unix:///run/buildkit/buildkitd.sock" or "tcp://127.0.0.1:1234"). It does
+// not connect: an unreachable daemon shows up as a Retryable error of Build
+// or Ping, so a builder can start before its daemon.
+func New(ctx context.Context, addr string) (*Builder, error) {
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("create buildkit client for %s: %w", addr, err)
+	}
+	return &Builder{addr: addr, c: c}, nil
+}
+
+// Close releases the connection to buildkitd.
+func (b *Builder) Close() error {
+	return b.c.Close()
+}
+
+// Ping checks that buildkitd answers and has a worker.
+func (b *Builder) Ping(ctx context.Context) error {
+	ws, err := b.c.ListWorkers(ctx)
+	if err != nil {
+		err = fmt.Errorf("ping buildkitd at %s: %w", b.addr, err)
+		if isTransient(err) {
+			return events.Retryable(err, RetryAfter)
+		}
+		return err
+	}
+	if len(ws) == 0 {
+		return events.Retryable(fmt.Errorf("buildkitd at %s has no worker", b.addr), RetryAfter)
+	}
+	return nil
+}
+
+// Build builds req.Dockerfile in req.ContextDir, pushes the image as
+// req.Image and returns its manifest digest.
+func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, error) {
+	if err := checkRequest(req); err != nil {
+		return build.Result{}, events.Permanent(err)
+	}
+	opt, err := solveOpt(req)
+	if err != nil {
+		return build.Result{}, events.Permanent(err)
+	}
+	p := newProgress(logger(ctx, req.Image))
+	ch := make(chan *client.SolveStatus)
+	var resp *client.SolveResponse
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		resp, err = b.c.Solve(gctx, nil, opt, ch)
+		return err
+	})
+	g.Go(func() error { p.drain(ch); return nil })
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return build.Result{}, fmt.Errorf("build %s: %w", req.Image, ctx.Err())
+		}
+		return build.Result{}, classify(err, req.Image, p.failed())
+	}
+	return result(resp, req.Image)
+}
+
+// result extracts the pushed manifest digest from a solve response.
+func result(resp *client.SolveResponse, image string) (build.Result, error) {
+	d := resp.ExporterResponse["containerimage.digest"]
+	if !validDigest(d) {
+		return build.Result{}, fmt.Errorf("build %s: buildkitd returned no image digest (got %q)", image, d)
+	}
+	return build.Result{Digest: d}, nil
+}
+
+// validDigest reports whether d is "sha256:" and 64 hex digits.
+func validDigest(d string) bool {
+	hex, ok := strings.CutPrefix(d, "sha256:")
+	return ok && len(hex) == 64 && strings.Trim(hex, "0123456789abcdef") == ""
+}
+
+// checkRequest rejects a request no build could satisfy.
+func checkRequest(req build.Request) error {
+	switch {
+	case req.Image == "":
+		return errors.New("build request has no image reference")
+	case !filepath.IsAbs(req.ContextDir) || !filepath.IsAbs(req.Dockerfile):
+		return fmt.Errorf("build %s: context %q and Dockerfile %q must be absolute paths", req.Image, req.ContextDir, req.Dockerfile)
+	}
+	if fi, err := os.Stat(req.ContextDir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("build %s: context %s is not a directory", req.Image, req.ContextDir)
+	}
+	if fi, err := os.Stat(req.Dockerfile); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("build %s: Dockerfile %s is not a file", req.Image, req.Dockerfile)
+	}
+	return nil
+}

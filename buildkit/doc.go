@@ -1,0 +1,19 @@
+// Package buildkit implements build.Builder with a BuildKit daemon
+// (buildkitd): it runs the Dockerfile frontend on a local build context,
+// pushes the image to its registry and returns the manifest digest.
+//
+// Guarantees:
+//   - The layer cache is imported from and exported to the request's
+//     CacheRef in the registry (mode=max), so every builder and every commit
+//     shares it. A failed cache export never fails a build.
+//   - Registries on a loopback address are reached over plain HTTP.
+//   - The progress stream is always drained: vertices and their output are
+//     logged at debug level on the logger of the context (zerolog.Ctx).
+//   - Errors carry their policy: an unreachable buildkitd or registry is
+//     events.Retryable; a Dockerfile that does not parse, a RUN step that
+//     fails, a file or base image that does not exist is events.Permanent,
+//     with a *StepError naming the failing step and the end of its output.
+//
+// The package never reads the environment and never talks to a registry
+// itself; credentials for private registries are not supported yet.
+package buildkit

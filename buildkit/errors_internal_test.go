@@ -1,0 +1,130 @@
+package buildkit
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/opencontainers/go-digest"
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+func TestClassify(t *testing.T) {
+	step := func() *StepError { return &StepError{Step: "[2/2] RUN make", Output: []string{"a", "b", "c", "d"}} }
+	tests := []struct {
+		name string
+		err  error
+		step *StepError
+		want string // "retryable", "permanent" or "other"
+	}{
+		{"grpc unavailable", status.Error(codes.Unavailable, "connection error"), nil, "retryable"},
+		{"wrapped grpc unavailable", fmt.Errorf("failed to dial gRPC: %w", status.Error(codes.Unavailable, "x")), nil, "retryable"},
+		{"push refused", errors.New(`failed to push: dial tcp 127.0.0.1:5000: connect: connection refused`), step(), "retryable"},
+		{"push timeout", errors.New(`failed to push: i/o timeout`), step(), "retryable"},
+		{"disk full", errors.New(`write /var/lib/buildkit/x: no space left on device`), step(), "retryable"},
+		{"registry 503", errors.New(`unexpected status: 503 Service Unavailable`), nil, "retryable"},
+		{"failed RUN", errors.New(`process "/bin/sh -c make" did not complete successfully: exit code: 2`), step(), "permanent"},
+		{"any failed step", errors.New(`something new`), step(), "permanent"},
+		{"parse error", errors.New(`failed to solve: dockerfile parse error on line 1: unknown instruction: FORM`), nil, "permanent"},
+		{"grpc invalid argument", status.Error(codes.InvalidArgument, "bad"), nil, "permanent"},
+		{"unknown", errors.New(`buildkitd hiccup`), nil, "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := classify(tt.err, "r/i:t", tt.step)
+			var re *events.RetryableError
+			got := "other"
+			switch {
+			case errors.As(err, &re):
+				got = "retryable"
+			case events.IsPermanent(err):
+				got = "permanent"
+			}
+			if got != tt.want {
+				t.Errorf("classify() = %v (%s), want %s", err, got, tt.want)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Errorf("classify() = %v, does not wrap %v", err, tt.err)
+			}
+			if !strings.Contains(err.Error(), "r/i:t") {
+				t.Errorf("classify() = %v, does not name the image", err)
+			}
+		})
+	}
+}
+
+func TestStepErrorMessage(t *testing.T) {
+	err := &StepError{
+		Image:  "localhost:5000/acme/web:abc",
+		Step:   "[2/2] RUN make",
+		Output: []string{"one", "two", "three", "four"},
+		Err:    errors.New("failed to solve: exit code: 2"),
+	}
+	want := "build localhost:5000/acme/web:abc: [2/2] RUN make: exit code: 2 (output: two | three | four)"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q\nwant      %q", got, want)
+	}
+}
+
+func TestInsecureRegistry(t *testing.T) {
+	tests := []struct {
+		ref     string
+		want    bool
+		wantErr bool
+	}{
+		{"localhost:5000/acme/web:abc", true, false},
+		{"localhost/acme/web", true, false},
+		{"127.0.0.1:5000/acme/web:abc", true, false},
+		{"[::1]:5000/acme/web:abc", true, false},
+		{"registry.example.com/acme/web:abc", false, false},
+		{"10.0.0.1:5000/acme/web:abc", false, false},
+		{"acme/web", false, false},
+		{"Acme/Web", false, true},
+		{"", false, true},
+	}
+	for _, tt := range tests {
+		got, err := insecureRegistry(tt.ref)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("insecureRegistry(%q) = %v, %v; want %v, error %v", tt.ref, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestProgressKeepsFailingStepOutput(t *testing.T) {
+	p := newProgress(zerolog.Nop())
+	ok, bad := digest.FromString("ok"), digest.FromString("bad")
+	now := time.Now()
+	ch := make(chan *client.SolveStatus, 4)
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: ok, Name: "[1/2] FROM x", Started: &now, Completed: &now}}}
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: bad, Name: "[2/2] RUN make", Started: &now}}}
+	var logs []*client.VertexLog
+	for i := range 15 {
+		logs = append(logs, &client.VertexLog{Vertex: bad, Data: fmt.Appendf(nil, "line %d\nhalf ", i)})
+	}
+	logs = append(logs, &client.VertexLog{Vertex: bad, Data: []byte("done\r\n" + strings.Repeat("x", 600))})
+	ch <- &client.SolveStatus{Logs: logs}
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: bad, Name: "[2/2] RUN make", Started: &now, Completed: &now, Error: "exit code: 2"}}}
+	close(ch)
+	p.drain(ch)
+
+	got := p.failed()
+	if got == nil || got.Step != "[2/2] RUN make" {
+		t.Fatalf("failed() = %+v, want step [2/2] RUN make", got)
+	}
+	if len(got.Output) != tailLines {
+		t.Errorf("kept %d lines, want %d: %q", len(got.Output), tailLines, got.Output)
+	}
+	if last := got.Output[len(got.Output)-1]; !strings.HasPrefix(last, "xxx") || len(last) > tailLineSize+len("…") {
+		t.Errorf("last line = %q, want a truncated partial line", last)
+	}
+	if prev := got.Output[len(got.Output)-2]; prev != "half done" {
+		t.Errorf("line = %q, want chunks joined and \\r trimmed", prev)
+	}
+}

@@ -1,0 +1,91 @@
+package buildkit
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client"
+	"github.com/tonistiigi/fsutil"
+
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+// solveOpt translates a request into a solve of the Dockerfile frontend.
+func solveOpt(req build.Request) (client.SolveOpt, error) {
+	insecure, err := insecureRegistry(req.Image)
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
+	contextFS, err := fsutil.NewFS(req.ContextDir)
+	if err != nil {
+		return client.SolveOpt{}, fmt.Errorf("open context %s: %w", req.ContextDir, err)
+	}
+	dockerfileFS, err := fsutil.NewFS(filepath.Dir(req.Dockerfile))
+	if err != nil {
+		return client.SolveOpt{}, fmt.Errorf("open Dockerfile dir %s: %w", filepath.Dir(req.Dockerfile), err)
+	}
+	opt := client.SolveOpt{
+		Frontend:      "dockerfile.v0",
+		FrontendAttrs: frontendAttrs(filepath.Base(req.Dockerfile), req.BuildArgs),
+		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": dockerfileFS},
+		Exports: []client.ExportEntry{{
+			Type:  client.ExporterImage,
+			Attrs: withInsecure(map[string]string{"name": req.Image, "push": "true"}, insecure),
+		}},
+	}
+	if req.CacheRef != "" {
+		cacheInsecure, err := insecureRegistry(req.CacheRef)
+		if err != nil {
+			return client.SolveOpt{}, fmt.Errorf("cache: %w", err)
+		}
+		opt.CacheImports = []client.CacheOptionsEntry{{
+			Type:  "registry",
+			Attrs: withInsecure(map[string]string{"ref": req.CacheRef}, cacheInsecure),
+		}}
+		opt.CacheExports = []client.CacheOptionsEntry{{
+			Type: "registry",
+			Attrs: withInsecure(map[string]string{
+				"ref": req.CacheRef, "mode": "max", "ignore-error": "true",
+				"image-manifest": "true", "oci-mediatypes": "true",
+			}, cacheInsecure),
+		}}
+	}
+	return opt, nil
+}
+
+// frontendAttrs are the Dockerfile frontend's options.
+func frontendAttrs(filename string, args map[string]string) map[string]string {
+	attrs := map[string]string{"filename": filename}
+	for k, v := range args {
+		attrs["build-arg:"+k] = v
+	}
+	return attrs
+}
+
+// withInsecure adds the attribute that lets buildkitd use plain HTTP.
+func withInsecure(attrs map[string]string, insecure bool) map[string]string {
+	if insecure {
+		attrs["registry.insecure"] = "true"
+	}
+	return attrs
+}
+
+// insecureRegistry parses ref and reports whether its registry is on a
+// loopback address, where Slipway's local registry speaks plain HTTP.
+func insecureRegistry(ref string) (bool, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
+	host := reference.Domain(named)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
+}
