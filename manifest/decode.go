@@ -1,19 +1,37 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
 )
 
+// maxProblems bounds the problems reported for one file, so that a broken
+// generated manifest does not produce a megabyte of error.
+const maxProblems = 20
+
 // decoder walks the YAML tree of a manifest and collects every problem
 // instead of stopping at the first.
 type decoder struct {
-	errs []error
+	errs    []error
+	dropped int
+}
+
+// err returns every problem recorded, joined, or nil.
+func (d *decoder) err() error {
+	if d.dropped > 0 {
+		d.errs = append(d.errs, &FieldError{Msg: fmt.Sprintf("and %d more problems", d.dropped)})
+	}
+	return errors.Join(d.errs...)
 }
 
 // fail records a problem with the field at path, found on the line of n.
 func (d *decoder) fail(path string, n *yaml.Node, format string, args ...any) {
+	if len(d.errs) >= maxProblems {
+		d.dropped++
+		return
+	}
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -65,6 +83,7 @@ func (d *decoder) mapping(path string, n *yaml.Node, known ...string) (fs fields
 		d.fail(path, n, "must be a mapping")
 		return nil, false
 	}
+	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
@@ -72,10 +91,11 @@ func (d *decoder) mapping(path string, n *yaml.Node, known ...string) (fs fields
 			continue
 		}
 		p := join(path, k.Value)
-		if prev, dup := fs.get(k.Value); dup {
-			d.fail(p, k, "duplicate field, first set on line %d", prev.key.Line)
+		if line, dup := seen[k.Value]; dup {
+			d.fail(p, k, "duplicate field, first set on line %d", line)
 			continue
 		}
+		seen[k.Value] = k.Line
 		if known != nil && !contains(known, k.Value) {
 			d.fail(p, k, "unknown field")
 			continue

@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -61,16 +62,23 @@ func (m *Manifest) Names() []string {
 	return out
 }
 
+// MaxSize is the largest slipway.yaml Parse reads.
+const MaxSize = 1 << 20
+
 // Parse decodes and validates the content of a slipway.yaml. The error, if
-// any, is events.Permanent and joins one *FieldError per problem found.
+// any, is events.Permanent and joins one *FieldError per problem found (at
+// most 20, then a count of the rest).
 func Parse(data []byte) (*Manifest, error) {
+	if len(data) > MaxSize {
+		return nil, events.Permanent(&FieldError{Msg: fmt.Sprintf("file is %d bytes, more than the limit of %d", len(data), MaxSize)})
+	}
 	root, err := parseDocument(data)
 	if err != nil {
 		return nil, events.Permanent(err)
 	}
 	d := &decoder{}
 	m := d.manifest(root)
-	if err := errors.Join(d.errs...); err != nil {
+	if err := d.err(); err != nil {
 		return nil, events.Permanent(err)
 	}
 	return m, nil

@@ -205,3 +205,28 @@ func mustRead(tb testing.TB, name string) []byte {
 	}
 	return b
 }
+
+func TestParseLimits(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		wantN    int
+		wantLast string
+	}{
+		{"file too large", strings.Repeat("#", manifest.MaxSize+1), 1,
+			"slipway.yaml: file is 1048577 bytes, more than the limit of 1048576"},
+		{"too many problems", "version: 1\nservices:\n" + strings.Repeat("  - web\n", 25), 21,
+			"slipway.yaml: and 5 more problems"},
+		{"many duplicate keys", "version: 1\n" + strings.Repeat("x: 1\n", 50000), 21,
+			"slipway.yaml: and 49981 more problems"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := manifest.Parse([]byte(tt.in))
+			got := problems(err)
+			if len(got) != tt.wantN || got[len(got)-1] != tt.wantLast {
+				t.Errorf("got %d problems ending %q, want %d ending %q", len(got), got[len(got)-1], tt.wantN, tt.wantLast)
+			}
+		})
+	}
+}
