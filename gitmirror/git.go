@@ -109,10 +109,11 @@ func (w *limitedWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// StripCredentials returns rawURL without its user information, for logs,
-// errors and events. A string that is not a URL (an scp-style address such as
-// git@host:owner/repo.git) is returned unchanged: it holds no secret.
-func StripCredentials(rawURL string) string {
+// redactURL returns rawURL without its user information, for errors. Unlike
+// forge.StripCredentials it never fails: it must also take file:// URLs and
+// scp-style addresses (git@host:owner/repo.git), which it returns unchanged
+// since they hold no secret.
+func redactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.User == nil {
 		return rawURL
@@ -127,7 +128,7 @@ func scrub(s, secretURL string) string {
 	if err != nil || u.User == nil {
 		return s
 	}
-	s = strings.ReplaceAll(s, secretURL, StripCredentials(secretURL))
+	s = strings.ReplaceAll(s, secretURL, redactURL(secretURL))
 	s = strings.ReplaceAll(s, u.User.String()+"@", "")
 	// A token may also show up on its own; short strings are left alone so
 	// that a user name such as "git" does not mangle the message.

@@ -89,7 +89,7 @@ func (m *Mirror) ensure(ctx context.Context, repo events.Repo, sha string) (stri
 // fetch brings sha into gitDir: every branch first, then the commit by id.
 func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha string) error {
 	url := repo.CloneURL
-	safe := StripCredentials(url)
+	safe := redactURL(url)
 	if _, err := m.run(ctx, gitDir, url, "fetch", "--quiet", "--no-tags", "--prune", url, "+refs/heads/*:refs/heads/*"); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fetch %s: %w", safe, ctx.Err())

@@ -207,21 +207,6 @@ func TestHTTPRemote(t *testing.T) {
 	}
 }
 
-func TestStripCredentials(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://github.com/acme/shop.git", "https://github.com/acme/shop.git"},
-		{"https://x-access-token:ghs_abc@github.com/acme/shop.git", "https://github.com/acme/shop.git"},
-		{"https://ghp_token@github.com/acme/shop", "https://github.com/acme/shop"},
-		{"git@github.com:acme/shop.git", "git@github.com:acme/shop.git"},
-		{"file:///tmp/repo", "file:///tmp/repo"},
-	}
-	for _, tt := range tests {
-		if got := gitmirror.StripCredentials(tt.in); got != tt.want {
-			t.Errorf("StripCredentials(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestContextCanceled(t *testing.T) {
 	repo := gittest.MustRepo(t)
 	repo.WriteFile("a", "a")
