@@ -30,6 +30,11 @@ func solveOpt(req build.Request) (client.SolveOpt, error) {
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: frontendAttrs(filepath.Base(req.Dockerfile), req.BuildArgs),
 		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": dockerfileFS},
+		// buildkitd reuses what it synced before under the same shared key
+		// and only sends files whose size or mtime changed. Checkouts carry
+		// the commit's time as mtime, so two services' same-sized files at
+		// the same path would look unchanged: key the sync on the directory.
+		SharedKey: req.ContextDir,
 		Exports: []client.ExportEntry{{
 			Type:  client.ExporterImage,
 			Attrs: withInsecure(map[string]string{"name": req.Image, "push": "true"}, insecure),

@@ -70,7 +70,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	addr, err := p.routes.resolve(r.Context(), rt)
 	if err != nil {
-		zerolog.Ctx(r.Context()).Warn().Err(err).Str("env", rt.env).Str("service", rt.service).Msg("proxy: resolve")
+		zerolog.Ctx(r.Context()).Debug().Err(err).Str("env", rt.env).Str("service", rt.service).Msg("proxy: resolve")
 		http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q", rt.service, rt.env), http.StatusBadGateway)
 		return
 	}

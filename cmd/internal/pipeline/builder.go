@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slipway-dev/slipway/buildkit"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+// RunBuilder consumes push and build events until ctx ends.
+func RunBuilder(ctx context.Context, cfg *Config, c *Conn) error {
+	ctx = logger(ctx).With().Str("component", "builder").Logger().WithContext(ctx)
+	h, closeFn, err := BuildHandler(ctx, cfg, c)
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	defer closeFn()
+	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).Msg("building")
+	return c.runner(cfg, ctx).Run(ctx,
+		natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush)},
+		natsjs.Route{Consumer: natsjs.ConsumerBuild, Handler: natsjs.Typed(h.HandleBuild)},
+	)
+}
+
+// BuildHandler wires the build workflow to git, BuildKit and JetStream.
+func BuildHandler(ctx context.Context, cfg *Config, c *Conn) (*build.Handler, func(), error) {
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	mirror, err := gitmirror.New(cfg.mirrorDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	bk, err := buildkit.New(ctx, cfg.BuildkitHost)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &build.Handler{
+		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL},
+		Source:    mirror,
+		Builder:   bk,
+		Claims:    claims,
+		Publisher: natsjs.NewPublisher(c.JS, "/slipway/builder"),
+	}
+	if err := h.Config.Validate(); err != nil {
+		_ = bk.Close()
+		return nil, nil, err
+	}
+	return h, func() { _ = bk.Close() }, nil
+}

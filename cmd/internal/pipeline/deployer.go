@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-dev/slipway/docker"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/proxy"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// RunDeployer consumes commit-built and deploy events, and serves the proxy,
+// until ctx ends.
+func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
+	ctx = logger(ctx).With().Str("component", "deployer").Logger().WithContext(ctx)
+	target, err := NewTarget(cfg)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
+	defer target.Close()
+	h, err := DeployHandler(ctx, cfg, c, target)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	if cfg.ProxyAddr != "" {
+		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain)}
+		g.Go(func() error { return srv.Run(ctx) })
+		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
+	}
+	g.Go(func() error {
+		return c.runner(cfg, ctx).Run(ctx,
+			natsjs.Route{Consumer: natsjs.ConsumerBuilt, Handler: natsjs.Typed(h.HandleBuilt)},
+			natsjs.Route{Consumer: natsjs.ConsumerDeploy, Handler: natsjs.Typed(h.HandleDeploy)},
+		)
+	})
+	return g.Wait()
+}
+
+// NewTarget connects to the Docker Engine.
+func NewTarget(cfg *Config) (*docker.Target, error) {
+	opts := docker.DefaultOptions()
+	opts.HealthTimeout = cfg.HealthTimeout
+	return docker.New(opts)
+}
+
+// DeployHandler wires the deploy workflow to the target and JetStream.
+func DeployHandler(ctx context.Context, cfg *Config, c *Conn, target deploy.Target) (*deploy.Handler, error) {
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return nil, err
+	}
+	envs, err := c.Envs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &deploy.Handler{
+		Config:    deploy.Config{StagingEnv: cfg.StagingEnv, ClaimTTL: cfg.ClaimTTL},
+		Target:    target,
+		Claims:    claims,
+		Publisher: natsjs.NewPublisher(c.JS, "/slipway/deployer"),
+		Store:     envs,
+	}
+	return h, h.Config.Validate()
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/slipway-dev/slipway/docker"
+	"github.com/slipway-dev/slipway/docker/dockertest"
+)
+
+// requireComponents checks that buildkitd, the registry and dockerd answer:
+// without them the test is skipped, except in CI (CI=true), where it fails.
+func requireComponents(t *testing.T) {
+	t.Helper()
+	dockertest.MustDocker(t)
+	registry := os.Getenv("SLIPWAY_REGISTRY")
+	if registry == "" {
+		registry = "localhost:5000"
+	}
+	missing := func(what string, err error) {
+		t.Helper()
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s unavailable (run scripts/setup.sh): %v", what, err)
+		}
+		t.Skipf("%s unavailable (run scripts/setup.sh): %v", what, err)
+	}
+	resp, err := http.Get("http://" + registry + "/v2/mirror/busybox/tags/list")
+	if err != nil {
+		missing("registry with the mirrored busybox", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			missing("registry with the mirrored busybox", nil)
+		}
+	}
+	host := os.Getenv("BUILDKIT_HOST")
+	if host == "" {
+		host = "unix:///run/buildkit/buildkitd.sock"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, buildctl(), "--addr", host, "debug", "workers").CombinedOutput(); err != nil {
+		missing("buildkitd", fmtErr(err, out))
+	}
+}
+
+func buildctl() string {
+	home := os.Getenv("SLIPWAY_HOME")
+	if home == "" {
+		home = "/var/lib/slipway"
+	}
+	return home + "/bin/buildctl"
+}
+
+type outErr struct {
+	err error
+	out []byte
+}
+
+func (e outErr) Error() string { return e.err.Error() + ": " + string(e.out) }
+
+func fmtErr(err error, out []byte) error { return outErr{err, out} }
+
+// containersOf lists every container labelled with env, running or not.
+func containersOf(t *testing.T, env string) []string {
+	t.Helper()
+	cli := dockertest.MustDocker(t)
+	list, err := cli.ContainerList(context.Background(), container.ListOptions{
+		All: true, Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Names[0]+"@"+c.Labels["slipway.commit"])
+	}
+	return names
+}
+
+// removeEnv removes the environment's containers after a test.
+func removeEnv(t *testing.T, env string) {
+	target, err := docker.New(docker.DefaultOptions())
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer target.Close()
+	if err := target.Remove(context.Background(), env); err != nil {
+		t.Errorf("remove %s: %v", env, err)
+	}
+}

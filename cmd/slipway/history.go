@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+)
+
+func historyCommand() *ffcli.Command {
+	cfg := pipeline.DefaultConfig()
+	cfg.NATSURL = defaultNATSURL
+	fs := flag.NewFlagSet("slipway history", flag.ContinueOnError)
+	fs.StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "NATS URL of the running Slipway")
+	return &ffcli.Command{
+		Name:       "history",
+		ShortUsage: "slipway history [flags] <env>",
+		ShortHelp:  "list the deploys of an environment, oldest first",
+		FlagSet:    fs,
+		Options:    pipeline.Options(),
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("history: want one environment, got %d arguments: %w", len(args), flag.ErrHelp)
+			}
+			return history(ctx, &cfg, args[0], os.Stdout)
+		},
+	}
+}
+
+func history(ctx context.Context, cfg *pipeline.Config, env string, out io.Writer) error {
+	c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-history", cfg.Topology)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	envs, err := natsjs.DeployHistory(ctx, c.JS, env)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TIME\tRESULT\tCOMMIT\tPREVIOUS\tDURATION\tTRIGGER\tREASON")
+	for _, e := range envs {
+		ev, err := e.Decode()
+		if err != nil {
+			continue
+		}
+		r, result := deployResult(ev)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), result,
+			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), r.Trigger, r.Reason)
+	}
+	if len(envs) == 0 {
+		fmt.Fprintf(w, "(no deploys to %s yet)\n", env)
+	}
+	return w.Flush()
+}
+
+func deployResult(e events.Event) (events.DeployResult, string) {
+	switch ev := e.(type) {
+	case *events.DeploySucceeded:
+		return ev.DeployResult, "succeeded"
+	case *events.DeployFailed:
+		return ev.DeployResult, "failed"
+	}
+	return events.DeployResult{}, "?"
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+const defaultNATSURL = "nats://127.0.0.1:4222"
+
+func statusCommand() *ffcli.Command {
+	cfg := pipeline.DefaultConfig()
+	cfg.NATSURL = defaultNATSURL
+	fs := flag.NewFlagSet("slipway status", flag.ContinueOnError)
+	fs.StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "NATS URL of the running Slipway")
+	fs.StringVar(&cfg.ProxyAddr, "proxy-addr", cfg.ProxyAddr, "address of the deployer's proxy, for the URLs shown")
+	fs.StringVar(&cfg.ProxyDomain, "proxy-domain", cfg.ProxyDomain, "domain of the proxy's host names")
+	return &ffcli.Command{
+		Name:       "status",
+		ShortUsage: "slipway status [flags]",
+		ShortHelp:  "show each environment's commit, services and health",
+		FlagSet:    fs,
+		Options:    pipeline.Options(),
+		Exec: func(ctx context.Context, _ []string) error {
+			return status(ctx, &cfg, os.Stdout)
+		},
+	}
+}
+
+func status(ctx context.Context, cfg *pipeline.Config, out io.Writer) error {
+	c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-status", cfg.Topology)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	envs, err := c.Envs(ctx)
+	if err != nil {
+		return err
+	}
+	states, err := envs.List(ctx)
+	if err != nil {
+		return err
+	}
+	target, err := pipeline.NewTarget(cfg)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ENV\tCOMMIT\tSERVICE\tDIGEST\tSTATE\tHEALTH\tURL")
+	for _, st := range states {
+		actual, err := target.Current(ctx, st.Env)
+		if err != nil {
+			return err
+		}
+		printEnv(ctx, w, cfg, st, actual)
+	}
+	if len(states) == 0 {
+		fmt.Fprintln(w, "(nothing deployed yet)")
+	}
+	return w.Flush()
+}
+
+func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, st deploy.State, actual deploy.Release) {
+	running := map[string]deploy.ServiceState{}
+	for _, s := range actual.Services {
+		running[s.Name] = s
+	}
+	for _, img := range st.Images {
+		name := img.Service.Name
+		s, ok := running[name]
+		state, health := "missing", "-"
+		if ok {
+			state = map[bool]string{true: "running", false: "stopped"}[s.Running]
+			health = probe(ctx, s.Addr, img.Service.HealthPath)
+		}
+		commit := short(st.Commit)
+		if ok && s.Commit != st.Commit {
+			commit += " (runs " + short(s.Commit) + ")"
+		}
+		url := fmt.Sprintf("http://%s.%s.%s:%s/", name, st.Env, cfg.ProxyDomain, port(cfg.ProxyAddr))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Env, commit, name, shortDigest(img.Digest), state, health, url)
+	}
+}
+
+// probe answers "healthy" when the service's health path answers 2xx.
+func probe(ctx context.Context, addr, path string) string {
+	if addr == "" {
+		return "unknown"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "unhealthy"
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Sprintf("unhealthy (%d)", resp.StatusCode)
+	}
+	return "healthy"
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
+
+func port(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[i+1:]
+		}
+	}
+	return "80"
+}
