@@ -95,11 +95,11 @@ func runDemo(ctx context.Context, up *pipeline.Up, dir, secret string, out io.Wr
 		}
 	}
 	fmt.Fprintln(out, "==> slipway status")
-	if err := status(ctx, &up.Config, out); err != nil {
+	if err := status(ctx, up.Conn(), &up.Config, out); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "==> slipway history staging")
-	return history(ctx, &up.Config, up.Config.StagingEnv, out)
+	return history(ctx, up.Conn(), up.Config.StagingEnv, out)
 }
 
 // pushAndWait commits, sends the signed webhook and waits until staging
@@ -127,7 +127,32 @@ func pushAndWait(ctx context.Context, up *pipeline.Up, s *sample.Sample, msg str
 		fmt.Fprintf(out, "    http://%s.%s.%s:%s/ answers %q\n", svc, up.Config.StagingEnv, up.Config.ProxyDomain, port(up.Config.ProxyAddr), got)
 	}
 	fmt.Fprintf(out, "==> %s serving on staging %s after the push\n", p.After[:12], time.Since(start).Round(time.Millisecond))
-	return nil
+	return waitRecorded(ctx, up.Conn(), up.Config.StagingEnv, p.After)
+}
+
+// waitRecorded waits until the deploy of sha to env has finished (the old
+// containers are drained and removed) and is recorded.
+func waitRecorded(ctx context.Context, c *pipeline.Conn, env, sha string) error {
+	envs, err := c.Envs(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		st, ok, err := envs.Get(ctx, env)
+		if err != nil {
+			return err
+		}
+		if ok && st.Commit == sha {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("deploy of %s to %s not recorded: %w", sha[:12], env, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // waitServing polls the proxy with the service's host name until the body

@@ -31,17 +31,18 @@ func historyCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("history: want one environment, got %d arguments: %w", len(args), flag.ErrHelp)
 			}
-			return history(ctx, &cfg, args[0], os.Stdout)
+			c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-history", cfg.Topology)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return history(ctx, c, args[0], os.Stdout)
 		},
 	}
 }
 
-func history(ctx context.Context, cfg *pipeline.Config, env string, out io.Writer) error {
-	c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-history", cfg.Topology)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+// history prints the deploys of env recorded in the stream.
+func history(ctx context.Context, c *pipeline.Conn, env string, out io.Writer) error {
 	envs, err := natsjs.DeployHistory(ctx, c.JS, env)
 	if err != nil {
 		return err

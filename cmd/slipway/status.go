@@ -32,17 +32,19 @@ func statusCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, _ []string) error {
-			return status(ctx, &cfg, os.Stdout)
+			c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-status", cfg.Topology)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return status(ctx, c, &cfg, os.Stdout)
 		},
 	}
 }
 
-func status(ctx context.Context, cfg *pipeline.Config, out io.Writer) error {
-	c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-status", cfg.Topology)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+// status prints every recorded environment with what Docker actually runs
+// and whether each service passes its health check.
+func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.Writer) error {
 	envs, err := c.Envs(ctx)
 	if err != nil {
 		return err
