@@ -54,6 +54,8 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(DeploySucceeded)
 	case TypeDeployFailed:
 		e = new(DeployFailed)
+	case TypePullRequest:
+		e = new(PullRequestChanged)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

@@ -49,6 +49,9 @@ func TestGolden(t *testing.T) {
 			"deploy.staging." + sha, events.SubjectDeployRequested + ".staging"},
 		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: res},
 			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".staging"},
+		{"pull_request_opened", &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 42, HeadSHA: sha, HeadBranch: "cart", BaseBranch: "main",
+			SourceRepo: events.Repo{Forge: "github", FullName: "ada/shop", CloneURL: "https://git.example.com/ada/shop.git", DefaultBranch: "main"}, Title: "Add cart", Author: "ada"},
+			"pr.acme_2fshop.42.opened." + sha, events.SubjectPullRequest + ".opened"},
 		{"deploy_failed", &events.DeployFailed{DeployResult: func() events.DeployResult { r := res; r.Reason = "web: health check failed"; return r }()},
 			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".staging"},
 	}
