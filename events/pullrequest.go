@@ -1,5 +1,7 @@
 package events
 
+import "strconv"
+
 // TypePullRequest is the CloudEvents type of PullRequestChanged.
 const TypePullRequest = "dev.slipway.pullrequest.changed." + SchemaVersion
 
@@ -48,24 +50,4 @@ func (e *PullRequestChanged) DedupKey() string {
 	return "pr." + KeyPart(e.Repo.FullName) + "." + itoa(e.Number) + "." + KeyPart(e.Action) + "." + e.HeadSHA
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+func itoa(n int) string { return strconv.Itoa(n) }
