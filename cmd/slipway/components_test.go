@@ -17,7 +17,7 @@ import (
 
 // requireComponents checks that buildkitd, the registry and dockerd answer:
 // without them the test is skipped, except in CI (CI=true), where it fails.
-func requireComponents(t *testing.T) {
+func requireComponents(t testing.TB) {
 	t.Helper()
 	dockertest.MustDocker(t)
 	registry := os.Getenv("SLIPWAY_REGISTRY")
@@ -69,7 +69,7 @@ func (e outErr) Error() string { return e.err.Error() + ": " + string(e.out) }
 func fmtErr(err error, out []byte) error { return outErr{err, out} }
 
 // containersOf lists every container labelled with env, running or not.
-func containersOf(t *testing.T, env string) []string {
+func containersOf(t testing.TB, env string) []string {
 	t.Helper()
 	cli := dockertest.MustDocker(t)
 	list, err := cli.ContainerList(context.Background(), container.ListOptions{
@@ -86,7 +86,7 @@ func containersOf(t *testing.T, env string) []string {
 }
 
 // removeEnv removes the environment's containers after a test.
-func removeEnv(t *testing.T, env string) {
+func removeEnv(t testing.TB, env string) {
 	target, err := docker.New(docker.DefaultOptions())
 	if err != nil {
 		t.Error(err)

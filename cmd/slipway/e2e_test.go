@@ -93,7 +93,7 @@ type env struct {
 	window time.Duration
 }
 
-func startSlipway(t *testing.T, ctx context.Context) *env {
+func startSlipway(t testing.TB, ctx context.Context) *env {
 	t.Helper()
 	cfg := pipeline.DefaultConfig()
 	cfg.DataDir = t.TempDir()
@@ -131,7 +131,7 @@ func startSlipway(t *testing.T, ctx context.Context) *env {
 	return &env{up: up, env: cfg.StagingEnv, window: cfg.Topology.DuplicateWindow}
 }
 
-func (e *env) push(t *testing.T, ctx context.Context, s *sample.Sample, msg, delivery string) sample.Push {
+func (e *env) push(t testing.TB, ctx context.Context, s *sample.Sample, msg, delivery string) sample.Push {
 	t.Helper()
 	p, err := s.Commit(ctx, msg)
 	if err != nil {
@@ -148,7 +148,7 @@ func (e *env) push(t *testing.T, ctx context.Context, s *sample.Sample, msg, del
 }
 
 // waitServing waits until both services answer with sha through the proxy.
-func (e *env) waitServing(t *testing.T, ctx context.Context, sha string) {
+func (e *env) waitServing(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
 	for _, svc := range []string{"web", "api"} {
 		got, err := waitServing(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".localhost", svc+" "+sha, 4*time.Minute)
@@ -159,7 +159,7 @@ func (e *env) waitServing(t *testing.T, ctx context.Context, sha string) {
 }
 
 // requireServing checks, once, that both services answer with sha.
-func (e *env) requireServing(t *testing.T, ctx context.Context, sha string) {
+func (e *env) requireServing(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
 	for _, svc := range []string{"web", "api"} {
 		got, err := get(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".localhost")
@@ -171,7 +171,7 @@ func (e *env) requireServing(t *testing.T, ctx context.Context, sha string) {
 
 // requireContainers checks from Docker labels alone that the environment
 // runs exactly one container per service, of sha.
-func (e *env) requireContainers(t *testing.T, ctx context.Context, sha string) {
+func (e *env) requireContainers(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
 	target, err := pipeline.NewTarget(&e.up.Config)
 	if err != nil {
@@ -193,7 +193,7 @@ func (e *env) requireContainers(t *testing.T, ctx context.Context, sha string) {
 
 // requireOnce checks the stream and the claims: one solve per service, one
 // commit-built, one deploy of sha, however many pushes were stored.
-func (e *env) requireOnce(t *testing.T, ctx context.Context, sha string, stored int) {
+func (e *env) requireOnce(t testing.TB, ctx context.Context, sha string, stored int) {
 	t.Helper()
 	js := e.up.Conn().JS
 	count := func(subject string, keep func(events.Event) bool) int {
@@ -256,7 +256,7 @@ func (e *env) requireOnce(t *testing.T, ctx context.Context, sha string, stored 
 }
 
 // waitIdle waits until every consumer has handled every event.
-func (e *env) waitIdle(t *testing.T, ctx context.Context) {
+func (e *env) waitIdle(t testing.TB, ctx context.Context) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -283,7 +283,7 @@ func (e *env) idle(ctx context.Context) bool {
 }
 
 // waitEvent waits for an event on subject about sha.
-func (e *env) waitEvent(t *testing.T, ctx context.Context, subject, sha string) {
+func (e *env) waitEvent(t testing.TB, ctx context.Context, subject, sha string) {
 	t.Helper()
 	deadline := time.Now().Add(4 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -301,7 +301,7 @@ func (e *env) waitEvent(t *testing.T, ctx context.Context, subject, sha string) 
 	t.Fatalf("no %s event for %s", subject, sha[:12])
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
