@@ -252,4 +252,3 @@ func isIgnored(err error) bool {
 	var ig *events.IgnoredError
 	return errors.As(err, &ig)
 }
-
