@@ -1,0 +1,194 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+var repo = events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://git.invalid/acme/shop.git", DefaultBranch: "main"}
+
+func commit(n byte) string {
+	b := make([]byte, 40)
+	for i := range b {
+		b[i] = '0' + n
+	}
+	return string(b)
+}
+
+// target is an in-memory Docker: enough for the workflow's logic; the real
+// one is tested in package docker and end to end.
+type target struct {
+	mu      sync.Mutex
+	live    map[string]deploy.Release
+	deploys int
+	fail    error
+}
+
+func (t *target) Current(_ context.Context, env string) (deploy.Release, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.live[env], nil
+}
+
+func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.deploys++
+	if t.fail != nil {
+		return t.fail
+	}
+	rel := deploy.Release{Env: d.Env}
+	for _, img := range d.Images {
+		rel.Services = append(rel.Services, deploy.ServiceState{Name: img.Service.Name, Commit: d.Commit, Digest: img.Digest, Running: true})
+	}
+	t.live[d.Env] = rel
+	return nil
+}
+
+type publisher struct {
+	mu     sync.Mutex
+	events []events.Event
+}
+
+func (p *publisher) Publish(_ context.Context, e events.Event) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events = append(p.events, e)
+	return false, nil
+}
+
+func (p *publisher) count(typ string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, e := range p.events {
+		if e.EventType() == typ {
+			n++
+		}
+	}
+	return n
+}
+
+type store struct {
+	mu     sync.Mutex
+	states []deploy.State
+}
+
+func (s *store) Record(_ context.Context, st deploy.State) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.states = append(s.states, st)
+	return nil
+}
+
+func newHandler(t *testing.T, tg *target) (*deploy.Handler, *publisher, *store) {
+	t.Helper()
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	kv, err := js.KeyValue(context.Background(), natsjs.BucketClaims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, st := &publisher{}, &store{}
+	return &deploy.Handler{
+		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute},
+		Target:    tg,
+		Claims:    natsjs.NewClaims(kv, "test"),
+		Publisher: p,
+		Store:     st,
+	}, p, st
+}
+
+func request(sha, nonce string) *events.DeployRequested {
+	return &events.DeployRequested{
+		Env: "staging", Repo: repo, Commit: sha, Nonce: nonce,
+		Images: []events.Image{{Service: events.ServiceSpec{Name: "web"}, Ref: "r/web:" + sha, Digest: "sha256:" + sha}},
+	}
+}
+
+func TestHandleBuilt(t *testing.T) {
+	tests := []struct {
+		branch   string
+		wantReqs int
+	}{
+		{"main", 1},
+		{"feature", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.branch, func(t *testing.T) {
+			h, p, _ := newHandler(t, &target{live: map[string]deploy.Release{}})
+			err := h.HandleBuilt(context.Background(), &events.CommitBuilt{Repo: repo, Commit: commit(1), Branch: tt.branch})
+			if tt.wantReqs == 0 && err == nil {
+				t.Error("a commit built on another branch was not ignored")
+			}
+			if got := p.count(events.TypeDeployRequested); got != tt.wantReqs {
+				t.Errorf("%d deploy requests, want %d", got, tt.wantReqs)
+			}
+		})
+	}
+}
+
+func TestHandleDeploy(t *testing.T) {
+	tests := []struct {
+		name        string
+		fail        error
+		deliveries  int
+		wantDeploys int
+		wantOK      int
+		wantFailed  int
+		wantErr     func(error) bool
+	}{
+		{"deploys once however often delivered", nil, 3, 1, 1, 0, nil},
+		{"health check failure is recorded once, not retried", events.Permanent(errors.New("web: no 2xx from /healthz")), 2, 1, 0, 1, events.IsPermanent},
+		{"unreachable dockerd is retried", events.Retryable(errors.New("dockerd unreachable"), time.Second), 2, 2, 0, 0, func(err error) bool { return err != nil && !events.IsPermanent(err) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := &target{live: map[string]deploy.Release{}, fail: tt.fail}
+			h, p, st := newHandler(t, tg)
+			for i := 0; i < tt.deliveries; i++ {
+				err := h.HandleDeploy(context.Background(), request(commit(1), ""))
+				if i == 0 && tt.wantErr != nil && !tt.wantErr(err) {
+					t.Fatalf("first delivery: error = %v", err)
+				}
+			}
+			if tg.deploys != tt.wantDeploys {
+				t.Errorf("%d deploys, want %d", tg.deploys, tt.wantDeploys)
+			}
+			if got := p.count(events.TypeDeploySucceeded); got != tt.wantOK {
+				t.Errorf("%d deploy-succeeded events, want %d", got, tt.wantOK)
+			}
+			if got := p.count(events.TypeDeployFailed); got != tt.wantFailed {
+				t.Errorf("%d deploy-failed events, want %d", got, tt.wantFailed)
+			}
+			if len(st.states) != tt.wantOK {
+				t.Errorf("%d states recorded, want %d", len(st.states), tt.wantOK)
+			}
+		})
+	}
+}
+
+// TestRedeployOfRunningCommitChangesNothing: a deliberate new request (a
+// replay, a rollback to the current commit) of what already runs does not
+// touch the target.
+func TestRedeployOfRunningCommitChangesNothing(t *testing.T) {
+	tg := &target{live: map[string]deploy.Release{}}
+	h, p, _ := newHandler(t, tg)
+	ctx := context.Background()
+	if err := h.HandleDeploy(ctx, request(commit(1), "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.HandleDeploy(ctx, request(commit(1), "replay-1")); err != nil {
+		t.Fatal(err)
+	}
+	if tg.deploys != 1 || p.count(events.TypeDeploySucceeded) != 1 {
+		t.Errorf("%d deploys and %d succeeded events, want 1 and 1", tg.deploys, p.count(events.TypeDeploySucceeded))
+	}
+}
