@@ -54,8 +54,16 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(DeploySucceeded)
 	case TypeDeployFailed:
 		e = new(DeployFailed)
+	case TypeDeploySuperseded:
+		e = new(DeploySuperseded)
 	case TypePullRequest:
 		e = new(PullRequestChanged)
+	case TypeBranchDeleted:
+		e = new(BranchDeleted)
+	case TypeTagPushed:
+		e = new(TagPushed)
+	case TypeTagDeleted:
+		e = new(TagDeleted)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

@@ -56,6 +56,13 @@ type PushReceived struct {
 	Message    string    `json:"message,omitempty"`
 	DeliveryID string    `json:"delivery_id,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Created is true when the push created the branch.
+	Created bool `json:"created,omitempty"`
+	// Commits are the pushed commits, oldest first, as far as the host
+	// listed them (hosts cap the list, GitLab at 20); CommitCount is how many
+	// were pushed when the host says, otherwise len(Commits).
+	Commits     []Commit `json:"commits,omitempty"`
+	CommitCount int      `json:"commit_count,omitempty"`
 }
 
 // ServiceSpec is one service of the user's monorepo, as slipway.yaml declares it
@@ -67,6 +74,12 @@ type ServiceSpec struct {
 	Port       int               `json:"port"`
 	HealthPath string            `json:"health_path"`
 	Env        map[string]string `json:"env,omitempty"`
+	// Replicas is how many containers run the service; 0 means one. An
+	// environment of slipway.yaml sets it.
+	Replicas int `json:"replicas,omitempty"`
+	// Hosts are host names the proxy routes to the service besides
+	// "<service>.<env>.<domain>". An environment of slipway.yaml sets them.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // BuildRequested asks for one service of one commit to be built. Builders share
@@ -134,6 +147,10 @@ type DeployRequested struct {
 	Actor   string `json:"actor,omitempty"`
 	// Nonce makes a deliberate re-deploy (rollback, replay) a new event.
 	Nonce string `json:"nonce,omitempty"`
+	// Explicit marks a deploy a person or a release asked for (release,
+	// rollback): it may move the environment to an older commit. Automatic
+	// deploys never do (see Deliberate).
+	Explicit bool `json:"explicit,omitempty"`
 }
 
 // DeployResult is the outcome of one deploy, success or failure.

@@ -33,8 +33,19 @@ func TestGolden(t *testing.T) {
 		wantID  string
 		wantSub string
 	}{
-		{"push_received", &events.PushReceived{Repo: repo, Ref: "refs/heads/main", Branch: "main", Before: "fedcba9876543210fedcba9876543210fedcba98", After: sha, Pusher: "ada", Message: "Add cart", DeliveryID: "72d3162e", ReceivedAt: at},
+		{"push_received", &events.PushReceived{Repo: repo, Ref: "refs/heads/main", Branch: "main", Before: "fedcba9876543210fedcba9876543210fedcba98", After: sha, Pusher: "ada", Message: "Add cart", DeliveryID: "72d3162e", ReceivedAt: at,
+			Commits: []events.Commit{{ID: sha, Message: "Add cart", Author: "Ada"}}, CommitCount: 1},
 			"push.acme_2fshop.refs_2fheads_2fmain." + sha, events.SubjectPushReceived},
+		{"push_received_created", &events.PushReceived{Repo: repo, Ref: "refs/heads/cart", Branch: "cart", Before: "0000000000000000000000000000000000000000", After: sha, Forced: true, Created: true, ReceivedAt: at},
+			"push.acme_2fshop.refs_2fheads_2fcart." + sha, events.SubjectPushReceived},
+		{"branch_deleted", &events.BranchDeleted{Repo: repo, Ref: "refs/heads/cart", Branch: "cart", Before: sha, Pusher: "ada", DeliveryID: "72d3162e"},
+			"deleted.acme_2fshop.refs_2fheads_2fcart." + sha, events.SubjectBranchDeleted},
+		{"branch_deleted_no_sha", &events.BranchDeleted{Repo: repo, Ref: "refs/heads/cart", Branch: "cart", DeliveryID: "72d3162e"},
+			"deleted.acme_2fshop.refs_2fheads_2fcart.d-72d3162e", events.SubjectBranchDeleted},
+		{"tag_pushed", &events.TagPushed{Repo: repo, Ref: "refs/tags/v1.0.0", Tag: "v1.0.0", Before: "0000000000000000000000000000000000000000", After: "fedcba9876543210fedcba9876543210fedcba98", Commit: sha, Created: true, Pusher: "ada"},
+			"tag.acme_2fshop.refs_2ftags_2fv1_2e0_2e0.fedcba9876543210fedcba9876543210fedcba98", events.SubjectTagPushed},
+		{"tag_deleted", &events.TagDeleted{Repo: repo, Ref: "refs/tags/v1.0.0", Tag: "v1.0.0", Before: sha, Pusher: "ada"},
+			"deleted.acme_2fshop.refs_2ftags_2fv1_2e0_2e0." + sha, events.SubjectTagDeleted},
 		{"build_requested", &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main", Service: web, Services: []string{"api", "web"}},
 			"build.acme_2fshop." + sha + ".web.requested", events.SubjectBuildRequested},
 		{"build_succeeded", &events.BuildSucceeded{Repo: repo, Commit: sha, Branch: "main", Service: "web", Image: img.Ref, Digest: img.Digest, Duration: 2 * time.Second},
@@ -52,6 +63,8 @@ func TestGolden(t *testing.T) {
 		{"pull_request_opened", &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 42, HeadSHA: sha, HeadBranch: "cart", BaseBranch: "main",
 			SourceRepo: events.Repo{Forge: "github", FullName: "ada/shop", CloneURL: "https://git.example.com/ada/shop.git", DefaultBranch: "main"}, Title: "Add cart", Author: "ada"},
 			"pr.acme_2fshop.42.opened." + sha, events.SubjectPullRequest + ".opened"},
+		{"deploy_superseded", &events.DeploySuperseded{DeployResult: func() events.DeployResult { r := res; r.Reason = "superseded by fedcba987654"; return r }()},
+			"deploy.staging." + sha + ".superseded", events.SubjectDeploySuperseded + ".staging"},
 		{"deploy_failed", &events.DeployFailed{DeployResult: func() events.DeployResult { r := res; r.Reason = "web: health check failed"; return r }()},
 			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".staging"},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -141,7 +142,7 @@ func TestServeHTTPPublishedEvent(t *testing.T) {
 		DeliveryID: "gh-delivery-1",
 		ReceivedAt: receivedAt,
 	}
-	if *got != want {
+	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("published %+v\nwant %+v", *got, want)
 	}
 }

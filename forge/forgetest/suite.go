@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 
 	"github.com/slipway-dev/slipway/events"
@@ -108,7 +109,7 @@ func testFormPayload(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("Parse(form) = %v", err)
 	}
-	if *got.Event.(*events.PushReceived) != *want.Event.(*events.PushReceived) {
+	if !reflect.DeepEqual(got.Event, want.Event) {
 		t.Errorf("Parse(form) = %+v, want %+v", got.Event, want.Event)
 	}
 	if repo, err := h.Forge.Repo(form); err != nil || repo == "" {
