@@ -1,0 +1,27 @@
+package events
+
+// TypeDeploySuperseded is the CloudEvents type of DeploySuperseded.
+const TypeDeploySuperseded = "dev.slipway.deploy.superseded." + SchemaVersion
+
+// SubjectDeploySuperseded is the subject prefix of superseded deploys; the
+// environment is the last token.
+const SubjectDeploySuperseded = "slipway.deploy.superseded"
+
+// DeploySuperseded records a deploy request that was skipped because a newer
+// one overtook it while it waited ("latest wins"), or because the
+// environment already runs a descendant of its commit (builds finished out of
+// order). The environment did not change. Reason says which.
+type DeploySuperseded struct{ DeployResult }
+
+func (e *DeploySuperseded) EventType() string { return TypeDeploySuperseded }
+func (e *DeploySuperseded) Subject() string {
+	return SubjectDeploySuperseded + "." + KeyPart(e.Env)
+}
+func (e *DeploySuperseded) CESubject() string { return e.Env + "@" + e.Commit }
+func (e *DeploySuperseded) DedupKey() string  { return e.Request + ".superseded" }
+
+// Deliberate reports whether a person or a release asked for this deploy
+// (Explicit, or a Nonce as a rollback or replay sets): only a deliberate
+// deploy may move an environment to an older commit. An automatic deploy
+// (a commit built on the branch an environment follows) never does.
+func (e *DeployRequested) Deliberate() bool { return e.Explicit || e.Nonce != "" }
