@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,40 @@ func TestEndToEnd(t *testing.T) {
 	e.waitIdle(t, ctx)
 	e.requireServing(t, ctx, p2.After)
 	e.requireContainers(t, ctx, p2.After)
+	e.requireStatusAndHistory(t, ctx, p1.After, p2.After, p3.After)
+}
+
+// requireStatusAndHistory checks what `slipway status` and `slipway
+// history` print after the three commits.
+func (e *env) requireStatusAndHistory(t *testing.T, ctx context.Context, sha1, sha2, sha3 string) {
+	t.Helper()
+	var out strings.Builder
+	if err := status(ctx, e.up.Conn(), &e.up.Config, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range []string{"web", "api"} {
+		want := regexp.MustCompile(e.env + `\s+` + sha2[:12] + `\s+` + svc + `\s+sha256:\S+\s+running\s+healthy\s`)
+		if !want.MatchString(out.String()) {
+			t.Errorf("status does not show %s healthy on %s:\n%s", svc, sha2[:12], out.String())
+		}
+	}
+	out.Reset()
+	if err := history(ctx, e.up.Conn(), e.env, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	wants := []string{"succeeded  " + sha1[:12], "succeeded  " + sha2[:12] + "  " + sha1[:12], "failed     " + sha3[:12] + "  " + sha2[:12]}
+	if len(lines) != len(wants)+1 {
+		t.Fatalf("history has %d lines, want a header and %d deploys:\n%s", len(lines), len(wants), out.String())
+	}
+	for i, want := range wants {
+		if !strings.Contains(lines[i+1], want) {
+			t.Errorf("history line %d = %q, want it to contain %q", i+1, lines[i+1], want)
+		}
+	}
+	if !strings.Contains(lines[3], "health") {
+		t.Errorf("failed deploy has no reason: %q", lines[3])
+	}
 }
 
 type env struct {
