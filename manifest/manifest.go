@@ -25,8 +25,9 @@ const (
 // Manifest is a valid slipway.yaml.
 type Manifest struct {
 	// Version is the manifest format version, always Version.
-	Version  int
-	services []service
+	Version      int
+	services     []service
+	environments []Environment
 }
 
 // service is one declared service with the lines Validate reports against.

@@ -12,7 +12,7 @@ import (
 // manifest decodes the root mapping.
 func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	m := &Manifest{}
-	f, ok := d.mapping("", n, "version", "services")
+	f, ok := d.mapping("", n, "version", "services", "environments")
 	if !ok {
 		return m
 	}
@@ -28,6 +28,9 @@ func (d *decoder) manifest(n *yaml.Node) *Manifest {
 		d.fail("services", n, "required")
 	} else {
 		m.services = d.services(v.value)
+	}
+	if v, ok := f.get("environments"); ok {
+		m.environments = d.environments(v.value, m.services)
 	}
 	return m
 }
