@@ -64,6 +64,10 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(TagPushed)
 	case TypeTagDeleted:
 		e = new(TagDeleted)
+	case TypeReleasePlanned:
+		e = new(ReleasePlanned)
+	case TypePreviewRemoved:
+		e = new(PreviewRemoved)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

@@ -65,6 +65,16 @@ func TestGolden(t *testing.T) {
 			"pr.acme_2fshop.42.opened." + sha, events.SubjectPullRequest + ".opened"},
 		{"deploy_superseded", &events.DeploySuperseded{DeployResult: func() events.DeployResult { r := res; r.Reason = "superseded by fedcba987654"; return r }()},
 			"deploy.staging." + sha + ".superseded", events.SubjectDeploySuperseded + ".staging"},
+		{"release_planned", &events.ReleasePlanned{Env: "production", Repo: repo, Number: 43, HeadSHA: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			From: "fedcba9876543210fedcba9876543210fedcba98", To: sha,
+			Services: []events.ServiceChange{
+				{Service: "api", From: "sha256:1", To: "sha256:1", Change: events.ChangeUnchanged},
+				{Service: "web", From: "sha256:2", To: img.Digest, Change: events.ChangeUpdated},
+			},
+			Commits: []events.Commit{{ID: sha, Message: "Add cart", Author: "ada"}}, CommitCount: 1, PlannedAt: at},
+			"plan.production.acme_2fshop.43.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", events.SubjectReleasePlanned + ".production"},
+		{"preview_removed", &events.PreviewRemoved{Env: "pr-42", Repo: repo, Number: 42, HeadSHA: sha, Generation: 1, Reason: events.RemovedMerged, RemovedAt: at},
+			"preview.acme_2fshop.42.1.removed", events.SubjectPreviewRemoved + ".pr-42"},
 		{"deploy_failed", &events.DeployFailed{DeployResult: func() events.DeployResult { r := res; r.Reason = "web: health check failed"; return r }()},
 			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".staging"},
 	}
