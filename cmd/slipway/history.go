@@ -70,6 +70,8 @@ func deployResult(e events.Event) (events.DeployResult, string) {
 		return ev.DeployResult, "succeeded"
 	case *events.DeployFailed:
 		return ev.DeployResult, "failed"
+	case *events.DeploySuperseded:
+		return ev.DeployResult, "superseded"
 	}
 	return events.DeployResult{}, "?"
 }

@@ -24,6 +24,9 @@ type HandlerFunc func(ctx context.Context, env events.Envelope) error
 type Route struct {
 	Consumer string
 	Handler  HandlerFunc
+	// Workers is how many messages of the consumer this process handles
+	// at once (default 1), each on a subscription of its own.
+	Workers int
 }
 
 // Runner consumes routes through a watermill router until its context ends.
@@ -53,12 +56,14 @@ func (r *Runner) Run(ctx context.Context, routes ...Route) error {
 		}
 	}()
 	for _, rt := range routes {
-		sub, err := r.subscriber(logger)
-		if err != nil {
-			return err
+		for i := range max(rt.Workers, 1) {
+			sub, err := r.subscriber(logger)
+			if err != nil {
+				return err
+			}
+			subs = append(subs, sub)
+			router.AddConsumerHandler(fmt.Sprintf("%s-%d", rt.Consumer, i), rt.Consumer, sub, r.wrap(rt.Consumer, rt.Handler))
 		}
-		subs = append(subs, sub)
-		router.AddConsumerHandler(rt.Consumer, rt.Consumer, sub, r.wrap(rt.Consumer, rt.Handler))
 	}
 	if err := router.Run(ctx); err != nil {
 		return fmt.Errorf("run router: %w", err)

@@ -50,5 +50,6 @@ func Events(ctx context.Context, js jetstream.JetStream, filters ...string) ([]e
 // DeployHistory returns the deploy results of env, oldest first.
 func DeployHistory(ctx context.Context, js jetstream.JetStream, env string) ([]events.Envelope, error) {
 	e := events.KeyPart(env)
-	return Events(ctx, js, events.SubjectDeploySucceeded+"."+e, events.SubjectDeployFailed+"."+e)
+	return Events(ctx, js, events.SubjectDeploySucceeded+"."+e, events.SubjectDeployFailed+"."+e,
+		events.SubjectDeploySuperseded+"."+e)
 }

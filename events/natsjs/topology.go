@@ -119,8 +119,9 @@ func consumerConfigs(t Topology) []jetstream.ConsumerConfig {
 		c(ConsumerPush, events.SubjectPushReceived, "plans the builds of a pushed commit", 256),
 		c(ConsumerBuild, events.SubjectBuildRequested, "builds one service of one commit", 256),
 		c(ConsumerBuilt, events.SubjectCommitBuilt, "turns a built commit into deploy requests", 256),
-		// One deploy at a time: deploys of one environment must not interleave.
-		c(ConsumerDeploy, events.SubjectDeployRequested+".>", "deploys a commit to an environment", 1),
+		// Deploys of different environments run in parallel; the lock of
+		// each environment (BucketLocks) keeps one deploy at a time there.
+		c(ConsumerDeploy, events.SubjectDeployRequested+".>", "deploys a commit to an environment", DeployMaxAckPending),
 	}
 }
 
@@ -128,5 +129,6 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{
 		{Bucket: BucketClaims, Description: "one claim per build, commit and deploy step", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketEnvs, Description: "the commit each environment runs", History: 64, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }

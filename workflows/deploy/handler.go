@@ -39,6 +39,10 @@ type Config struct {
 	StagingEnv string
 	// ClaimTTL is the lease of a running deploy.
 	ClaimTTL time.Duration
+	// LockTTL is the lease of an environment's deploy lock (default
+	// ClaimTTL); LockWait how long a deploy waits for it before it is
+	// redelivered (default 2×LockTTL).
+	LockTTL, LockWait time.Duration
 }
 
 // Validate reports an unusable configuration.
@@ -60,6 +64,11 @@ type Handler struct {
 	Publisher Publisher
 	Store     Store
 	Now       func() time.Time
+	// Locks, Queue and Ancestry are optional: without them deploys are
+	// neither serialised per environment nor ordered (see lock.go, order.go).
+	Locks    Locks
+	Queue    Queue
+	Ancestry Ancestry
 }
 
 // HandleBuilt requests the deploy of a commit built on the default branch to
@@ -81,6 +90,11 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 // HandleDeploy applies one deploy request, once.
 func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) error {
 	key := e.DedupKey()
+	unlock, err := h.lockEnv(ctx, e.Env, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
 	switch {
 	case errors.Is(err, workflows.ErrClaimHeld):
@@ -109,6 +123,9 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (outcome
 	if runs(cur, e) {
 		log.Info().Msg("environment already runs this commit: nothing to do")
 		return "unchanged", nil
+	}
+	if reason, err := h.overtaken(ctx, cur.Commit(), e); err != nil || reason != "" {
+		return h.supersede(ctx, e, cur.Commit(), reason, err)
 	}
 	res := events.DeployResult{
 		Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Trigger: e.Trigger,

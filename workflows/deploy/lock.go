@@ -1,0 +1,88 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows"
+)
+
+// Locks gives each environment to one deploy at a time, across every
+// deployer process. A lock is a lease: renewed while its deploy runs,
+// released when it ends, and taken over once it expires because its holder
+// died.
+type Locks interface {
+	// Lock takes env for ttl. While another live deploy holds it, the error
+	// wraps workflows.ErrClaimHeld.
+	Lock(ctx context.Context, env string, ttl time.Duration) (workflows.Lease, error)
+}
+
+func (c Config) lockTTL() time.Duration {
+	if c.LockTTL > 0 {
+		return c.LockTTL
+	}
+	return c.ClaimTTL
+}
+
+func (c Config) lockWait() time.Duration {
+	if c.LockWait > 0 {
+		return c.LockWait
+	}
+	return 2 * c.lockTTL()
+}
+
+// lockEnv waits until this deploy holds its environment's lock, and returns
+// the function that releases it, which the caller defers so that every exit
+// path releases it. It waits at most Config.LockWait (in-progress acks keep
+// the message meanwhile), enough to take over the lock of a holder that died;
+// then the request is redelivered later. A request that already completed
+// does not wait.
+func (h *Handler) lockEnv(ctx context.Context, env, key string) (unlock func(), err error) {
+	if h.Locks == nil {
+		return func() {}, nil
+	}
+	if _, err := h.Claims.Result(ctx, key); err == nil {
+		return nil, fmt.Errorf("deploy %s: %w", key, events.ErrAlreadyDone)
+	}
+	ttl, log := h.Config.lockTTL(), zerolog.Ctx(ctx)
+	deadline, poll := time.Now().Add(h.Config.lockWait()), min(max(ttl/20, 50*time.Millisecond), time.Second)
+	for waited := false; ; waited = true {
+		lease, err := h.Locks.Lock(ctx, env, ttl)
+		if err == nil {
+			if waited {
+				log.Info().Str("env", env).Msg("environment lock taken")
+			}
+			return h.keepLock(ctx, env, lease, ttl), nil
+		}
+		if !errors.Is(err, workflows.ErrClaimHeld) {
+			return nil, fmt.Errorf("lock %s: %w", env, err)
+		}
+		if time.Now().After(deadline) {
+			return nil, events.Retryable(fmt.Errorf("lock %s: %w", env, err), ttl/2)
+		}
+		if !waited {
+			log.Info().Str("env", env).Err(err).Msg("waiting for the environment lock")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// keepLock renews lease until the returned function releases it.
+func (h *Handler) keepLock(ctx context.Context, env string, lease workflows.Lease, ttl time.Duration) func() {
+	stop := workflows.KeepLease(ctx, lease, ttl/3)
+	return func() {
+		stop()
+		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Str("env", env).Msg("releasing the environment lock failed; it expires")
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// Queue reads the deploy requests of each environment in publication order.
+type Queue interface {
+	// Latest returns the last deploy request published for env, or nil.
+	Latest(ctx context.Context, env string) (*events.DeployRequested, error)
+}
+
+// Ancestry orders the commits of a repository by git history.
+type Ancestry interface {
+	// IsAncestor reports whether ancestor is descendant or one of its
+	// ancestors.
+	IsAncestor(ctx context.Context, repo events.Repo, ancestor, descendant string) (bool, error)
+}
+
+// overtaken returns why e must not be applied, or "" to apply it. Latest
+// wins: a request published after e for the same environment overtakes it,
+// unless that later request is automatic and for an older commit than e's
+// (it will be skipped in turn). And an automatic request never moves an
+// environment back: a commit the running one descends from is skipped (its
+// build finished after a newer commit's). A deliberate request (release,
+// rollback) may move it back.
+func (h *Handler) overtaken(ctx context.Context, running string, e *events.DeployRequested) (string, error) {
+	if h.Queue != nil {
+		later, err := h.Queue.Latest(ctx, e.Env)
+		if err != nil {
+			return "", err
+		}
+		if later != nil && later.DedupKey() != e.DedupKey() {
+			older := false
+			if !later.Deliberate() && later.Repo.FullName == e.Repo.FullName {
+				if older, err = h.older(ctx, e.Repo, later.Commit, e.Commit); err != nil {
+					return "", err
+				}
+			}
+			if !older {
+				return "superseded by the later request " + later.DedupKey(), nil
+			}
+		}
+	}
+	if e.Deliberate() || running == "" || running == e.Commit {
+		return "", nil
+	}
+	older, err := h.older(ctx, e.Repo, e.Commit, running)
+	if err != nil || !older {
+		return "", err
+	}
+	return "older than the running commit " + running, nil
+}
+
+// older reports whether commit a strictly precedes commit b in history. A
+// commit the repository does not know (a permanent error) is unordered.
+func (h *Handler) older(ctx context.Context, repo events.Repo, a, b string) (bool, error) {
+	if h.Ancestry == nil || a == b {
+		return false, nil
+	}
+	ok, err := h.Ancestry.IsAncestor(ctx, repo, a, b)
+	if events.IsPermanent(err) {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("a", a).Str("b", b).Msg("commits cannot be ordered")
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("order %s and %s: %w", a, b, err)
+	}
+	return ok, nil
+}
+
+// supersede records that e was skipped, and why. A non-nil err (from
+// overtaken) is returned instead.
+func (h *Handler) supersede(ctx context.Context, e *events.DeployRequested, running, reason string, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	zerolog.Ctx(ctx).Info().Str("env", e.Env).Str("sha", e.Commit).Str("reason", reason).Msg("deploy superseded")
+	res := events.DeployResult{
+		Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Trigger: e.Trigger,
+		Actor: e.Actor, Previous: running, StartedAt: h.now(), Reason: reason, Request: e.DedupKey(),
+	}
+	return "superseded", h.publish(ctx, &events.DeploySuperseded{DeployResult: res})
+}
