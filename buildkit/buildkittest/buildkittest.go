@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/slipway-dev/slipway/internal/daemonlock"
 )
 
 // Defaults of the local build chain started by scripts/setup.sh.
@@ -43,6 +45,7 @@ func Missing(tb testing.TB, format string, args ...any) {
 // worker.
 func MustBuildkit(tb testing.TB) string {
 	tb.Helper()
+	daemonlock.Shared(tb) // a fault test may restart the daemon
 	addr := envOr("BUILDKIT_HOST", DefaultBuildkitHost)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -62,6 +65,7 @@ func MustBuildkit(tb testing.TB) string {
 // distribution API over plain HTTP.
 func MustRegistry(tb testing.TB) string {
 	tb.Helper()
+	daemonlock.Shared(tb) // a fault test may restart the daemon
 	host := envOr("SLIPWAY_REGISTRY", DefaultRegistry)
 	resp, err := httpClient.Get("http://" + host + "/v2/")
 	if err != nil {

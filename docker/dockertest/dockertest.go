@@ -22,6 +22,8 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/slipway-dev/slipway/internal/daemonlock"
 )
 
 // BusyboxPath is the static busybox binary images are built from
@@ -48,6 +50,7 @@ func unavailable(tb testing.TB, format string, args ...any) {
 // when the test ends.
 func MustDocker(tb testing.TB) *client.Client {
 	tb.Helper()
+	daemonlock.Shared(tb) // a fault test may restart the daemon
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		tb.Fatalf("create docker client: %v", err)
@@ -65,6 +68,7 @@ func MustDocker(tb testing.TB) *client.Client {
 // (SLIPWAY_REGISTRY, or DefaultRegistry) once it answers.
 func MustRegistry(tb testing.TB) string {
 	tb.Helper()
+	daemonlock.Shared(tb) // a fault test may restart the daemon
 	reg := os.Getenv("SLIPWAY_REGISTRY")
 	if reg == "" {
 		reg = DefaultRegistry
