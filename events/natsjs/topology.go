@@ -86,7 +86,7 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 			return fmt.Errorf("provision bucket %s: %w", b.Bucket, err)
 		}
 	}
-	return nil
+	return provisionDeadLetters(ctx, js, t)
 }
 
 func streamConfig(t Topology) jetstream.StreamConfig {
