@@ -1,0 +1,60 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+// ErrNotReleasable is wrapped by the errors of CheckReleasable.
+var ErrNotReleasable = errors.New("not releasable")
+
+// CheckHealthy returns nil when sha was deployed successfully to staging,
+// and otherwise an error wrapping ErrNotReleasable that says what happened
+// to it there.
+func CheckHealthy(staging []Deploy, env, sha string) error {
+	var failed *Deploy
+	for i, d := range staging {
+		if d.Commit != sha {
+			continue
+		}
+		if d.Succeeded() {
+			return nil
+		}
+		if d.Outcome == OutcomeFailed {
+			failed = &staging[i]
+		}
+	}
+	if failed != nil {
+		return fmt.Errorf("%s never ran healthy on %s (its deploy failed: %s): %w", short(sha), env, firstLine(failed.Reason), ErrNotReleasable)
+	}
+	return fmt.Errorf("%s never ran on %s: %w", short(sha), env, ErrNotReleasable)
+}
+
+// CheckReleasable returns nil when every service of sha was built and sha
+// ran healthy on the staging environment; otherwise an error wrapping
+// ErrNotReleasable says which is missing.
+func CheckReleasable(ctx context.Context, claims workflows.Claims, history History, repo, sha string, services []string, staging string) error {
+	if _, err := build.BuiltImages(ctx, claims, repo, sha, services); errors.Is(err, build.ErrNotBuilt) {
+		return fmt.Errorf("%s was never built (%v): %w", short(sha), err, ErrNotReleasable)
+	} else if err != nil {
+		return err
+	}
+	deploys, err := history.Deploys(ctx, staging)
+	if err != nil {
+		return err
+	}
+	return CheckHealthy(deploys, staging, sha)
+}
+
+func firstLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

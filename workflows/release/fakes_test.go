@@ -1,0 +1,143 @@
+package release_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/release"
+)
+
+var repo = events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://git.invalid/acme/shop.git", DefaultBranch: "main"}
+
+// Commits of the tests.
+const (
+	c1 = "1111111111111111111111111111111111111111"
+	c2 = "2222222222222222222222222222222222222222"
+	c3 = "3333333333333333333333333333333333333333"
+	c4 = "4444444444444444444444444444444444444444"
+)
+
+// commits is a Source: files by commit, then path.
+type commits map[string]map[string]string
+
+func (c commits) ReadFile(_ context.Context, _ events.Repo, sha, path string) ([]byte, error) {
+	s, ok := c[sha][path]
+	if !ok {
+		return nil, fmt.Errorf("%s@%s: %w", path, sha, fs.ErrNotExist)
+	}
+	return []byte(s), nil
+}
+
+// claims is a workflows.Claims holding completed build records.
+type claims map[string][]byte
+
+func (c claims) Claim(context.Context, string, time.Duration) (workflows.Lease, error) {
+	return nil, fmt.Errorf("claims: read only")
+}
+
+func (c claims) Result(_ context.Context, key string) ([]byte, error) {
+	b, ok := c[key]
+	if !ok {
+		return nil, workflows.ErrNoResult
+	}
+	return b, nil
+}
+
+// built records sha's services as built, each with digest "sha256:<svc>-<sha[:4]>".
+func (c claims) built(sha string, specs ...events.ServiceSpec) {
+	for _, s := range specs {
+		b, _ := json.Marshal(map[string]any{"service": s, "image": image(s.Name, sha).Ref, "digest": image(s.Name, sha).Digest})
+		c[events.BuildKey(repo.FullName, sha, s.Name)] = b
+	}
+}
+
+func image(svc, sha string) events.Image {
+	return events.Image{
+		Service: events.ServiceSpec{Name: svc},
+		Ref:     "localhost:5000/acme/shop/" + svc + ":" + sha,
+		Digest:  "sha256:" + svc + "-" + sha[:4],
+	}
+}
+
+// publisher records events.
+type publisher struct {
+	mu     sync.Mutex
+	events []events.Event
+}
+
+func (p *publisher) Publish(_ context.Context, e events.Event) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events = append(p.events, e)
+	return false, nil
+}
+
+func of[E events.Event](p *publisher) []E {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []E
+	for _, e := range p.events {
+		if te, ok := e.(E); ok {
+			out = append(out, te)
+		}
+	}
+	return out
+}
+
+// envs is release.Envs from a map.
+type envs map[string]deploy.State
+
+func (e envs) Get(_ context.Context, env string) (deploy.State, bool, error) {
+	st, ok := e[env]
+	return st, ok, nil
+}
+
+// history is release.History from a map.
+type history map[string][]release.Deploy
+
+func (h history) Deploys(_ context.Context, env string) ([]release.Deploy, error) { return h[env], nil }
+
+// gitLog is release.Log over a linear history, oldest first.
+type gitLog []string
+
+func (g gitLog) Log(_ context.Context, _ events.Repo, from, to string, max int) ([]events.Commit, int, error) {
+	var out []events.Commit
+	started := from == ""
+	for _, sha := range g {
+		if started {
+			out = append([]events.Commit{{ID: sha, Message: "commit " + sha[:1]}}, out...)
+		}
+		if sha == from {
+			started = true
+		}
+		if sha == to {
+			break
+		}
+	}
+	if !started || (len(out) > 0 && out[0].ID != to) {
+		return nil, 0, nil
+	}
+	n := len(out)
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, n, nil
+}
+
+// deployed is a recorded deploy of sha to env.
+func deployed(env, sha, outcome string, seq uint64, request string) release.Deploy {
+	if request == "" {
+		request = events.DeployKey(env, sha, "")
+	}
+	return release.Deploy{
+		DeployResult: events.DeployResult{Env: env, Repo: repo, Commit: sha, Images: []events.Image{image("web", sha)}, Request: request},
+		ID:           request + "." + outcome, Seq: seq, Outcome: outcome,
+	}
+}

@@ -1,0 +1,128 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/workflows"
+)
+
+// Config configures the release workflow.
+type Config struct {
+	// StagingEnv names the environment following the default branch when
+	// slipway.yaml declares no environments ("staging").
+	StagingEnv string
+	// PlanCommits is the most commits a release plan lists (default 50).
+	PlanCommits int
+}
+
+// Validate reports an unusable configuration.
+func (c Config) Validate() error {
+	if c.StagingEnv == "" {
+		return errors.New("release: staging environment name is required")
+	}
+	return nil
+}
+
+// Handler is the release workflow. Log and History are optional: without
+// them a plan lists no commits and does not check staging.
+type Handler struct {
+	Config    Config
+	Source    Source
+	Claims    workflows.Claims
+	Publisher Publisher
+	Envs      Envs
+	Log       Log
+	History   History
+	Now       func() time.Time
+}
+
+// ReadManifest reads and parses the slipway.yaml of a commit. A missing or
+// invalid file is a permanent error.
+func ReadManifest(ctx context.Context, src Source, repo events.Repo, sha string) (*manifest.Manifest, error) {
+	data, err := src.ReadFile(ctx, repo, sha, manifest.Filename)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, events.Permanent(fmt.Errorf("%s not found in commit %s", manifest.Filename, sha))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", manifest.Filename, sha, err)
+	}
+	return manifest.Parse(data)
+}
+
+// Environments returns the environments m declares, with the default
+// staging environment named staging when m declares none.
+func Environments(m *manifest.Manifest, staging string) []manifest.Environment {
+	envs := m.Environments()
+	if !m.DeclaresEnvironments() && staging != "" {
+		for i := range envs {
+			if envs[i].Name == manifest.DefaultStaging {
+				envs[i].Name = staging
+			}
+		}
+	}
+	return envs
+}
+
+// environments returns the environments declared at sha. A commit whose
+// slipway.yaml cannot be read any more gets the default environments.
+func (h *Handler) environments(ctx context.Context, repo events.Repo, sha string) (*manifest.Manifest, []manifest.Environment, error) {
+	m, err := ReadManifest(ctx, h.Source, repo, sha)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, Environments(m, h.Config.StagingEnv), nil
+}
+
+// HandleBuilt requests the deploy of a built commit to every environment
+// following the branch it was built on, with that environment's values.
+func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error {
+	_, envs, err := h.environments(ctx, e.Repo, e.Commit)
+	if events.IsPermanent(err) {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("sha", e.Commit).Msg("using the default environments")
+		envs, err = Environments(&manifest.Manifest{}, h.Config.StagingEnv), nil
+	}
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, env := range envs {
+		if !env.FollowsBranchOf(e.Branch, e.Repo.DefaultBranch) {
+			continue
+		}
+		req := &events.DeployRequested{
+			Env: env.Name, Repo: e.Repo, Commit: e.Commit, Images: env.Apply(e.Images),
+			Trigger: e.DedupKey(), Actor: "slipway",
+		}
+		if _, err := h.Publisher.Publish(ctx, req); err != nil {
+			return fmt.Errorf("request deploy to %s: %w", env.Name, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return events.Ignored("commit built on %q: no environment follows that branch", e.Branch)
+	}
+	return nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// short returns the first 12 characters of a commit id.
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}

@@ -1,0 +1,61 @@
+package release
+
+import (
+	"context"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// Source reads a file of a repository at a commit (gitmirror.Mirror). A
+// path missing from the commit is an error wrapping fs.ErrNotExist.
+type Source interface {
+	ReadFile(ctx context.Context, repo events.Repo, sha, path string) ([]byte, error)
+}
+
+// Publisher publishes an event and returns once it is stored.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) (duplicate bool, err error)
+}
+
+// Envs reads what Slipway recorded each environment runs.
+type Envs interface {
+	Get(ctx context.Context, env string) (st deploy.State, ok bool, err error)
+}
+
+// Log lists the commits of a repository between two commits (gitmirror).
+type Log interface {
+	// Log returns the commits reachable from to but not from from, newest
+	// first, at most max of them, and how many there are. An empty from
+	// lists to's history.
+	Log(ctx context.Context, repo events.Repo, from, to string, max int) ([]events.Commit, int, error)
+}
+
+// History reads the recorded deploys of an environment from the audit log.
+type History interface {
+	// Deploys returns every deploy result of env, oldest first.
+	Deploys(ctx context.Context, env string) ([]Deploy, error)
+}
+
+// Outcomes of a recorded deploy.
+const (
+	OutcomeSucceeded  = "succeeded"
+	OutcomeFailed     = "failed"
+	OutcomeSuperseded = "superseded"
+)
+
+// Deploy is one recorded deploy result: the event and where it is in the
+// audit log.
+type Deploy struct {
+	events.DeployResult
+	// ID is the result event's id, Seq its sequence in the stream, Time when
+	// it was recorded.
+	ID      string
+	Seq     uint64
+	Time    time.Time
+	Outcome string
+}
+
+// Succeeded reports whether the deploy put its commit in service.
+func (d Deploy) Succeeded() bool { return d.Outcome == OutcomeSucceeded }
