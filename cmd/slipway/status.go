@@ -70,7 +70,10 @@ func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.
 	if len(states) == 0 {
 		fmt.Fprintln(w, "(nothing deployed yet)")
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return printDeadLetters(ctx, c.JS, out)
 }
 
 func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, st deploy.State, actual deploy.Release) {

@@ -19,10 +19,12 @@ func RunBuilder(ctx context.Context, cfg *Config, c *Conn) error {
 	}
 	defer closeFn()
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).Msg("building")
-	return c.runner(cfg, ctx).Run(ctx,
-		natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush)},
-		natsjs.Route{Consumer: natsjs.ConsumerBuild, Handler: natsjs.Typed(h.HandleBuild)},
-	)
+	return c.withDeadLetters(ctx, func(ctx context.Context) error {
+		return c.runner(cfg, ctx).Run(ctx,
+			natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush)},
+			natsjs.Route{Consumer: natsjs.ConsumerBuild, Handler: natsjs.Typed(h.HandleBuild)},
+		)
+	})
 }
 
 // BuildHandler wires the build workflow to git, BuildKit and JetStream.

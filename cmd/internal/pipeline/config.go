@@ -27,6 +27,7 @@ type Config struct {
 	RepoSecrets       RepoSecrets
 	AllowUnknownRepos bool
 	FallbackSecret    string
+	Webhooks          WebhookConfig
 
 	// builder
 	BuildkitHost string
@@ -39,6 +40,8 @@ type Config struct {
 	ProxyAddr     string
 	ProxyDomain   string
 	HealthTimeout time.Duration
+	DeployWorkers int
+	LockTTL       time.Duration
 
 	LogLevel  string
 	LogFormat string
@@ -52,6 +55,7 @@ func DefaultConfig() Config {
 		Topology:      natsjs.DefaultTopology(),
 		HTTPAddr:      "127.0.0.1:7700",
 		RepoSecrets:   RepoSecrets{},
+		Webhooks:      DefaultWebhookConfig(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
 		ClaimTTL:      30 * time.Second,
@@ -59,6 +63,8 @@ func DefaultConfig() Config {
 		ProxyAddr:     "127.0.0.1:8080",
 		ProxyDomain:   "localhost",
 		HealthTimeout: 30 * time.Second,
+		DeployWorkers: 4,
+		LockTTL:       30 * time.Second,
 		LogLevel:      "info",
 		LogFormat:     "console",
 	}
@@ -95,6 +101,7 @@ func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation)")
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
 	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret")
+	c.Webhooks.Bind(fs)
 }
 
 // BindBuilder binds the builder's settings.
@@ -111,6 +118,11 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.StringVar(&c.ProxyAddr, "proxy-addr", c.ProxyAddr, "address of the proxy giving each environment's services a stable URL; empty disables it")
 	fs.StringVar(&c.ProxyDomain, "proxy-domain", c.ProxyDomain, "services answer at http://<service>.<env>.<domain>:<proxy port>/")
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
+	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
+	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
+	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
+		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
+	}
 }
 
 // Validate reports every unusable setting at once.
@@ -121,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClaimTTL < time.Second {
 		errs = append(errs, fmt.Errorf("claim ttl %s: must be at least 1s", c.ClaimTTL))
+	}
+	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
+		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("fallback secret set without -allow-unknown-repos"))

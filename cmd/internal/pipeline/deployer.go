@@ -31,10 +31,11 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 		g.Go(func() error { return srv.Run(ctx) })
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
 	}
+	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
 	g.Go(func() error {
 		return c.runner(cfg, ctx).Run(ctx,
 			natsjs.Route{Consumer: natsjs.ConsumerBuilt, Handler: natsjs.Typed(h.HandleBuilt)},
-			natsjs.Route{Consumer: natsjs.ConsumerDeploy, Handler: natsjs.Typed(h.HandleDeploy)},
+			natsjs.Route{Consumer: natsjs.ConsumerDeploy, Handler: natsjs.Typed(h.HandleDeploy), Workers: cfg.DeployWorkers},
 		)
 	})
 	return g.Wait()
@@ -63,6 +64,9 @@ func DeployHandler(ctx context.Context, cfg *Config, c *Conn, target deploy.Targ
 		Claims:    claims,
 		Publisher: natsjs.NewPublisher(c.JS, "/slipway/deployer"),
 		Store:     envs,
+	}
+	if err := orderDeploys(ctx, cfg, c, h); err != nil {
+		return nil, err
 	}
 	return h, h.Config.Validate()
 }
