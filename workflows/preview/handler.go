@@ -1,0 +1,186 @@
+package preview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/release"
+)
+
+// Config configures the preview workflow.
+type Config struct {
+	// AllowForks builds pull requests whose head lives in another
+	// repository.
+	AllowForks bool
+	// Retain is how long the record of a closed preview is kept (and its
+	// environment checked empty) before it is forgotten; default a day.
+	Retain time.Duration
+	// LockTTL is the lease taken on a preview's environment lock while it
+	// is removed; default 30s.
+	LockTTL time.Duration
+}
+
+// Handler is the preview workflow. PullRequests and Locks are optional.
+type Handler struct {
+	Config       Config
+	Source       release.Source
+	Claims       workflows.Claims
+	Publisher    Publisher
+	Store        Store
+	Target       Target
+	Envs         EnvRecords
+	PullRequests PullRequests
+	Locks        deploy.Locks
+	Now          func() time.Time
+}
+
+// HandlePullRequest opens, updates or removes the preview of a pull
+// request.
+func (h *Handler) HandlePullRequest(ctx context.Context, e *events.PullRequestChanged) error {
+	switch e.Action {
+	case events.PROpened, events.PRReopened, events.PRUpdated:
+		return h.open(ctx, e)
+	case events.PRClosedMerged:
+		return h.closeEvent(ctx, e, events.RemovedMerged)
+	case events.PRClosedUnmerged:
+		return h.closeEvent(ctx, e, events.RemovedClosed)
+	}
+	return events.Ignored("pull request action %q", e.Action)
+}
+
+// open records the preview at the pull request's head and deploys the head
+// when it is built, or requests its build.
+func (h *Handler) open(ctx context.Context, e *events.PullRequestChanged) error {
+	if fork(e) && !h.Config.AllowForks {
+		return events.Ignored("pull request #%d comes from the fork %s: previews of forks are off", e.Number, e.SourceRepo.FullName)
+	}
+	m, err := release.ReadManifest(ctx, h.Source, e.Repo, e.HeadSHA)
+	if events.IsPermanent(err) {
+		fail := &events.BuildFailed{Repo: e.Repo, Commit: e.HeadSHA, Branch: e.HeadBranch, Reason: err.Error()}
+		if _, perr := h.Publisher.Publish(ctx, fail); perr != nil {
+			return perr
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	tmpl, ok := template(m)
+	if !ok {
+		return events.Ignored("pull request #%d: slipway.yaml declares no previews", e.Number)
+	}
+	p, err := h.record(ctx, e, tmpl)
+	if err != nil {
+		return err
+	}
+	return h.deployOrBuild(ctx, p, m, e.DedupKey(), e.Author)
+}
+
+// record stores the preview as open at e's head: a new generation unless
+// it is open already.
+func (h *Handler) record(ctx context.Context, e *events.PullRequestChanged, tmpl manifest.Environment) (Preview, error) {
+	p, found, err := h.Store.Get(ctx, e.Repo.FullName, e.Number)
+	if err != nil {
+		return p, err
+	}
+	if !found || !p.Open {
+		p = Preview{Generation: p.Generation + 1}
+	}
+	p.Env, p.Repo, p.Number, p.Source = tmpl.PreviewName(e.Number), e.Repo, e.Number, e.SourceRepo
+	p.HeadBranch, p.HeadSHA, p.Open, p.TTL, p.UpdatedAt = e.HeadBranch, e.HeadSHA, true, tmpl.TTL, h.now()
+	if err := h.Store.Put(ctx, p); err != nil {
+		return p, err
+	}
+	zerolog.Ctx(ctx).Info().Str("env", p.Env).Int("number", p.Number).Str("sha", p.HeadSHA).Int("generation", p.Generation).Msg("preview open")
+	return p, nil
+}
+
+// deployOrBuild deploys the preview's head from its built images, or
+// requests the builds; the commit-built event then brings it to HandleBuilt.
+func (h *Handler) deployOrBuild(ctx context.Context, p Preview, m *manifest.Manifest, trigger, actor string) error {
+	rel := &release.Handler{Source: h.Source, Claims: h.Claims}
+	req, err := rel.Request(ctx, p.Repo, manifest.Environment{Name: p.Env}, p.HeadSHA)
+	if errors.Is(err, build.ErrNotBuilt) {
+		return h.requestBuilds(ctx, p, m)
+	}
+	if err != nil {
+		return err
+	}
+	req.Trigger, req.Actor, req.Nonce = trigger, actor, "preview-"+strconv.Itoa(p.Generation)
+	if _, err := h.Publisher.Publish(ctx, req); err != nil {
+		return fmt.Errorf("request deploy of %s: %w", p.Env, err)
+	}
+	return nil
+}
+
+// requestBuilds publishes one build request per service of the head.
+func (h *Handler) requestBuilds(ctx context.Context, p Preview, m *manifest.Manifest) error {
+	names := m.Names()
+	for _, s := range m.Services() {
+		req := &events.BuildRequested{Repo: p.Repo, Commit: p.HeadSHA, Branch: p.HeadBranch, Service: s, Services: names}
+		if _, err := h.Publisher.Publish(ctx, req); err != nil {
+			return fmt.Errorf("request build of %s: %w", s.Name, err)
+		}
+	}
+	zerolog.Ctx(ctx).Info().Str("env", p.Env).Str("sha", p.HeadSHA).Strs("services", names).Msg("preview builds requested")
+	return nil
+}
+
+// HandleBuilt deploys a built commit to every open preview whose head it
+// is.
+func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error {
+	all, err := h.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, p := range all {
+		if !p.Open || p.Repo.FullName != e.Repo.FullName || p.HeadSHA != e.Commit {
+			continue
+		}
+		m, err := release.ReadManifest(ctx, h.Source, e.Repo, e.Commit)
+		if err != nil {
+			return err
+		}
+		if err := h.deployOrBuild(ctx, p, m, e.DedupKey(), "slipway"); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return events.Ignored("commit %s heads no open preview", e.Commit)
+	}
+	return nil
+}
+
+// template returns the previews template of m.
+func template(m *manifest.Manifest) (manifest.Environment, bool) {
+	for _, e := range m.Environments() {
+		if e.Follows == manifest.FollowsPullRequests {
+			return e, true
+		}
+	}
+	return manifest.Environment{}, false
+}
+
+// fork reports whether the head of e lives in another repository.
+func fork(e *events.PullRequestChanged) bool {
+	return e.SourceRepo.FullName != "" && e.SourceRepo.FullName != e.Repo.FullName
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
