@@ -42,7 +42,7 @@ type TagPushed struct {
 	Repo Repo   `json:"repo"`
 	Ref  string `json:"ref"`
 	Tag  string `json:"tag"`
-	// Before is the tag's previous object, all zeros (or "") for a new tag.
+	// Before is the tag's previous object, "" for a new tag.
 	Before string `json:"before,omitempty"`
 	// After is the tag's new object: the commit, or the tag object of an
 	// annotated tag.

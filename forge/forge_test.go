@@ -28,6 +28,13 @@ func TestVerifyHMACSHA256(t *testing.T) {
 		{"not hex", "xyz", [][]byte{a}, ErrBadSignature},
 		{"sha1 length", sigA[:40], [][]byte{a}, ErrBadSignature},
 	}
+	sha1A := hex.EncodeToString(SignHMACSHA1(body, a))
+	if err := VerifyHMACSHA1(body, sha1A, [][]byte{b, a}); err != nil {
+		t.Errorf("VerifyHMACSHA1() = %v", err)
+	}
+	if err := VerifyHMACSHA1(body, sha1A, [][]byte{b}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("VerifyHMACSHA1(wrong secret) = %v", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := VerifyHMACSHA256(body, tt.sig, tt.secrets)
@@ -150,26 +157,6 @@ func TestRepoFullName(t *testing.T) {
 				t.Errorf("RepoFullName() = %q, %v, want %q, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestIgnoreRefEvent(t *testing.T) {
-	tests := []struct {
-		eventType, payload, want string
-	}{
-		{"create", `{"ref_type":"branch"}`, ReasonBranchCreated},
-		{"create", `{"ref_type":"tag"}`, ReasonTag},
-		{"delete", `{"ref_type":"branch"}`, ReasonBranchDeleted},
-		{"delete", `{"ref_type":"tag"}`, ReasonTag},
-	}
-	for _, tt := range tests {
-		reason, _ := IgnoredReason(IgnoreRefEvent(tt.eventType, []byte(tt.payload)))
-		if reason != tt.want {
-			t.Errorf("IgnoreRefEvent(%s, %s) reason %q, want %q", tt.eventType, tt.payload, reason, tt.want)
-		}
-	}
-	if err := IgnoreRefEvent("create", []byte("nope")); !errors.Is(err, ErrMalformed) {
-		t.Errorf("IgnoreRefEvent(not json) = %v, want ErrMalformed", err)
 	}
 }
 

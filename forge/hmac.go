@@ -2,9 +2,12 @@ package forge
 
 import (
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strings"
 )
 
@@ -14,12 +17,22 @@ import (
 // hexSig is ErrMissingSignature; anything else that does not match, including
 // an empty secrets list, is ErrBadSignature.
 func VerifyHMACSHA256(body []byte, hexSig string, secrets [][]byte) error {
+	return verifyHMAC(sha256.New, body, hexSig, secrets)
+}
+
+// VerifyHMACSHA1 is VerifyHMACSHA256 with SHA-1, for hosts that only send the
+// legacy signature. Forges accept it only when the operator enabled it.
+func VerifyHMACSHA1(body []byte, hexSig string, secrets [][]byte) error {
+	return verifyHMAC(sha1.New, body, hexSig, secrets)
+}
+
+func verifyHMAC(h func() hash.Hash, body []byte, hexSig string, secrets [][]byte) error {
 	if hexSig == "" {
 		return ErrMissingSignature
 	}
 	sig, err := hex.DecodeString(hexSig)
-	if err != nil || len(sig) != sha256.Size {
-		return fmt.Errorf("%w: not a hex SHA-256 digest", ErrBadSignature)
+	if err != nil || len(sig) != h().Size() {
+		return fmt.Errorf("%w: not a hex digest of the expected length", ErrBadSignature)
 	}
 	if len(secrets) == 0 {
 		return fmt.Errorf("%w: no secret to verify with", ErrBadSignature)
@@ -29,7 +42,7 @@ func VerifyHMACSHA256(body []byte, hexSig string, secrets [][]byte) error {
 		if len(secret) == 0 {
 			continue
 		}
-		match = hmac.Equal(sig, SignHMACSHA256(body, secret)) || match
+		match = hmac.Equal(sig, signHMAC(h, body, secret)) || match
 	}
 	if !match {
 		return ErrBadSignature
@@ -40,9 +53,45 @@ func VerifyHMACSHA256(body []byte, hexSig string, secrets [][]byte) error {
 // SignHMACSHA256 returns the HMAC-SHA256 of body under secret. Tests use it to
 // sign fixtures; forges use it through VerifyHMACSHA256.
 func SignHMACSHA256(body, secret []byte) []byte {
-	m := hmac.New(sha256.New, secret)
+	return signHMAC(sha256.New, body, secret)
+}
+
+// SignHMACSHA1 returns the HMAC-SHA1 of body under secret.
+func SignHMACSHA1(body, secret []byte) []byte {
+	return signHMAC(sha1.New, body, secret)
+}
+
+func signHMAC(h func() hash.Hash, body, secret []byte) []byte {
+	m := hmac.New(h, secret)
 	m.Write(body)
 	return m.Sum(nil)
+}
+
+// VerifyToken checks a shared secret sent as is (GitLab's X-Gitlab-Token, the
+// password of Basic auth) against each of secrets. Both sides are hashed
+// before the constant-time comparison, so neither the secret's content nor
+// its length leaks through timing; every secret is tried. An empty token is
+// ErrMissingSignature.
+func VerifyToken(token string, secrets [][]byte) error {
+	if token == "" {
+		return ErrMissingSignature
+	}
+	if len(secrets) == 0 {
+		return fmt.Errorf("%w: no secret to verify with", ErrBadSignature)
+	}
+	got := sha256.Sum256([]byte(token))
+	match := 0
+	for _, secret := range secrets {
+		if len(secret) == 0 {
+			continue
+		}
+		want := sha256.Sum256(secret)
+		match |= subtle.ConstantTimeCompare(got[:], want[:])
+	}
+	if match != 1 {
+		return ErrBadSignature
+	}
+	return nil
 }
 
 // TrimAlgorithm returns the digest of a prefixed signature header value such

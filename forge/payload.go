@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/url"
 )
 
@@ -52,4 +53,14 @@ func Decode(payload []byte, v any) error {
 		return fmt.Errorf("%w: decode json: %v", ErrMalformed, err)
 	}
 	return nil
+}
+
+// FirstHeader returns the first non-empty value among the headers names.
+func FirstHeader(h map[string][]string, names ...string) string {
+	for _, name := range names {
+		if v := http.Header(h).Get(name); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -2,7 +2,6 @@ package forge
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/slipway-dev/slipway/events"
@@ -10,12 +9,22 @@ import (
 
 // Git ref prefixes.
 const (
-	branchPrefix = "refs/heads/"
-	tagPrefix    = "refs/tags/"
+	BranchPrefix = "refs/heads/"
+	TagPrefix    = "refs/tags/"
 )
 
-// Push holds what a forge reads from a push payload, before the rules shared
-// by every host are applied by Normalise.
+// Limits on what a push carries into its event, so that one delivery (up to
+// the receiver's body limit) cannot make an event JetStream refuses.
+const (
+	// MaxCommits is how many commits an event lists; the newest are kept.
+	MaxCommits = 20
+	// MaxMessage is the longest commit message kept, in bytes.
+	MaxMessage = 16 << 10
+	maxText    = 1 << 10
+)
+
+// Push holds what a forge reads about one ref of a push payload, before the
+// rules shared by every host are applied by Normalise.
 type Push struct {
 	Forge         string
 	FullName      string
@@ -23,76 +32,146 @@ type Push struct {
 	DefaultBranch string
 	Ref           string
 	Before        string
-	After         string
-	// Deleted is the host's own deletion flag; an all-zero After also means
-	// the ref was deleted.
+	// After is the ref's new value; "" or all zeros when it was deleted.
+	After string
+	// Commit is the commit an annotated tag points to, when the host tells
+	// it apart from After (GitLab's checkout_sha, GitHub's head_commit).
+	Commit string
+	// Created is the host's own creation flag; an all-zero Before also
+	// means the ref was created.
+	Created bool
+	// Deleted is the host's own deletion flag; an empty or all-zero After
+	// also means the ref was deleted.
 	Deleted bool
 	Forced  bool
 	Pusher  string
 	Message string
+	// Commits are the pushed commits, oldest first.
+	Commits []events.Commit
+	// CommitCount is the number of commits pushed when the host says more
+	// than it lists (GitLab's total_commits_count); 0 means len(Commits).
+	CommitCount int
 }
 
-// Normalise applies the rules every forge shares and returns the event:
-// a push to a tag is ignored (ReasonTag), a deleted branch is ignored
-// (ReasonBranchDeleted), any other non-branch ref is ignored
-// (ReasonNotBranch); a missing repository, a commit id that is not lower-case
-// hex or an unusable clone URL is ErrMalformed. Credentials are stripped from
-// the clone URL.
-func (p Push) Normalise() (*events.PushReceived, error) {
+// Normalise applies the rules every forge shares and returns the event: a
+// push to a branch is an *events.PushReceived (Created when the branch is
+// new), a deleted branch an *events.BranchDeleted, a tag pushed or deleted an
+// *events.TagPushed or *events.TagDeleted. Any other ref is ignored
+// (ReasonNotBranch). A missing repository or ref, a commit id that is not
+// lower-case hex or an unusable clone URL is ErrMalformed. Credentials are
+// stripped from the clone URL; commit lists and messages are capped.
+func (p Push) Normalise() (events.Event, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	switch {
-	case strings.HasPrefix(p.Ref, tagPrefix):
-		return nil, events.Ignored(ReasonTag)
-	case !strings.HasPrefix(p.Ref, branchPrefix) || p.Ref == branchPrefix:
-		return nil, events.Ignored(ReasonNotBranch)
-	case p.Deleted || IsZeroSHA(p.After):
-		return nil, events.Ignored(ReasonBranchDeleted)
-	}
-	cloneURL, err := StripCredentials(p.CloneURL)
+	repo, err := NewRepo(p.Forge, p.FullName, p.CloneURL, p.DefaultBranch)
 	if err != nil {
 		return nil, err
 	}
-	return &events.PushReceived{
-		Repo: events.Repo{
-			Forge:         p.Forge,
-			FullName:      p.FullName,
-			CloneURL:      cloneURL,
-			DefaultBranch: p.DefaultBranch,
-		},
+	deleted := p.Deleted || p.After == "" || IsZeroSHA(p.After)
+	before := p.Before
+	if IsZeroSHA(before) {
+		before = ""
+	}
+	if tag, ok := strings.CutPrefix(p.Ref, TagPrefix); ok && tag != "" {
+		if deleted {
+			return &events.TagDeleted{Repo: repo, Ref: p.Ref, Tag: tag, Before: before, Pusher: clip(p.Pusher, maxText)}, nil
+		}
+		return p.tagPushed(repo, tag, before), nil
+	}
+	branch, ok := strings.CutPrefix(p.Ref, BranchPrefix)
+	switch {
+	case !ok || branch == "":
+		return nil, events.Ignored(ReasonNotBranch)
+	case deleted:
+		return &events.BranchDeleted{Repo: repo, Ref: p.Ref, Branch: branch, Before: before, Pusher: clip(p.Pusher, maxText)}, nil
+	}
+	return p.pushReceived(repo, branch), nil
+}
+
+func (p Push) tagPushed(repo events.Repo, tag, before string) *events.TagPushed {
+	return &events.TagPushed{
+		Repo:    repo,
 		Ref:     p.Ref,
-		Branch:  strings.TrimPrefix(p.Ref, branchPrefix),
-		Before:  p.Before,
+		Tag:     tag,
+		Before:  before,
 		After:   p.After,
-		Forced:  p.Forced,
-		Pusher:  p.Pusher,
-		Message: p.Message,
-	}, nil
+		Commit:  firstNonZero(p.Commit, p.After),
+		Created: p.Created || before == "",
+		Pusher:  clip(p.Pusher, maxText),
+	}
+}
+
+func (p Push) pushReceived(repo events.Repo, branch string) *events.PushReceived {
+	commits := p.Commits
+	if len(commits) > MaxCommits {
+		commits = commits[len(commits)-MaxCommits:]
+	}
+	var list []events.Commit
+	for _, c := range commits {
+		list = append(list, events.Commit{ID: c.ID, Message: clip(c.Message, maxText), Author: clip(c.Author, maxText)})
+	}
+	return &events.PushReceived{
+		Repo:        repo,
+		Ref:         p.Ref,
+		Branch:      branch,
+		Before:      p.Before,
+		After:       p.After,
+		Forced:      p.Forced,
+		Pusher:      clip(p.Pusher, maxText),
+		Message:     clip(p.Message, MaxMessage),
+		Created:     p.Created || IsZeroSHA(p.Before),
+		Commits:     list,
+		CommitCount: max(p.CommitCount, len(p.Commits)),
+	}
 }
 
 func (p Push) validate() error {
 	switch {
 	case p.FullName == "":
-		return fmt.Errorf("%w: push without repository.full_name", ErrMalformed)
+		return fmt.Errorf("%w: push without repository name", ErrMalformed)
 	case p.Ref == "":
 		return fmt.Errorf("%w: push without ref", ErrMalformed)
-	case p.CloneURL == "":
-		return fmt.Errorf("%w: push without repository.clone_url", ErrMalformed)
-	case !IsSHA(p.After):
+	case p.After != "" && !IsSHA(p.After):
 		return fmt.Errorf("%w: push after %.80q is not a commit id", ErrMalformed, p.After)
+	case p.After == "" && !p.Deleted:
+		return fmt.Errorf("%w: push without after", ErrMalformed)
 	case p.Before != "" && !IsSHA(p.Before):
 		return fmt.Errorf("%w: push before %.80q is not a commit id", ErrMalformed, p.Before)
+	case p.Commit != "" && !IsSHA(p.Commit):
+		return fmt.Errorf("%w: push commit %.80q is not a commit id", ErrMalformed, p.Commit)
+	}
+	for _, c := range p.Commits {
+		if !IsSHA(c.ID) {
+			return fmt.Errorf("%w: pushed commit %.80q is not a commit id", ErrMalformed, c.ID)
+		}
 	}
 	return nil
+}
+
+func firstNonZero(shas ...string) string {
+	for _, s := range shas {
+		if s != "" && !IsZeroSHA(s) {
+			return s
+		}
+	}
+	return ""
 }
 
 // IsSHA reports whether s is a full lower-case hex git object id: 40 digits
 // (SHA-1) or 64 (SHA-256 repositories).
 func IsSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
+	return (len(s) == 40 || len(s) == 64) && isLowerHex(s)
+}
+
+// IsCommitID reports whether s is a full or abbreviated (at least 7 digits)
+// lower-case hex object id. Bitbucket Cloud names pull request commits by
+// their first 12 digits only.
+func IsCommitID(s string) bool {
+	return len(s) >= 7 && len(s) <= 64 && isLowerHex(s)
+}
+
+func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
@@ -105,20 +184,4 @@ func IsSHA(s string) bool {
 // send as the "after" of a deleted ref and the "before" of a new one.
 func IsZeroSHA(s string) bool {
 	return s != "" && strings.Trim(s, "0") == ""
-}
-
-// cloneSchemes are the URL schemes a clone URL may use.
-var cloneSchemes = map[string]bool{"https": true, "http": true, "ssh": true, "git": true}
-
-// StripCredentials returns rawURL without user info, query or fragment: a
-// clone URL needs none of them and they are where tokens hide. A URL that is
-// not an absolute http(s), ssh or git URL is ErrMalformed.
-func StripCredentials(rawURL string) (string, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || !cloneSchemes[u.Scheme] || u.Host == "" {
-		return "", fmt.Errorf("%w: clone url is not an absolute http(s), ssh or git url", ErrMalformed)
-	}
-	u.User = nil
-	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
-	return u.String(), nil
 }

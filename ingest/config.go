@@ -34,11 +34,15 @@ type Config struct {
 	MaxBodyBytes int64
 	// PublishTimeout bounds the wait for Publish; past it the answer is 503.
 	PublishTimeout time.Duration
+	// DefaultBranch is the default branch given to repositories whose host
+	// does not name theirs in its payloads (Bitbucket); empty leaves it
+	// unknown, and the build workflow then builds no push of theirs.
+	DefaultBranch string
 }
 
 // DefaultConfig returns a Config with every default set and no secrets.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: DefaultMaxBodyBytes, PublishTimeout: DefaultPublishTimeout}
+	return Config{MaxBodyBytes: DefaultMaxBodyBytes, PublishTimeout: DefaultPublishTimeout, DefaultBranch: "main"}
 }
 
 // withDefaults returns c with zero values replaced by their defaults.

@@ -46,17 +46,17 @@ func TestNewHandlerDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHandler(Config{Secrets: map[string][][]byte{"a/b": {[]byte("s")}}}, reg, &stubPublisher{})
+	h, err := NewHandler(Config{Secrets: map[string][][]byte{"a/b": {[]byte("s")}}}, reg, &stubPublisher{}, nil)
 	if err != nil {
 		t.Fatalf("NewHandler() = %v", err)
 	}
 	if h.cfg.MaxBodyBytes != DefaultMaxBodyBytes || h.cfg.PublishTimeout != DefaultPublishTimeout {
 		t.Errorf("defaults not applied: %+v", h.cfg)
 	}
-	if _, err := NewHandler(Config{}, reg, &stubPublisher{}); err == nil {
+	if _, err := NewHandler(Config{}, reg, &stubPublisher{}, nil); err == nil {
 		t.Error("NewHandler() accepted an invalid config")
 	}
-	if _, err := NewHandler(h.cfg, reg, nil); err == nil {
+	if _, err := NewHandler(h.cfg, reg, nil, nil); err == nil {
 		t.Error("NewHandler() accepted a nil publisher")
 	}
 }

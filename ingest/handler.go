@@ -12,19 +12,22 @@ import (
 // Handler receives webhooks. Build it with NewHandler; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg     Config
-	secrets map[string][][]byte // by lower-cased full name
-	forges  *forge.Registry
-	pub     Publisher
-	now     func() time.Time
-	mux     *http.ServeMux
+	cfg        Config
+	secrets    map[string][][]byte // by lower-cased full name
+	forges     *forge.Registry
+	pub        Publisher
+	deliveries Deliveries
+	now        func() time.Time
+	mux        *http.ServeMux
 }
 
 var _ http.Handler = (*Handler)(nil)
 
-// NewHandler returns a Handler serving the forges of the registry. cfg is
-// completed with its defaults, then validated.
-func NewHandler(cfg Config, forges *forge.Registry, pub Publisher) (*Handler, error) {
+// NewHandler returns a Handler serving the forges of the registry, publishing
+// through pub and recording delivery ids in deliveries. A nil deliveries
+// leaves deduplication to the publisher alone (JetStream's duplicate window).
+// cfg is completed with its defaults, then validated.
+func NewHandler(cfg Config, forges *forge.Registry, pub Publisher, deliveries Deliveries) (*Handler, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -33,12 +36,13 @@ func NewHandler(cfg Config, forges *forge.Registry, pub Publisher) (*Handler, er
 		return nil, errors.New("new ingest handler: nil forge registry or publisher")
 	}
 	h := &Handler{
-		cfg:     cfg,
-		secrets: cfg.secretIndex(),
-		forges:  forges,
-		pub:     pub,
-		now:     time.Now,
-		mux:     http.NewServeMux(),
+		cfg:        cfg,
+		secrets:    cfg.secretIndex(),
+		forges:     forges,
+		pub:        pub,
+		deliveries: deliveries,
+		now:        time.Now,
+		mux:        http.NewServeMux(),
 	}
 	h.mux.HandleFunc("/webhooks/{forge}", h.serveWebhook)
 	h.mux.HandleFunc("/healthz", serveHealth)

@@ -76,7 +76,7 @@ func MustNewHandler(tb testing.TB, cfg Config, pub Publisher) *Handler {
 	if err != nil {
 		tb.Fatalf("new registry: %v", err)
 	}
-	h, err := NewHandler(cfg, reg, pub)
+	h, err := NewHandler(cfg, reg, pub, nil)
 	if err != nil {
 		tb.Fatalf("new handler: %v", err)
 	}

@@ -13,3 +13,16 @@ import (
 type Publisher interface {
 	Publish(ctx context.Context, e events.Event) (duplicate bool, err error)
 }
+
+// Deliveries remembers the deliveries whose events were stored, for longer
+// than any host redelivers (GitHub lets an operator redeliver for 3 days),
+// so that a redelivery long after JetStream's duplicate window publishes
+// nothing. Implementations live with the messaging code (events/natsjs).
+type Deliveries interface {
+	// Seen reports whether the delivery id of the forge was recorded.
+	Seen(ctx context.Context, forge, id string) (bool, error)
+	// Record records the delivery id of the forge. The handler calls it
+	// only after every event of the delivery was stored, so that a failed
+	// publish never swallows the host's retry.
+	Record(ctx context.Context, forge, id string) error
+}

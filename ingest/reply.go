@@ -13,9 +13,14 @@ type (
 		Status string `json:"status"`
 	}
 	acceptedBody struct {
-		Status    string `json:"status"` // "accepted"
-		ID        string `json:"id"`
-		Duplicate bool   `json:"duplicate"`
+		Status string `json:"status"` // "accepted"
+		// ID is the dedup key of the (first) event; IDs lists every one
+		// when the delivery held several (a push of several refs).
+		ID  string   `json:"id"`
+		IDs []string `json:"ids,omitempty"`
+		// Duplicate is true when nothing new was stored: the delivery was
+		// recorded before, or JetStream already held every event.
+		Duplicate bool `json:"duplicate"`
 	}
 	ignoredBody struct {
 		Status string `json:"status"` // "ignored"

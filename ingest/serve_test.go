@@ -50,7 +50,7 @@ func TestServeHTTP(t *testing.T) {
 		{name: "health", req: delivery{method: "GET", path: "/healthz"}, wantStatus: 200, want: response{Status: "ok"}},
 		{name: "health wrong method", req: delivery{path: "/healthz"}, wantStatus: 405, want: response{Status: "error", Error: "method not allowed"}},
 		{name: "GET webhook", req: delivery{method: "GET", path: "/webhooks/github"}, wantStatus: 405, want: response{Status: "error", Error: "method not allowed"}},
-		{name: "unknown forge", req: delivery{path: "/webhooks/bitbucket", body: push}, wantStatus: 404, want: response{Status: "error", Error: "unknown forge"}},
+		{name: "unknown forge", req: delivery{path: "/webhooks/subversion", body: push}, wantStatus: 404, want: response{Status: "error", Error: "unknown forge"}},
 		{name: "too large", req: githubDelivery("push", bytes.Repeat([]byte(" "), 70<<10), secretOld), wantStatus: 413, want: response{Status: "error", Error: "body too large"}},
 		{name: "too large without length", req: chunked, wantStatus: 413, want: response{Status: "error", Error: "body too large"}},
 		{name: "not json", req: githubDelivery("push", []byte("<xml/>"), secretOld), wantStatus: 400, want: response{Status: "error", Error: "malformed payload"}},
@@ -64,8 +64,9 @@ func TestServeHTTP(t *testing.T) {
 		{name: "no event header", req: githubDelivery("", push, secretOld), wantStatus: 400, want: response{Status: "error", Error: "malformed payload"}},
 		{name: "ping", req: githubDelivery("ping", MustReadFixture(t, "ping.json"), nil), cfg: &Config{Secrets: map[string][][]byte{"ailisp/gcbapp-buildconfig-example": {secretNew}}}, wantStatus: 401, want: response{Status: "error", Error: "signature missing or invalid"}},
 		{name: "signed ping", req: githubDelivery("ping", MustReadFixture(t, "ping.json"), secretNew), cfg: &Config{Secrets: map[string][][]byte{"ailisp/gcbapp-buildconfig-example": {secretNew}}}, wantStatus: 200, want: response{Status: "ignored", Reason: forge.ReasonPing}},
-		{name: "tag", req: githubDelivery("push", MustReadFixture(t, "push-tag-created.json"), secretFallback), cfg: &allowUnknown, wantStatus: 202, want: response{Status: "ignored", Reason: forge.ReasonTag}},
-		{name: "pull request", req: githubDelivery("pull_request", MustReadFixture(t, "pull_request-opened.json"), secretFallback), cfg: &allowUnknown, wantStatus: 202, want: response{Status: "ignored", Reason: forge.ReasonPullRequest}},
+		{name: "tag", req: githubDelivery("push", MustReadFixture(t, "push-tag-created.json"), secretFallback), cfg: &allowUnknown, wantStatus: 202, want: response{Status: "accepted", ID: "tag.bradrydzewski_2fdrone-test-go.refs_2ftags_2fv0_2e0_2e1.d2b75aa7797ec26b088fa2dd527e9d2c052fcedd"}, wantPublish: 1},
+		{name: "pull request", req: githubDelivery("pull_request", MustReadFixture(t, "pull_request-opened.json"), secretFallback), cfg: &allowUnknown, wantStatus: 202, want: response{Status: "accepted", ID: "pr.ailisp_2fgcbapp-buildconfig-example.3.opened.7b5a809ab03679215c55926f7d111156ec98b865"}, wantPublish: 1},
+		{name: "pull request labelled", req: githubDelivery("pull_request", bytes.Replace(MustReadFixture(t, "pull_request-opened.json"), []byte(`"action": "opened"`), []byte(`"action": "labeled"`), 1), secretFallback), cfg: &allowUnknown, wantStatus: 202, want: response{Status: "ignored", Reason: `pull request action "labeled" is not handled`}},
 		{name: "push", req: githubDelivery("push", push, secretOld), wantStatus: 202, want: response{Status: "accepted", ID: pushKey}, wantPublish: 1},
 		{name: "push, rotated secret", req: githubDelivery("push", push, secretNew), wantStatus: 202, want: response{Status: "accepted", ID: pushKey}, wantPublish: 1},
 		{name: "push, duplicate", duplicate: true, req: githubDelivery("push", push, secretOld), wantStatus: 202, want: response{Status: "accepted", ID: pushKey, Duplicate: true}, wantPublish: 1},
@@ -141,6 +142,12 @@ func TestServeHTTPPublishedEvent(t *testing.T) {
 		Message:    "Fix multiline secrets replacer (#700)\n\n* Fix multiline secrets replacer\r\n\r\n* Add tests",
 		DeliveryID: "gh-delivery-1",
 		ReceivedAt: receivedAt,
+		Commits: []events.Commit{{
+			ID:      "366701fde727cb7a9e7f21eb88264f59f6f9b89c",
+			Message: "Fix multiline secrets replacer (#700)\n\n* Fix multiline secrets replacer\r\n\r\n* Add tests",
+			Author:  "nupplaphil",
+		}},
+		CommitCount: 1,
 	}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("published %+v\nwant %+v", *got, want)

@@ -1,15 +1,12 @@
 package ingest
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/forge"
 )
 
@@ -44,7 +41,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 		return parseFailure(err)
 	}
 	*log = log.With().Str("delivery", d.ID).Logger()
-	return h.publish(r.Context(), d, received, log)
+	return h.publish(r.Context(), f.Name(), d, received, log)
 }
 
 // readRequest reads the body, at most MaxBodyBytes of it.
@@ -99,47 +96,3 @@ func parseFailure(err error) reply {
 	return refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
 }
 
-// publish stamps the event and waits for the publisher's acknowledgement.
-func (h *Handler) publish(ctx context.Context, d forge.Delivery, received time.Time, log *zerolog.Logger) reply {
-	if d.Event == nil {
-		return refuse(http.StatusInternalServerError, zerolog.ErrorLevel, "internal error",
-			errors.New("forge returned neither an event nor an error"))
-	}
-	stampReceived(d.Event, received)
-	key := d.Event.DedupKey()
-	*log = withEvent(log.With().Str("key", key), d.Event).Logger()
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
-	defer cancel()
-	duplicate, err := h.pub.Publish(ctx, d.Event)
-	if err != nil {
-		return refuse(http.StatusServiceUnavailable, zerolog.ErrorLevel, "event not stored, retry later", err)
-	}
-	return reply{
-		status: http.StatusAccepted,
-		body:   acceptedBody{Status: "accepted", ID: key, Duplicate: duplicate},
-		level:  zerolog.InfoLevel,
-		msg:    acceptedMsg(duplicate),
-	}
-}
-
-func acceptedMsg(duplicate bool) string {
-	if duplicate {
-		return "webhook accepted: duplicate of a stored event"
-	}
-	return "webhook accepted"
-}
-
-// withEvent adds the fields of e worth a log line.
-func withEvent(c zerolog.Context, e events.Event) zerolog.Context {
-	if p, ok := e.(*events.PushReceived); ok {
-		c = c.Str("branch", p.Branch).Str("sha", p.After).Bool("forced", p.Forced)
-	}
-	return c
-}
-
-// stampReceived sets the time the delivery arrived on events that carry it.
-func stampReceived(e events.Event, t time.Time) {
-	if p, ok := e.(*events.PushReceived); ok {
-		p.ReceivedAt = t
-	}
-}

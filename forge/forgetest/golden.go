@@ -11,16 +11,23 @@ import (
 )
 
 // Outcome is the golden form of a parse result: either the reason it was
-// ignored or the event with its dedup key.
+// ignored or the events with their types, subjects and dedup keys.
 type Outcome struct {
-	Ignored  string       `json:"ignored,omitempty"`
-	DedupKey string       `json:"dedup_key,omitempty"`
-	Event    events.Event `json:"event,omitempty"`
+	Ignored string         `json:"ignored,omitempty"`
+	Events  []EventOutcome `json:"events,omitempty"`
 }
 
-// MustOutcome returns the indented JSON of the outcome of parse. An error
-// that is not an ignored error fails the test.
-func MustOutcome(tb testing.TB, e events.Event, err error) []byte {
+// EventOutcome is one event of an Outcome.
+type EventOutcome struct {
+	Type     string       `json:"type"`
+	Subject  string       `json:"subject"`
+	DedupKey string       `json:"dedup_key"`
+	Event    events.Event `json:"event"`
+}
+
+// NewOutcome returns the outcome of a parse. An error that is not an
+// ignored error fails the test.
+func NewOutcome(tb testing.TB, evs []events.Event, err error) Outcome {
 	tb.Helper()
 	var o Outcome
 	if err != nil {
@@ -29,15 +36,29 @@ func MustOutcome(tb testing.TB, e events.Event, err error) []byte {
 			tb.Fatalf("parse: %v", err)
 		}
 		o.Ignored = reason
-	} else {
-		o.DedupKey, o.Event = e.DedupKey(), e
 	}
+	for _, e := range evs {
+		o.Events = append(o.Events, EventOutcome{Type: e.EventType(), Subject: e.Subject(), DedupKey: e.DedupKey(), Event: e})
+	}
+	return o
+}
+
+// MustOutcome returns the indented JSON of the outcome of a parse.
+func MustOutcome(tb testing.TB, evs []events.Event, err error) []byte {
+	tb.Helper()
+	return MustJSON(tb, NewOutcome(tb, evs, err))
+}
+
+// MustJSON returns v as indented JSON without HTML escaping, the form of
+// every golden file.
+func MustJSON(tb testing.TB, v any) []byte {
+	tb.Helper()
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(o); err != nil {
-		tb.Fatalf("marshal outcome: %v", err)
+	if err := enc.Encode(v); err != nil {
+		tb.Fatalf("marshal golden: %v", err)
 	}
 	return b.Bytes()
 }

@@ -1,6 +1,7 @@
 package forgetest
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -16,21 +17,51 @@ type Harness struct {
 	// Forge is the implementation under test.
 	Forge forge.Forge
 	// Header returns the unsigned headers the host sends with a JSON
-	// delivery of kind eventType whose delivery id is deliveryID.
+	// delivery of kind eventType whose delivery id is deliveryID. Hosts
+	// that name the kind and id in the body ignore them.
 	Header func(eventType, deliveryID string) http.Header
-	// Sign adds to h the host's signature of the JSON payload under secret.
+	// Sign adds to h the host's signature, or token, of payload under
+	// secret.
 	Sign func(h http.Header, payload, secret []byte)
-	// Push is the JSON payload of a push to a branch.
-	Push []byte
-	// PullRequest is the JSON payload of a pull request event.
-	PullRequest []byte
+
+	// Push is the payload of a push to a branch, of kind PushType.
+	PushType string
+	Push     []byte
+	// PushDeliveryID is the delivery id Parse reports for Push when the
+	// host sends it in the body; empty means the one given to Header.
+	PushDeliveryID string
+	// PullRequest is the payload of a pull request opened, updated,
+	// merged, closed or reopened, of kind PullRequestType.
+	PullRequestType string
+	PullRequest     []byte
+	// Ping is the payload of the host's hook test, of kind PingType; nil
+	// when the host has none.
+	PingType string
+	Ping     []byte
+	// Unhandled is the payload of a kind of event the forge ignores.
+	UnhandledType string
+	Unhandled     []byte
+
+	// TokenAuth is set when the host authenticates itself with a shared
+	// token or password instead of signing the body, so that a tampered
+	// body cannot be detected.
+	TokenAuth bool
+	// EventInBody is set when the host names the kind of event in the body
+	// instead of a header.
+	EventInBody bool
+	// FormPayloads is set when the host may post the payload
+	// form-encoded (payload=...).
+	FormPayloads bool
 }
 
 // Run checks that h.Forge honours the forge.Forge contract.
 func Run(t *testing.T, h Harness) {
 	t.Run("Verify", func(t *testing.T) { testVerify(t, h) })
 	t.Run("ParsePush", func(t *testing.T) { testParsePush(t, h) })
-	t.Run("FormPayload", func(t *testing.T) { testFormPayload(t, h) })
+	t.Run("ParsePullRequest", func(t *testing.T) { testParsePullRequest(t, h) })
+	if h.FormPayloads {
+		t.Run("FormPayload", func(t *testing.T) { testFormPayload(t, h) })
+	}
 	t.Run("Ignored", func(t *testing.T) { testIgnored(t, h) })
 	t.Run("Malformed", func(t *testing.T) { testMalformed(t, h) })
 	t.Run("Registry", func(t *testing.T) { testRegistry(t, h) })
@@ -57,16 +88,20 @@ func testVerify(t *testing.T, h Harness) {
 		req     forge.Request
 		secrets [][]byte
 		wantErr error
+		skip    bool
 	}{
-		{"valid", h.signed("push", h.Push, secret), [][]byte{secret}, nil},
-		{"rotated, second secret matches", h.signed("push", h.Push, secret), [][]byte{otherSecret, secret}, nil},
-		{"wrong secret", h.signed("push", h.Push, otherSecret), [][]byte{secret}, forge.ErrBadSignature},
-		{"tampered body", forge.Request{Header: h.signed("push", h.Push, secret).Header, Body: tampered}, [][]byte{secret}, forge.ErrBadSignature},
-		{"no secrets", h.signed("push", h.Push, secret), nil, forge.ErrBadSignature},
-		{"unsigned", h.signed("push", h.Push, nil), [][]byte{secret}, forge.ErrMissingSignature},
+		{name: "valid", req: h.signed(h.PushType, h.Push, secret), secrets: [][]byte{secret}},
+		{name: "rotated, second secret matches", req: h.signed(h.PushType, h.Push, secret), secrets: [][]byte{otherSecret, secret}},
+		{name: "wrong secret", req: h.signed(h.PushType, h.Push, otherSecret), secrets: [][]byte{secret}, wantErr: forge.ErrBadSignature},
+		{name: "tampered body", req: forge.Request{Header: h.signed(h.PushType, h.Push, secret).Header, Body: tampered}, secrets: [][]byte{secret}, wantErr: forge.ErrBadSignature, skip: h.TokenAuth},
+		{name: "no secrets", req: h.signed(h.PushType, h.Push, secret), wantErr: forge.ErrBadSignature},
+		{name: "unsigned", req: h.signed(h.PushType, h.Push, nil), secrets: [][]byte{secret}, wantErr: forge.ErrMissingSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("the host signs no body")
+			}
 			err := h.Forge.Verify(tt.req, tt.secrets)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Errorf("Verify() = %v, want %v", err, tt.wantErr)
@@ -76,20 +111,24 @@ func testVerify(t *testing.T, h Harness) {
 }
 
 func testParsePush(t *testing.T, h Harness) {
-	req := h.signed("push", h.Push, secret)
+	req := h.signed(h.PushType, h.Push, secret)
 	d, err := h.Forge.Parse(req)
 	if err != nil {
 		t.Fatalf("Parse() = %v", err)
 	}
-	p, ok := d.Event.(*events.PushReceived)
+	if len(d.Events) != 1 {
+		t.Fatalf("Parse() returned %d events, want 1", len(d.Events))
+	}
+	p, ok := d.Events[0].(*events.PushReceived)
 	if !ok {
-		t.Fatalf("Parse() event %T, want *events.PushReceived", d.Event)
+		t.Fatalf("Parse() event %T, want *events.PushReceived", d.Events[0])
 	}
 	if err := CheckPush(h.Forge.Name(), p); err != nil {
 		t.Error(err)
 	}
-	if d.ID != "delivery-1" || p.DeliveryID != "delivery-1" {
-		t.Errorf("delivery id %q, event delivery id %q, want delivery-1", d.ID, p.DeliveryID)
+	wantID := cmp.Or(h.PushDeliveryID, "delivery-1")
+	if d.ID != wantID || p.DeliveryID != wantID {
+		t.Errorf("delivery id %q, event delivery id %q, want %q", d.ID, p.DeliveryID, wantID)
 	}
 	repo, err := h.Forge.Repo(req)
 	if err != nil || repo != p.Repo.FullName {
@@ -97,11 +136,36 @@ func testParsePush(t *testing.T, h Harness) {
 	}
 }
 
+func testParsePullRequest(t *testing.T, h Harness) {
+	req := h.signed(h.PullRequestType, h.PullRequest, secret)
+	d, err := h.Forge.Parse(req)
+	if err != nil {
+		t.Fatalf("Parse() = %v", err)
+	}
+	if len(d.Events) != 1 {
+		t.Fatalf("Parse() returned %d events, want 1", len(d.Events))
+	}
+	pr, ok := d.Events[0].(*events.PullRequestChanged)
+	if !ok {
+		t.Fatalf("Parse() event %T, want *events.PullRequestChanged", d.Events[0])
+	}
+	if err := CheckEvent(h.Forge.Name(), pr); err != nil {
+		t.Error(err)
+	}
+	if pr.DeliveryID != d.ID {
+		t.Errorf("event delivery id %q, delivery %q", pr.DeliveryID, d.ID)
+	}
+	repo, err := h.Forge.Repo(req)
+	if err != nil || repo != pr.Repo.FullName {
+		t.Errorf("Repo() = %q, %v, want %q", repo, err, pr.Repo.FullName)
+	}
+}
+
 func testFormPayload(t *testing.T, h Harness) {
-	hdr := h.Header("push", "delivery-1")
+	hdr := h.Header(h.PushType, "delivery-1")
 	hdr.Set("Content-Type", "application/x-www-form-urlencoded")
 	form := forge.Request{Header: hdr, Body: []byte(url.Values{"payload": {string(h.Push)}}.Encode())}
-	want, err := h.Forge.Parse(h.signed("push", h.Push, nil))
+	want, err := h.Forge.Parse(h.signed(h.PushType, h.Push, nil))
 	if err != nil {
 		t.Fatalf("Parse(json) = %v", err)
 	}
@@ -109,8 +173,8 @@ func testFormPayload(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("Parse(form) = %v", err)
 	}
-	if !reflect.DeepEqual(got.Event, want.Event) {
-		t.Errorf("Parse(form) = %+v, want %+v", got.Event, want.Event)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse(form) = %+v, want %+v", got, want)
 	}
 	if repo, err := h.Forge.Repo(form); err != nil || repo == "" {
 		t.Errorf("Repo(form) = %q, %v", repo, err)
@@ -118,51 +182,53 @@ func testFormPayload(t *testing.T, h Harness) {
 }
 
 func testIgnored(t *testing.T, h Harness) {
-	tests := []struct {
-		name, eventType string
-		payload         []byte
-		wantReason      string
-	}{
-		{"ping", "ping", []byte(`{"zen":"Keep it logically awesome."}`), forge.ReasonPing},
-		{"pull request", "pull_request", h.PullRequest, forge.ReasonPullRequest},
-		{"tag created", "create", []byte(`{"ref":"v1","ref_type":"tag"}`), forge.ReasonTag},
-		{"branch deleted", "delete", []byte(`{"ref":"x","ref_type":"branch"}`), forge.ReasonBranchDeleted},
-		{"unknown kind", "star", []byte(`{}`), `event "star" is not handled`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := h.Forge.Parse(h.signed(tt.eventType, tt.payload, nil))
-			if reason, _ := forge.IgnoredReason(err); reason != tt.wantReason {
-				t.Errorf("Parse() = %v, want ignored %q", err, tt.wantReason)
+	if h.Ping != nil {
+		t.Run("ping", func(t *testing.T) {
+			d, err := h.Forge.Parse(h.signed(h.PingType, h.Ping, nil))
+			if !forge.IsPing(err) || len(d.Events) != 0 {
+				t.Errorf("Parse() = %+v, %v, want a ping", d, err)
 			}
 		})
 	}
+	t.Run("unhandled", func(t *testing.T) {
+		d, err := h.Forge.Parse(h.signed(h.UnhandledType, h.Unhandled, nil))
+		if _, ok := forge.IgnoredReason(err); !ok || forge.IsPing(err) || len(d.Events) != 0 {
+			t.Errorf("Parse() = %+v, %v, want ignored", d, err)
+		}
+	})
 }
 
 func testMalformed(t *testing.T, h Harness) {
 	tests := []struct {
 		name string
 		req  forge.Request
+		skip bool
 	}{
-		{"not json", h.signed("push", []byte("not json"), nil)},
-		{"no event header", forge.Request{Header: http.Header{}, Body: h.Push}},
-		{"push without after", h.signed("push", []byte(`{"ref":"refs/heads/main","repository":{"full_name":"a/b","clone_url":"https://h/a/b.git"}}`), nil)},
-		{"form without payload", formRequest(h, "x=1")},
+		{name: "not json", req: h.signed(h.PushType, []byte("not json"), nil)},
+		{name: "not an object", req: h.signed(h.PushType, []byte("[1]"), nil)},
+		{name: "empty push", req: h.signed(h.PushType, []byte("{}"), nil)},
+		{name: "empty pull request", req: h.signed(h.PullRequestType, []byte("{}"), nil)},
+		{name: "no event header", req: forge.Request{Header: http.Header{}, Body: h.Push}, skip: h.EventInBody},
+		{name: "form without payload", req: formRequest(h, "x=1"), skip: !h.FormPayloads},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := h.Forge.Parse(tt.req); !errors.Is(err, forge.ErrMalformed) {
-				t.Errorf("Parse() = %v, want ErrMalformed", err)
+			if tt.skip {
+				t.Skip("does not apply to this host")
+			}
+			d, err := h.Forge.Parse(tt.req)
+			if !errors.Is(err, forge.ErrMalformed) || len(d.Events) != 0 {
+				t.Errorf("Parse() = %+v, %v, want ErrMalformed", d, err)
 			}
 		})
 	}
-	if _, err := h.Forge.Repo(h.signed("push", []byte("[1"), nil)); !errors.Is(err, forge.ErrMalformed) {
+	if _, err := h.Forge.Repo(h.signed(h.PushType, []byte("[1"), nil)); !errors.Is(err, forge.ErrMalformed) {
 		t.Errorf("Repo(not json) = %v, want ErrMalformed", err)
 	}
 }
 
 func formRequest(h Harness, body string) forge.Request {
-	hdr := h.Header("push", "delivery-1")
+	hdr := h.Header(h.PushType, "delivery-1")
 	hdr.Set("Content-Type", "application/x-www-form-urlencoded")
 	return forge.Request{Header: hdr, Body: []byte(body)}
 }

@@ -1,10 +1,6 @@
 package gitea
 
-import (
-	"net/http"
-
-	"github.com/slipway-dev/slipway/forge"
-)
+import "github.com/slipway-dev/slipway/forge"
 
 // Name is the name of the Gitea forge in routes, the registry and
 // events.Repo.Forge.
@@ -65,19 +61,10 @@ func (*Forge) Parse(r forge.Request) (forge.Delivery, error) {
 	if err != nil {
 		return forge.Delivery{}, err
 	}
-	e, err := parse(firstHeader(r.Header, eventHeaders), payload)
+	gogs := forge.FirstHeader(r.Header, eventHeaders[:2]...) == ""
+	evs, err := parse(forge.FirstHeader(r.Header, eventHeaders...), payload, gogs)
 	if err != nil {
 		return forge.Delivery{}, err
 	}
-	return forge.NewDelivery(firstHeader(r.Header, deliveryHeaders), e), nil
-}
-
-// firstHeader returns the first non-empty value among names.
-func firstHeader(h http.Header, names []string) string {
-	for _, name := range names {
-		if v := h.Get(name); v != "" {
-			return v
-		}
-	}
-	return ""
+	return forge.NewDelivery(forge.FirstHeader(r.Header, deliveryHeaders...), evs...), nil
 }

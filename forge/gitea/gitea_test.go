@@ -15,11 +15,16 @@ import (
 
 func TestConformance(t *testing.T) {
 	forgetest.Run(t, forgetest.Harness{
-		Forge:       New(),
-		Header:      header,
-		Sign:        sign,
-		Push:        forgetest.MustReadFile(t, filepath.Join("testdata", "push-multi-commit.json")),
-		PullRequest: forgetest.MustReadFile(t, filepath.Join("testdata", "pull_request-synchronized.json")),
+		Forge:           New(),
+		Header:          header,
+		Sign:            sign,
+		PushType:        "push",
+		Push:            forgetest.MustReadFile(t, filepath.Join("testdata", "push-multi-commit.json")),
+		PullRequestType: "pull_request",
+		PullRequest:     forgetest.MustReadFile(t, filepath.Join("testdata", "pull_request-synchronized.json")),
+		UnhandledType:   "issues",
+		Unhandled:       []byte(`{"action":"opened","issue":{"number":1}}`),
+		FormPayloads:    true,
 	})
 }
 
@@ -104,6 +109,11 @@ func TestParseHostHeaders(t *testing.T) {
 	}{
 		{"forgejo", map[string]string{"X-Forgejo-Event": "push", "X-Forgejo-Delivery": "f-1"}, "f-1"},
 		{"gogs", map[string]string{"X-Gogs-Event": "push", "X-Gogs-Delivery": "g-1"}, "g-1"},
+		{"gitea sends gogs and github copies", map[string]string{
+			"X-Gitea-Event": "push", "X-Gitea-Delivery": "t-1",
+			"X-Gogs-Event": "push", "X-Gogs-Delivery": "t-1",
+			"X-GitHub-Event": "ping", "X-GitHub-Delivery": "h-1",
+		}, "t-1"},
 		{"forgejo sends all", map[string]string{
 			"X-Forgejo-Event": "push", "X-Forgejo-Delivery": "f-1",
 			"X-Gitea-Event": "push", "X-Gitea-Delivery": "f-1",
@@ -120,7 +130,7 @@ func TestParseHostHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse() = %v", err)
 			}
-			if got := d.Event.(*events.PushReceived); d.ID != tt.wantID || got.DeliveryID != tt.wantID || got.Repo.Forge != Name {
+			if got := d.Events[0].(*events.PushReceived); d.ID != tt.wantID || got.DeliveryID != tt.wantID || got.Repo.Forge != Name {
 				t.Errorf("delivery %q, event %+v", d.ID, got)
 			}
 		})

@@ -11,7 +11,7 @@ import (
 // which is what Gitea signs). The host-specific hex headers are preferred;
 // X-Hub-Signature-256 is the fallback.
 func verify(h http.Header, payload []byte, secrets [][]byte) error {
-	digest := firstHeader(h, signatureHeaders)
+	digest := forge.FirstHeader(h, signatureHeaders...)
 	if digest == "" {
 		var err error
 		if digest, err = forge.TrimAlgorithm(h.Get(headerHubSignature), "sha256"); err != nil {

@@ -1,6 +1,10 @@
 package github
 
-import "github.com/slipway-dev/slipway/forge"
+import (
+	"fmt"
+
+	"github.com/slipway-dev/slipway/forge"
+)
 
 // Name is the name of the GitHub forge in routes, the registry and
 // events.Repo.Forge.
@@ -14,13 +18,34 @@ const (
 	headerSHA1      = "X-Hub-Signature"
 )
 
-// Forge reads GitHub webhook deliveries. The zero value is ready to use.
-type Forge struct{}
+// foreignEventHeaders are sent by Gitea, Forgejo and Gogs along with their
+// copy of X-GitHub-Event.
+var foreignEventHeaders = []string{"X-Gitea-Event", "X-Forgejo-Event", "X-Gogs-Event"}
+
+// Forge reads GitHub webhook deliveries. The zero value is ready to use and
+// accepts SHA-256 signatures only.
+type Forge struct {
+	sha1 bool
+}
 
 var _ forge.Forge = (*Forge)(nil)
 
+// Option configures a Forge.
+type Option func(*Forge)
+
+// WithSHA1 accepts deliveries signed only with the legacy HMAC-SHA1
+// X-Hub-Signature (old GitHub Enterprise Server). Off by default: SHA-1
+// signatures are weaker and GitHub sends SHA-256 alongside.
+func WithSHA1() Option { return func(f *Forge) { f.sha1 = true } }
+
 // New returns the GitHub forge.
-func New() *Forge { return &Forge{} }
+func New(opts ...Option) *Forge {
+	f := &Forge{}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
 
 // Name returns "github".
 func (*Forge) Name() string { return Name }
@@ -34,20 +59,24 @@ func (*Forge) Repo(r forge.Request) (string, error) {
 	return forge.RepoFullName(payload)
 }
 
-// Verify checks X-Hub-Signature-256 against the raw body and each secret.
-func (*Forge) Verify(r forge.Request, secrets [][]byte) error {
-	return verify(r.Header, r.Body, secrets)
+// Verify checks X-Hub-Signature-256 (or, if enabled and alone, the SHA-1
+// X-Hub-Signature) against the raw body and each secret.
+func (f *Forge) Verify(r forge.Request, secrets [][]byte) error {
+	return verify(r.Header, r.Body, secrets, f.sha1)
 }
 
 // Parse normalises a verified delivery.
 func (*Forge) Parse(r forge.Request) (forge.Delivery, error) {
+	if h := forge.FirstHeader(r.Header, foreignEventHeaders...); h != "" {
+		return forge.Delivery{}, fmt.Errorf("%w: a Gitea, Forgejo or Gogs delivery: send it to /webhooks/gitea", forge.ErrMalformed)
+	}
 	payload, err := forge.Payload(r)
 	if err != nil {
 		return forge.Delivery{}, err
 	}
-	e, err := parse(r.Header.Get(headerEvent), payload)
+	evs, err := parse(r.Header.Get(headerEvent), payload)
 	if err != nil {
 		return forge.Delivery{}, err
 	}
-	return forge.NewDelivery(r.Header.Get(headerDelivery), e), nil
+	return forge.NewDelivery(r.Header.Get(headerDelivery), evs...), nil
 }

@@ -14,11 +14,18 @@ import (
 
 func TestConformance(t *testing.T) {
 	forgetest.Run(t, forgetest.Harness{
-		Forge:       New(),
-		Header:      header,
-		Sign:        sign,
-		Push:        forgetest.MustReadFile(t, filepath.Join("testdata", "push-main-1commit.json")),
-		PullRequest: forgetest.MustReadFile(t, filepath.Join("testdata", "pull_request-opened.json")),
+		Forge:           New(),
+		Header:          header,
+		Sign:            sign,
+		PushType:        "push",
+		Push:            forgetest.MustReadFile(t, filepath.Join("testdata", "push-main-1commit.json")),
+		PullRequestType: "pull_request",
+		PullRequest:     forgetest.MustReadFile(t, filepath.Join("testdata", "pull_request-synchronize-fork.json")),
+		PingType:        "ping",
+		Ping:            forgetest.MustReadFile(t, filepath.Join("testdata", "ping.json")),
+		UnhandledType:   "issues",
+		Unhandled:       []byte(`{"action":"opened","issue":{"number":1}}`),
+		FormPayloads:    true,
 	})
 }
 
@@ -41,23 +48,30 @@ func hexHMAC(body, secret []byte) string {
 func TestVerify(t *testing.T) {
 	body := forgetest.MustReadFile(t, filepath.Join("testdata", "push-forced.json"))
 	good, bad := []byte("s3cret"), []byte("wrong")
+	sha1Sig := "sha1=" + hex.EncodeToString(forge.SignHMACSHA1(body, good))
 	tests := []struct {
-		name    string
-		header  map[string]string
-		secrets [][]byte
-		wantErr error
+		name      string
+		header    map[string]string
+		secrets   [][]byte
+		allowSHA1 bool
+		wantErr   error
 	}{
-		{"valid", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, [][]byte{good}, nil},
-		{"rotated: second secret matches", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, [][]byte{bad, good}, nil},
-		{"invalid", map[string]string{headerSignature: "sha256=" + hexHMAC(body, bad)}, [][]byte{good}, forge.ErrBadSignature},
-		{"missing", nil, [][]byte{good}, forge.ErrMissingSignature},
-		{"empty prefix value", map[string]string{headerSignature: "sha256="}, [][]byte{good}, forge.ErrMissingSignature},
-		{"only sha1 header", map[string]string{headerSHA1: "sha1=0123"}, [][]byte{good}, forge.ErrMissingSignature},
-		{"wrong algorithm prefix", map[string]string{headerSignature: "sha1=" + hexHMAC(body, good)}, [][]byte{good}, forge.ErrBadSignature},
-		{"no prefix", map[string]string{headerSignature: hexHMAC(body, good)}, [][]byte{good}, forge.ErrBadSignature},
-		{"not hex", map[string]string{headerSignature: "sha256=zz"}, [][]byte{good}, forge.ErrBadSignature},
-		{"truncated digest", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)[:40]}, [][]byte{good}, forge.ErrBadSignature},
-		{"no secrets", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, nil, forge.ErrBadSignature},
+		{"valid", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, [][]byte{good}, false, nil},
+		{"rotated: second secret matches", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, [][]byte{bad, good}, false, nil},
+		{"rotated: first secret matches", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, [][]byte{good, bad}, false, nil},
+		{"invalid", map[string]string{headerSignature: "sha256=" + hexHMAC(body, bad)}, [][]byte{good}, false, forge.ErrBadSignature},
+		{"missing", nil, [][]byte{good}, false, forge.ErrMissingSignature},
+		{"empty prefix value", map[string]string{headerSignature: "sha256="}, [][]byte{good}, false, forge.ErrMissingSignature},
+		{"only sha1 header", map[string]string{headerSHA1: sha1Sig}, [][]byte{good}, false, forge.ErrMissingSignature},
+		{"only sha1 header, sha1 enabled", map[string]string{headerSHA1: sha1Sig}, [][]byte{good}, true, nil},
+		{"only sha1 header, sha1 enabled, wrong secret", map[string]string{headerSHA1: sha1Sig}, [][]byte{bad}, true, forge.ErrBadSignature},
+		{"sha1 enabled, sha256 sent too and wrong", map[string]string{headerSHA1: sha1Sig, headerSignature: "sha256=" + hexHMAC(body, bad)}, [][]byte{good}, true, forge.ErrBadSignature},
+		{"sha1 enabled, sha256 digest in sha1 header", map[string]string{headerSHA1: "sha1=" + hexHMAC(body, good)}, [][]byte{good}, true, forge.ErrBadSignature},
+		{"wrong algorithm prefix", map[string]string{headerSignature: "sha1=" + hexHMAC(body, good)}, [][]byte{good}, false, forge.ErrBadSignature},
+		{"no prefix", map[string]string{headerSignature: hexHMAC(body, good)}, [][]byte{good}, false, forge.ErrBadSignature},
+		{"not hex", map[string]string{headerSignature: "sha256=zz"}, [][]byte{good}, false, forge.ErrBadSignature},
+		{"truncated digest", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)[:40]}, [][]byte{good}, false, forge.ErrBadSignature},
+		{"no secrets", map[string]string{headerSignature: "sha256=" + hexHMAC(body, good)}, nil, false, forge.ErrBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,9 +79,13 @@ func TestVerify(t *testing.T) {
 			for k, v := range tt.header {
 				h.Set(k, v)
 			}
-			err := verify(h, body, tt.secrets)
+			var opts []Option
+			if tt.allowSHA1 {
+				opts = append(opts, WithSHA1())
+			}
+			err := New(opts...).Verify(forge.Request{Header: h, Body: body}, tt.secrets)
 			if tt.wantErr == nil && err != nil || !errors.Is(err, tt.wantErr) {
-				t.Errorf("verify() = %v, want %v", err, tt.wantErr)
+				t.Errorf("Verify() = %v, want %v", err, tt.wantErr)
 			}
 		})
 	}

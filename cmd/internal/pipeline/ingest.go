@@ -6,22 +6,19 @@ import (
 	"net"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
-	"github.com/slipway-dev/slipway/forge"
-	"github.com/slipway-dev/slipway/forge/gitea"
-	"github.com/slipway-dev/slipway/forge/github"
 	"github.com/slipway-dev/slipway/ingest"
 )
 
-// Forges returns the registry of every supported git host.
-func Forges() (*forge.Registry, error) {
-	return forge.NewRegistry(github.New(), gitea.New())
-}
-
-// IngestHandler builds the webhook receiver publishing through c.
-func IngestHandler(cfg *Config, c *Conn) (*ingest.Handler, error) {
-	forges, err := Forges()
+// IngestHandler builds the webhook receiver publishing through c and
+// recording deliveries in the BucketDeliveries bucket.
+func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, error) {
+	forges, err := Forges(cfg.Webhooks)
 	if err != nil {
 		return nil, err
+	}
+	kv, err := c.JS.KeyValue(ctx, natsjs.BucketDeliveries)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", natsjs.BucketDeliveries, err)
 	}
 	icfg := ingest.DefaultConfig()
 	icfg.Secrets = cfg.RepoSecrets
@@ -29,12 +26,14 @@ func IngestHandler(cfg *Config, c *Conn) (*ingest.Handler, error) {
 	if cfg.FallbackSecret != "" {
 		icfg.FallbackSecrets = [][]byte{[]byte(cfg.FallbackSecret)}
 	}
-	return ingest.NewHandler(icfg, forges, natsjs.NewPublisher(c.JS, "/slipway/ingest"))
+	icfg.MaxBodyBytes = cfg.Webhooks.MaxBodyBytes
+	icfg.DefaultBranch = cfg.Webhooks.DefaultBranch
+	return ingest.NewHandler(icfg, forges, natsjs.NewPublisher(c.JS, "/slipway/ingest"), natsjs.NewDeliveries(kv))
 }
 
 // RunIngest serves the webhook receiver on ln until ctx ends.
 func RunIngest(ctx context.Context, cfg *Config, c *Conn, ln net.Listener) error {
-	h, err := IngestHandler(cfg, c)
+	h, err := IngestHandler(ctx, cfg, c)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}

@@ -1,0 +1,43 @@
+package pipeline
+
+import (
+	"flag"
+
+	"github.com/slipway-dev/slipway/forge"
+	"github.com/slipway-dev/slipway/forge/gitea"
+	"github.com/slipway-dev/slipway/forge/github"
+	"github.com/slipway-dev/slipway/ingest"
+)
+
+// WebhookConfig holds the webhook receiver's settings beyond secrets.
+type WebhookConfig struct {
+	// MaxBodyBytes caps a delivery's body; larger is 413.
+	MaxBodyBytes int64
+	// DefaultBranch is the default branch of repositories whose host does
+	// not name it in its payloads (Bitbucket).
+	DefaultBranch string
+	// GitHubSHA1 accepts GitHub deliveries signed only with the legacy
+	// SHA-1 X-Hub-Signature.
+	GitHubSHA1 bool
+}
+
+// DefaultWebhookConfig returns the receiver's defaults.
+func DefaultWebhookConfig() WebhookConfig {
+	return WebhookConfig{MaxBodyBytes: ingest.DefaultMaxBodyBytes, DefaultBranch: "main"}
+}
+
+// Bind binds the settings to fs.
+func (w *WebhookConfig) Bind(fs *flag.FlagSet) {
+	fs.Int64Var(&w.MaxBodyBytes, "max-body-bytes", w.MaxBodyBytes, "largest webhook body accepted; larger is answered 413")
+	fs.StringVar(&w.DefaultBranch, "default-branch", w.DefaultBranch, "default branch of repositories whose git host does not name it in webhooks (Bitbucket)")
+	fs.BoolVar(&w.GitHubSHA1, "github-allow-sha1", w.GitHubSHA1, "accept GitHub deliveries signed only with the legacy SHA-1 X-Hub-Signature")
+}
+
+// Forges returns the registry of every supported git host.
+func Forges(w WebhookConfig) (*forge.Registry, error) {
+	var gh []github.Option
+	if w.GitHubSHA1 {
+		gh = append(gh, github.WithSHA1())
+	}
+	return forge.NewRegistry(github.New(gh...), gitea.New())
+}

@@ -1,0 +1,56 @@
+package forge
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// NewRepo returns the events.Repo of a repository of forge, with the
+// credentials stripped from its clone URL. A missing name or an unusable
+// clone URL is ErrMalformed.
+func NewRepo(forge, fullName, cloneURL, defaultBranch string) (events.Repo, error) {
+	if fullName == "" {
+		return events.Repo{}, fmt.Errorf("%w: no repository name", ErrMalformed)
+	}
+	clean, err := StripCredentials(cloneURL)
+	if err != nil {
+		return events.Repo{}, err
+	}
+	return events.Repo{
+		Forge:         forge,
+		FullName:      clip(fullName, maxText),
+		CloneURL:      clean,
+		DefaultBranch: clip(strings.TrimPrefix(defaultBranch, BranchPrefix), maxText),
+	}, nil
+}
+
+// cloneSchemes are the URL schemes a clone URL may use.
+var cloneSchemes = map[string]bool{"https": true, "http": true, "ssh": true, "git": true}
+
+// StripCredentials returns rawURL without user info, query or fragment: a
+// clone URL needs none of them and they are where tokens hide. A URL that is
+// not an absolute http(s), ssh or git URL is ErrMalformed.
+func StripCredentials(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || !cloneSchemes[u.Scheme] || u.Host == "" || len(rawURL) > 4096 {
+		return "", fmt.Errorf("%w: clone url is not an absolute http(s), ssh or git url", ErrMalformed)
+	}
+	u.User = nil
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.String(), nil
+}
+
+// clip returns s cut to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
