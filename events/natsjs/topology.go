@@ -76,12 +76,12 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	if _, err := js.CreateOrUpdateStream(ctx, streamConfig(t)); err != nil {
 		return fmt.Errorf("provision stream %s: %w", StreamName, err)
 	}
-	for _, c := range consumerConfigs(t) {
+	for _, c := range append(consumerConfigs(t), releaseConsumers(t)...) {
 		if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, c); err != nil {
 			return fmt.Errorf("provision consumer %s: %w", c.Durable, err)
 		}
 	}
-	for _, b := range bucketConfigs(t) {
+	for _, b := range append(bucketConfigs(t), releaseBuckets(t)...) {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, b); err != nil {
 			return fmt.Errorf("provision bucket %s: %w", b.Bucket, err)
 		}

@@ -1,0 +1,157 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/release"
+)
+
+// DeployLog reads the deploy results of environments from the stream: the
+// audit log as release.History.
+type DeployLog struct{ js jetstream.JetStream }
+
+var _ release.History = (*DeployLog)(nil)
+
+// NewDeployLog returns the log read through js.
+func NewDeployLog(js jetstream.JetStream) *DeployLog { return &DeployLog{js: js} }
+
+// Deploys implements release.History.
+func (l *DeployLog) Deploys(ctx context.Context, env string) ([]release.Deploy, error) {
+	e := events.KeyPart(env)
+	msgs, err := Messages(ctx, l.js, events.SubjectDeploySucceeded+"."+e, events.SubjectDeployFailed+"."+e,
+		events.SubjectDeploySuperseded+"."+e)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]release.Deploy, 0, len(msgs))
+	for _, m := range msgs {
+		ev, err := m.Decode()
+		if err != nil {
+			continue
+		}
+		d := release.Deploy{ID: m.ID, Seq: m.Seq, Time: m.Time}
+		switch r := ev.(type) {
+		case *events.DeploySucceeded:
+			d.DeployResult, d.Outcome = r.DeployResult, release.OutcomeSucceeded
+		case *events.DeployFailed:
+			d.DeployResult, d.Outcome = r.DeployResult, release.OutcomeFailed
+		case *events.DeploySuperseded:
+			d.DeployResult, d.Outcome = r.DeployResult, release.OutcomeSuperseded
+		default:
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Message is a stored event with its place in the stream.
+type Message struct {
+	events.Envelope
+	Seq         uint64
+	NATSSubject string
+}
+
+// Messages reads, oldest first, every stored event on one of filters, with
+// its stream sequence.
+func Messages(ctx context.Context, js jetstream.JetStream, filters ...string) ([]Message, error) {
+	c, err := js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
+	if err != nil {
+		return nil, fmt.Errorf("read %v: %w", filters, err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read %v: %w", filters, err)
+	}
+	var out []Message
+	for pending := info.NumPending; pending > 0; {
+		batch, err := c.Fetch(int(min(pending, 256)), jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("read %v: %w", filters, err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			env, err := DecodeHeaders(m.Headers(), m.Data())
+			if err != nil {
+				continue
+			}
+			msg := Message{Envelope: env, NATSSubject: m.Subject()}
+			if md, err := m.Metadata(); err == nil {
+				msg.Seq = md.Sequence.Stream
+			}
+			out = append(out, msg)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return nil, fmt.Errorf("read %v: %w", filters, err)
+		}
+		if n == 0 {
+			break
+		}
+		pending -= uint64(n)
+	}
+	return out, nil
+}
+
+// ErrEventNotFound is returned by FindEvent for an id or sequence the stream
+// does not hold.
+var ErrEventNotFound = errors.New("event not found")
+
+// FindEvent returns the stored event at stream sequence seq, or, with seq 0,
+// the last one whose ce-id is id.
+func FindEvent(ctx context.Context, js jetstream.JetStream, seq uint64, id string) (Message, error) {
+	s, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		return Message{}, fmt.Errorf("find event: %w", err)
+	}
+	if seq > 0 {
+		raw, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return Message{}, fmt.Errorf("sequence %d: %w", seq, ErrEventNotFound)
+		}
+		if err != nil {
+			return Message{}, fmt.Errorf("find event %d: %w", seq, err)
+		}
+		env, err := DecodeHeaders(raw.Header, raw.Data)
+		if err != nil {
+			return Message{}, err
+		}
+		return Message{Envelope: env, Seq: raw.Sequence, NATSSubject: raw.Subject}, nil
+	}
+	all, err := Messages(ctx, js, events.SubjectRoot+".>")
+	if err != nil {
+		return Message{}, err
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].ID == id {
+			return all[i], nil
+		}
+	}
+	return Message{}, fmt.Errorf("id %q: %w", id, ErrEventNotFound)
+}
+
+// LastEvent returns the last stored event on subject.
+func LastEvent(ctx context.Context, js jetstream.JetStream, subject string) (Message, error) {
+	s, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		return Message{}, fmt.Errorf("last event on %s: %w", subject, err)
+	}
+	raw, err := s.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Message{}, fmt.Errorf("on %s: %w", subject, ErrEventNotFound)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("last event on %s: %w", subject, err)
+	}
+	env, err := DecodeHeaders(raw.Header, raw.Data)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{Envelope: env, Seq: raw.Sequence, NATSSubject: raw.Subject}, nil
+}

@@ -1,0 +1,49 @@
+package natsjs
+
+import (
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// Consumers and buckets of the release, preview and notification workflows.
+const (
+	ConsumerReleasePush  = "release-push"  // push to the default branch → deploy a changed pin
+	ConsumerReleasePR    = "release-pr"    // pull request → release plan
+	ConsumerPreviewPR    = "preview-pr"    // pull request → preview opened, updated, removed
+	ConsumerPreviewBuilt = "preview-built" // commit built → deploy to the previews it heads
+
+	// BucketPreviews holds one record per pull request preview.
+	BucketPreviews = "slipway_previews"
+)
+
+// releaseConsumers are the durable consumers of the release and preview
+// workflows; each sees every matching event once.
+func releaseConsumers(t Topology) []jetstream.ConsumerConfig {
+	c := func(name, filter, desc string) jetstream.ConsumerConfig {
+		return jetstream.ConsumerConfig{
+			Durable:       name,
+			Description:   desc,
+			FilterSubject: filter,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       t.AckWait,
+			MaxDeliver:    t.MaxDeliver,
+			MaxAckPending: 64,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			Replicas:      t.Replicas,
+		}
+	}
+	return []jetstream.ConsumerConfig{
+		c(ConsumerReleasePush, events.SubjectPushReceived, "deploys the commit a pin file names when a push changes it"),
+		c(ConsumerReleasePR, events.SubjectPullRequest+".>", "plans the release of a pull request changing a pin file"),
+		c(ConsumerPreviewPR, events.SubjectPullRequest+".>", "opens, updates and removes pull request previews"),
+		c(ConsumerPreviewBuilt, events.SubjectCommitBuilt, "deploys a built commit to the previews it heads"),
+	}
+}
+
+// releaseBuckets are the KV buckets of the release and preview workflows.
+func releaseBuckets(t Topology) []jetstream.KeyValueConfig {
+	return []jetstream.KeyValueConfig{
+		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+	}
+}
