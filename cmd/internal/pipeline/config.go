@@ -43,6 +43,8 @@ type Config struct {
 	HealthTimeout time.Duration
 	DeployWorkers int
 	LockTTL       time.Duration
+	// Release configures environments, releases and previews (release.go).
+	Release ReleaseConfig
 
 	LogLevel  string
 	LogFormat string
@@ -123,6 +125,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
+	c.Release.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	}

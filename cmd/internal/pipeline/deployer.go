@@ -25,6 +25,10 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
+	rel, err := NewReleaseWorkflows(ctx, cfg, c, target, h.Locks)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.ProxyAddr != "" {
 		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain)}
@@ -32,9 +36,10 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
+	g.Go(func() error { return rel.Run(ctx, c.runner(cfg, ctx)) })
 	g.Go(func() error {
 		return c.runner(cfg, ctx).Run(ctx,
-			natsjs.Route{Consumer: natsjs.ConsumerBuilt, Handler: natsjs.Typed(h.HandleBuilt)},
+			natsjs.Route{Consumer: natsjs.ConsumerBuilt, Handler: natsjs.Typed(rel.Release.HandleBuilt)},
 			natsjs.Route{Consumer: natsjs.ConsumerDeploy, Handler: natsjs.Typed(h.HandleDeploy), Workers: cfg.DeployWorkers},
 		)
 	})

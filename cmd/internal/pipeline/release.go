@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/preview"
+	"github.com/slipway-dev/slipway/workflows/release"
+)
+
+// ReleaseConfig configures the environments of the repositories: releases
+// and pull request previews.
+type ReleaseConfig struct {
+	// PreviewReconcile is how often previews of closed pull requests and
+	// previews past their ttl are looked for (default a minute).
+	PreviewReconcile time.Duration
+	// PreviewForks builds and deploys pull requests from forks.
+	PreviewForks bool
+	// PreviewRetain is how long a closed preview's record is kept.
+	PreviewRetain time.Duration
+}
+
+// Bind binds the settings to fs.
+func (r *ReleaseConfig) Bind(fs *flag.FlagSet) {
+	fs.DurationVar(&r.PreviewReconcile, "preview-reconcile", time.Minute, "how often previews of closed pull requests and idle previews are removed")
+	fs.BoolVar(&r.PreviewForks, "preview-forks", false, "build and deploy previews of pull requests from forks (their Dockerfiles run on the builders)")
+	fs.DurationVar(&r.PreviewRetain, "preview-retain", 24*time.Hour, "how long the record of a closed preview is kept")
+}
+
+func (r ReleaseConfig) reconcileEvery() time.Duration {
+	if r.PreviewReconcile > 0 {
+		return r.PreviewReconcile
+	}
+	return time.Minute
+}
+
+// ReleaseWorkflows are the release and preview workflows of a deployer.
+type ReleaseWorkflows struct {
+	Release *release.Handler
+	Preview *preview.Handler
+	every   time.Duration
+}
+
+// NewReleaseWorkflows wires the release and preview workflows to JetStream,
+// a git mirror of their own (<mirror-dir>/release) and target. locks are the
+// deploy workflow's environment locks (may be nil).
+func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target preview.Target, locks deploy.Locks) (*ReleaseWorkflows, error) {
+	claims, err := c.claims(ctx)
+	if err != nil {
+		return nil, err
+	}
+	envs, err := c.Envs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := c.JS.KeyValue(ctx, natsjs.BucketPreviews)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", natsjs.BucketPreviews, err)
+	}
+	mirror, err := gitmirror.New(filepath.Join(cfg.mirrorDir(), "release"))
+	if err != nil {
+		return nil, err
+	}
+	pub := natsjs.NewPublisher(c.JS, "/slipway/release")
+	w := &ReleaseWorkflows{
+		Release: &release.Handler{
+			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Claims: claims, Publisher: pub,
+			Envs: envs, Log: mirror, History: natsjs.NewDeployLog(c.JS),
+		},
+		Preview: &preview.Handler{
+			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL},
+			Source:       mirror,
+			Claims:       claims,
+			Publisher:    pub,
+			Store:        natsjs.NewPreviewStore(kv),
+			Target:       target,
+			Envs:         envs,
+			PullRequests: preview.BranchCheck{Branches: mirror},
+			Locks:        locks,
+		},
+		every: cfg.Release.reconcileEvery(),
+	}
+	return w, w.Release.Config.Validate()
+}
+
+// Routes are the consumers of the release and preview workflows, besides
+// the commit-built one the deployer routes to Release.HandleBuilt.
+func (w *ReleaseWorkflows) Routes() []natsjs.Route {
+	return []natsjs.Route{
+		{Consumer: natsjs.ConsumerReleasePush, Handler: natsjs.Typed(w.Release.HandlePush)},
+		{Consumer: natsjs.ConsumerReleasePR, Handler: natsjs.Typed(w.Release.HandlePullRequest)},
+		{Consumer: natsjs.ConsumerPreviewPR, Handler: natsjs.Typed(w.Preview.HandlePullRequest)},
+		{Consumer: natsjs.ConsumerPreviewBuilt, Handler: natsjs.Typed(w.Preview.HandleBuilt)},
+	}
+}
+
+// Run consumes the routes with r and reconciles previews periodically until
+// ctx ends.
+func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return r.Run(ctx, w.Routes()...) })
+	g.Go(func() error { return w.reconcile(ctx) })
+	return g.Wait()
+}
+
+// reconcile runs Preview.Reconcile every interval; a failure is logged and
+// tried again at the next tick.
+func (w *ReleaseWorkflows) reconcile(ctx context.Context) error {
+	t := time.NewTicker(w.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := w.Preview.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			logger(ctx).Warn().Err(err).Msg("preview reconcile")
+		}
+	}
+}
