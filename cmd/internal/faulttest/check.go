@@ -15,9 +15,10 @@ import (
 // Report counts what happened to the commits of a test, from the stream and
 // the processes' logs.
 type Report struct {
-	// Started counts "build started" log lines per commit/service, across
-	// every builder (killed ones too).
-	Started map[string]int
+	// Started counts build attempts ("build started" log lines) per
+	// commit/service across every builder, killed ones too; Solved the
+	// attempts that pushed an image ("build succeeded").
+	Started, Solved map[string]int
 	// Built counts commit-built events per commit.
 	Built map[string]int
 	// Applied counts "deploy succeeded" log lines per commit, across every
@@ -38,11 +39,15 @@ func (s *Slipway) Report() Report {
 	s.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r := Report{Started: map[string]int{}, Built: map[string]int{}, Applied: map[string]int{}}
+	r := Report{Started: map[string]int{}, Solved: map[string]int{}, Built: map[string]int{}, Applied: map[string]int{}}
 	for _, b := range s.Builders {
 		for _, l := range b.Lines() {
-			if l["message"] == "build started" {
-				r.Started[short(fmt.Sprint(l["sha"]))+"/"+fmt.Sprint(l["service"])]++
+			k := short(fmt.Sprint(l["sha"])) + "/" + fmt.Sprint(l["service"])
+			switch l["message"] {
+			case "build started":
+				r.Started[k]++
+			case "build succeeded":
+				r.Solved[k]++
 			}
 		}
 	}
@@ -99,9 +104,12 @@ func (s *Slipway) events(ctx context.Context, subject string) []events.Event {
 type Want struct {
 	// Final is the commit the environment must end on.
 	Final string
-	// Rerun lists commit/service builds a fault legitimately started twice
-	// (the first run was cut short); "<sha12>/<service>".
+	// Rerun lists the builds ("<sha12>/<service>") a fault cut short, so
+	// that they legitimately started twice.
 	Rerun []string
+	// Retried allows any number of failed attempts (a daemon was down);
+	// each build must still succeed exactly once.
+	Retried bool
 }
 
 // Check asserts the invariants for every acknowledged commit and logs the
@@ -123,7 +131,10 @@ func (s *Slipway) Check(want Want) Report {
 	for _, sha := range unique(s.Acked()) {
 		for _, svc := range []string{"web", "api"} {
 			k := short(sha) + "/" + svc
-			if n := r.Started[k]; n != 1 && !(rerun[k] && n <= 2) {
+			if n := r.Solved[k]; n != 1 {
+				s.tb.Errorf("build %s succeeded %d times, want 1", k, n)
+			}
+			if n := r.Started[k]; n != 1 && !(rerun[k] && n <= 2) && !want.Retried {
 				s.tb.Errorf("build %s started %d times, want 1", k, n)
 			}
 		}
@@ -150,9 +161,12 @@ func (s *Slipway) Check(want Want) Report {
 
 // String prints the report's ratios.
 func (r Report) String() string {
-	started := 0
+	started, solved := 0, 0
 	for _, n := range r.Started {
 		started += n
+	}
+	for _, n := range r.Solved {
+		solved += n
 	}
 	applied := 0
 	for _, n := range r.Applied {
@@ -165,8 +179,9 @@ func (r Report) String() string {
 		}
 	}
 	sort.Strings(keys)
-	return fmt.Sprintf("builds started %d ÷ unique (commit, service) %d = %.2f%s; deploys applied %d ÷ commits applied %d = %.2f, %d superseded; acknowledged webhooks %d, stored %d; running %s",
-		started, len(r.Started), ratio(started, len(r.Started)), extra(keys), applied, len(r.Applied), ratio(applied, len(r.Applied)),
+	return fmt.Sprintf("builds solved %d ÷ unique (commit, service) %d = %.2f (attempts %d = %.2f%s); deploys applied %d ÷ (environment, commit) %d = %.2f, %d superseded; acknowledged webhooks %d, stored %d; running %s",
+		solved, len(r.Started), ratio(solved, len(r.Started)), started, ratio(started, len(r.Started)), extra(keys),
+		applied, len(r.Applied), ratio(applied, len(r.Applied)),
 		r.Superseded, r.Acked, r.Stored, short(r.Running))
 }
 
