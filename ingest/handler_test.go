@@ -19,8 +19,13 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/forge"
+	"github.com/slipway-dev/slipway/forge/azuredevops"
+	"github.com/slipway-dev/slipway/forge/bitbucket"
+	"github.com/slipway-dev/slipway/forge/bitbucketserver"
+	"github.com/slipway-dev/slipway/forge/generic"
 	"github.com/slipway-dev/slipway/forge/gitea"
 	"github.com/slipway-dev/slipway/forge/github"
+	"github.com/slipway-dev/slipway/forge/gitlab"
 )
 
 var (
@@ -69,14 +74,35 @@ func testConfig() Config {
 	}
 }
 
-// MustNewHandler returns a handler over the real forges with a fixed clock.
-func MustNewHandler(tb testing.TB, cfg Config, pub Publisher) *Handler {
+// bitbucketServerURL is the base URL the test registry gives the Bitbucket
+// Server forge.
+const bitbucketServerURL = "https://bitbucket.example.com"
+
+// MustForges returns a registry of every forge, as the pipeline builds it.
+func MustForges(tb testing.TB) *forge.Registry {
 	tb.Helper()
-	reg, err := forge.NewRegistry(github.New(), gitea.New())
+	reg, err := forge.NewRegistry(
+		github.New(), gitea.New(), gitlab.New(), bitbucket.New(),
+		bitbucketserver.New(bitbucketserver.WithBaseURL(bitbucketServerURL)),
+		azuredevops.New(), generic.New(),
+	)
 	if err != nil {
 		tb.Fatalf("new registry: %v", err)
 	}
-	h, err := NewHandler(cfg, reg, pub, nil)
+	return reg
+}
+
+// MustNewHandler returns a handler over the real forges with a fixed clock
+// and no delivery store.
+func MustNewHandler(tb testing.TB, cfg Config, pub Publisher) *Handler {
+	tb.Helper()
+	return MustNewHandlerWith(tb, cfg, pub, nil)
+}
+
+// MustNewHandlerWith is MustNewHandler with a delivery store.
+func MustNewHandlerWith(tb testing.TB, cfg Config, pub Publisher, deliveries Deliveries) *Handler {
+	tb.Helper()
+	h, err := NewHandler(cfg, MustForges(tb), pub, deliveries)
 	if err != nil {
 		tb.Fatalf("new handler: %v", err)
 	}
