@@ -95,4 +95,3 @@ func parseFailure(err error) reply {
 	}
 	return refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
 }
-
