@@ -28,7 +28,6 @@ type Config struct {
 	AllowUnknownRepos bool
 	FallbackSecret    string
 	Webhooks          WebhookConfig
-	Webhooks          WebhookConfig
 
 	// builder
 	BuildkitHost string
@@ -58,7 +57,6 @@ func DefaultConfig() Config {
 		Topology:      natsjs.DefaultTopology(),
 		HTTPAddr:      "127.0.0.1:7700",
 		RepoSecrets:   RepoSecrets{},
-		Webhooks:      DefaultWebhookConfig(),
 		Webhooks:      DefaultWebhookConfig(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
@@ -105,7 +103,6 @@ func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation)")
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
 	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret")
-	c.Webhooks.Bind(fs)
 	c.Webhooks.Bind(fs)
 }
 
