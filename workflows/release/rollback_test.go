@@ -151,3 +151,30 @@ func TestCheckHealthy(t *testing.T) {
 		}
 	}
 }
+
+func TestRender(t *testing.T) {
+	p := &events.ReleasePlanned{Env: "prod", Number: 7, HeadSHA: c4, From: c1, To: c3,
+		Services: []events.ServiceChange{{Service: "web", From: "sha256:aaaaaaaaaaaaaaaaaaaa", To: "sha256:bbbbbbbbbbbbbbbbbbbbbb", Change: events.ChangeUpdated}},
+		Commits:  []events.Commit{{ID: c3, Message: "Fix cart\n\nbody", Author: "ada"}}, CommitCount: 2,
+		Problems: []string{"333333333333 never ran on stage"}}
+	var b strings.Builder
+	if err := release.WriteText(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Release plan for prod (pull request #7", "111111111111 → 333333333333", "web", "updated",
+		"sha256:aaaaaaaaaaaa", "Commits released (2)", "333333333333 Fix cart (ada)", "… and 1 more", "never ran on stage"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+	md := release.Markdown(p)
+	for _, want := range []string{"### Slipway release plan: prod", "| web | updated |", "**Commits released (2)**", ":x: **Problems**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	p.Problems = nil
+	if !strings.Contains(release.Markdown(p), "Ready") {
+		t.Error("a plan without problems is not ready")
+	}
+}

@@ -1,0 +1,11 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/slipway-dev/slipway/events/natsjs"
+)
+
+// Claims returns the claims store, for the operator's commands that read
+// what was built and deployed.
+func (c *Conn) Claims(ctx context.Context) (*natsjs.Claims, error) { return c.claims(ctx) }

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/release"
+)
+
+// deliberate are the settings shared by rollback and replay.
+type deliberate struct {
+	Actor string
+	Wait  time.Duration
+}
+
+func (d *deliberate) bind(fs *flag.FlagSet) {
+	fs.StringVar(&d.Actor, "actor", currentUser(), "who asks, recorded with the deploy")
+	fs.DurationVar(&d.Wait, "wait", 5*time.Minute, "how long to wait for the deploy's result; 0 does not wait")
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func rollbackCommand() *ffcli.Command {
+	var d deliberate
+	url := defaultNATSURL
+	fs := flag.NewFlagSet("slipway rollback", flag.ContinueOnError)
+	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	to := fs.String("to", "", "go back to this commit (it must have run healthy in the environment)")
+	steps := fs.Int("steps", 1, "how many commits to go back")
+	d.bind(fs)
+	return &ffcli.Command{
+		Name:       "rollback",
+		ShortUsage: "slipway rollback [flags] <env>",
+		ShortHelp:  "deploy the previous healthy commit of an environment again, from its images; no build",
+		LongHelp: "Goes back along the environment's history with earlier rollbacks undone in order: rolling\n" +
+			"back twice goes two commits back. -to picks any commit that ran healthy there.",
+		FlagSet: fs,
+		Options: pipeline.Options(),
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
+			}
+			c, err := pipeline.Dial(ctx, url, "slipway-rollback", pipeline.DefaultConfig().Topology)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, err = rollback(ctx, c, args[0], *steps, *to, d, os.Stdout)
+			return err
+		},
+	}
+}
+
+// rollback requests the deploy of an earlier healthy commit of env and
+// waits for its result.
+func rollback(ctx context.Context, c *pipeline.Conn, env string, steps int, to string, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
+	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, env)
+	if err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	target, cur, err := release.RollbackTarget(deploys, env, steps, to)
+	if err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	if target.Commit == cur.Commit {
+		fmt.Fprintf(out, "==> %s already runs %s\n", env, short(cur.Commit))
+		return natsjs.DeployOutcome{Outcome: "unchanged"}, nil
+	}
+	req := release.RollbackRequest(target, d.Actor, nonce())
+	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, short(cur.Commit), short(target.Commit),
+		target.Time.Local().Format(time.DateTime), target.ID)
+	return request(ctx, c, req, d, out)
+}
+
+// request publishes a deliberate deploy request and waits for its outcome.
+func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
+	start := time.Now()
+	if _, err := natsjs.NewPublisher(c.JS, "/slipway/cli").Publish(ctx, req); err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	fmt.Fprintf(out, "==> requested %s\n", req.DedupKey())
+	if d.Wait <= 0 {
+		return natsjs.DeployOutcome{}, nil
+	}
+	claims, err := c.Claims(ctx)
+	if err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, d.Wait)
+	defer cancel()
+	o, err := natsjs.WaitDeploy(wctx, c.JS, claims, req.Env, req.DedupKey())
+	if err != nil {
+		return o, fmt.Errorf("%w (see slipway history %s)", err, req.Env)
+	}
+	reason := ""
+	if o.Result != nil {
+		if ev, err := o.Result.Decode(); err == nil {
+			r, _ := deployResult(ev)
+			reason = r.Reason
+		}
+	}
+	fmt.Fprintf(out, "==> %s: %s in %s %s\n", req.Env, o.Outcome, time.Since(start).Round(time.Millisecond), reason)
+	if o.Outcome == "failed" {
+		return o, fmt.Errorf("deploy of %s to %s failed: %s", short(req.Commit), req.Env, reason)
+	}
+	return o, nil
+}
+
+func replayCommand() *ffcli.Command {
+	var d deliberate
+	url := defaultNATSURL
+	fs := flag.NewFlagSet("slipway replay", flag.ContinueOnError)
+	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	d.bind(fs)
+	return &ffcli.Command{
+		Name:       "replay",
+		ShortUsage: "slipway replay [flags] <stream-sequence | event-id>",
+		ShortHelp:  "publish a recorded event again under a new id, so it is not deduplicated away",
+		LongHelp: "A deploy event (requested, succeeded, failed, superseded) is requested again with a new\n" +
+			"nonce: its commit is deployed from its images. Any other event is re-published as it was,\n" +
+			"with a new id; steps it leads to that are done already (builds) are not done again.",
+		FlagSet: fs,
+		Options: pipeline.Options(),
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
+			}
+			c, err := pipeline.Dial(ctx, url, "slipway-replay", pipeline.DefaultConfig().Topology)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, err = replay(ctx, c, args[0], d, os.Stdout)
+			return err
+		},
+	}
+}
+
+// replay re-publishes the event ref names (a stream sequence or an event
+// id).
+func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
+	seq, _ := strconv.ParseUint(ref, 10, 64)
+	m, err := natsjs.FindEvent(ctx, c.JS, seq, ref)
+	if err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	ev, err := m.Decode()
+	if err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	n := nonce()
+	if req, ok := release.ReplayRequest(ev, m.ID, d.Actor, n); ok {
+		fmt.Fprintf(out, "==> replaying %s (#%d): %s to %s\n", m.ID, m.Seq, short(req.Commit), req.Env)
+		return request(ctx, c, req, d, out)
+	}
+	env := m.Envelope
+	env.ID = m.ID + "." + release.NoncePrefixReplay + n
+	env.Source = "/slipway/cli"
+	env.Time = time.Now().UTC()
+	dup, err := natsjs.NewPublisher(c.JS, "/slipway/cli").PublishEnvelope(ctx, m.NATSSubject, env)
+	if err != nil {
+		return natsjs.DeployOutcome{}, err
+	}
+	if dup {
+		return natsjs.DeployOutcome{}, errors.New("replay: deduplicated, try again")
+	}
+	fmt.Fprintf(out, "==> re-published %s (#%d) as %s on %s\n", m.ID, m.Seq, env.ID, m.NATSSubject)
+	return natsjs.DeployOutcome{}, nil
+}
+
+// nonce returns a short random id for a deliberate event.
+func nonce() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
