@@ -3,29 +3,24 @@ package ingest
 import (
 	"net/http/httptest"
 	"testing"
-
-	"github.com/rs/zerolog"
 )
 
-// FuzzServeHTTP signs arbitrary bodies with a valid secret, so that they reach
-// the parsers, and checks that no input earns a 5xx.
+// FuzzServeHTTP signs arbitrary bodies of arbitrary event kinds for every
+// route, as each host signs them, so that they reach the parsers, and checks
+// that no input earns a 5xx.
 func FuzzServeHTTP(f *testing.F) {
-	for _, name := range []string{"push-main-1commit.json", "ping.json", "push-tag-created.json", "gitea-push-1commit.json"} {
-		f.Add(false, "push", MustReadFixture(f, name))
-		f.Add(true, "push", MustReadFixture(f, name))
+	for i, c := range corpus {
+		f.Add(uint8(i), c.event, forgetestRead(f, c.copyPath()))
 	}
-	cfg := testConfig()
-	cfg.AllowUnknownRepos, cfg.FallbackSecrets = true, [][]byte{secretFallback}
+	cfg := Config{AllowUnknownRepos: true, FallbackSecrets: [][]byte{secretCorpus}, DefaultBranch: "main"}
 	h := MustNewHandler(f, cfg, &stubPublisher{})
-	f.Fuzz(func(t *testing.T, toGitea bool, eventType string, body []byte) {
-		d := githubDelivery(eventType, body, secretFallback)
-		if toGitea {
-			d = giteaDelivery("/webhooks/gitea", "X-Gitea", eventType, body, secretFallback)
-		}
+	f.Fuzz(func(t *testing.T, route uint8, eventType string, body []byte) {
+		c := corpus[int(route)%len(corpus)]
+		c.event = eventType
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, d.request(zerolog.Nop()))
+		h.ServeHTTP(rec, c.request(t, body, secretCorpus))
 		if rec.Code >= 500 {
-			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
+			t.Fatalf("status %d for %s %q body %q: %s", rec.Code, c.route, eventType, body, rec.Body)
 		}
 	})
 }
