@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 func historyCommand() *ffcli.Command {
@@ -21,6 +22,7 @@ func historyCommand() *ffcli.Command {
 	cfg.NATSURL = defaultNATSURL
 	fs := flag.NewFlagSet("slipway history", flag.ContinueOnError)
 	fs.StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "NATS URL of the running Slipway")
+	images := fs.Bool("images", false, "show each deploy's image digests, stream sequence and kind")
 	return &ffcli.Command{
 		Name:       "history",
 		ShortUsage: "slipway history [flags] <env>",
@@ -36,6 +38,9 @@ func historyCommand() *ffcli.Command {
 				return err
 			}
 			defer c.Close()
+			if *images {
+				return historyImages(ctx, c, args[0], os.Stdout)
+			}
 			return history(ctx, c, args[0], os.Stdout)
 		},
 	}
@@ -48,15 +53,15 @@ func history(ctx context.Context, c *pipeline.Conn, env string, out io.Writer) e
 		return err
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "TIME\tRESULT\tCOMMIT\tPREVIOUS\tDURATION\tTRIGGER\tREASON")
+	fmt.Fprintln(w, "TIME\tRESULT\tCOMMIT\tPREVIOUS\tDURATION\tKIND\tACTOR\tTRIGGER\tREASON")
 	for _, e := range envs {
 		ev, err := e.Decode()
 		if err != nil {
 			continue
 		}
 		r, result := deployResult(ev)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), result,
-			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), r.Trigger, r.Reason)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), result,
+			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), release.Kind(r), r.Actor, r.Trigger, r.Reason)
 	}
 	if len(envs) == 0 {
 		fmt.Fprintf(w, "(no deploys to %s yet)\n", env)

@@ -504,6 +504,25 @@ func TestReleaseFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("slipway history %s:\n%s", r.stg, hist.String())
+	hist.Reset()
+	if err := historyImages(ctx, r.up.Conn(), r.prod, &hist); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"succeeded", "release by ada", "sha256:", "web", "api", "trigger push."} {
+		if !strings.Contains(hist.String(), want) {
+			t.Errorf("slipway history -images %s lacks %q:\n%s", r.prod, want, hist.String())
+		}
+	}
+	hist.Reset()
+	if err := historyImages(ctx, r.up.Conn(), r.stg, &hist); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rollback by ada", "replay by ada", "auto by slipway", "failed"} {
+		if !strings.Contains(hist.String(), want) {
+			t.Errorf("slipway history -images %s lacks %q:\n%s", r.stg, want, hist.String())
+		}
+	}
+	t.Logf("slipway history -images %s:\n%s", r.stg, hist.String())
 }
 
 // plan0 prints the last plan of the rig's production.

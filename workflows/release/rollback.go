@@ -14,7 +14,17 @@ var ErrNoRollback = errors.New("no commit to roll back to")
 
 // IsRollback reports whether a deploy answered a rollback request.
 func IsRollback(r events.DeployResult) bool {
-	return strings.Contains(r.Request, "."+NoncePrefixRollback)
+	return strings.HasPrefix(nonceOf(r), NoncePrefixRollback)
+}
+
+// nonceOf returns the nonce in a deploy's request id,
+// "deploy.<env>.<sha>.<nonce>" (events.DeployKey), or "".
+func nonceOf(r events.DeployResult) string {
+	parts := strings.SplitN(r.Request, ".", 4)
+	if len(parts) < 4 || parts[0] != "deploy" {
+		return ""
+	}
+	return parts[3]
 }
 
 // Stack returns the successful deploys an environment moved through, oldest
@@ -148,4 +158,17 @@ func Retained(deploys []Deploy, keep int) []Deploy {
 		out = append(out, d)
 	}
 	return out
+}
+
+// Kind names what asked for a deploy, from its request id: "release",
+// "rollback", "replay", "preview", or "auto" for a commit built on a
+// followed branch.
+func Kind(r events.DeployResult) string {
+	nonce := nonceOf(r)
+	for _, k := range []string{NoncePrefixRelease, NoncePrefixRollback, NoncePrefixReplay, "preview-"} {
+		if strings.HasPrefix(nonce, k) {
+			return strings.TrimSuffix(k, "-")
+		}
+	}
+	return "auto"
 }

@@ -178,3 +178,18 @@ func TestRender(t *testing.T) {
 		t.Error("a plan without problems is not ready")
 	}
 }
+
+func TestKind(t *testing.T) {
+	for request, want := range map[string]string{
+		events.DeployKey("s", c1, ""):             "auto",
+		events.DeployKey("s", c1, "release-abc"):  "release",
+		events.DeployKey("s", c1, "rollback-abc"): "rollback",
+		events.DeployKey("s", c1, "replay-abc"):   "replay",
+		events.DeployKey("pr-1", c1, "preview-2"): "preview",
+		events.DeployKey("release-x", c1, ""):     "auto",
+	} {
+		if got := release.Kind(events.DeployResult{Request: request}); got != want {
+			t.Errorf("Kind(%s) = %q, want %q", request, got, want)
+		}
+	}
+}
