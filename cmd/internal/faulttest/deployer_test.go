@@ -1,0 +1,64 @@
+package faulttest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/slipway-dev/slipway/cmd/internal/faulttest"
+	"github.com/slipway-dev/slipway/docker/dockertest"
+)
+
+// TestFaultDeployerKilledMidDeploy: kill -9 of the deployer in the middle of
+// a deploy (its new containers are starting). The other deployer waits for
+// the environment's lock, takes it over when the dead holder's lease
+// expires, clears the half-done deploy and converges on the commit; the
+// previous commit serves meanwhile.
+func TestFaultDeployerKilledMidDeploy(t *testing.T) {
+	opts := faulttest.DefaultOptions()
+	opts.Deployers = 2
+	s := faulttest.Start(t, opts)
+	p1 := s.Push("first")
+	s.WaitServing(p1.After, 3*time.Minute)
+
+	slowStart(s, "web", 5*time.Second)
+	p2 := s.Push("web starts slowly")
+	victim := waitAny(t, s.Deployers, "deploy started", map[string]string{"sha": p2.After})
+	time.Sleep(time.Second)
+	victim.Kill()
+	t.Logf("killed %s mid-deploy", victim.Name)
+	if got, err := s.Serving("web"); got != "web "+p1.After {
+		t.Errorf("right after the kill web answers %q (%v), want the previous commit", got, err)
+	}
+	s.WaitServing(p2.After, 3*time.Minute)
+	s.WaitIdle(time.Minute)
+	s.Check(faulttest.Want{Final: p2.After})
+	for _, d := range s.Deployers {
+		if d != victim && d.Count("environment lock taken", map[string]string{"env": s.Env}) == 0 {
+			t.Errorf("%s never waited for and took over the lock of %s", d.Name, s.Env)
+		}
+	}
+	if n := len(containers(t, s.Env)); n != 2 {
+		t.Errorf("%d containers labelled with %s, want 2 (the crashed deploy's candidates removed)", n, s.Env)
+	}
+}
+
+// containers lists every container of env, running or not.
+func containers(t *testing.T, env string) []string {
+	t.Helper()
+	cli := dockertest.MustDocker(t)
+	list, err := cli.ContainerList(context.Background(), container.ListOptions{
+		All: true, Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Names[0]+"@"+c.Labels["slipway.commit"])
+	}
+	return names
+}
