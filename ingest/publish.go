@@ -107,23 +107,45 @@ func withEvents(c zerolog.Context, keys []string, evs []events.Event) zerolog.Co
 // arrived, and the configured default branch of a repository whose host did
 // not name it.
 func (h *Handler) complete(e events.Event, received time.Time) {
-	var repos []*events.Repo
-	switch e := e.(type) {
-	case *events.PushReceived:
-		e.ReceivedAt = received
-		repos = []*events.Repo{&e.Repo}
-	case *events.PullRequestChanged:
-		repos = []*events.Repo{&e.Repo, &e.SourceRepo}
-	case *events.BranchDeleted:
-		repos = []*events.Repo{&e.Repo}
-	case *events.TagPushed:
-		repos = []*events.Repo{&e.Repo}
-	case *events.TagDeleted:
-		repos = []*events.Repo{&e.Repo}
+	if p, ok := e.(*events.PushReceived); ok {
+		p.ReceivedAt = received
+	}
+	repos := []*events.Repo{repoOf(e)}
+	if pr, ok := e.(*events.PullRequestChanged); ok {
+		repos = append(repos, &pr.SourceRepo)
 	}
 	for _, r := range repos {
-		if r.DefaultBranch == "" && r.FullName != "" {
+		if r != nil && r.DefaultBranch == "" && r.FullName != "" {
 			r.DefaultBranch = h.cfg.DefaultBranch
 		}
 	}
+}
+
+// repoOf returns the repository an event is about.
+func repoOf(e events.Event) *events.Repo {
+	switch e := e.(type) {
+	case *events.PushReceived:
+		return &e.Repo
+	case *events.PullRequestChanged:
+		return &e.Repo
+	case *events.BranchDeleted:
+		return &e.Repo
+	case *events.TagPushed:
+		return &e.Repo
+	case *events.TagDeleted:
+		return &e.Repo
+	}
+	return nil
+}
+
+// repoName is the full name of the repository of a delivery's events, or ""
+// when it has none.
+func repoName(d forge.Delivery) string {
+	if len(d.Events) == 0 {
+		return ""
+	}
+	if r := repoOf(d.Events[0]); r != nil {
+		return r.FullName
+	}
+	return ""
 }

@@ -33,12 +33,14 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	if rep != nil {
 		return *rep
 	}
-	if rep := h.authenticate(f, req, log); rep != nil {
+	// Parse is pure: its result names the repository whose secrets verify
+	// the delivery, and is acted on only once the delivery is verified.
+	d, parseErr := f.Parse(req)
+	if rep := h.authenticate(f, req, repoName(d), log); rep != nil {
 		return *rep
 	}
-	d, err := f.Parse(req)
-	if err != nil {
-		return parseFailure(err)
+	if parseErr != nil {
+		return parseFailure(parseErr)
 	}
 	*log = log.With().Str("delivery", d.ID).Logger()
 	return h.publish(r.Context(), f.Name(), d, received, log)
@@ -63,13 +65,17 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (forge.Req
 	return forge.Request{Header: r.Header, Body: body}, nil
 }
 
-// authenticate finds the repository the delivery names, picks its secrets and
-// verifies the signature.
-func (h *Handler) authenticate(f forge.Forge, req forge.Request, log *zerolog.Logger) *reply {
-	repo, err := f.Repo(req)
-	if err != nil {
-		rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
-		return &rep
+// authenticate picks the secrets of the repository the delivery names and
+// verifies the signature. repo is the repository of the parsed events; when
+// there are none (a ping, an ignored or malformed delivery) the forge reads
+// it from the body.
+func (h *Handler) authenticate(f forge.Forge, req forge.Request, repo string, log *zerolog.Logger) *reply {
+	if repo == "" {
+		var err error
+		if repo, err = f.Repo(req); err != nil {
+			rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
+			return &rep
+		}
 	}
 	*log = log.With().Str("repo", repo).Logger()
 	secrets, ok := h.secretsFor(repo)
