@@ -47,13 +47,16 @@ func TestEndToEnd(t *testing.T) {
 	e.requireContainers(t, ctx, p2.After)
 
 	// The same webhook five more times: inside the duplicate window JetStream
-	// drops it; past the window the claims do. One build per service, one
+	// drops it; past the window the same delivery id is refused by ingest's
+	// record of deliveries, and a new delivery of the same push (another
+	// hook) is stored and the claims drop it. One build per service, one
 	// deploy.
 	delivery := "redelivered-" + p2.After[:8]
 	stored, deduped := 1, 0
 	for i := 0; i < 5; i++ {
 		if i == 3 {
 			time.Sleep(e.window + 500*time.Millisecond)
+			delivery += "-another-hook"
 		}
 		code, body, err := p2.Send(ctx, e.up.IngestURL()+"/webhooks/github", s.Secret, delivery)
 		if err != nil || code/100 != 2 {
