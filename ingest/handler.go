@@ -76,3 +76,15 @@ func (h *Handler) secretsFor(repo string) ([][]byte, bool) {
 	}
 	return nil, false
 }
+
+// anySecret returns every configured secret. A ping that names no
+// repository (an organisation hook, Bitbucket Server's "Test connection")
+// is verified with them: it proves the sender knows one, and publishes
+// nothing.
+func (h *Handler) anySecret() [][]byte {
+	all := append([][]byte(nil), h.cfg.FallbackSecrets...)
+	for _, secrets := range h.secrets {
+		all = append(all, secrets...)
+	}
+	return all
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -177,5 +178,56 @@ func TestServeHTTPLogs(t *testing.T) {
 	}{"warn", "github", "woodpecker-ci/woodpecker", "webhook refused: repository not configured", 403}
 	if line != want {
 		t.Errorf("log line %+v, want %+v", line, want)
+	}
+}
+
+// TestServeHTTPPingWithoutRepository checks that a ping naming no
+// repository (Bitbucket Server's "Test connection", a GitHub organisation
+// hook) is verified with any configured secret, and that any other delivery
+// naming none is still refused.
+func TestServeHTTPPingWithoutRepository(t *testing.T) {
+	bbPing := func(secret []byte) delivery {
+		body := []byte(`{"test":true}`)
+		return delivery{path: "/webhooks/bitbucketserver", body: body, header: map[string]string{
+			"Content-Type":    "application/json",
+			"X-Event-Key":     "diagnostics:ping",
+			"X-Request-Id":    "ping-1",
+			"X-Hub-Signature": "sha256=" + hex.EncodeToString(forge.SignHMACSHA256(body, secret)),
+		}}
+	}
+	orgPing := []byte(`{"zen":"Design for failure.","hook_id":1,"organization":{"login":"acme"}}`)
+	tests := []struct {
+		name       string
+		req        delivery
+		wantStatus int
+	}{
+		{"bitbucket server ping, a repository's secret", bbPing(secretOther), 200},
+		{"bitbucket server ping, unknown secret", bbPing([]byte("guess")), 401},
+		{"github organisation ping", githubDelivery("ping", orgPing, secretNew), 200},
+		{"github organisation ping, unsigned", githubDelivery("ping", orgPing, nil), 401},
+		{"github organisation event", githubDelivery("organization", orgPing, secretNew), 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &stubPublisher{}
+			rec := httptest.NewRecorder()
+			MustNewHandler(t, testConfig(), pub).ServeHTTP(rec, tt.req.request(zerolog.Nop()))
+			if rec.Code != tt.wantStatus || len(pub.published()) != 0 {
+				t.Errorf("status %d, %d published; want %d, none", rec.Code, len(pub.published()), tt.wantStatus)
+			}
+		})
+	}
+}
+
+// TestServeHTTPClipsLoggedValues checks that a value read from an unverified
+// body is not copied whole into the log.
+func TestServeHTTPClipsLoggedValues(t *testing.T) {
+	huge := strings.Repeat("x", 10<<10)
+	body := []byte(`{"ref":"refs/heads/main","repository":{"full_name":"` + huge + `/r"}}`)
+	var logs bytes.Buffer
+	rec := httptest.NewRecorder()
+	MustNewHandler(t, testConfig(), &stubPublisher{}).ServeHTTP(rec, githubDelivery("push", body, secretOld).request(zerolog.New(&logs)))
+	if rec.Code != http.StatusForbidden || logs.Len() > 2<<10 {
+		t.Errorf("status %d, log of %d bytes", rec.Code, logs.Len())
 	}
 }

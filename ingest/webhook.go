@@ -36,13 +36,13 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	// Parse is pure: its result names the repository whose secrets verify
 	// the delivery, and is acted on only once the delivery is verified.
 	d, parseErr := f.Parse(req)
-	if rep := h.authenticate(f, req, repoName(d), log); rep != nil {
+	if rep := h.authenticate(f, req, repoName(d), forge.IsPing(parseErr), log); rep != nil {
 		return *rep
 	}
 	if parseErr != nil {
 		return parseFailure(parseErr)
 	}
-	*log = log.With().Str("delivery", d.ID).Logger()
+	*log = log.With().Str("delivery", clipLog(d.ID)).Logger()
 	return h.publish(r.Context(), f.Name(), d, received, log)
 }
 
@@ -68,8 +68,9 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (forge.Req
 // authenticate picks the secrets of the repository the delivery names and
 // verifies the signature. repo is the repository of the parsed events; when
 // there are none (a ping, an ignored or malformed delivery) the forge reads
-// it from the body.
-func (h *Handler) authenticate(f forge.Forge, req forge.Request, repo string, log *zerolog.Logger) *reply {
+// it from the body. A ping naming no repository is verified with every
+// configured secret.
+func (h *Handler) authenticate(f forge.Forge, req forge.Request, repo string, ping bool, log *zerolog.Logger) *reply {
 	if repo == "" {
 		var err error
 		if repo, err = f.Repo(req); err != nil {
@@ -77,8 +78,11 @@ func (h *Handler) authenticate(f forge.Forge, req forge.Request, repo string, lo
 			return &rep
 		}
 	}
-	*log = log.With().Str("repo", repo).Logger()
+	*log = log.With().Str("repo", clipLog(repo)).Logger()
 	secrets, ok := h.secretsFor(repo)
+	if repo == "" && ping {
+		secrets, ok = h.anySecret(), true
+	}
 	if !ok {
 		rep := refuse(http.StatusForbidden, zerolog.WarnLevel, "repository not configured", nil)
 		return &rep
@@ -100,4 +104,14 @@ func parseFailure(err error) reply {
 		return ignore(http.StatusAccepted, reason)
 	}
 	return refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
+}
+
+// clipLog cuts a value read from an unverified request to a length worth a
+// log line.
+func clipLog(s string) string {
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
 }
