@@ -14,7 +14,9 @@
 //   - 403 (logged with the repository) when the repository has no secrets
 //     and unknown repositories are not allowed; 401 when the signature or
 //     token is missing or matches none of the repository's secrets (several
-//     are tried, for rotation);
+//     are tried, for rotation). A ping naming no repository (an organisation
+//     hook, Bitbucket Server's "Test connection") is verified with any
+//     configured secret;
 //   - 400 for a verified but malformed delivery; 200 for a ping; 202 with
 //     {"status":"ignored","reason":...} for a delivery Slipway chose not to
 //     act on (the host must not retry those);
