@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,11 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
+
+func registryClient(host string) *registry.Client { return registry.New(host) }
 
 // rig is Slipway with the sample monorepo declaring three environments of
 // its own: staging (stg-<tag>) follows main, production (prod-<tag>) the pin
@@ -118,6 +122,18 @@ func startRig(t testing.TB, ctx context.Context) *rig {
 	t.Cleanup(func() { s.Close() })
 	if err := s.WriteFile("slipway.yaml", rigManifest(tag)); err != nil {
 		t.Fatal(err)
+	}
+	// Each commit's images carry it as a label, so that every commit has
+	// digests of its own (the clean-up works by digest).
+	for _, svc := range []string{"web", "api"} {
+		path := "services/" + svc + "/Dockerfile"
+		b, err := os.ReadFile(filepath.Join(s.Repo.Dir, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteFile(path, string(b)+"ARG SLIPWAY_COMMIT\nLABEL org.opencontainers.image.revision=${SLIPWAY_COMMIT}\n"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r.s = s
 	r.repo = events.Repo{Forge: "github", FullName: sample.RepoName, CloneURL: s.Server.URL(sample.RepoName), DefaultBranch: "main"}
@@ -523,6 +539,45 @@ func TestReleaseFlow(t *testing.T) {
 		}
 	}
 	t.Logf("slipway history -images %s:\n%s", r.stg, hist.String())
+
+	t.Run("gc keeps the last commits of each environment", func(t *testing.T) {
+		r.requireGC(t, ctx, c1, c2, out)
+	})
+}
+
+// requireGC runs slipway gc keeping one commit per environment: staging's
+// current commit and production's (c1) stay in the registry, c2 and the
+// commits of removed previews and of the failed deploy go; a rollback to
+// c1 still works.
+func (r *rig) requireGC(t *testing.T, ctx context.Context, c1, c2 string, out *bytes.Buffer) {
+	head, err := r.s.Repo.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stgNow := r.git(t, "rev-parse", head+"^") // the head is the broken commit; staging runs its parent
+	o := gcOptions{Registry: r.up.Config.Registry, Keep: 1, MinAge: 0}
+	deleted, err := gc(ctx, r.up.Conn(), gcOptions{Registry: o.Registry, Keep: 1, DryRun: true}, out)
+	if err != nil || len(deleted) == 0 {
+		t.Fatalf("gc -dry-run: %v, %v", deleted, err)
+	}
+	again, err := gc(ctx, r.up.Conn(), o, out)
+	if err != nil || len(again) != len(deleted) {
+		t.Fatalf("gc deleted %d, the dry run said %d: %v", len(again), len(deleted), err)
+	}
+	reg := registryClient(r.up.Config.Registry)
+	for sha, want := range map[string]bool{c1: true, stgNow: true, c2: false, head: false} {
+		for _, svc := range []string{"web", "api"} {
+			_, err := reg.Digest(ctx, "acme/shop/"+svc, sha)
+			if (err == nil) != want {
+				t.Errorf("%s of %s in the registry after gc: %v, want kept %v", svc, sha[:12], err, want)
+			}
+		}
+	}
+	d := deliberate{Actor: "ada", Wait: 2 * time.Minute}
+	if o, err := rollback(ctx, r.up.Conn(), r.stg, 0, c1, d, out); err != nil || o.Outcome != "deployed" {
+		t.Fatalf("rollback to the kept %s after gc: %+v, %v", c1[:12], o, err)
+	}
+	r.requireEnv(t, ctx, r.stg, c1)
 }
 
 // plan0 prints the last plan of the rig's production.

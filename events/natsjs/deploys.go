@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,6 +30,26 @@ func (l *DeployLog) Deploys(ctx context.Context, env string) ([]release.Deploy, 
 	if err != nil {
 		return nil, err
 	}
+	return deploysOf(msgs), nil
+}
+
+// All returns the deploys of every environment, by environment, oldest
+// first.
+func (l *DeployLog) All(ctx context.Context) (map[string][]release.Deploy, error) {
+	msgs, err := Messages(ctx, l.js, events.SubjectDeploySucceeded+".>", events.SubjectDeployFailed+".>",
+		events.SubjectDeploySuperseded+".>")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]release.Deploy{}
+	for _, d := range deploysOf(msgs) {
+		out[d.Env] = append(out[d.Env], d)
+	}
+	return out, nil
+}
+
+// deploysOf decodes deploy result messages.
+func deploysOf(msgs []Message) []release.Deploy {
 	out := make([]release.Deploy, 0, len(msgs))
 	for _, m := range msgs {
 		ev, err := m.Decode()
@@ -47,6 +68,31 @@ func (l *DeployLog) Deploys(ctx context.Context, env string) ([]release.Deploy, 
 			continue
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// Built returns every image built, from the build-succeeded events.
+func (l *DeployLog) Built(ctx context.Context) ([]release.Built, error) {
+	msgs, err := Messages(ctx, l.js, events.SubjectBuildSucceeded)
+	if err != nil {
+		return nil, err
+	}
+	var out []release.Built
+	for _, m := range msgs {
+		ev, err := m.Decode()
+		if err != nil {
+			continue
+		}
+		b, ok := ev.(*events.BuildSucceeded)
+		if !ok || b.Digest == "" {
+			continue
+		}
+		name := b.Image
+		if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+			name = name[:i]
+		}
+		out = append(out, release.Built{Name: name, Commit: b.Commit, Digest: b.Digest, At: m.Time})
 	}
 	return out, nil
 }
