@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"flag"
+	"fmt"
+	"net/url"
 
 	"github.com/slipway-dev/slipway/forge"
 	"github.com/slipway-dev/slipway/forge/azuredevops"
@@ -46,6 +48,9 @@ func (w *WebhookConfig) Bind(fs *flag.FlagSet) {
 // /webhooks/github, gitea (and its aliases forgejo, gogs), gitlab, bitbucket,
 // bitbucketserver, azuredevops and generic.
 func Forges(w WebhookConfig) (*forge.Registry, error) {
+	if u, err := url.Parse(w.BitbucketServerURL); w.BitbucketServerURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return nil, fmt.Errorf("bitbucket server url %q: want http(s)://host[/path]", w.BitbucketServerURL)
+	}
 	var gh []github.Option
 	if w.GitHubSHA1 {
 		gh = append(gh, github.WithSHA1())

@@ -30,3 +30,18 @@ func TestWebhookConfigBind(t *testing.T) {
 		t.Errorf("config %+v, want %+v", w, want)
 	}
 }
+
+func TestForgesBitbucketServerURL(t *testing.T) {
+	for _, u := range []string{"bitbucket.example.com", "ftp://x", "https://"} {
+		w := DefaultWebhookConfig()
+		w.BitbucketServerURL = u
+		if _, err := Forges(w); err == nil {
+			t.Errorf("Forges(%q) accepted it", u)
+		}
+	}
+	w := DefaultWebhookConfig()
+	w.BitbucketServerURL = "https://bitbucket.example.com/context"
+	if _, err := Forges(w); err != nil {
+		t.Errorf("Forges() = %v", err)
+	}
+}
