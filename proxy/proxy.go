@@ -31,6 +31,7 @@ type Proxy struct {
 	domain string
 	routes *routes
 	rp     *httputil.ReverseProxy
+	hosts  HostTable
 }
 
 // Option changes a Proxy made by New.
@@ -84,6 +85,9 @@ func (p *Proxy) route(host string) (route, bool) {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if rt, ok := p.lookupHost(host); ok {
+		return rt, true
+	}
 	prefix, ok := strings.CutSuffix(host, "."+p.domain)
 	if !ok {
 		return route{}, false

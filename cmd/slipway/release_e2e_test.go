@@ -67,6 +67,7 @@ environments:
     services:
       web:
         env: {GREETING: hello from production}
+        hosts: [shop-%[1]s.example.test]
   pv-%[1]s:
     previews: true
     ttl: 1h
@@ -400,6 +401,9 @@ func TestReleaseFlow(t *testing.T) {
 		t.Logf("production serves %s %s after the merge's push", c1[:12], time.Since(start).Round(time.Millisecond))
 		if got := r.greeting(ctx, r.prod, "web"); got != "hello from production" {
 			t.Errorf("web in production greets %q, want production's value", got)
+		}
+		if got, err := waitServing(ctx, r.proxy, "shop-"+r.tag+".example.test", "web "+c1, 10*time.Second); err != nil {
+			t.Errorf("production's declared host answers %q (%v), want web at %s", got, err, c1[:12])
 		}
 		if got := r.greeting(ctx, r.prod, "api"); got != "hello from api" {
 			t.Errorf("api in production greets %q, want the service's own value", got)

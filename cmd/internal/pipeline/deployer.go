@@ -31,7 +31,7 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.ProxyAddr != "" {
-		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain)}
+		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain, proxy.WithHosts(NewEnvHosts(c)))}
 		g.Go(func() error { return srv.Run(ctx) })
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
 	}
