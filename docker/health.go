@@ -107,6 +107,9 @@ func (t *Target) exited(ctx context.Context, c *candidate) (string, error) {
 	if err != nil {
 		return "", daemonError("inspect container "+c.name, err)
 	}
+	if err := stoppedFromOutside(c.name, info); err != nil {
+		return "", err
+	}
 	return exitReason(info), nil
 }
 

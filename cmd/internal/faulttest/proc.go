@@ -36,7 +36,7 @@ func StartProc(tb testing.TB, name, bin string, args ...string) *Proc {
 	p.Start()
 	tb.Cleanup(func() {
 		p.Stop()
-		if tb.Failed() {
+		if tb.Failed() || os.Getenv("FAULTTEST_VERBOSE") != "" {
 			tb.Logf("--- last lines of %s ---\n%s", name, p.Tail(30))
 		}
 	})
