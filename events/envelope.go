@@ -68,6 +68,8 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(ReleasePlanned)
 	case TypePreviewRemoved:
 		e = new(PreviewRemoved)
+	case TypeTaskFinished:
+		e = new(TaskFinished)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

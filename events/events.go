@@ -80,6 +80,10 @@ type ServiceSpec struct {
 	// Hosts are host names the proxy routes to the service besides
 	// "<service>.<env>.<domain>". An environment of slipway.yaml sets them.
 	Hosts []string `json:"hosts,omitempty"`
+	// Tasks run to completion from the service's new image before the
+	// commit starts in an environment (a migration), once per environment
+	// and commit.
+	Tasks []Task `json:"tasks,omitempty"`
 }
 
 // BuildRequested asks for one service of one commit to be built. Builders share
