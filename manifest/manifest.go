@@ -50,6 +50,7 @@ func (m *Manifest) Services() []events.ServiceSpec {
 				out[i].Env[k] = v
 			}
 		}
+		out[i].Tasks = copyTasks(s.spec.Tasks)
 	}
 	return out
 }

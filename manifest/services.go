@@ -66,7 +66,7 @@ func (d *decoder) services(n *yaml.Node) []service {
 // service decodes one service, applying defaults.
 func (d *decoder) service(p string, n *yaml.Node) service {
 	s := service{spec: events.ServiceSpec{Dockerfile: DefaultDockerfile, HealthPath: DefaultHealthPath}}
-	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env")
+	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "tasks")
 	if !ok {
 		return s
 	}
@@ -91,6 +91,9 @@ func (d *decoder) service(p string, n *yaml.Node) service {
 	}
 	if v, ok := f.get("env"); ok {
 		s.spec.Env = d.env(p+".env", v.value)
+	}
+	if v, ok := f.get("tasks"); ok {
+		s.spec.Tasks = d.tasks(p+".tasks", v.value)
 	}
 	return s
 }

@@ -1,0 +1,109 @@
+package manifest
+
+import (
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// Limits of deployment tasks.
+const (
+	DefaultTaskTimeout = 10 * time.Minute
+	maxTaskTimeout     = 2 * time.Hour
+	maxTasks           = 10
+)
+
+// tasks decodes a service's deployment tasks:
+//
+//	tasks:
+//	  - name: migrate
+//	    command: ["./migrate", "up"]   # or a string, run with sh -c
+//	    timeout: 5m                    # default 10m
+func (d *decoder) tasks(p string, n *yaml.Node) []events.Task {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.SequenceNode {
+		d.fail(p, n, "must be a list of tasks")
+		return nil
+	}
+	if len(n.Content) > maxTasks {
+		d.fail(p, n, "at most %d tasks", maxTasks)
+		return nil
+	}
+	var out []events.Task
+	seen := map[string]bool{}
+	for i, item := range n.Content {
+		tp := fmt.Sprintf("%s[%d]", p, i)
+		t, ok := d.task(tp, item)
+		if !ok {
+			continue
+		}
+		if seen[t.Name] {
+			d.fail(tp+".name", item, "duplicate task name %q", t.Name)
+			continue
+		}
+		seen[t.Name] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// task decodes one task.
+func (d *decoder) task(p string, n *yaml.Node) (events.Task, bool) {
+	t := events.Task{Timeout: DefaultTaskTimeout}
+	f, ok := d.mapping(p, n, "name", "command", "timeout")
+	if !ok {
+		return t, false
+	}
+	n = resolve(n)
+	if v, ok := d.required(p, n, f, "name"); ok {
+		t.Name = d.checked(p+".name", v.value, checkName)
+	}
+	if v, ok := d.required(p, n, f, "command"); ok {
+		t.Command = d.command(p+".command", v.value)
+	}
+	if v, ok := f.get("timeout"); ok {
+		if s, ok := d.str(p+".timeout", v.value); ok {
+			to, err := time.ParseDuration(s)
+			if err != nil || to <= 0 || to > maxTaskTimeout {
+				d.fail(p+".timeout", v.value, "must be a duration between 1s and %s, such as 5m", maxTaskTimeout)
+			} else {
+				t.Timeout = to
+			}
+		}
+	}
+	return t, t.Name != "" && len(t.Command) > 0
+}
+
+// command decodes a command: a list of strings, or one string run by sh -c.
+func (d *decoder) command(p string, n *yaml.Node) []string {
+	n = resolve(n)
+	if n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value != "" {
+		return []string{"sh", "-c", n.Value}
+	}
+	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.fail(p, n, "must be a non-empty list of strings, or a shell command")
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		if s, ok := d.str(fmt.Sprintf("%s[%d]", p, i), item); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func copyTasks(ts []events.Task) []events.Task {
+	if ts == nil {
+		return nil
+	}
+	out := make([]events.Task, len(ts))
+	for i, t := range ts {
+		out[i] = t
+		out[i].Command = append([]string(nil), t.Command...)
+	}
+	return out
+}
