@@ -59,6 +59,9 @@ services:
     health: /healthz
     env:
       GREETING: hello from api
+    tasks:
+      - name: migrate
+        command: echo migrated $SLIPWAY_COMMIT in $SLIPWAY_ENV
 environments:
   stg-%[1]s: {}
   prod-%[1]s:
@@ -546,6 +549,25 @@ func TestReleaseFlow(t *testing.T) {
 
 	t.Run("gc keeps the last commits of each environment", func(t *testing.T) {
 		r.requireGC(t, ctx, c1, c2, out)
+	})
+
+	t.Run("deployment tasks ran once per environment and commit", func(t *testing.T) {
+		runs := map[string]int{}
+		for _, envName := range []string{r.stg, r.prod} {
+			for _, ev := range r.all(t, ctx, events.SubjectTaskFinished+"."+envName) {
+				tf := ev.(*events.TaskFinished)
+				runs[envName+"@"+tf.Commit]++
+				want := "migrated " + tf.Commit + " in " + envName
+				if !tf.Succeeded() || tf.Service != "api" || tf.Task != "migrate" || !strings.Contains(tf.Output, want) {
+					t.Errorf("task run %+v, want %q", tf, want)
+				}
+			}
+		}
+		// c1 ran on staging three times (first deploy, two rollbacks) and
+		// once in production: its migration ran once in each.
+		if runs[r.stg+"@"+c1] != 1 || runs[r.prod+"@"+c1] != 1 || runs[r.stg+"@"+c2] != 1 {
+			t.Errorf("task runs %v, want one per environment and commit", runs)
+		}
 	})
 }
 

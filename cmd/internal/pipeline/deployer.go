@@ -21,7 +21,11 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 		return fmt.Errorf("deployer: %w", err)
 	}
 	defer target.Close()
-	h, err := DeployHandler(ctx, cfg, c, target)
+	withTasks, err := WithTasks(ctx, cfg, c, target)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
+	h, err := DeployHandler(ctx, cfg, c, withTasks)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
