@@ -1,0 +1,106 @@
+package forgeapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/slipway-dev/slipway/events"
+)
+
+// State is a commit status state, mapped onto each host's vocabulary.
+type State string
+
+// States of a commit status.
+const (
+	Pending  State = "pending"
+	Success  State = "success"
+	Failure  State = "failure"
+	Canceled State = "canceled"
+)
+
+// Status is the state of one check of one commit: "slipway/build/web",
+// "slipway/deploy/staging".
+type Status struct {
+	Repo        events.Repo
+	SHA         string
+	State       State
+	Context     string
+	Description string
+	TargetURL   string
+}
+
+// Client is the API of one git host.
+type Client interface {
+	// PostStatus sets the status of a check of a commit.
+	PostStatus(ctx context.Context, s Status) error
+	// Comment adds a comment to pull request number of repo.
+	Comment(ctx context.Context, repo events.Repo, number int, body string) error
+	// PullRequestOpen reports whether pull request number is open.
+	PullRequestOpen(ctx context.Context, repo events.Repo, number int) (bool, error)
+}
+
+// Kinds of host a Client exists for; a repository's events.Repo.Forge names
+// its kind.
+const (
+	KindGitHub    = "github"
+	KindGitea     = "gitea"
+	KindGitLab    = "gitlab"
+	KindBitbucket = "bitbucket"
+)
+
+// DefaultBase is the API base URL of each host kind's public service;
+// Gitea has none (it is self-hosted) and uses the repository's host.
+var DefaultBase = map[string]string{
+	KindGitHub:    "https://api.github.com",
+	KindGitLab:    "https://gitlab.com",
+	KindBitbucket: "https://api.bitbucket.org",
+}
+
+// ErrNoAPI is returned by New for a host kind without a client.
+var ErrNoAPI = errors.New("no API client for this git host")
+
+// New returns the client of kind at base (empty: DefaultBase) with token.
+// "forgejo" and "gogs" are Gitea.
+func New(kind, base, token string) (Client, error) {
+	if base == "" {
+		base = DefaultBase[kind]
+	}
+	h := newHTTP(strings.TrimSuffix(base, "/"), token)
+	switch kind {
+	case KindGitHub:
+		return &GitHub{h}, nil
+	case KindGitea, "forgejo", "gogs":
+		h.auth = func(r *http.Request, token string) { r.Header.Set("Authorization", "token "+token) }
+		return &Gitea{h}, nil
+	case KindGitLab:
+		h.auth = func(r *http.Request, token string) { r.Header.Set("PRIVATE-TOKEN", token) }
+		return &GitLab{h}, nil
+	case KindBitbucket:
+		return &Bitbucket{h}, nil
+	}
+	return nil, fmt.Errorf("%q: %w", kind, ErrNoAPI)
+}
+
+// ownerName splits "owner/name"; GitLab's nested groups keep every part
+// before the last in owner.
+func ownerName(fullName string) (string, string, error) {
+	i := strings.LastIndex(fullName, "/")
+	if i <= 0 || i == len(fullName)-1 {
+		return "", "", fmt.Errorf("repository %q is not owner/name", fullName)
+	}
+	return fullName[:i], fullName[i+1:], nil
+}
+
+// clip shortens s to n bytes on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n]
+}
