@@ -136,4 +136,3 @@ func waitAny(t *testing.T, procs []*faulttest.Proc, msg string, match map[string
 	t.Fatalf("no process logged %q %v", msg, match)
 	return nil
 }
-
