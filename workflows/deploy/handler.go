@@ -90,7 +90,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 // HandleDeploy applies one deploy request, once.
 func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) error {
 	key := e.DedupKey()
-	unlock, err := h.lockEnv(ctx, e.Env, key)
+	unlock, err := h.lockEnv(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -41,32 +41,41 @@ func (c Config) lockWait() time.Duration {
 // path releases it. It waits at most Config.LockWait (in-progress acks keep
 // the message meanwhile), enough to take over the lock of a holder that died;
 // then the request is redelivered later. A request that already completed
-// does not wait.
-func (h *Handler) lockEnv(ctx context.Context, env, key string) (unlock func(), err error) {
+// does not wait, nor does one a later request overtook while it waited: it
+// is recorded as superseded at once (see supersedeWaiting).
+func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (unlock func(), err error) {
 	if h.Locks == nil {
 		return func() {}, nil
 	}
+	key := e.DedupKey()
 	if _, err := h.Claims.Result(ctx, key); err == nil {
 		return nil, fmt.Errorf("deploy %s: %w", key, events.ErrAlreadyDone)
 	}
 	ttl, log := h.Config.lockTTL(), zerolog.Ctx(ctx)
 	deadline, poll := time.Now().Add(h.Config.lockWait()), min(max(ttl/20, 50*time.Millisecond), time.Second)
+	var checked time.Time
 	for waited := false; ; waited = true {
-		lease, err := h.Locks.Lock(ctx, env, ttl)
+		lease, err := h.Locks.Lock(ctx, e.Env, ttl)
 		if err == nil {
 			if waited {
-				log.Info().Str("env", env).Msg("environment lock taken")
+				log.Info().Str("env", e.Env).Msg("environment lock taken")
 			}
-			return h.keepLock(ctx, env, lease, ttl), nil
+			return h.keepLock(ctx, e.Env, lease, ttl), nil
 		}
 		if !errors.Is(err, workflows.ErrClaimHeld) {
-			return nil, fmt.Errorf("lock %s: %w", env, err)
+			return nil, fmt.Errorf("lock %s: %w", e.Env, err)
+		}
+		if time.Since(checked) >= time.Second {
+			checked = time.Now()
+			if reason, err := h.overtakenByLater(ctx, e); err != nil || reason != "" {
+				return nil, h.supersedeWaiting(ctx, e, reason, err)
+			}
 		}
 		if time.Now().After(deadline) {
-			return nil, events.Retryable(fmt.Errorf("lock %s: %w", env, err), ttl/2)
+			return nil, events.Retryable(fmt.Errorf("lock %s: %w", e.Env, err), ttl/2)
 		}
 		if !waited {
-			log.Info().Str("env", env).Err(err).Msg("waiting for the environment lock")
+			log.Info().Str("env", e.Env).Err(err).Msg("waiting for the environment lock")
 		}
 		select {
 		case <-ctx.Done():
@@ -74,6 +83,28 @@ func (h *Handler) lockEnv(ctx context.Context, env, key string) (unlock func(), 
 		case <-time.After(poll):
 		}
 	}
+}
+
+// supersedeWaiting records, without the environment's lock, a request that
+// a later one overtook while it waited: it claims the request, publishes
+// deploy.superseded and completes the claim. It never deploys, so it needs
+// no lock. Its error wraps events.ErrAlreadyDone when it is done.
+func (h *Handler) supersedeWaiting(ctx context.Context, e *events.DeployRequested, reason string, err error) error {
+	if err != nil {
+		return err
+	}
+	lease, err := h.Claims.Claim(ctx, e.DedupKey(), h.Config.ClaimTTL)
+	if err != nil {
+		return err
+	}
+	cur, _ := h.Target.Current(ctx, e.Env) // for the record only
+	if _, err := h.supersede(ctx, e, cur.Commit(), reason, nil); err != nil {
+		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
+	}
+	if err := lease.Complete(ctx, []byte(`{"outcome":"superseded"}`)); err != nil {
+		return err
+	}
+	return fmt.Errorf("deploy %s superseded while waiting: %w", e.DedupKey(), events.ErrAlreadyDone)
 }
 
 // keepLock renews lease until the returned function releases it.

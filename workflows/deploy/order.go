@@ -30,22 +30,8 @@ type Ancestry interface {
 // build finished after a newer commit's). A deliberate request (release,
 // rollback) may move it back.
 func (h *Handler) overtaken(ctx context.Context, running string, e *events.DeployRequested) (string, error) {
-	if h.Queue != nil {
-		later, err := h.Queue.Latest(ctx, e.Env)
-		if err != nil {
-			return "", err
-		}
-		if later != nil && later.DedupKey() != e.DedupKey() {
-			older := false
-			if !later.Deliberate() && later.Repo.FullName == e.Repo.FullName {
-				if older, err = h.older(ctx, e.Repo, later.Commit, e.Commit); err != nil {
-					return "", err
-				}
-			}
-			if !older {
-				return "superseded by the later request " + later.DedupKey(), nil
-			}
-		}
+	if reason, err := h.overtakenByLater(ctx, e); err != nil || reason != "" {
+		return reason, err
 	}
 	if e.Deliberate() || running == "" || running == e.Commit {
 		return "", nil
@@ -55,6 +41,28 @@ func (h *Handler) overtaken(ctx context.Context, running string, e *events.Deplo
 		return "", err
 	}
 	return "older than the running commit " + running, nil
+}
+
+// overtakenByLater returns why a request published after e for its
+// environment overtakes it, or "".
+func (h *Handler) overtakenByLater(ctx context.Context, e *events.DeployRequested) (string, error) {
+	if h.Queue == nil {
+		return "", nil
+	}
+	later, err := h.Queue.Latest(ctx, e.Env)
+	if err != nil || later == nil || later.DedupKey() == e.DedupKey() {
+		return "", err
+	}
+	older := false
+	if !later.Deliberate() && later.Repo.FullName == e.Repo.FullName {
+		if older, err = h.older(ctx, e.Repo, later.Commit, e.Commit); err != nil {
+			return "", err
+		}
+	}
+	if older {
+		return "", nil
+	}
+	return "superseded by the later request " + later.DedupKey(), nil
 }
 
 // older reports whether commit a strictly precedes commit b in history. A

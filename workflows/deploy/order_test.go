@@ -91,3 +91,40 @@ func abs(n int) int {
 }
 
 var _ deploy.Ancestry = line{}
+
+// TestDeploySupersededWhileWaiting: a request waiting for its environment's
+// lock, held by a long deploy, is recorded as superseded as soon as a later
+// request is published, without waiting for the lock.
+func TestDeploySupersededWhileWaiting(t *testing.T) {
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
+	held, err := natsjs.NewEnvLocks(kv, "busy").Lock(context.Background(), "staging", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release(context.Background())
+	tg := newSlowTarget(0)
+	h, rec := lockedHandler(t, js, "a", tg, time.Minute)
+	h.Queue, h.Ancestry = natsjs.NewDeployQueue(js), line{}
+	pub := natsjs.NewPublisher(js, "/test")
+	first, second := deployRequest("staging", 1), deployRequest("staging", 2)
+	if _, err := pub.Publish(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(500*time.Millisecond, func() { _, _ = pub.Publish(context.Background(), second) })
+	start := time.Now()
+	err = h.HandleDeploy(context.Background(), first)
+	if !errors.Is(err, events.ErrAlreadyDone) {
+		t.Fatalf("HandleDeploy() = %v, want done (superseded)", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s to notice the later request", took)
+	}
+	if got := rec.results(events.TypeDeploySuperseded); len(got) != 1 || tg.total != 0 {
+		t.Errorf("superseded %v, %d deploys; want one superseded, no deploy", got, tg.total)
+	}
+	if err := h.HandleDeploy(context.Background(), first); !errors.Is(err, events.ErrAlreadyDone) {
+		t.Errorf("redelivery: %v, want done", err)
+	}
+}
