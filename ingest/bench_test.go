@@ -21,19 +21,20 @@ import (
 
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/forge"
+	"github.com/slipway-dev/slipway/ingest/natskv"
 )
 
 // benchClients is how many deliveries the load generator keeps in flight.
 const benchClients = 16
 
 // BenchmarkIngest compares, in the same run and with the same load
-// generator, the receiver (verify, parse, delivery lookup, publish, delivery
-// record) with a bare net/http handler that publishes the raw body to the
-// same JetStream stream with no checks, for a signed ~7.7 KB GitHub push,
-// each request a new delivery of a new commit. A third side is the receiver
-// without its delivery store, to show what the durable dedup costs. It also
-// measures JetStream's publish rate without HTTP. Run it with a fixed count,
-// e.g.
+// generator, the receiver (verify, parse, delivery look-up in memory,
+// publish, delivery record) with a bare net/http handler that publishes the
+// raw body to the same JetStream stream with no checks, for a signed ~7.7 KB
+// GitHub push, each request a new delivery of a new commit. A third side is
+// the receiver without its delivery store, to show what the durable dedup
+// costs. It also measures JetStream's publish rate without HTTP. Run it with
+// a fixed count, e.g.
 //
 //	go test -run='^$' -bench=Ingest -benchtime=6000x ./ingest
 //
@@ -47,9 +48,14 @@ func BenchmarkIngest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	deliveries, err := natskv.NewDeliveries(context.Background(), kv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(deliveries.Close)
 	sides := []*benchSide{
 		{name: "raw", url: mustServe(b, rawHandler(js)) + "/raw"},
-		{name: "ingest", url: mustServe(b, benchHandler(b, js, natsjs.NewDeliveries(kv))) + "/webhooks/github"},
+		{name: "ingest", url: mustServe(b, benchHandler(b, js, deliveries)) + "/webhooks/github"},
 		{name: "ingest-nokv", url: mustServe(b, benchHandler(b, js, nil)) + "/webhooks/github"},
 	}
 	gen := newPushGenerator(b)

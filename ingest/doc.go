@@ -21,8 +21,10 @@
 //     {"status":"ignored","reason":...} for a delivery Slipway chose not to
 //     act on (the host must not retry those);
 //   - 202 {"status":"accepted","id":<dedup key>,"duplicate":true} without
-//     publishing anything when the delivery id was recorded before (a
-//     redelivery, however late within the store's retention);
+//     publishing anything when the delivery id was recorded before, by this
+//     receiver or another (a redelivery, however late within the store's
+//     retention); one racing another receiver's record by a moment is
+//     published, refused as a duplicate by JetStream, and answered alike;
 //   - otherwise every event of the delivery is completed (the time received,
 //     the configured default branch when the host names none) and handed to
 //     the Publisher, and 202 {"status":"accepted","id":<dedup key of the

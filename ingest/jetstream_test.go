@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/forge"
+	"github.com/slipway-dev/slipway/ingest/natskv"
 )
 
 // stack is the real receiver over HTTP, publishing to an embedded JetStream
@@ -27,18 +28,37 @@ import (
 type stack struct {
 	url string
 	js  jetstream.JetStream
-	srv interface{ Shutdown() }
+	srv natsServer
 }
 
+// natsServer is the embedded NATS server of a test.
+type natsServer interface {
+	ClientURL() string
+	Shutdown()
+}
+
+// mustStack starts an embedded JetStream server and a receiver on it.
 func mustStack(tb testing.TB, cfg Config) *stack {
 	tb.Helper()
-	srv := natsjs.MustServer(tb)
+	return mustReceiver(tb, natsjs.MustServer(tb), cfg)
+}
+
+// mustReceiver starts a receiver on srv with a connection and a delivery
+// store of its own, as each ingest process has.
+func mustReceiver(tb testing.TB, srv natsServer, cfg Config) *stack {
+	tb.Helper()
+	ctx := context.Background()
 	_, js := natsjs.MustJetStream(tb, srv.ClientURL())
-	kv, err := js.KeyValue(context.Background(), natsjs.BucketDeliveries)
+	kv, err := js.KeyValue(ctx, natsjs.BucketDeliveries)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := MustNewHandlerWith(tb, cfg, natsjs.NewPublisher(js, "/slipway/ingest"), natsjs.NewDeliveries(kv))
+	deliveries, err := natskv.NewDeliveries(ctx, kv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(deliveries.Close)
+	h := MustNewHandlerWith(tb, cfg, natsjs.NewPublisher(js, "/slipway/ingest"), deliveries)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(zerolog.Nop().WithContext(r.Context())))
 	}))
@@ -196,37 +216,60 @@ func TestJetStreamDown(t *testing.T) {
 	}
 }
 
-// TestJetStreamRedeliveryAfterWindow checks the durable layer: once the
-// stream's duplicate window has passed, a redelivery of the same delivery id
-// is still refused by the delivery record, while a new delivery of the same
-// push (another id) is stored again, showing the window is indeed over.
-func TestJetStreamRedeliveryAfterWindow(t *testing.T) {
-	s := mustStack(t, jetstreamConfig())
-	topo := natsjs.DefaultTopology()
-	topo.DuplicateWindow = time.Second
-	if err := natsjs.Provision(context.Background(), s.js, topo); err != nil {
-		t.Fatal(err)
+// TestJetStreamRedelivery checks both layers of deduplication, with the
+// redelivery sent to the receiver that stored the delivery or to another
+// one (a second ingest process on the same NATS): at once, JetStream's
+// duplicate window refuses it whatever the receiver knows; once the window
+// has passed, the delivery record does, so the stream holds one event. A new
+// delivery of the same push (another id) is then stored again, showing the
+// window is indeed over.
+func TestJetStreamRedelivery(t *testing.T) {
+	tests := []struct {
+		name    string
+		another bool          // redeliver to another receiver
+		after   time.Duration // wait before redelivering
+	}{
+		{"same receiver, after the window", false, 2500 * time.Millisecond},
+		{"another receiver, after the window", true, 2500 * time.Millisecond},
+		{"another receiver, at once", true, 0},
 	}
-	push := MustReadFixture(t, "push-main-1commit.json")
-	first := githubDelivery("push", push, secretOld)
-	if status, got := s.send(t, first); status != http.StatusAccepted || got.Duplicate {
-		t.Fatalf("first delivery: %d %+v", status, got)
-	}
-	time.Sleep(2500 * time.Millisecond)
-	status, got := s.send(t, first)
-	if status != http.StatusAccepted || !got.Duplicate {
-		t.Errorf("redelivery after the window: %d %+v, want 202 duplicate", status, got)
-	}
-	if n := len(s.stored(t)); n != 1 {
-		t.Errorf("stream holds %d events after the redelivery, want 1", n)
-	}
-	other := githubDelivery("push", push, secretOld)
-	other.header["X-GitHub-Delivery"] = "gh-delivery-2"
-	if status, got := s.send(t, other); status != http.StatusAccepted || got.Duplicate {
-		t.Errorf("another delivery of the same push after the window: %d %+v", status, got)
-	}
-	if n := len(s.stored(t)); n != 2 {
-		t.Errorf("stream holds %d events, want 2: the window should be over", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := jetstreamConfig()
+			first := mustStack(t, cfg)
+			topo := natsjs.DefaultTopology()
+			topo.DuplicateWindow = time.Second
+			if err := natsjs.Provision(context.Background(), first.js, topo); err != nil {
+				t.Fatal(err)
+			}
+			redeliverTo := first
+			if tt.another {
+				redeliverTo = mustReceiver(t, first.srv, cfg)
+			}
+			push := MustReadFixture(t, "push-main-1commit.json")
+			d := githubDelivery("push", push, secretOld)
+			if status, got := first.send(t, d); status != http.StatusAccepted || got.Duplicate {
+				t.Fatalf("first delivery: %d %+v", status, got)
+			}
+			time.Sleep(tt.after)
+			if status, got := redeliverTo.send(t, d); status != http.StatusAccepted || !got.Duplicate {
+				t.Errorf("redelivery: %d %+v, want 202 duplicate", status, got)
+			}
+			if n := len(first.stored(t)); n != 1 {
+				t.Errorf("stream holds %d events after the redelivery, want 1", n)
+			}
+			if tt.after == 0 {
+				return
+			}
+			other := githubDelivery("push", push, secretOld)
+			other.header["X-GitHub-Delivery"] = "gh-delivery-2"
+			if status, got := redeliverTo.send(t, other); status != http.StatusAccepted || got.Duplicate {
+				t.Errorf("another delivery of the same push after the window: %d %+v", status, got)
+			}
+			if n := len(first.stored(t)); n != 2 {
+				t.Errorf("stream holds %d events, want 2: the window should be over", n)
+			}
+		})
 	}
 }
 

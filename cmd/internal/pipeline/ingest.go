@@ -7,10 +7,12 @@ import (
 
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/ingest"
+	"github.com/slipway-dev/slipway/ingest/natskv"
 )
 
 // IngestHandler builds the webhook receiver publishing through c and
-// recording deliveries in the BucketDeliveries bucket.
+// recording deliveries in the BucketDeliveries bucket, whose keys it watches
+// until ctx ends.
 func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, error) {
 	forges, err := Forges(cfg.Webhooks)
 	if err != nil {
@@ -20,6 +22,10 @@ func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, 
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", natsjs.BucketDeliveries, err)
 	}
+	deliveries, err := natskv.NewDeliveries(ctx, kv)
+	if err != nil {
+		return nil, err
+	}
 	icfg := ingest.DefaultConfig()
 	icfg.Secrets = cfg.RepoSecrets
 	icfg.AllowUnknownRepos = cfg.AllowUnknownRepos
@@ -28,7 +34,7 @@ func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, 
 	}
 	icfg.MaxBodyBytes = cfg.Webhooks.MaxBodyBytes
 	icfg.DefaultBranch = cfg.Webhooks.DefaultBranch
-	return ingest.NewHandler(icfg, forges, natsjs.NewPublisher(c.JS, "/slipway/ingest"), natsjs.NewDeliveries(kv))
+	return ingest.NewHandler(icfg, forges, natsjs.NewPublisher(c.JS, "/slipway/ingest"), deliveries)
 }
 
 // RunIngest serves the webhook receiver on ln until ctx ends.
