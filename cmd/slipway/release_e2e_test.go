@@ -40,6 +40,7 @@ type rig struct {
 	stg, prod, prv string
 	repo           events.Repo
 	prs            []string // preview environments to remove at the end
+	github         *fakeGitHub
 	proxy          string
 }
 
@@ -91,6 +92,13 @@ func startRig(t testing.TB, ctx context.Context) *rig {
 	cfg.StagingEnv = "stg-" + tag
 	cfg.HealthTimeout = 10 * time.Second
 	cfg.Release.PreviewReconcile = time.Second
+	gh := startFakeGitHub(t)
+	if err := cfg.Release.ForgeTokens.Set("github=rig-token"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Release.ForgeAPIs.Set("github=" + gh.srv.URL); err != nil {
+		t.Fatal(err)
+	}
 	cfg.RepoSecrets = pipeline.RepoSecrets{sample.RepoName: {[]byte("e2e-secret")}}
 	if r := os.Getenv("SLIPWAY_REGISTRY"); r != "" {
 		cfg.Registry = r
@@ -108,7 +116,7 @@ func startRig(t testing.TB, ctx context.Context) *rig {
 	done := make(chan error, 1)
 	go func() { done <- up.Run(runCtx) }()
 	r := &rig{env: &env{up: up, env: "stg-" + tag, window: cfg.Topology.DuplicateWindow}, tag: tag,
-		stg: "stg-" + tag, prod: "prod-" + tag, prv: "pv-" + tag, proxy: cfg.ProxyAddr}
+		stg: "stg-" + tag, prod: "prod-" + tag, prv: "pv-" + tag, proxy: cfg.ProxyAddr, github: gh}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && runCtx.Err() == nil {
@@ -193,6 +201,11 @@ func (r *rig) sendPR(t testing.TB, ctx context.Context, action string, number in
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if action == "closed" {
+		r.github.setPR(number, "closed")
+	} else {
+		r.github.setPR(number, "open")
+	}
 	req.Header.Set("X-GitHub-Event", "pull_request")
 	req.Header.Set("X-GitHub-Delivery", uuid.NewString())
 	req.Header.Set("X-Hub-Signature-256", sample.Sign(body, r.s.Secret))
@@ -461,6 +474,7 @@ func TestReleaseFlow(t *testing.T) {
 		// The pull request merges and its branch is deleted; the webhook
 		// never arrives.
 		r.git(t, "push", "-q", "origin", "--delete", "feature-3")
+		r.github.setPR(3, "closed")
 		r.waitGone(t, env, time.Minute)
 		removed := r.waitFor(t, ctx, events.SubjectPreviewRemoved+"."+env, func(events.Event) bool { return true }).(*events.PreviewRemoved)
 		if removed.Reason != events.RemovedMissed {
@@ -508,6 +522,8 @@ func TestReleaseFlow(t *testing.T) {
 		if err := r.s.WriteFile("services/api/start.sh", "rm /www/healthz\nexec httpd -f -p 9090 -h /www\n"); err != nil {
 			t.Fatal(err)
 		}
+		r.github.setDown(true) // the git host's API hangs: the pipeline goes on
+		defer r.github.setDown(false)
 		bad := r.push(t, ctx, r.s, "Break api health", "").After
 		failed := r.waitFor(t, ctx, events.SubjectDeployFailed+"."+r.stg, func(ev events.Event) bool {
 			return ev.(*events.DeployFailed).Commit == bad
@@ -549,6 +565,33 @@ func TestReleaseFlow(t *testing.T) {
 
 	t.Run("gc keeps the last commits of each environment", func(t *testing.T) {
 		r.requireGC(t, ctx, c1, c2, out)
+	})
+
+	t.Run("commit statuses and the plan reach the git host", func(t *testing.T) {
+		gh := r.github
+		for _, want := range []ghStatus{
+			{SHA: c1, Context: "slipway/build/web", State: "success"},
+			{SHA: c1, Context: "slipway/build/api", State: "success"},
+			{SHA: c1, Context: "slipway/deploy/" + r.stg, State: "success"},
+			{SHA: c1, Context: "slipway/deploy/" + r.prod, State: "success"},
+			{SHA: c2, Context: "slipway/deploy/" + r.stg, State: "success"},
+		} {
+			if got := gh.status(want.SHA, want.Context); got.State != want.State {
+				t.Errorf("status %s on %s = %+v, want %s", want.Context, want.SHA[:12], got, want.State)
+			}
+		}
+		if got := gh.status(c1, "slipway/deploy/"+r.prod); !strings.Contains(got.TargetURL, "web."+r.prod+".localhost") {
+			t.Errorf("production's status links to %q", got.TargetURL)
+		}
+		if cs := gh.commentsOf(1); len(cs) == 0 || !strings.Contains(cs[0], "Slipway release plan: "+r.prod) || !strings.Contains(cs[0], "Ready") {
+			t.Errorf("comments on the release pull request: %q", cs)
+		}
+		for _, a := range gh.authorizations() {
+			if a != "Bearer rig-token" {
+				t.Errorf("a call authenticated with %q", a)
+				break
+			}
+		}
 	})
 
 	t.Run("deployment tasks ran once per environment and commit", func(t *testing.T) {

@@ -12,6 +12,7 @@ const (
 	ConsumerReleasePR    = "release-pr"    // pull request → release plan
 	ConsumerPreviewPR    = "preview-pr"    // pull request → preview opened, updated, removed
 	ConsumerPreviewBuilt = "preview-built" // commit built → deploy to the previews it heads
+	ConsumerNotify       = "notify"        // build, deploy and release results → the git host
 
 	// BucketPreviews holds one record per pull request preview.
 	BucketPreviews = "slipway_previews"
@@ -38,6 +39,27 @@ func releaseConsumers(t Topology) []jetstream.ConsumerConfig {
 		c(ConsumerReleasePR, events.SubjectPullRequest+".>", "plans the release of a pull request changing a pin file"),
 		c(ConsumerPreviewPR, events.SubjectPullRequest+".>", "opens, updates and removes pull request previews"),
 		c(ConsumerPreviewBuilt, events.SubjectCommitBuilt, "deploys a built commit to the previews it heads"),
+		notifyConsumer(t),
+	}
+}
+
+// notifyConsumer reports results to the git hosts, one event at a time so
+// statuses arrive in order.
+func notifyConsumer(t Topology) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:     ConsumerNotify,
+		Description: "posts build, deploy and release results to the git hosts",
+		FilterSubjects: []string{
+			events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed, events.SubjectCommitFailed,
+			events.SubjectDeployRequested + ".>", events.SubjectDeploySucceeded + ".>", events.SubjectDeployFailed + ".>",
+			events.SubjectDeploySuperseded + ".>", events.SubjectReleasePlanned + ".>",
+		},
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       t.AckWait,
+		MaxDeliver:    t.MaxDeliver,
+		MaxAckPending: 1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Replicas:      t.Replicas,
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
@@ -26,6 +28,11 @@ type ReleaseConfig struct {
 	PreviewForks bool
 	// PreviewRetain is how long a closed preview's record is kept.
 	PreviewRetain time.Duration
+	// ForgeTokens are the API tokens of git host kinds, ForgeAPIs their
+	// API base URLs: with a token, results are posted as commit statuses,
+	// plans as pull request comments, and previews ask the API whether
+	// their pull request is open.
+	ForgeTokens, ForgeAPIs ForgeSettings
 }
 
 // Bind binds the settings to fs.
@@ -33,6 +40,9 @@ func (r *ReleaseConfig) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&r.PreviewReconcile, "preview-reconcile", time.Minute, "how often previews of closed pull requests and idle previews are removed")
 	fs.BoolVar(&r.PreviewForks, "preview-forks", false, "build and deploy previews of pull requests from forks (their Dockerfiles run on the builders)")
 	fs.DurationVar(&r.PreviewRetain, "preview-retain", 24*time.Hour, "how long the record of a closed preview is kept")
+	r.ForgeTokens.secret = true
+	fs.Var(&r.ForgeTokens, "forge-token", "kind=token: API token of a git host kind (github, gitea, forgejo, gitlab, bitbucket) for commit statuses, plan comments and pull request state (repeat)")
+	fs.Var(&r.ForgeAPIs, "forge-api", "kind=url: API base URL of a git host kind (default the public service; GitHub Enterprise https://<host>/api/v3; Gitea and Forgejo the repository's host)")
 }
 
 func (r ReleaseConfig) reconcileEvery() time.Duration {
@@ -46,6 +56,7 @@ func (r ReleaseConfig) reconcileEvery() time.Duration {
 type ReleaseWorkflows struct {
 	Release *release.Handler
 	Preview *preview.Handler
+	Notify  *notify.Handler
 	every   time.Duration
 }
 
@@ -70,6 +81,7 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		return nil, err
 	}
 	pub := natsjs.NewPublisher(c.JS, "/slipway/release")
+	forges := newForgeClients(&cfg.Release)
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
 			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Claims: claims, Publisher: pub,
@@ -83,10 +95,11 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 			Store:        natsjs.NewPreviewStore(kv),
 			Target:       target,
 			Envs:         envs,
-			PullRequests: preview.BranchCheck{Branches: mirror},
+			PullRequests: pullRequests{f: forges, fallback: preview.BranchCheck{Branches: mirror}},
 			Locks:        locks,
 		},
-		every: cfg.Release.reconcileEvery(),
+		Notify: &notify.Handler{Config: notify.Config{URL: serviceURL(cfg)}, Hosts: forges.hosts},
+		every:  cfg.Release.reconcileEvery(),
 	}
 	return w, w.Release.Config.Validate()
 }
@@ -99,6 +112,13 @@ func (w *ReleaseWorkflows) Routes() []natsjs.Route {
 		{Consumer: natsjs.ConsumerReleasePR, Handler: natsjs.Typed(w.Release.HandlePullRequest)},
 		{Consumer: natsjs.ConsumerPreviewPR, Handler: natsjs.Typed(w.Preview.HandlePullRequest)},
 		{Consumer: natsjs.ConsumerPreviewBuilt, Handler: natsjs.Typed(w.Preview.HandleBuilt)},
+		{Consumer: natsjs.ConsumerNotify, Handler: func(ctx context.Context, env events.Envelope) error {
+			ev, err := env.Decode()
+			if err != nil {
+				return err
+			}
+			return w.Notify.Handle(ctx, ev)
+		}},
 	}
 }
 
