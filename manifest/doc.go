@@ -16,6 +16,12 @@
 // build context is a directory and each Dockerfile a regular file, neither
 // reached through a symbolic link.
 //
+// Environments (environments.go) say what moves each environment: a branch,
+// a pin file (ParsePin, FormatPin) or pull requests (previews), and what it
+// sets on the services (env values, replicas, hosts, keep). A manifest
+// without them gets DefaultEnvironments. Services may declare deployment
+// tasks (tasks.go).
+//
 // Every error the package returns is events.Permanent: the same bytes can
 // never become valid by retrying. The package never reads the network or the
 // file system on its own; it imports only events and the YAML decoder.
