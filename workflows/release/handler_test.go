@@ -211,3 +211,19 @@ func TestHandlePullRequestPlans(t *testing.T) {
 		t.Errorf("pull request pinning the running commit: %v, want ignored", err)
 	}
 }
+
+func TestHandlePushBuildsFollowedBranches(t *testing.T) {
+	src := commits{c1: {"slipway.yaml": declared}}
+	for branch, want := range map[string]int{"develop": 2, "feature": 0} {
+		h, p := newHandler(src, claims{}, nil, nil, nil)
+		err := h.HandlePush(context.Background(), &events.PushReceived{Repo: repo, Ref: "refs/heads/" + branch, Branch: branch, After: c1})
+		var ign *events.IgnoredError
+		if err != nil && !errors.As(err, &ign) {
+			t.Fatal(err)
+		}
+		reqs := of[*events.BuildRequested](p)
+		if len(reqs) != want || (want > 0 && (reqs[0].Branch != branch || reqs[0].Commit != c1 || len(reqs[0].Services) != 2)) {
+			t.Errorf("push to %s: build requests %+v, want %d", branch, reqs, want)
+		}
+	}
+}

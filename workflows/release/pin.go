@@ -25,8 +25,11 @@ const (
 // branch changed that file: the merge of a release pull request. The images
 // are those built for the pinned commit; nothing is built.
 func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error {
-	if e.Branch == "" || e.Branch != e.Repo.DefaultBranch {
-		return events.Ignored("push to %q: pin files are read on the default branch %q", e.Branch, e.Repo.DefaultBranch)
+	if e.Branch == "" {
+		return events.Ignored("push without a branch")
+	}
+	if e.Branch != e.Repo.DefaultBranch {
+		return h.buildBranch(ctx, e)
 	}
 	_, envs, err := h.environments(ctx, e.Repo, e.After)
 	if events.IsPermanent(err) {
