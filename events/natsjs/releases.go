@@ -19,7 +19,10 @@ const (
 )
 
 // releaseConsumers are the durable consumers of the release and preview
-// workflows; each sees every matching event once.
+// workflows; each sees every matching event once. They start with the
+// events published after they are created: added to an existing stream,
+// they must not replay its history (old pins, closed pull requests, old
+// statuses).
 func releaseConsumers(t Topology) []jetstream.ConsumerConfig {
 	c := func(name, filter, desc string) jetstream.ConsumerConfig {
 		return jetstream.ConsumerConfig{
@@ -30,7 +33,7 @@ func releaseConsumers(t Topology) []jetstream.ConsumerConfig {
 			AckWait:       t.AckWait,
 			MaxDeliver:    t.MaxDeliver,
 			MaxAckPending: 64,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
+			DeliverPolicy: jetstream.DeliverNewPolicy,
 			Replicas:      t.Replicas,
 		}
 	}
@@ -58,7 +61,7 @@ func notifyConsumer(t Topology) jetstream.ConsumerConfig {
 		AckWait:       t.AckWait,
 		MaxDeliver:    t.MaxDeliver,
 		MaxAckPending: 1,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+		DeliverPolicy: jetstream.DeliverNewPolicy,
 		Replicas:      t.Replicas,
 	}
 }
