@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 var (
@@ -36,11 +37,24 @@ func Shared(tb testing.TB) {
 	}
 }
 
+// MaxWait bounds how long Exclusive waits: a test that hangs while it holds
+// the lock shared must fail the waiting test, not hang it too.
+var MaxWait = 5 * time.Minute
+
 // Exclusive holds the lock exclusively until the test ends, waiting until no
-// other test process holds it.
+// other test process holds it (at most MaxWait, then the test fails).
 func Exclusive(tb testing.TB) {
 	tb.Helper()
-	lock(tb, syscall.LOCK_EX)
+	f := open(tb)
+	start := time.Now()
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Since(start) > MaxWait {
+			f.Close()
+			tb.Fatalf("daemon lock: other tests used dockerd, buildkitd or the registry for %s; is one hung?", MaxWait)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Cleanup(func() { f.Close() })
 	mu.Lock()
 	exclusive++
 	mu.Unlock()
@@ -51,12 +65,18 @@ func Exclusive(tb testing.TB) {
 	})
 }
 
-func lock(tb testing.TB, how int) {
+func open(tb testing.TB) *os.File {
 	tb.Helper()
 	f, err := os.OpenFile(path(), os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		tb.Fatalf("daemon lock: %v", err)
 	}
+	return f
+}
+
+func lock(tb testing.TB, how int) {
+	tb.Helper()
+	f := open(tb)
 	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
 		tb.Fatalf("daemon lock: %v", err)
