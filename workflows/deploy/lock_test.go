@@ -27,6 +27,8 @@ type slowTarget struct {
 	most    map[string]int
 	applied map[string][]string
 	total   int
+	now     int // deploys running, every environment
+	mostAll int
 }
 
 func newSlowTarget(d time.Duration) *slowTarget {
@@ -44,8 +46,10 @@ func (t *slowTarget) Deploy(ctx context.Context, d deploy.Deployment) error {
 	t.running[d.Env]++
 	t.total++
 	t.most[d.Env] = max(t.most[d.Env], t.running[d.Env])
+	t.now++
+	t.mostAll = max(t.mostAll, t.now)
 	t.mu.Unlock()
-	defer func() { t.mu.Lock(); t.running[d.Env]--; t.mu.Unlock() }()
+	defer func() { t.mu.Lock(); t.running[d.Env]--; t.now--; t.mu.Unlock() }()
 	select {
 	case <-time.After(t.d):
 	case <-ctx.Done():
@@ -158,6 +162,9 @@ func TestDeployLockOneAtATimePerEnvironment(t *testing.T) {
 		if tg.most[env] != 1 {
 			t.Errorf("%s: %d deploys at once, want 1", env, tg.most[env])
 		}
+	}
+	if tg.mostAll != 2 {
+		t.Errorf("%d deploys at once across environments, want 2 (one per environment)", tg.mostAll)
 	}
 }
 
