@@ -28,7 +28,7 @@
 //   - Deploy clears what a crashed Deploy left behind before it starts.
 //
 // Deploys of one environment are serialised within one Target; two processes
-// must not deploy the same environment at once (the deploy workflow's claim
-// guarantees it). Target never touches a container without the slipway.env
+// must not deploy the same environment at once (the deploy workflow's
+// per-environment lock guarantees it). Target never touches a container without the slipway.env
 // label, and never removes images.
 package docker

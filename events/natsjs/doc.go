@@ -2,13 +2,16 @@
 // watermill: the embedded server, the idempotent set-up of the stream, its
 // consumers and KV buckets, the CloudEvents wire codec, the publisher, the
 // watermill-based consumer loop with its error policy, the claims that make each
-// step run once, and the zerolog adapter for watermill.
+// step run once, the deploy lock of each environment, the dead-letter stream,
+// the reading of the audit log, and the zerolog adapter for watermill.
 //
 // Guarantees: Publish returns only after JetStream acknowledged the message
 // (or reported it a duplicate inside the duplicate window); every message
 // carries the CloudEvents attributes as ce-* headers and its ce-id as
 // Nats-Msg-Id. A handler's events.PermanentError is acknowledged (the workflow
 // has recorded the failure), any other error is redelivered with backoff until
-// the consumer's MaxDeliver. Workflow code never imports this package's
-// dependencies.
+// the consumer's MaxDeliver; then it is copied into SLIPWAY_DLQ, from where
+// RetryDeadLetter publishes it again under a new id. Reading the audit log
+// (Events) creates no consumer, so it works on a cluster that lost a node.
+// Workflow code never imports this package's dependencies.
 package natsjs

@@ -3,4 +3,12 @@
 // it is applied once, a request for the commit an environment already runs
 // changes nothing, and a deploy that fails its health checks leaves the
 // previous commit serving and is recorded as failed.
+//
+// With Locks, Queue and Ancestry (as every deployer has them) an environment
+// is deployed by one request at a time, under a lease renewed while it runs
+// and released on every exit path; a request overtaken by a later one for
+// its environment is skipped and recorded as superseded (latest wins, a
+// running deploy is never cancelled); and an automatic request never moves
+// an environment to an ancestor of the commit it runs. Only a deliberate
+// request (Explicit, or a Nonce) may move it back.
 package deploy
