@@ -53,7 +53,7 @@ func gcCommand() *ffcli.Command {
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, _ []string) error {
-			c, err := pipeline.Dial(ctx, url, "slipway-gc", pipeline.DefaultConfig().Topology)
+			c, err := pipeline.Attach(url, "slipway-gc")
 			if err != nil {
 				return err
 			}

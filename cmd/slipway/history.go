@@ -33,7 +33,7 @@ func historyCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("history: want one environment, got %d arguments: %w", len(args), flag.ErrHelp)
 			}
-			c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-history", cfg.Topology)
+			c, err := pipeline.Attach(cfg.NATSURL, "slipway-history")
 			if err != nil {
 				return err
 			}

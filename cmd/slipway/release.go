@@ -60,7 +60,7 @@ func releaseCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("release: want one commit: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Dial(ctx, url, "slipway-release", pipeline.DefaultConfig().Topology)
+			c, err := pipeline.Attach(url, "slipway-release")
 			if err != nil {
 				return err
 			}
@@ -207,7 +207,7 @@ func planCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("plan: want one environment: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Dial(ctx, url, "slipway-plan", pipeline.DefaultConfig().Topology)
+			c, err := pipeline.Attach(url, "slipway-plan")
 			if err != nil {
 				return err
 			}

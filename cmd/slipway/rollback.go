@@ -59,7 +59,7 @@ func rollbackCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Dial(ctx, url, "slipway-rollback", pipeline.DefaultConfig().Topology)
+			c, err := pipeline.Attach(url, "slipway-rollback")
 			if err != nil {
 				return err
 			}
@@ -144,7 +144,7 @@ func replayCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Dial(ctx, url, "slipway-replay", pipeline.DefaultConfig().Topology)
+			c, err := pipeline.Attach(url, "slipway-replay")
 			if err != nil {
 				return err
 			}

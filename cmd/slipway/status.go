@@ -32,7 +32,7 @@ func statusCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, _ []string) error {
-			c, err := pipeline.Dial(ctx, cfg.NATSURL, "slipway-status", cfg.Topology)
+			c, err := pipeline.Attach(cfg.NATSURL, "slipway-status")
 			if err != nil {
 				return err
 			}

@@ -22,7 +22,23 @@ type Conn struct {
 }
 
 // Dial connects to url and provisions the stream, consumers and buckets.
+// Components dial; operator commands Attach.
 func Dial(ctx context.Context, url, name string, topo natsjs.Topology) (*Conn, error) {
+	c, err := Attach(url, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := natsjs.Provision(ctx, c.JS, topo); err != nil {
+		c.NC.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Attach connects to url without provisioning anything, so an operator
+// command never changes the settings of a running Slipway's stream,
+// consumers or buckets.
+func Attach(url, name string) (*Conn, error) {
 	nc, err := natsjs.Connect(url, name)
 	if err != nil {
 		return nil, err
@@ -31,10 +47,6 @@ func Dial(ctx context.Context, url, name string, topo natsjs.Topology) (*Conn, e
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
-	}
-	if err := natsjs.Provision(ctx, js, topo); err != nil {
-		nc.Close()
-		return nil, err
 	}
 	return &Conn{URL: url, NC: nc, JS: js, name: name}, nil
 }
