@@ -1,7 +1,7 @@
 package forge
 
 import (
-	"encoding/json"
+	"github.com/segmentio/encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
