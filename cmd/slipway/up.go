@@ -31,7 +31,7 @@ func upCommand() *ffcli.Command {
 			if err := up.Open(ctx); err != nil {
 				return err
 			}
-			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/{github,gitea}").Msg("slipway is up")
+			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/<forge>").Msg("slipway is up")
 			return errors.Join(up.Run(ctx), up.Close())
 		},
 	}
