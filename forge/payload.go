@@ -1,8 +1,8 @@
 package forge
 
 import (
-	"github.com/segmentio/encoding/json"
 	"fmt"
+	"github.com/segmentio/encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
