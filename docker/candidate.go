@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
@@ -19,13 +20,15 @@ var withInit = true
 
 // candidate is a new container that waits for its health check.
 type candidate struct {
-	spec events.ServiceSpec
-	id   string
-	name string
-	addr string // host:port, known once started
+	spec    events.ServiceSpec
+	replica int
+	id      string
+	name    string
+	addr    string // host:port, known once started
 }
 
-// startAll pulls every image of d and starts one candidate for each. It
+// startAll pulls every image of d and starts one candidate for each of its
+// replicas. It
 // returns the candidates created so far even when it fails, so the caller
 // can remove them.
 func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidate, error) {
@@ -35,11 +38,13 @@ func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidat
 		if err != nil {
 			return cands, err
 		}
-		c, err := t.create(ctx, d, img, ref)
-		if err != nil {
-			return cands, err
+		for i := range replicas(img.Service) {
+			c, err := t.create(ctx, d, img, i, ref)
+			if err != nil {
+				return cands, err
+			}
+			cands = append(cands, c)
 		}
-		cands = append(cands, c)
 	}
 	for _, c := range cands {
 		if err := t.start(ctx, c); err != nil {
@@ -49,14 +54,14 @@ func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidat
 	return cands, nil
 }
 
-// create creates the candidate container of img, pinned to ref.
-func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Image, ref string) (*candidate, error) {
+// create creates the candidate container of replica i of img, pinned to ref.
+func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Image, replica int, ref string) (*candidate, error) {
 	s := img.Service
 	port := nat.Port(strconv.Itoa(s.Port) + "/tcp")
 	cfg := &container.Config{
 		Image:        ref,
-		Env:          environment(d, s),
-		Labels:       labels(d, s.Name, img.Ref, img.Digest, s.Port),
+		Env:          append(environment(d, s), "SLIPWAY_REPLICA="+strconv.Itoa(replica)),
+		Labels:       labels(d, img, replica),
 		ExposedPorts: nat.PortSet{port: {}},
 	}
 	host := &container.HostConfig{
@@ -69,24 +74,25 @@ func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Ima
 		// as PID 1 itself ignores it and is killed only after StopTimeout.
 		Init: &withInit,
 	}
-	name := candidateName(d.Env, s.Name, d.Commit)
+	name := candidateName(d.Env, s.Name, replica, d.Commit)
 	resp, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
 		return nil, daemonError("create container "+name, err)
 	}
 	zerolog.Ctx(ctx).Debug().Str("container", name).Str("image", ref).Msg("candidate created")
-	return &candidate{spec: s, id: resp.ID, name: name}, nil
+	return &candidate{spec: s, replica: replica, id: resp.ID, name: name}, nil
 }
 
 // environment returns the variables of service s in d: its own, sorted, then
-// Slipway's, which win.
+// Slipway's, which win. A replica also gets SLIPWAY_REPLICA, a task
+// SLIPWAY_TASK.
 func environment(d deploy.Deployment, s events.ServiceSpec) []string {
 	keys := make([]string, 0, len(s.Env))
 	for k := range s.Env {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	env := make([]string, 0, len(keys)+3)
+	env := make([]string, 0, len(keys)+4) // room for one more of Slipway's
 	for _, k := range keys {
 		env = append(env, k+"="+s.Env[k])
 	}
@@ -118,26 +124,27 @@ func (t *Target) start(ctx context.Context, c *candidate) error {
 }
 
 // clearLeftovers handles what a crashed deploy left in an environment: a
-// running retired container whose service has no live one is put back under
+// running retired container whose replica has no live one is put back under
 // the live name; every other container that is not live is removed.
 func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summary) error {
 	live := map[string]bool{}
 	for _, c := range existing {
-		if len(c.Names) > 0 && isLive(c.Names[0], c.Labels) {
-			live[c.Labels[LabelService]] = true
+		if liveOf(c) {
+			live[strings.TrimPrefix(c.Names[0], "/")] = true
 		}
 	}
 	for _, c := range existing {
-		if len(c.Names) == 0 || isLive(c.Names[0], c.Labels) {
+		if len(c.Names) == 0 || liveOf(c) {
 			continue
 		}
-		env, svc := c.Labels[LabelEnv], c.Labels[LabelService]
-		if !live[svc] && c.State == "running" && c.Names[0] == "/"+retiredName(env, svc, c.ID) {
-			if err := t.rename(ctx, c.ID, LiveName(env, svc)); err != nil {
+		env, svc, i := c.Labels[LabelEnv], c.Labels[LabelService], replicaOf(c.Labels)
+		name := ReplicaName(env, svc, i)
+		if !live[name] && c.State == "running" && c.Names[0] == "/"+retiredName(env, svc, i, c.ID) {
+			if err := t.rename(ctx, c.ID, name); err != nil {
 				return err
 			}
-			live[svc] = true
-			zerolog.Ctx(ctx).Warn().Str("service", svc).Msg("restored a retired container left by a crashed deploy")
+			live[name] = true
+			zerolog.Ctx(ctx).Warn().Str("service", svc).Int("replica", i).Msg("restored a retired container left by a crashed deploy")
 			continue
 		}
 		if err := t.forceRemove(ctx, c.ID); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -20,44 +21,102 @@ import (
 var ErrNotLive = errors.New("no live container")
 
 // Current returns the live services of env, sorted by name, as Docker reports
-// them.
+// them. A service is Running only when every replica its release declares is
+// live, running and at the same commit and digest.
 func (t *Target) Current(ctx context.Context, env string) (deploy.Release, error) {
 	cs, err := t.list(ctx, env)
 	if err != nil {
 		return deploy.Release{}, err
 	}
 	rel := deploy.Release{Env: env}
-	for _, c := range cs {
-		if len(c.Names) == 0 || !isLive(c.Names[0], c.Labels) {
-			continue
-		}
-		rel.Services = append(rel.Services, serviceState(c))
+	for _, group := range liveReplicas(cs) {
+		rel.Services = append(rel.Services, serviceState(group))
 	}
 	sort.Slice(rel.Services, func(i, j int) bool { return rel.Services[i].Name < rel.Services[j].Name })
 	return rel, nil
 }
 
-// serviceState reads one live container back from its labels and ports.
-func serviceState(c container.Summary) deploy.ServiceState {
-	s := deploy.ServiceState{
-		Name:    c.Labels[LabelService],
-		Commit:  c.Labels[LabelCommit],
-		Image:   c.Labels[LabelImage],
-		Digest:  c.Labels[LabelDigest],
-		Running: c.State == "running",
-	}
-	port, _ := strconv.Atoi(c.Labels[LabelPort])
-	for _, p := range c.Ports {
-		if int(p.PrivatePort) == port && p.PublicPort != 0 && p.Type == "tcp" {
-			s.Addr = net.JoinHostPort(hostIP(p.IP), strconv.Itoa(int(p.PublicPort)))
-			break
+// liveReplicas returns the live containers of cs by service, each list
+// sorted by replica.
+func liveReplicas(cs []container.Summary) map[string][]container.Summary {
+	bySvc := map[string][]container.Summary{}
+	for _, c := range cs {
+		if liveOf(c) {
+			bySvc[c.Labels[LabelService]] = append(bySvc[c.Labels[LabelService]], c)
 		}
 	}
+	for _, group := range bySvc {
+		sort.Slice(group, func(i, j int) bool { return replicaOf(group[i].Labels) < replicaOf(group[j].Labels) })
+	}
+	return bySvc
+}
+
+// serviceState reads the live replicas of one service back from their labels
+// and ports. The first replica gives the service its commit and Addr.
+func serviceState(group []container.Summary) deploy.ServiceState {
+	first := group[0].Labels
+	s := deploy.ServiceState{
+		Name:   first[LabelService],
+		Commit: first[LabelCommit],
+		Image:  first[LabelImage],
+		Digest: first[LabelDigest],
+	}
+	want, err := strconv.Atoi(first[LabelReplicas])
+	if err != nil || want < 1 {
+		want = 1
+	}
+	s.Running = len(group) == want
+	for i, c := range group {
+		l := c.Labels
+		if c.State != "running" || replicaOf(l) != i || l[LabelCommit] != s.Commit || l[LabelDigest] != s.Digest {
+			s.Running = false
+		}
+		s.Addrs = append(s.Addrs, summaryAddr(c))
+	}
+	s.Addr = s.Addrs[0]
 	return s
 }
 
-// Resolve returns the host:port of the live container of service in env. It
-// wraps ErrNotLive when there is none or it is not running.
+// summaryAddr returns where the host reaches the service port of c, or ""
+// when it publishes none.
+func summaryAddr(c container.Summary) string {
+	port, _ := strconv.Atoi(c.Labels[LabelPort])
+	for _, p := range c.Ports {
+		if int(p.PrivatePort) == port && p.PublicPort != 0 && p.Type == "tcp" {
+			return net.JoinHostPort(hostIP(p.IP), strconv.Itoa(int(p.PublicPort)))
+		}
+	}
+	return ""
+}
+
+// ResolveAll returns the host:port of every running live replica of service
+// in env, in replica order, for the proxy to spread requests over. It wraps
+// ErrNotLive when none runs.
+func (t *Target) ResolveAll(ctx context.Context, env, service string) ([]string, error) {
+	cs, err := t.cli.ContainerList(ctx, container.ListOptions{
+		Filters: filters.NewArgs(
+			filters.Arg("label", LabelEnv+"="+env),
+			filters.Arg("label", LabelService+"="+service),
+			filters.Arg("status", "running"),
+		),
+	})
+	if err != nil {
+		return nil, daemonError("resolve "+LiveName(env, service), err)
+	}
+	var addrs []string
+	for _, c := range liveReplicas(cs)[service] {
+		if addr := summaryAddr(c); addr != "" {
+			addrs = append(addrs, addr)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("resolve %s: %w", LiveName(env, service), ErrNotLive)
+	}
+	return addrs, nil
+}
+
+// Resolve returns the host:port of replica 0 of service in env. It wraps
+// ErrNotLive when there is none or it is not running.
 func (t *Target) Resolve(ctx context.Context, env, service string) (string, error) {
 	name := LiveName(env, service)
 	c, err := t.cli.ContainerInspect(ctx, name)

@@ -17,7 +17,8 @@ import (
 // interrupted deploy, which runs even when the deploy's context is done.
 const cleanupTimeout = 30 * time.Second
 
-// Deploy makes env run d: it starts one candidate container per image, waits
+// Deploy makes env run d: it starts one candidate container per replica of
+// each image, waits
 // until every one is healthy, then promotes them to the live names and
 // removes the containers they replace and those of services d no longer has.
 // When any candidate fails, every candidate is removed, the running release
@@ -55,7 +56,7 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := t.promoteAll(ctx, d, cands); err != nil {
 		return err
 	}
-	log.Info().Dur("duration", time.Since(started)).Int("services", len(cands)).Msg("deploy succeeded")
+	log.Info().Dur("duration", time.Since(started)).Int("services", len(d.Images)).Int("containers", len(cands)).Msg("deploy succeeded")
 	return nil
 }
 
@@ -71,6 +72,7 @@ func checkDeployment(d deploy.Deployment) error {
 		return errors.New("deployment has no images")
 	}
 	seen := map[string]bool{}
+	names := map[string]string{} // live name to the service that has it
 	for _, img := range d.Images {
 		s := img.Service
 		if err := checkName("service", s.Name); err != nil {
@@ -80,6 +82,16 @@ func checkDeployment(d deploy.Deployment) error {
 			return fmt.Errorf("service %s appears twice", s.Name)
 		}
 		seen[s.Name] = true
+		if s.Replicas < 0 {
+			return fmt.Errorf("service %s has a negative replica count (%d)", s.Name, s.Replicas)
+		}
+		for i := range replicas(s) {
+			name := ReplicaName(d.Env, s.Name, i)
+			if other, ok := names[name]; ok {
+				return fmt.Errorf("services %s and %s both need the container name %s", other, s.Name, name)
+			}
+			names[name] = s.Name
+		}
 		if s.Port <= 0 || s.Port > 65535 {
 			return fmt.Errorf("service %s has no valid port (%d)", s.Name, s.Port)
 		}
@@ -91,19 +103,24 @@ func checkDeployment(d deploy.Deployment) error {
 }
 
 // upToDate reports whether the live containers of an environment are
-// exactly d's images at d's commit, all running, with nothing else beside.
+// exactly d's images at d's commit, every replica of each, all running, with
+// nothing else beside. Live names are unique, so as many live containers as
+// d has replicas, each a replica d has, are all of them.
 func upToDate(existing []container.Summary, d deploy.Deployment) bool {
-	if len(existing) != len(d.Images) {
-		return false
-	}
-	want := map[string]string{}
+	total := 0
+	want := map[string]events.Image{}
 	for _, img := range d.Images {
-		want[img.Service.Name] = img.Digest
+		want[img.Service.Name] = img
+		total += replicas(img.Service)
+	}
+	if len(existing) != total {
+		return false
 	}
 	for _, c := range existing {
 		l := c.Labels
-		if len(c.Names) == 0 || !isLive(c.Names[0], l) || c.State != "running" ||
-			l[LabelCommit] != d.Commit || want[l[LabelService]] != l[LabelDigest] {
+		img, ok := want[l[LabelService]]
+		if !ok || !liveOf(c) || c.State != "running" || l[LabelCommit] != d.Commit ||
+			l[LabelDigest] != img.Digest || replicaOf(l) >= replicas(img.Service) {
 			return false
 		}
 	}

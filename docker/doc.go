@@ -5,14 +5,25 @@
 //
 //   - Actual state lives in Docker alone. Every container carries the labels
 //     slipway.env, slipway.service, slipway.commit, slipway.repo,
-//     slipway.digest, slipway.image and slipway.port; Current and Resolve read
-//     them back and keep no state of their own.
-//   - The live container of a service is named "slipway-<env>-<service>" and
-//     publishes its port on 127.0.0.1 only, on a port the daemon picks.
+//     slipway.digest, slipway.image, slipway.port, slipway.replica (its index,
+//     from 0) and slipway.replicas (its service's count); Current, Resolve
+//     and ResolveAll read them back and keep no state of their own.
+//   - A service runs ServiceSpec.Replicas containers (0 means 1). Replica 0
+//     is named "slipway-<env>-<service>", as before replicas existed, replica
+//     i "slipway-<env>-<service>-r<i>"; each publishes its port on 127.0.0.1
+//     only, on a port the daemon picks, and gets SLIPWAY_REPLICA=<i>. A
+//     deployment whose names would collide (service "web" with 2 replicas
+//     beside a service "web-r1") is events.Permanent.
+//   - Current reports a service Running only when every replica it declares
+//     runs the same release; Addr is replica 0's, Addrs every replica's.
+//     Resolve returns replica 0, ResolveAll every running replica, for the
+//     proxy to spread requests over.
 //   - Deploy pulls by digest, never by tag, and starts every new container
-//     beside the running ones under a candidate name. It switches names only
-//     when every candidate answers its health check with a 2xx; until then the
-//     previous release serves untouched. When any candidate fails, every
+//     beside the running ones under a candidate name, one per replica. It
+//     switches names only when every candidate of every service answers its
+//     health check with a 2xx; until then the previous release, all its
+//     replicas, serves untouched. Replicas beyond the new count (scaling
+//     down) are drained and removed like replaced containers. When any candidate fails, every
 //     candidate is removed and the error is events.Permanent with the reason
 //     and the last lines of the container's log.
 //   - Containers run with Docker's init as PID 1, so SIGTERM reaches the
@@ -24,7 +35,8 @@
 //   - A daemon or registry that cannot be reached is events.Retryable; an image
 //     the registry does not have is events.Permanent. A Deploy interrupted by
 //     its context returns the context's error, which is neither.
-//   - Deploying the release an environment already runs is a no-op.
+//   - Deploying the release an environment already runs, with the same
+//     replica counts, is a no-op.
 //   - Deploy clears what a crashed Deploy left behind before it starts.
 //
 // Deploys of one environment are serialised within one Target; two processes

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -20,6 +23,12 @@ const (
 	LabelImage   = "slipway.image"
 	// LabelPort is the container port the service listens on.
 	LabelPort = "slipway.port"
+	// LabelReplica is the index of the container among its service's
+	// replicas, from 0; a container without it is replica 0.
+	LabelReplica = "slipway.replica"
+	// LabelReplicas is how many replicas the service has in the release the
+	// container belongs to.
+	LabelReplicas = "slipway.replicas"
 )
 
 // namePattern is what an environment or a service name may look like: one
@@ -35,20 +44,45 @@ func checkName(kind, name string) error {
 	return nil
 }
 
-// LiveName is the name of the container that serves service in env: the one
-// Resolve and the proxy route to.
+// LiveName is the name of replica 0 of service in env: the one Resolve
+// returns.
 func LiveName(env, service string) string {
 	return "slipway-" + env + "-" + service
 }
 
+// ReplicaName is the live name of replica i of service in env: LiveName for
+// replica 0, so that an environment deployed before replicas existed keeps
+// its containers, and LiveName + "-r<i>" for the others.
+func ReplicaName(env, service string, i int) string {
+	if i == 0 {
+		return LiveName(env, service)
+	}
+	return LiveName(env, service) + "-r" + strconv.Itoa(i)
+}
+
+// replicas returns how many containers run s: at least one.
+func replicas(s events.ServiceSpec) int {
+	return max(s.Replicas, 1)
+}
+
+// replicaOf returns the replica index a container's labels name; a
+// container without the label is replica 0.
+func replicaOf(l map[string]string) int {
+	i, err := strconv.Atoi(l[LabelReplica])
+	if err != nil || i < 0 {
+		return 0
+	}
+	return i
+}
+
 // candidateName is the name a new container carries until it is promoted.
-func candidateName(env, service, commit string) string {
-	return LiveName(env, service) + "-" + short(commit)
+func candidateName(env, service string, replica int, commit string) string {
+	return ReplicaName(env, service, replica) + "-" + short(commit)
 }
 
 // retiredName is the name a replaced container carries until it is removed.
-func retiredName(env, service, id string) string {
-	return LiveName(env, service) + "-retired-" + short(id)
+func retiredName(env, service string, replica int, id string) string {
+	return ReplicaName(env, service, replica) + "-retired-" + short(id)
 }
 
 // short returns the first 12 characters of a commit or container id.
@@ -59,21 +93,28 @@ func short(s string) string {
 	return s
 }
 
-// labels returns the labels of a new container for img in d.
-func labels(d deploy.Deployment, service, image, digest string, port int) map[string]string {
+// labels returns the labels of replica i of img in d.
+func labels(d deploy.Deployment, img events.Image, replica int) map[string]string {
 	return map[string]string{
-		LabelEnv:     d.Env,
-		LabelService: service,
-		LabelCommit:  d.Commit,
-		LabelRepo:    d.Repo,
-		LabelDigest:  digest,
-		LabelImage:   image,
-		LabelPort:    strconv.Itoa(port),
+		LabelEnv:      d.Env,
+		LabelService:  img.Service.Name,
+		LabelCommit:   d.Commit,
+		LabelRepo:     d.Repo,
+		LabelDigest:   img.Digest,
+		LabelImage:    img.Ref,
+		LabelPort:     strconv.Itoa(img.Service.Port),
+		LabelReplica:  strconv.Itoa(replica),
+		LabelReplicas: strconv.Itoa(replicas(img.Service)),
 	}
 }
 
 // isLive reports whether a container called name with labels l is the live
-// container of its service. Docker prefixes names with a slash.
+// container of its service and replica. Docker prefixes names with a slash.
 func isLive(name string, l map[string]string) bool {
-	return strings.TrimPrefix(name, "/") == LiveName(l[LabelEnv], l[LabelService])
+	return strings.TrimPrefix(name, "/") == ReplicaName(l[LabelEnv], l[LabelService], replicaOf(l))
+}
+
+// liveOf reports whether c is a live container.
+func liveOf(c container.Summary) bool {
+	return len(c.Names) > 0 && isLive(c.Names[0], c.Labels)
 }

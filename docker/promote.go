@@ -38,7 +38,7 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 // between two renames; if the second fails, the old container gets its name
 // back.
 func (t *Target) promote(ctx context.Context, env string, c *candidate) (string, error) {
-	live := LiveName(env, c.spec.Name)
+	live := ReplicaName(env, c.spec.Name, c.replica)
 	old, err := t.cli.ContainerInspect(ctx, live)
 	if err != nil && !isNotFound(err) {
 		return "", daemonError("inspect container "+live, err)
@@ -48,7 +48,7 @@ func (t *Target) promote(ctx context.Context, env string, c *candidate) (string,
 		return "", err
 	}
 	if hasOld {
-		if err := t.rename(ctx, old.ID, retiredName(env, c.spec.Name, old.ID)); err != nil {
+		if err := t.rename(ctx, old.ID, retiredName(env, c.spec.Name, c.replica, old.ID)); err != nil {
 			return "", err
 		}
 	}
@@ -58,7 +58,7 @@ func (t *Target) promote(ctx context.Context, env string, c *candidate) (string,
 		}
 		return "", err
 	}
-	zerolog.Ctx(ctx).Info().Str("service", c.spec.Name).Str("addr", c.addr).Msg("service promoted")
+	zerolog.Ctx(ctx).Info().Str("service", c.spec.Name).Int("replica", c.replica).Str("addr", c.addr).Msg("replica promoted")
 	if !hasOld {
 		return "", nil
 	}
@@ -78,22 +78,28 @@ func (t *Target) keepRunning(ctx context.Context, c *candidate) error {
 }
 
 // dropped returns the ids of the live containers of services d does not
-// have.
+// have, and of replicas beyond the count d gives their service.
 func (t *Target) dropped(ctx context.Context, d deploy.Deployment) ([]string, error) {
 	cs, err := t.list(ctx, d.Env)
 	if err != nil {
 		return nil, err
 	}
-	keep := map[string]bool{}
+	keep := map[string]int{} // service to replica count
 	for _, img := range d.Images {
-		keep[img.Service.Name] = true
+		keep[img.Service.Name] = replicas(img.Service)
 	}
 	var ids []string
 	for _, c := range cs {
-		if len(c.Names) > 0 && isLive(c.Names[0], c.Labels) && !keep[c.Labels[LabelService]] {
-			zerolog.Ctx(ctx).Info().Str("service", c.Labels[LabelService]).Msg("service dropped")
-			ids = append(ids, c.ID)
+		svc, i := c.Labels[LabelService], replicaOf(c.Labels)
+		if !liveOf(c) || i < keep[svc] {
+			continue
 		}
+		if keep[svc] == 0 {
+			zerolog.Ctx(ctx).Info().Str("service", svc).Msg("service dropped")
+		} else {
+			zerolog.Ctx(ctx).Info().Str("service", svc).Int("replica", i).Msg("replica dropped")
+		}
+		ids = append(ids, c.ID)
 	}
 	return ids, nil
 }

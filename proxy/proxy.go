@@ -25,6 +25,14 @@ type Resolver interface {
 	Resolve(ctx context.Context, env, service string) (string, error)
 }
 
+// MultiResolver is a Resolver that also returns every host:port serving
+// service in env, one per replica. The proxy uses ResolveAll when its
+// Resolver has it and spreads requests over the addresses in turn.
+type MultiResolver interface {
+	Resolver
+	ResolveAll(ctx context.Context, env, service string) ([]string, error)
+}
+
 // Proxy routes requests by Host header to the services of environments. It
 // is an http.Handler.
 type Proxy struct {

@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,15 +17,18 @@ const retryPause = 100 * time.Millisecond
 // route is one service of one environment.
 type route struct{ env, service string }
 
-// entry is a cached resolution.
+// entry is a cached resolution: the addresses of a route's replicas and the
+// turn of the next request.
 type entry struct {
-	addr    string
+	addrs   []string
+	next    int
 	expires time.Time
 }
 
-// routes resolves routes through a Resolver, caching answers for ttl. It
-// also remembers which route each address was resolved for, so the dialler
-// can resolve again when an address stops answering.
+// routes resolves routes through a Resolver, caching answers for ttl, and
+// hands out a route's addresses in turn. It also remembers which route each
+// address was resolved for, so the dialler can resolve again when an address
+// stops answering.
 type routes struct {
 	resolver Resolver
 	ttl      time.Duration
@@ -38,40 +43,73 @@ func newRoutes(resolver Resolver, ttl time.Duration) *routes {
 	return &routes{resolver: resolver, ttl: ttl, entries: map[route]entry{}, owners: map[string]route{}}
 }
 
-// resolve returns the address of rt, from the cache while it is fresh.
+// resolve returns the next address of rt, from the cache while it is fresh.
 func (rs *routes) resolve(ctx context.Context, rt route) (string, error) {
-	rs.mu.Lock()
-	e, ok := rs.entries[rt]
-	rs.mu.Unlock()
-	if ok && time.Now().Before(e.expires) {
-		return e.addr, nil
+	if addr, ok := rs.cached(rt); ok {
+		return addr, nil
 	}
-	addr, err := rs.resolver.Resolve(ctx, rt.env, rt.service)
+	addrs, err := rs.lookup(ctx, rt)
 	if err != nil {
-		addr, err = rs.retry(ctx, rt)
+		addrs, err = rs.retry(ctx, rt)
 	}
 	if err != nil {
 		return "", err
 	}
 	rs.mu.Lock()
-	rs.entries[rt] = entry{addr: addr, expires: time.Now().Add(rs.ttl)}
-	rs.owners[addr] = rt
-	rs.mu.Unlock()
-	return addr, nil
+	defer rs.mu.Unlock()
+	// The turn carries over a refresh, so a short TTL still spreads
+	// requests evenly.
+	next := rs.entries[rt].next
+	rs.entries[rt] = entry{addrs: addrs, next: next + 1, expires: time.Now().Add(rs.ttl)}
+	for _, a := range addrs {
+		rs.owners[a] = rt
+	}
+	return addrs[next%len(addrs)], nil
+}
+
+// cached returns the next address of rt while its resolution is fresh.
+func (rs *routes) cached(rt route) (string, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	e, ok := rs.entries[rt]
+	if !ok || len(e.addrs) == 0 || !time.Now().Before(e.expires) {
+		return "", false
+	}
+	addr := e.addrs[e.next%len(e.addrs)]
+	e.next++
+	rs.entries[rt] = e
+	return addr, true
+}
+
+// lookup asks the Resolver for every address of rt: all of them from a
+// MultiResolver, one otherwise.
+func (rs *routes) lookup(ctx context.Context, rt route) ([]string, error) {
+	if m, ok := rs.resolver.(MultiResolver); ok {
+		addrs, err := m.ResolveAll(ctx, rt.env, rt.service)
+		if err == nil && len(addrs) == 0 {
+			err = fmt.Errorf("resolve %s.%s: no address", rt.service, rt.env)
+		}
+		return addrs, err
+	}
+	addr, err := rs.resolver.Resolve(ctx, rt.env, rt.service)
+	if err != nil {
+		return nil, err
+	}
+	return []string{addr}, nil
 }
 
 // retry asks the Resolver once more after retryPause.
-func (rs *routes) retry(ctx context.Context, rt route) (string, error) {
+func (rs *routes) retry(ctx context.Context, rt route) ([]string, error) {
 	select {
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	case <-time.After(retryPause):
 	}
-	return rs.resolver.Resolve(ctx, rt.env, rt.service)
+	return rs.lookup(ctx, rt)
 }
 
-// forget drops the cached resolution that produced addr and returns its
-// route.
+// forget drops the cached resolution that produced addr, so that the next
+// request resolves again, and returns its route.
 func (rs *routes) forget(addr string) (route, bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -80,8 +118,9 @@ func (rs *routes) forget(addr string) (route, bool) {
 		return route{}, false
 	}
 	delete(rs.owners, addr)
-	if rs.entries[rt].addr == addr {
-		delete(rs.entries, rt)
+	if e, ok := rs.entries[rt]; ok && slices.Contains(e.addrs, addr) {
+		e.expires = time.Time{} // stale, but keeps the turn
+		rs.entries[rt] = e
 	}
 	return rt, true
 }

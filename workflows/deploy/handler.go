@@ -164,20 +164,22 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-// runs reports whether the environment runs exactly the requested images.
+// runs reports whether the environment runs exactly the requested images,
+// with as many replicas as requested when the Target reports them (Addrs).
 func runs(cur Release, e *events.DeployRequested) bool {
 	if cur.Commit() != e.Commit || len(cur.Services) != len(e.Images) {
 		return false
 	}
-	digests := make(map[string]string, len(cur.Services))
+	services := make(map[string]ServiceState, len(cur.Services))
 	for _, s := range cur.Services {
 		if !s.Running {
 			return false
 		}
-		digests[s.Name] = s.Digest
+		services[s.Name] = s
 	}
 	for _, img := range e.Images {
-		if digests[img.Service.Name] != img.Digest {
+		s := services[img.Service.Name]
+		if s.Digest != img.Digest || (len(s.Addrs) > 0 && len(s.Addrs) != max(img.Service.Replicas, 1)) {
 			return false
 		}
 	}

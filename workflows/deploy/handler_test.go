@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -46,7 +47,12 @@ func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
 	}
 	rel := deploy.Release{Env: d.Env}
 	for _, img := range d.Images {
-		rel.Services = append(rel.Services, deploy.ServiceState{Name: img.Service.Name, Commit: d.Commit, Digest: img.Digest, Running: true})
+		s := deploy.ServiceState{Name: img.Service.Name, Commit: d.Commit, Digest: img.Digest, Running: true}
+		for i := range max(img.Service.Replicas, 1) {
+			s.Addrs = append(s.Addrs, fmt.Sprintf("127.0.0.1:%d", 10000+i))
+		}
+		s.Addr = s.Addrs[0]
+		rel.Services = append(rel.Services, s)
 	}
 	t.live[d.Env] = rel
 	return nil
@@ -190,5 +196,22 @@ func TestRedeployOfRunningCommitChangesNothing(t *testing.T) {
 	}
 	if tg.deploys != 1 || p.count(events.TypeDeploySucceeded) != 1 {
 		t.Errorf("%d deploys and %d succeeded events, want 1 and 1", tg.deploys, p.count(events.TypeDeploySucceeded))
+	}
+}
+
+func TestRedeployWithOtherReplicaCountDeploys(t *testing.T) {
+	tg := &target{live: map[string]deploy.Release{}}
+	h, p, _ := newHandler(t, tg)
+	ctx := context.Background()
+	if err := h.HandleDeploy(ctx, request(commit(1), "")); err != nil {
+		t.Fatal(err)
+	}
+	scaled := request(commit(1), "scale")
+	scaled.Images[0].Service.Replicas = 2
+	if err := h.HandleDeploy(ctx, scaled); err != nil {
+		t.Fatal(err)
+	}
+	if tg.deploys != 2 || p.count(events.TypeDeploySucceeded) != 2 {
+		t.Errorf("%d deploys and %d succeeded events, want 2 and 2", tg.deploys, p.count(events.TypeDeploySucceeded))
 	}
 }

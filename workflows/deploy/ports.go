@@ -22,8 +22,11 @@ type ServiceState struct {
 	Digest  string
 	Running bool
 	// Addr is the host:port the service answers on, for health checks and
-	// for the proxy.
+	// for the proxy: its first replica's when it has several.
 	Addr string
+	// Addrs are the host:port of every live replica, the first one Addr. A
+	// Target that runs one container per service may leave it empty.
+	Addrs []string
 }
 
 // Release is what an environment actually runs, read from the target alone.
