@@ -71,10 +71,10 @@ func New(kind, base, token string) (Client, error) {
 	h := newHTTP(strings.TrimSuffix(base, "/"), token)
 	switch kind {
 	case KindGitHub:
-		return &GitHub{h}, nil
+		return newGitHub(h), nil
 	case KindGitea, "forgejo", "gogs":
 		h.auth = func(r *http.Request, token string) { r.Header.Set("Authorization", "token "+token) }
-		return &Gitea{h}, nil
+		return newGitea(h), nil
 	case KindGitLab:
 		h.auth = func(r *http.Request, token string) { r.Header.Set("PRIVATE-TOKEN", token) }
 		return &GitLab{h}, nil
