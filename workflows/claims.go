@@ -27,7 +27,8 @@ type Claims interface {
 
 // Lease is a claim held by this worker.
 type Lease interface {
-	// Renew extends the lease by its ttl.
+	// Renew extends the lease by its ttl. Its error wraps ErrLeaseLost
+	// once another worker took the step over.
 	Renew(ctx context.Context) error
 	// Complete records the step as done with its result; the claim is then
 	// permanent.

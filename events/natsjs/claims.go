@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
@@ -15,7 +16,9 @@ import (
 
 // Claims implements workflows.Claims on a JetStream KV bucket. Every state
 // change is a revision-checked Create or Update, so two workers can never both
-// believe they hold a step.
+// believe they hold a step. Every lease has a holder name of its own (the
+// process's name and a random suffix): two deliveries of one message handled
+// at once by the same process exclude each other like two processes do.
 type Claims struct {
 	kv     jetstream.KeyValue
 	holder string
@@ -25,7 +28,7 @@ type Claims struct {
 var _ workflows.Claims = (*Claims)(nil)
 
 // NewClaims returns claims on kv held in the name of holder (unique per
-// process, e.g. host and pid).
+// process, e.g. host, pid and a random part); each lease adds a suffix.
 func NewClaims(kv jetstream.KeyValue, holder string) *Claims {
 	return &Claims{kv: kv, holder: holder, now: time.Now}
 }
@@ -46,7 +49,7 @@ type claimRecord struct {
 
 // Claim implements workflows.Claims.
 func (c *Claims) Claim(ctx context.Context, key string, ttl time.Duration) (workflows.Lease, error) {
-	l := &lease{c: c, key: key, ttl: ttl}
+	l := &lease{c: c, key: key, ttl: ttl, holder: c.holder + "#" + uuid.NewString()[:8]}
 	rev, err := c.kv.Create(ctx, key, l.record(stateRunning, nil))
 	if err == nil {
 		l.rev = rev
@@ -66,11 +69,11 @@ func (c *Claims) Claim(ctx context.Context, key string, ttl time.Duration) (work
 	switch {
 	case cur.State == stateDone:
 		return nil, fmt.Errorf("claim %s: %w", key, events.ErrAlreadyDone)
-	case cur.Holder != c.holder && c.now().Before(cur.Expires):
+	case c.now().Before(cur.Expires):
 		return nil, fmt.Errorf("claim %s by %s until %s: %w", key, cur.Holder, cur.Expires.Format(time.RFC3339), workflows.ErrClaimHeld)
 	}
-	// The holder's lease expired (it died) or it is this process again:
-	// take the step over, unless someone else did so first.
+	// The holder's lease expired (it died or lost NATS for longer than its
+	// lease): take the step over, unless someone else did so first.
 	rev, err = c.kv.Update(ctx, key, l.record(stateRunning, nil), entry.Revision())
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: take over: %w", key, workflows.ErrClaimHeld)
@@ -99,16 +102,17 @@ func (c *Claims) Result(ctx context.Context, key string) ([]byte, error) {
 }
 
 type lease struct {
-	c   *Claims
-	key string
-	ttl time.Duration
-	rev uint64
+	c      *Claims
+	key    string
+	holder string
+	ttl    time.Duration
+	rev    uint64
 }
 
 func (l *lease) record(s claimState, result []byte) []byte {
 	b, _ := json.Marshal(claimRecord{
 		State:   s,
-		Holder:  l.c.holder,
+		Holder:  l.holder,
 		Expires: l.c.now().Add(l.ttl).UTC(),
 		Result:  result,
 	})
@@ -117,6 +121,9 @@ func (l *lease) record(s claimState, result []byte) []byte {
 
 func (l *lease) Renew(ctx context.Context) error {
 	rev, err := l.c.kv.Update(ctx, l.key, l.record(stateRunning, nil), l.rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return fmt.Errorf("renew claim %s: %w: %w", l.key, workflows.ErrLeaseLost, err)
+	}
 	if err != nil {
 		return fmt.Errorf("renew claim %s: %w", l.key, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
@@ -43,9 +42,8 @@ func NewEnvLocks(kv jetstream.KeyValue, holder string) *EnvLocks {
 	return &EnvLocks{kv: kv, holder: holder}
 }
 
-// Lock implements deploy.Locks. Every acquisition gets a holder name of its
-// own, so two deploys of one process exclude each other too.
+// Lock implements deploy.Locks. Every acquisition is a lease of its own (see
+// Claims), so two deploys of one process exclude each other too.
 func (l *EnvLocks) Lock(ctx context.Context, env string, ttl time.Duration) (workflows.Lease, error) {
-	c := NewClaims(l.kv, l.holder+"#"+uuid.NewString()[:8])
-	return c.Claim(ctx, "env."+events.KeyPart(env), ttl)
+	return NewClaims(l.kv, l.holder).Claim(ctx, "env."+events.KeyPart(env), ttl)
 }

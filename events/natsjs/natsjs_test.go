@@ -103,6 +103,11 @@ func TestClaims(t *testing.T) {
 	if _, err := b.Claim(ctx, "k1", time.Minute); !errors.Is(err, workflows.ErrClaimHeld) {
 		t.Fatalf("second holder: err = %v, want ErrClaimHeld", err)
 	}
+	// A second delivery of the same message to the same process (NATS
+	// redelivers while the first still runs) is held off too.
+	if _, err := a.Claim(ctx, "k1", time.Minute); !errors.Is(err, workflows.ErrClaimHeld) {
+		t.Fatalf("same process, second delivery: err = %v, want ErrClaimHeld", err)
+	}
 	if _, err := b.Result(ctx, "k1"); !errors.Is(err, workflows.ErrNoResult) {
 		t.Fatalf("result while running: err = %v, want ErrNoResult", err)
 	}
@@ -226,5 +231,52 @@ func TestRunnerPolicy(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKeepLeaseStopsTheStepWhenTheLeaseIsLost: a worker whose lease expired
+// (it could not renew in time) and was taken over has its step's context
+// cancelled with ErrLeaseLost at its next renewal, so it does not go on
+// alongside the worker that took over.
+func TestKeepLeaseStopsTheStepWhenTheLeaseIsLost(t *testing.T) {
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	ctx := context.Background()
+	a, b := mustClaims(t, js, "a"), mustClaims(t, js, "b")
+
+	kept, err := a.Claim(ctx, "kept", 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work, stop := workflows.KeepLease(ctx, kept, 50*time.Millisecond)
+	time.Sleep(600 * time.Millisecond) // renewed meanwhile: still ours
+	if work.Err() != nil {
+		t.Fatalf("renewed lease: step context ended: %v", context.Cause(work))
+	}
+	if _, err := b.Claim(ctx, "kept", time.Minute); !errors.Is(err, workflows.ErrClaimHeld) {
+		t.Fatalf("renewed lease taken: err = %v, want ErrClaimHeld", err)
+	}
+	stop()
+
+	lost, err := a.Claim(ctx, "lost", 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // expired: its holder was cut off
+	if _, err := b.Claim(ctx, "lost", time.Minute); err != nil {
+		t.Fatalf("take over expired lease: %v", err)
+	}
+	work, stop = workflows.KeepLease(ctx, lost, 20*time.Millisecond)
+	defer stop()
+	select {
+	case <-work.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("step context still live after its lease was taken over")
+	}
+	if cause := context.Cause(work); !errors.Is(cause, workflows.ErrLeaseLost) {
+		t.Fatalf("cause = %v, want ErrLeaseLost", cause)
+	}
+	if err := workflows.LeaseErr(work, work.Err()); !errors.Is(err, workflows.ErrLeaseLost) {
+		t.Fatalf("LeaseErr = %v, want it to wrap ErrLeaseLost", err)
 	}
 }

@@ -26,8 +26,9 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 	case err != nil:
 		return err
 	}
-	stop := workflows.KeepLease(ctx, lease, h.Config.ClaimTTL/3)
-	rec, err := h.build(ctx, e)
+	work, stop := workflows.KeepLease(ctx, lease, h.Config.ClaimTTL/3)
+	rec, err := h.build(work, e)
+	err = workflows.LeaseErr(work, err)
 	stop()
 	if err != nil {
 		if !events.IsPermanent(err) {

@@ -90,7 +90,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 // HandleDeploy applies one deploy request, once.
 func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) error {
 	key := e.DedupKey()
-	unlock, err := h.lockEnv(ctx, e)
+	locked, unlock, err := h.lockEnv(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -102,8 +102,9 @@ func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) e
 	case err != nil:
 		return err
 	}
-	stop := workflows.KeepLease(ctx, lease, h.Config.ClaimTTL/3)
-	outcome, err := h.apply(ctx, e)
+	work, stop := workflows.KeepLease(locked, lease, h.Config.ClaimTTL/3)
+	outcome, err := h.apply(work, e)
+	err = workflows.LeaseErr(work, err)
 	stop()
 	if err != nil && !events.IsPermanent(err) {
 		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))

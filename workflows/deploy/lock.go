@@ -37,19 +37,20 @@ func (c Config) lockWait() time.Duration {
 }
 
 // lockEnv waits until this deploy holds its environment's lock, and returns
-// the function that releases it, which the caller defers so that every exit
-// path releases it. It waits at most Config.LockWait (in-progress acks keep
+// the context to deploy in (cancelled if the lock is lost) and the function
+// that releases it, which the caller defers so that every exit path releases
+// it. It waits at most Config.LockWait (in-progress acks keep
 // the message meanwhile), enough to take over the lock of a holder that died;
 // then the request is redelivered later. A request that already completed
 // does not wait, nor does one a later request overtook while it waited: it
 // is recorded as superseded at once (see supersedeWaiting).
-func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (unlock func(), err error) {
+func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locked context.Context, unlock func(), err error) {
 	if h.Locks == nil {
-		return func() {}, nil
+		return ctx, func() {}, nil
 	}
 	key := e.DedupKey()
 	if _, err := h.Claims.Result(ctx, key); err == nil {
-		return nil, fmt.Errorf("deploy %s: %w", key, events.ErrAlreadyDone)
+		return nil, nil, fmt.Errorf("deploy %s: %w", key, events.ErrAlreadyDone)
 	}
 	ttl, log := h.Config.lockTTL(), zerolog.Ctx(ctx)
 	deadline, poll := time.Now().Add(h.Config.lockWait()), min(max(ttl/20, 50*time.Millisecond), time.Second)
@@ -60,26 +61,27 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (unloc
 			if waited {
 				log.Info().Str("env", e.Env).Msg("environment lock taken")
 			}
-			return h.keepLock(ctx, e.Env, lease, ttl), nil
+			locked, unlock := h.keepLock(ctx, e.Env, lease, ttl)
+			return locked, unlock, nil
 		}
 		if !errors.Is(err, workflows.ErrClaimHeld) {
-			return nil, fmt.Errorf("lock %s: %w", e.Env, err)
+			return nil, nil, fmt.Errorf("lock %s: %w", e.Env, err)
 		}
 		if time.Since(checked) >= time.Second {
 			checked = time.Now()
 			if reason, err := h.overtakenByLater(ctx, e); err != nil || reason != "" {
-				return nil, h.supersedeWaiting(ctx, e, reason, err)
+				return nil, nil, h.supersedeWaiting(ctx, e, reason, err)
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, events.Retryable(fmt.Errorf("lock %s: %w", e.Env, err), ttl/2)
+			return nil, nil, events.Retryable(fmt.Errorf("lock %s: %w", e.Env, err), ttl/2)
 		}
 		if !waited {
 			log.Info().Str("env", e.Env).Err(err).Msg("waiting for the environment lock")
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(poll):
 		}
 	}
@@ -107,10 +109,11 @@ func (h *Handler) supersedeWaiting(ctx context.Context, e *events.DeployRequeste
 	return fmt.Errorf("deploy %s superseded while waiting: %w", e.DedupKey(), events.ErrAlreadyDone)
 }
 
-// keepLock renews lease until the returned function releases it.
-func (h *Handler) keepLock(ctx context.Context, env string, lease workflows.Lease, ttl time.Duration) func() {
-	stop := workflows.KeepLease(ctx, lease, ttl/3)
-	return func() {
+// keepLock renews lease until the returned function releases it, and returns
+// the context the deploy runs in: it ends if the lock is lost.
+func (h *Handler) keepLock(ctx context.Context, env string, lease workflows.Lease, ttl time.Duration) (context.Context, func()) {
+	locked, stop := workflows.KeepLease(ctx, lease, ttl/3)
+	return locked, func() {
 		stop()
 		if err := lease.Release(context.WithoutCancel(ctx)); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Str("env", env).Msg("releasing the environment lock failed; it expires")

@@ -64,8 +64,9 @@ func (t *Target) run(ctx context.Context, d deploy.Deployment, img events.Image,
 	case err != nil:
 		return err
 	}
-	stop := workflows.KeepLease(ctx, lease, t.ClaimTTL/3)
-	ev, err := t.execute(ctx, d, img, task)
+	work, stop := workflows.KeepLease(ctx, lease, t.ClaimTTL/3)
+	ev, err := t.execute(work, d, img, task)
+	err = workflows.LeaseErr(work, err)
 	stop()
 	if err != nil && !events.IsPermanent(err) {
 		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
