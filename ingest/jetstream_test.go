@@ -20,11 +20,11 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/forge"
-	"github.com/slipway-dev/slipway/ingest/natskv"
+	"github.com/slipway-dev/slipway/ingest/natsstream"
 )
 
 // stack is the real receiver over HTTP, publishing to an embedded JetStream
-// server and recording deliveries in its KV bucket.
+// server and recording deliveries on their events in the stream.
 type stack struct {
 	url string
 	js  jetstream.JetStream
@@ -49,16 +49,13 @@ func mustReceiver(tb testing.TB, srv natsServer, cfg Config) *stack {
 	tb.Helper()
 	ctx := context.Background()
 	_, js := natsjs.MustJetStream(tb, srv.ClientURL())
-	kv, err := js.KeyValue(ctx, natsjs.BucketDeliveries)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	deliveries, err := natskv.NewDeliveries(ctx, kv)
+	pub := natsjs.NewPublisher(js, "/slipway/ingest")
+	deliveries, err := natsstream.NewDeliveries(ctx, js, pub)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(deliveries.Close)
-	h := MustNewHandlerWith(tb, cfg, natsjs.NewPublisher(js, "/slipway/ingest"), deliveries)
+	h := MustNewHandlerWith(tb, cfg, pub, deliveries)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(zerolog.Nop().WithContext(r.Context())))
 	}))

@@ -11,8 +11,8 @@ import (
 	"github.com/slipway-dev/slipway/forge"
 )
 
-// recordTimeout bounds the wait for recording a delivery id once its events
-// are stored; the host's answer does not depend on it.
+// recordTimeout bounds the wait for recording a delivery id apart once its
+// events are stored; the host's answer does not depend on it.
 const recordTimeout = 2 * time.Second
 
 // publish completes the events of a verified delivery and answers 202 only
@@ -37,14 +37,19 @@ func (h *Handler) publish(ctx context.Context, forgeName string, d forge.Deliver
 		return accepted(keys, true, "webhook accepted: redelivery of a recorded delivery")
 	}
 	duplicate := true
-	for _, e := range d.Events {
-		dup, err := h.pub.Publish(pctx, e)
+	for i, e := range d.Events {
+		var dup bool
+		var err error
+		if i == len(d.Events)-1 {
+			dup, err = h.publishLast(pctx, forgeName, d.ID, e, log)
+		} else {
+			dup, err = h.pub.Publish(pctx, e)
+		}
 		if err != nil {
 			return refuse(http.StatusServiceUnavailable, zerolog.ErrorLevel, "event not stored, retry later", err)
 		}
 		duplicate = duplicate && dup
 	}
-	h.record(ctx, forgeName, d.ID, log)
 	if duplicate {
 		return accepted(keys, true, "webhook accepted: duplicate of a stored event")
 	}
@@ -60,18 +65,27 @@ func (h *Handler) seen(ctx context.Context, forgeName, id string) (bool, error) 
 	return h.deliveries.Seen(ctx, forgeName, id)
 }
 
-// record remembers a delivery whose events are stored. A failure is logged
-// and not answered: the events are stored, and a redelivery inside the
-// stream's duplicate window is still recognised by JetStream.
-func (h *Handler) record(ctx context.Context, forgeName, id string, log *zerolog.Logger) {
+// publishLast publishes the last event of a delivery, the others being
+// stored, with the record of the delivery: from then on a redelivery
+// publishes nothing. When JetStream answers that the event was a duplicate,
+// its stored copy may name another delivery, and the delivery is recorded
+// apart. A failure to do so is logged and not answered: the events are
+// stored, and a redelivery inside the stream's duplicate window is still
+// recognised by JetStream.
+func (h *Handler) publishLast(ctx context.Context, forgeName, id string, e events.Event, log *zerolog.Logger) (bool, error) {
 	if id == "" || h.deliveries == nil {
-		return
+		return h.pub.Publish(ctx, e)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	dup, err := h.deliveries.Publish(ctx, forgeName, id, e)
+	if err != nil || !dup {
+		return dup, err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	if err := h.deliveries.Record(ctx, forgeName, id); err != nil {
+	if err := h.deliveries.Record(rctx, forgeName, id); err != nil {
 		log.Warn().Err(err).Msg("delivery not recorded: a redelivery after the duplicate window would publish again")
 	}
+	return dup, nil
 }
 
 func accepted(keys []string, duplicate bool, msg string) reply {

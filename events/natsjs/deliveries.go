@@ -4,19 +4,25 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 
 	"github.com/slipway-dev/slipway/events"
 )
 
-// BucketDeliveries holds one key per webhook delivery whose events were
-// stored: the durable layer of deduplication of deliveries, which outlives
-// the stream's duplicate window.
-const BucketDeliveries = "slipway_deliveries"
+// HeaderDelivery names, on the last event a webhook delivery published, the
+// delivery ("<forge>.<id>", as DeliveryKey encodes it). The event's storage
+// in the stream is the durable record that every event of the delivery is
+// stored: no write other than the event itself is needed.
+const HeaderDelivery = "Slipway-Delivery"
+
+// SubjectDeliveryRecorded carries the record of a delivery whose last event
+// JetStream refused as a duplicate, so that the stored copy may name another
+// delivery. Its messages hold HeaderDelivery and no body; they are not
+// events, and the readers of events skip them.
+const SubjectDeliveryRecorded = events.SubjectRoot + ".ingest.delivery"
 
 // DeliveryTTL is how long a delivery id is remembered. It covers GitHub's
 // manual redelivery of deliveries up to 3 days old and GitLab's resend from
@@ -27,43 +33,47 @@ const DeliveryTTL = 7 * 24 * time.Hour
 // hashed.
 const maxIDKey = 128
 
-// Deliveries records webhook delivery ids in the KV bucket
-// BucketDeliveries. It implements ingest.Deliveries.
-type Deliveries struct {
-	kv  jetstream.KeyValue
-	now func() time.Time
-}
-
-// NewDeliveries returns the delivery store on kv, the BucketDeliveries
-// bucket.
-func NewDeliveries(kv jetstream.KeyValue) *Deliveries {
-	return &Deliveries{kv: kv, now: time.Now}
-}
-
-// Seen reports whether the delivery id of forge was recorded within
-// DeliveryTTL.
-func (d *Deliveries) Seen(ctx context.Context, forge, id string) (bool, error) {
-	_, err := d.kv.Get(ctx, DeliveryKey(forge, id))
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return false, nil
+// DeliverySubjects returns the subjects of the stream that record
+// deliveries: those of the events the webhook receiver publishes, and
+// SubjectDeliveryRecorded.
+func DeliverySubjects() []string {
+	return []string{
+		events.SubjectPushReceived,
+		events.SubjectRef + ".>",
+		events.SubjectPullRequest + ".>",
+		SubjectDeliveryRecorded,
 	}
-	return false, fmt.Errorf("look up delivery %s: %w", forge, err)
 }
 
-// Record records the delivery id of forge with the time it was recorded.
-func (d *Deliveries) Record(ctx context.Context, forge, id string) error {
-	if _, err := d.kv.Put(ctx, DeliveryKey(forge, id), []byte(d.now().UTC().Format(time.RFC3339))); err != nil {
-		return fmt.Errorf("record delivery %s: %w", forge, err)
+// PublishDelivery sends e, the last event of the webhook delivery key, with
+// HeaderDelivery, and returns once JetStream stored it. When duplicate is
+// true JetStream kept an earlier copy, which may not name the delivery:
+// RecordDelivery records it then.
+func (p *Publisher) PublishDelivery(ctx context.Context, e events.Event, key string) (duplicate bool, err error) {
+	env, err := events.NewEnvelope(e, p.source, p.now())
+	if err != nil {
+		return false, err
+	}
+	m := EncodeMsg(e.Subject(), env)
+	m.Header.Set(HeaderDelivery, key)
+	return p.publish(ctx, env.ID, m)
+}
+
+// RecordDelivery stores a record of the webhook delivery key on
+// SubjectDeliveryRecorded.
+func (p *Publisher) RecordDelivery(ctx context.Context, key string) error {
+	m := nats.NewMsg(SubjectDeliveryRecorded)
+	m.Header.Set(HeaderDelivery, key)
+	m.Header.Set(nats.MsgIdHdr, "delivery."+key)
+	if _, err := p.publish(ctx, "delivery "+key, m); err != nil {
+		return fmt.Errorf("record delivery: %w", err)
 	}
 	return nil
 }
 
-// DeliveryKey is the KV key of a delivery: "<forge>.<id>", both encoded with
+// DeliveryKey is the record of a delivery: "<forge>.<id>", both encoded with
 // events.KeyPart; an id longer than 128 bytes is replaced by "h-" and its
-// SHA-256, so that any header value makes a valid key.
+// SHA-256, so that any header value makes a short, valid token.
 func DeliveryKey(forge, id string) string {
 	if len(id) > maxIDKey {
 		sum := sha256.Sum256([]byte(id))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
@@ -36,9 +37,14 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) (duplicate bool
 
 // PublishEnvelope sends an already built envelope on subject.
 func (p *Publisher) PublishEnvelope(ctx context.Context, subject string, env events.Envelope) (bool, error) {
-	ack, err := p.js.PublishMsg(ctx, EncodeMsg(subject, env))
+	return p.publish(ctx, env.ID, EncodeMsg(subject, env))
+}
+
+// publish sends m, named id in errors, and waits for the acknowledgement.
+func (p *Publisher) publish(ctx context.Context, id string, m *nats.Msg) (bool, error) {
+	ack, err := p.js.PublishMsg(ctx, m)
 	if err != nil {
-		return false, events.Retryable(fmt.Errorf("publish %s: %w", env.ID, err), 2*time.Second)
+		return false, events.Retryable(fmt.Errorf("publish %s: %w", id, err), 2*time.Second)
 	}
 	return ack.Duplicate, nil
 }

@@ -7,22 +7,19 @@ import (
 
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/ingest"
-	"github.com/slipway-dev/slipway/ingest/natskv"
+	"github.com/slipway-dev/slipway/ingest/natsstream"
 )
 
 // IngestHandler builds the webhook receiver publishing through c and
-// recording deliveries in the BucketDeliveries bucket, whose keys it watches
-// until ctx ends.
+// recording each delivery on its last event in the stream, whose records it
+// follows until ctx ends.
 func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, error) {
 	forges, err := Forges(cfg.Webhooks)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := c.JS.KeyValue(ctx, natsjs.BucketDeliveries)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", natsjs.BucketDeliveries, err)
-	}
-	deliveries, err := natskv.NewDeliveries(ctx, kv)
+	pub := natsjs.NewPublisher(c.JS, "/slipway/ingest")
+	deliveries, err := natsstream.NewDeliveries(ctx, c.JS, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +31,7 @@ func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, 
 	}
 	icfg.MaxBodyBytes = cfg.Webhooks.MaxBodyBytes
 	icfg.DefaultBranch = cfg.Webhooks.DefaultBranch
-	return ingest.NewHandler(icfg, forges, natsjs.NewPublisher(c.JS, "/slipway/ingest"), deliveries)
+	return ingest.NewHandler(icfg, forges, pub, deliveries)
 }
 
 // RunIngest serves the webhook receiver on ln until ctx ends.

@@ -1,11 +1,9 @@
-package natskv
+package natsstream
 
 import (
 	"math"
 	"sync"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // index is the in-memory set of recorded delivery keys, each with the time
@@ -20,21 +18,15 @@ func newIndex(ttl time.Duration) *index {
 	return &index{ttl: ttl, expires: make(map[string]int64)}
 }
 
-// add remembers key, recorded at the given time. A later add of the same key
-// (the delivery recorded again) replaces the expiry, as the bucket does.
+// add remembers key, recorded at the given time. A later record of the same
+// key keeps the later expiry.
 func (x *index) add(key string, recorded time.Time) {
 	exp := int64(math.MaxInt64)
 	if x.ttl > 0 {
 		exp = recorded.Add(x.ttl).UnixNano()
 	}
 	x.mu.Lock()
-	x.expires[key] = exp
-	x.mu.Unlock()
-}
-
-func (x *index) remove(key string) {
-	x.mu.Lock()
-	delete(x.expires, key)
+	x.expires[key] = max(x.expires[key], exp)
 	x.mu.Unlock()
 }
 
@@ -63,13 +55,4 @@ func (x *index) len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return len(x.expires)
-}
-
-// apply records one update of the bucket.
-func (x *index) apply(e jetstream.KeyValueEntry) {
-	if e.Operation() == jetstream.KeyValuePut {
-		x.add(e.Key(), e.Created())
-		return
-	}
-	x.remove(e.Key())
 }

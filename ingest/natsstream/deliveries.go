@@ -1,0 +1,111 @@
+package natsstream
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+)
+
+// Deliveries records webhook deliveries in the stream natsjs.StreamName, on
+// the last event each delivery published, and answers Seen from an
+// in-memory index of those records fed by an ordered consumer of the
+// stream. Build it with NewDeliveries; it is safe for concurrent use.
+type Deliveries struct {
+	pub    *natsjs.Publisher
+	stream jetstream.Stream
+	cons   jetstream.Consumer
+	cc     jetstream.ConsumeContext
+	index  *index
+	prog   progress
+	now    func() time.Time
+	// window is the stream's duplicate window, in nanoseconds.
+	window    atomic.Int64
+	stop      context.CancelFunc
+	running   sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// NewDeliveries reads the delivery records of the last natsjs.DeliveryTTL
+// from the stream into memory and returns the store, which publishes
+// through pub and keeps following the stream until ctx ends or Close is
+// called. Loading is bounded by ctx.
+func NewDeliveries(ctx context.Context, js jetstream.JetStream, pub *natsjs.Publisher) (*Deliveries, error) {
+	s, err := js.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("open delivery index: %w", err)
+	}
+	d := &Deliveries{pub: pub, stream: s, index: newIndex(natsjs.DeliveryTTL), now: time.Now}
+	d.window.Store(int64(s.CachedInfo().Config.Duplicates))
+	if err := d.follow(ctx); err != nil {
+		return nil, fmt.Errorf("open delivery index: %w", err)
+	}
+	var runCtx context.Context
+	runCtx, d.stop = context.WithCancel(ctx)
+	d.running.Go(func() { d.run(runCtx) })
+	return d, nil
+}
+
+// Close stops following the stream. Seen then answers from memory while
+// that is fresh enough, and fails after.
+func (d *Deliveries) Close() {
+	d.closeOnce.Do(d.stop)
+	d.running.Wait()
+}
+
+// Seen reports whether the delivery id of forge was recorded within
+// natsjs.DeliveryTTL. It answers from memory while the index is fresh (see
+// fresh); otherwise it first waits, bounded by ctx, for the index to catch
+// up with the stream.
+func (d *Deliveries) Seen(ctx context.Context, forge, id string) (bool, error) {
+	key := natsjs.DeliveryKey(forge, id)
+	now := d.now()
+	if d.index.has(key, now) {
+		return true, nil
+	}
+	if d.fresh(now) {
+		return false, nil
+	}
+	if err := d.sync(ctx); err != nil {
+		return false, fmt.Errorf("look up delivery %s: %w", forge, err)
+	}
+	return d.index.has(key, d.now()), nil
+}
+
+// Publish publishes e, the last event of the delivery id of forge, carrying
+// the delivery's record, and returns once JetStream stored it. When
+// duplicate is true the stored copy may name another delivery: the caller
+// records the delivery with Record.
+func (d *Deliveries) Publish(ctx context.Context, forge, id string, e events.Event) (duplicate bool, err error) {
+	key := natsjs.DeliveryKey(forge, id)
+	dup, err := d.pub.PublishDelivery(ctx, e, key)
+	if err == nil && !dup {
+		d.index.add(key, d.now())
+	}
+	return dup, err
+}
+
+// Record stores a record of the delivery id of forge without an event, and
+// returns once JetStream acknowledged it.
+func (d *Deliveries) Record(ctx context.Context, forge, id string) error {
+	key := natsjs.DeliveryKey(forge, id)
+	if err := d.pub.RecordDelivery(ctx, key); err != nil {
+		return fmt.Errorf("record delivery %s: %w", forge, err)
+	}
+	d.index.add(key, d.now())
+	return nil
+}
+
+// fresh reports whether a delivery missing from the index is new: every
+// record the index may lack was stored less than half the stream's
+// duplicate window ago, so JetStream refuses the events of a redelivery of
+// that delivery as duplicates.
+func (d *Deliveries) fresh(now time.Time) bool {
+	return now.UnixNano()-d.prog.completeAt() < d.window.Load()/2
+}
