@@ -325,17 +325,7 @@ func TestJetStreamSeveralEvents(t *testing.T) {
 	cfg := jetstreamConfig()
 	cfg.Secrets["acme/shop"] = [][]byte{secretNew}
 	s := mustStack(t, cfg)
-	const shaA, shaB = "141977fedf5cf35aa290ac87d4b5177ac4cd9de1", "40e7580cf11311d84a6e5e97e2cbba6df1675750"
-	body := []byte(`{"push":{"changes":[` +
-		`{"new":{"type":"branch","name":"main","target":{"hash":"` + shaA + `"}},"old":{"type":"branch","name":"main","target":{"hash":"` + shaB + `"}}},` +
-		`{"new":{"type":"tag","name":"v1","target":{"hash":"` + shaA + `"}},"old":null,"created":true}` +
-		`]},"repository":{"full_name":"acme/shop","links":{"html":{"href":"https://bitbucket.org/acme/shop"}}}}`)
-	d := delivery{path: "/webhooks/bitbucket", body: body, header: map[string]string{
-		"Content-Type":    "application/json",
-		"X-Event-Key":     "repo:push",
-		"X-Request-UUID":  "bb-1",
-		"X-Hub-Signature": "sha256=" + hex.EncodeToString(forge.SignHMACSHA256(body, secretNew)),
-	}}
+	d := bitbucketPushAndTag(t)
 	status, _ := s.send(t, d)
 	if status != http.StatusAccepted {
 		t.Fatalf("status %d", status)
@@ -354,4 +344,125 @@ func TestJetStreamSeveralEvents(t *testing.T) {
 	if got := e.(*events.PushReceived).Repo.DefaultBranch; got != "main" {
 		t.Errorf("default branch %q: the configured default was not applied", got)
 	}
+}
+
+// shortWindow gives the stream of s a duplicate window of one second.
+func shortWindow(tb testing.TB, s *stack) {
+	tb.Helper()
+	topo := natsjs.DefaultTopology()
+	topo.DuplicateWindow = time.Second
+	if err := natsjs.Provision(context.Background(), s.js, topo); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestJetStreamRedeliveryAfterRestart checks that a receiver started after
+// a delivery was stored (a restarted ingest process) refuses its
+// redelivery once the duplicate window has passed: it read the record from
+// the stream.
+func TestJetStreamRedeliveryAfterRestart(t *testing.T) {
+	cfg := jetstreamConfig()
+	first := mustStack(t, cfg)
+	shortWindow(t, first)
+	d := githubDelivery("push", MustReadFixture(t, "push-main-1commit.json"), secretOld)
+	if status, got := first.send(t, d); status != http.StatusAccepted || got.Duplicate {
+		t.Fatalf("first delivery: %d %+v", status, got)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	restarted := mustReceiver(t, first.srv, cfg)
+	if status, got := restarted.send(t, d); status != http.StatusAccepted || !got.Duplicate {
+		t.Errorf("redelivery to the restarted receiver: %d %+v, want 202 duplicate", status, got)
+	}
+	if n := len(first.stored(t)); n != 1 {
+		t.Errorf("stream holds %d events, want 1", n)
+	}
+}
+
+// TestJetStreamDuplicateRecorded checks that a delivery whose event
+// JetStream refused as a duplicate of another delivery's is recorded too:
+// its own redelivery after the window publishes nothing.
+func TestJetStreamDuplicateRecorded(t *testing.T) {
+	cfg := jetstreamConfig()
+	s := mustStack(t, cfg)
+	shortWindow(t, s)
+	push := MustReadFixture(t, "push-main-1commit.json")
+	d1 := githubDelivery("push", push, secretOld)
+	d2 := githubDelivery("push", push, secretOld)
+	d2.header["X-GitHub-Delivery"] = "gh-delivery-2"
+	if status, got := s.send(t, d1); status != http.StatusAccepted || got.Duplicate {
+		t.Fatalf("first delivery: %d %+v", status, got)
+	}
+	if status, got := s.send(t, d2); status != http.StatusAccepted || !got.Duplicate {
+		t.Fatalf("second delivery of the same push: %d %+v, want 202 duplicate", status, got)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	other := mustReceiver(t, s.srv, cfg)
+	if status, got := other.send(t, d2); status != http.StatusAccepted || !got.Duplicate {
+		t.Errorf("redelivery of the second delivery after the window: %d %+v, want 202 duplicate", status, got)
+	}
+	if n := len(s.stored(t)); n != 1 {
+		t.Errorf("stream holds %d events, want 1", n)
+	}
+}
+
+// TestJetStreamPartlyStored checks that a delivery of several events whose
+// last event JetStream refused is answered 503 and not recorded: the
+// host's retry stores the missing event.
+func TestJetStreamPartlyStored(t *testing.T) {
+	ctx := context.Background()
+	cfg := jetstreamConfig()
+	cfg.Secrets["acme/shop"] = [][]byte{secretNew}
+	s := mustStack(t, cfg)
+	stream, err := s.js.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One message on the tag subject, and no room for another there.
+	sc := stream.CachedInfo().Config
+	if _, err := s.js.Publish(ctx, events.SubjectTagPushed, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	limited := sc
+	limited.MaxMsgsPerSubject, limited.Discard, limited.DiscardNewPerSubject = 1, jetstream.DiscardNew, true
+	if _, err := s.js.UpdateStream(ctx, limited); err != nil {
+		t.Fatal(err)
+	}
+	d := bitbucketPushAndTag(t)
+	if status, got := s.send(t, d); status != http.StatusServiceUnavailable {
+		t.Fatalf("delivery with its tag refused: %d %+v, want 503", status, got)
+	}
+	if err := stream.Purge(ctx, jetstream.WithPurgeSubject(events.SubjectTagPushed)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.js.UpdateStream(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	status, got := s.send(t, d)
+	if status != http.StatusAccepted || got.Duplicate {
+		t.Errorf("retry: %d %+v, want 202 and not a duplicate", status, got)
+	}
+	var types []string
+	for _, env := range s.stored(t) {
+		types = append(types, env.Type)
+	}
+	if want := []string{events.TypePushReceived, events.TypeTagPushed}; !reflect.DeepEqual(types, want) {
+		t.Errorf("stored %v, want %v", types, want)
+	}
+}
+
+// bitbucketPushAndTag is a Bitbucket Cloud delivery of a branch and a tag
+// pushed together: two events.
+func bitbucketPushAndTag(tb testing.TB) delivery {
+	tb.Helper()
+	const shaA, shaB = "141977fedf5cf35aa290ac87d4b5177ac4cd9de1", "40e7580cf11311d84a6e5e97e2cbba6df1675750"
+	body := []byte(`{"push":{"changes":[` +
+		`{"new":{"type":"branch","name":"main","target":{"hash":"` + shaA + `"}},"old":{"type":"branch","name":"main","target":{"hash":"` + shaB + `"}}},` +
+		`{"new":{"type":"tag","name":"v1","target":{"hash":"` + shaA + `"}},"old":null,"created":true}` +
+		`]},"repository":{"full_name":"acme/shop","links":{"html":{"href":"https://bitbucket.org/acme/shop"}}}}`)
+	return delivery{path: "/webhooks/bitbucket", body: body, header: map[string]string{
+		"Content-Type":    "application/json",
+		"X-Event-Key":     "repo:push",
+		"X-Request-UUID":  "bb-1",
+		"X-Hub-Signature": "sha256=" + hex.EncodeToString(forge.SignHMACSHA256(body, secretNew)),
+	}}
 }
