@@ -26,20 +26,23 @@
 //     retention); one racing another receiver's record by a moment is
 //     published, refused as a duplicate by JetStream, and answered alike;
 //   - otherwise every event of the delivery is completed (the time received,
-//     the configured default branch when the host names none) and handed to
-//     the Publisher, and 202 {"status":"accepted","id":<dedup key of the
+//     the configured default branch when the host names none) and handed,
+//     in order, to the Publisher, the last one to Deliveries.Publish with the
+//     delivery id; 202 {"status":"accepted","id":<dedup key of the
 //     first>,"ids":[...] (when several),"duplicate":bool} is answered only
-//     after Publish returned nil for each, that is after JetStream
-//     acknowledged them; only then is the delivery id recorded, so a publish
-//     error (answered 503 so that the host, or an operator's redelivery,
-//     tries again) never makes the retry look like a duplicate. The dedup
-//     keys make a retry of a partly published delivery harmless.
+//     after each returned nil, that is after JetStream acknowledged them.
+//     The last event's acknowledgement records the delivery (when
+//     JetStream answers it was a duplicate, Deliveries.Record records it
+//     apart), so a publish error (answered 503 so that the host, or an
+//     operator's redelivery, tries again) never makes the retry look like a
+//     duplicate. The dedup keys make a retry of a partly published delivery
+//     harmless.
 //
 // The forge's Parse is pure and runs first, to name the repository whose
 // secrets verify the delivery; its result is acted on only once the delivery
 // is verified. Nothing is published unless the delivery was verified. Bad
-// input never causes a 5xx: a 5xx means JetStream (or the delivery store)
-// could not be reached. Secrets are never logged or returned; the handler
+// input never causes a 5xx: a 5xx means JetStream could not be reached (or
+// the delivery store could not catch up with it). Secrets are never logged or returned; the handler
 // logs one structured line per delivery through zerolog.Ctx(r.Context()), so
 // the caller attaches its logger to the request context (for instance with
 // http.Server.BaseContext).

@@ -33,7 +33,8 @@ type Deliveries struct {
 }
 
 // NewDeliveries reads the delivery records of the last natsjs.DeliveryTTL
-// from the stream into memory and returns the store, which publishes
+// from the stream (and those an earlier version left in legacyBucket) into
+// memory and returns the store, which publishes
 // through pub and keeps following the stream until ctx ends or Close is
 // called. Loading is bounded by ctx.
 func NewDeliveries(ctx context.Context, js jetstream.JetStream, pub *natsjs.Publisher) (*Deliveries, error) {
@@ -43,6 +44,9 @@ func NewDeliveries(ctx context.Context, js jetstream.JetStream, pub *natsjs.Publ
 	}
 	d := &Deliveries{pub: pub, stream: s, index: newIndex(natsjs.DeliveryTTL), now: time.Now}
 	d.window.Store(int64(s.CachedInfo().Config.Duplicates))
+	if err := d.loadLegacy(ctx, js); err != nil {
+		return nil, fmt.Errorf("open delivery index: read %s: %w", legacyBucket, err)
+	}
 	if err := d.follow(ctx); err != nil {
 		return nil, fmt.Errorf("open delivery index: %w", err)
 	}

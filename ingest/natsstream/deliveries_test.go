@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -247,4 +248,23 @@ func TestDeliveriesServerRestart(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, "recorded by another store after a restart", func() bool { return a.remembers("github", "after-restart") })
 	t.Logf("remembered by the other store %s after the restart", time.Since(start))
+}
+
+// TestDeliveriesLegacyBucket checks that the deliveries an earlier version
+// recorded in its KV bucket are known after an upgrade.
+func TestDeliveriesLegacyBucket(t *testing.T) {
+	ctx := context.Background()
+	srv := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, srv.ClientURL())
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: legacyBucket, History: 1, TTL: natsjs.DeliveryTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, natsjs.DeliveryKey("github", "before-upgrade"), []byte("2026-01-01T00:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := MustDeliveries(t, srv.ClientURL())
+	if !d.remembers("github", "before-upgrade") {
+		t.Error("delivery recorded in the legacy bucket is not known")
+	}
 }

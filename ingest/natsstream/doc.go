@@ -31,7 +31,10 @@
 //     after a server restart, a store closed) Seen waits, bounded by its
 //     context, for the index to catch up, and fails when it does not;
 //   - a record is forgotten when natsjs.DeliveryTTL has passed since it was
-//     stored.
+//     stored;
+//   - the keys an earlier version left in the KV bucket slipway_deliveries,
+//     when it exists, are read once at start, so that an upgrade forgets no
+//     delivery (the bucket is not followed: upgrade every receiver at once).
 //
 // The index holds every delivery recorded within the TTL, about 100 bytes
 // each. The store never records a delivery on its own: the receiver
