@@ -65,11 +65,15 @@ func serviceState(group []container.Summary) deploy.ServiceState {
 	if err != nil || want < 1 {
 		want = 1
 	}
-	s.Running = len(group) == want
+	s.Running, s.Replicas = len(group) == want, want
 	for i, c := range group {
 		l := c.Labels
-		if c.State != "running" || replicaOf(l) != i || l[LabelCommit] != s.Commit || l[LabelDigest] != s.Digest {
+		same := l[LabelCommit] == s.Commit && l[LabelDigest] == s.Digest
+		if c.State != "running" || replicaOf(l) != i || !same {
 			s.Running = false
+		}
+		if c.State == "running" && same {
+			s.Up++
 		}
 		s.Addrs = append(s.Addrs, summaryAddr(c))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/proxy"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // The proxy spreads requests over the Target's replicas.
@@ -114,6 +115,28 @@ func TestDeployReplicas(t *testing.T) {
 	t.Run("same release with another count is not", func(t *testing.T) {
 		f.MustDeploy(t, f.deployment(v1, replicated(img, 3)))
 		f.MustServeReplicas(t, v1, 3)
+	})
+
+	t.Run("Current counts the replicas up", func(t *testing.T) {
+		web := func() deploy.ServiceState {
+			t.Helper()
+			rel, err := f.t.Current(f.ctx, f.env)
+			if err != nil || len(rel.Services) != 1 {
+				t.Fatalf("Current() = %+v, %v, want one service", rel, err)
+			}
+			return rel.Services[0]
+		}
+		if s := web(); !s.Running || s.Replicas != 3 || s.Up != 3 {
+			t.Fatalf("all up: Running %v, Up %d of %d, want true, 3 of 3", s.Running, s.Up, s.Replicas)
+		}
+		cs := f.MustServeReplicas(t, v1, 3)
+		timeout := 0
+		if err := f.cli.ContainerStop(context.Background(), cs[2].ID, container.StopOptions{Timeout: &timeout}); err != nil {
+			t.Fatal(err)
+		}
+		if s := web(); s.Running || s.Replicas != 3 || s.Up != 2 {
+			t.Errorf("one stopped: Running %v, Up %d of %d, want false, 2 of 3", s.Running, s.Up, s.Replicas)
+		}
 	})
 }
 

@@ -86,7 +86,7 @@ func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, st deploy.
 		s, ok := running[name]
 		state, health := "missing", "-"
 		if ok {
-			state = map[bool]string{true: "running", false: "stopped"}[s.Running]
+			state = serviceStatus(s)
 			health = probe(ctx, s.Addr, img.Service.HealthPath)
 		}
 		commit := short(st.Commit)
@@ -138,4 +138,19 @@ func port(addr string) string {
 		}
 	}
 	return "80"
+}
+
+// serviceStatus says whether a service runs, counting its replicas when it
+// declares several: "running", "running 3/3", "degraded 1/3", "stopped".
+func serviceStatus(s deploy.ServiceState) string {
+	switch {
+	case s.Running && s.Replicas > 1:
+		return fmt.Sprintf("running %d/%d", s.Up, s.Replicas)
+	case s.Running:
+		return "running"
+	case s.Up > 0:
+		return fmt.Sprintf("degraded %d/%d", s.Up, max(s.Replicas, 1))
+	default:
+		return "stopped"
+	}
 }

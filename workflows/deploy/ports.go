@@ -27,6 +27,10 @@ type ServiceState struct {
 	// Addrs are the host:port of every live replica, the first one Addr. A
 	// Target that runs one container per service may leave it empty.
 	Addrs []string
+	// Replicas is how many replicas the running release declares, and Up
+	// how many of them run its commit; a Target that does not count
+	// replicas leaves both 0.
+	Replicas, Up int
 }
 
 // Release is what an environment actually runs, read from the target alone.
