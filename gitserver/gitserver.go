@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -35,6 +36,9 @@ func Start(root, addr string) (*Server, error) {
 	h := &cgi.Handler{
 		Path: string(trimNewline(backend)) + "/git-http-backend",
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
+		// What git says of a bad request (a commit the repository lacks)
+		// reaches the client, which reports it; the server keeps quiet.
+		Stderr: io.Discard,
 	}
 	s := &Server{Root: root, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = s.srv.Serve(ln) }()
