@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/notify"
 )
 
 // Bitbucket is the REST API (2.0) of Bitbucket Cloud (base
@@ -24,12 +25,12 @@ func (b *Bitbucket) repoPath(repo events.Repo) (string, error) {
 
 // PostStatus implements Client: POST .../commit/{sha}/statuses/build. The
 // key is the context (at most 40 characters); Bitbucket wants a URL.
-func (b *Bitbucket) PostStatus(ctx context.Context, s Status) error {
+func (b *Bitbucket) PostStatus(ctx context.Context, s notify.Status) error {
 	p, err := b.repoPath(s.Repo)
 	if err != nil {
 		return err
 	}
-	state := map[State]string{Pending: "INPROGRESS", Success: "SUCCESSFUL", Failure: "FAILED", Canceled: "STOPPED"}[s.State]
+	state := map[notify.State]string{notify.Pending: "INPROGRESS", notify.Success: "SUCCESSFUL", notify.Failure: "FAILED", notify.Canceled: "STOPPED"}[s.State]
 	target := s.TargetURL
 	if target == "" {
 		target = "https://bitbucket.org/" + s.Repo.FullName + "/commits/" + s.SHA

@@ -8,39 +8,20 @@ import (
 	"strings"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/notify"
 )
 
-// State is a commit status state, mapped onto each host's vocabulary.
-type State string
-
-// States of a commit status.
-const (
-	Pending  State = "pending"
-	Success  State = "success"
-	Failure  State = "failure"
-	Canceled State = "canceled"
-)
-
-// Status is the state of one check of one commit: "slipway/build/web",
-// "slipway/deploy/staging".
-type Status struct {
-	Repo        events.Repo
-	SHA         string
-	State       State
-	Context     string
-	Description string
-	TargetURL   string
-}
-
-// Client is the API of one git host.
+// Client is the API of one git host; the notify workflow posts through it.
 type Client interface {
 	// PostStatus sets the status of a check of a commit.
-	PostStatus(ctx context.Context, s Status) error
+	PostStatus(ctx context.Context, s notify.Status) error
 	// Comment adds a comment to pull request number of repo.
 	Comment(ctx context.Context, repo events.Repo, number int, body string) error
 	// PullRequestOpen reports whether pull request number is open.
 	PullRequestOpen(ctx context.Context, repo events.Repo, number int) (bool, error)
 }
+
+var _ notify.Host = Client(nil)
 
 // Kinds of host a Client exists for; a repository's events.Repo.Forge names
 // its kind.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/forgeapi"
+	"github.com/slipway-dev/slipway/workflows/notify"
 )
 
 const (
@@ -93,7 +94,7 @@ func TestClients(t *testing.T) {
 			ctx := context.Background()
 			r := repo
 			r.FullName = tt.repo
-			if err := c.PostStatus(ctx, forgeapi.Status{Repo: r, SHA: sha, State: forgeapi.Failure, Context: "slipway/deploy/staging",
+			if err := c.PostStatus(ctx, notify.Status{Repo: r, SHA: sha, State: notify.Failure, Context: "slipway/deploy/staging",
 				Description: "api unhealthy", TargetURL: "http://web.staging.localhost:8080/"}); err != nil {
 				t.Fatal(err)
 			}
@@ -137,8 +138,8 @@ func TestStateMapping(t *testing.T) {
 		api := &fakeAPI{}
 		srv := httptest.NewServer(api)
 		c, _ := forgeapi.New(kind, srv.URL, "")
-		for _, s := range []forgeapi.State{forgeapi.Pending, forgeapi.Success, forgeapi.Failure, forgeapi.Canceled} {
-			_ = c.PostStatus(context.Background(), forgeapi.Status{Repo: events.Repo{FullName: "a/b"}, SHA: sha, State: s, Context: "c"})
+		for _, s := range []notify.State{notify.Pending, notify.Success, notify.Failure, notify.Canceled} {
+			_ = c.PostStatus(context.Background(), notify.Status{Repo: events.Repo{FullName: "a/b"}, SHA: sha, State: s, Context: "c"})
 		}
 		srv.Close()
 		for i, st := range states {
@@ -160,7 +161,7 @@ func TestDownAPI(t *testing.T) {
 		http.Error(w, "bad credentials "+r.Header.Get("Authorization"), http.StatusUnauthorized)
 	}))
 	defer failing.Close()
-	st := forgeapi.Status{Repo: events.Repo{FullName: "acme/shop"}, SHA: sha, State: forgeapi.Success, Context: "c"}
+	st := notify.Status{Repo: events.Repo{FullName: "acme/shop"}, SHA: sha, State: notify.Success, Context: "c"}
 	for name, url := range map[string]string{"hanging": hanging.URL, "failing": failing.URL, "refusing": "http://127.0.0.1:1"} {
 		c, _ := forgeapi.New(forgeapi.KindGitHub, url, token)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/notify"
 )
 
 // GitHub is the REST API of GitHub and GitHub Enterprise
@@ -48,12 +49,12 @@ func (g *githubShaped) repoPath(repo events.Repo) (string, error) {
 }
 
 // PostStatus implements Client: POST <prefix>{owner}/{repo}/statuses/{sha}.
-func (g *githubShaped) PostStatus(ctx context.Context, s Status) error {
+func (g *githubShaped) PostStatus(ctx context.Context, s notify.Status) error {
 	p, err := g.repoPath(s.Repo)
 	if err != nil {
 		return err
 	}
-	state := map[State]string{Pending: "pending", Success: "success", Failure: "failure", Canceled: g.canceled}[s.State]
+	state := map[notify.State]string{notify.Pending: "pending", notify.Success: "success", notify.Failure: "failure", notify.Canceled: g.canceled}[s.State]
 	return g.call(ctx, "POST", p+"/statuses/"+url.PathEscape(s.SHA), map[string]string{
 		"state": state, "context": s.Context, "description": clip(s.Description, g.maxDescription), "target_url": s.TargetURL,
 	}, nil)

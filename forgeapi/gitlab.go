@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/notify"
 )
 
 // GitLab is the REST API (v4) of GitLab.com and self-managed GitLab (base
@@ -22,12 +23,12 @@ func (g *GitLab) project(repo events.Repo) (string, error) {
 }
 
 // PostStatus implements Client: POST /api/v4/projects/{path}/statuses/{sha}.
-func (g *GitLab) PostStatus(ctx context.Context, s Status) error {
+func (g *GitLab) PostStatus(ctx context.Context, s notify.Status) error {
 	p, err := g.project(s.Repo)
 	if err != nil {
 		return err
 	}
-	state := map[State]string{Pending: "pending", Success: "success", Failure: "failed", Canceled: "canceled"}[s.State]
+	state := map[notify.State]string{notify.Pending: "pending", notify.Success: "success", notify.Failure: "failed", notify.Canceled: "canceled"}[s.State]
 	return g.call(ctx, "POST", p+"/statuses/"+url.PathEscape(s.SHA), map[string]string{
 		"state": state, "name": s.Context, "description": clip(s.Description, 255), "target_url": s.TargetURL,
 	}, nil)

@@ -35,7 +35,7 @@ type Status struct {
 	TargetURL   string
 }
 
-// Host is a git host's API (forgeapi, through the pipeline).
+// Host is a git host's API (forgeapi.Client).
 type Host interface {
 	PostStatus(ctx context.Context, s Status) error
 	Comment(ctx context.Context, repo events.Repo, number int, body string) error

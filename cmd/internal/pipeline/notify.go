@@ -132,19 +132,7 @@ func (f *forgeClients) hosts(repo events.Repo) (notify.Host, bool) {
 	if !ok {
 		return nil, false
 	}
-	return notifyHost{c}, true
-}
-
-// notifyHost adapts a forgeapi.Client to notify.Host.
-type notifyHost struct{ c forgeapi.Client }
-
-func (h notifyHost) PostStatus(ctx context.Context, s notify.Status) error {
-	return h.c.PostStatus(ctx, forgeapi.Status{Repo: s.Repo, SHA: s.SHA, State: forgeapi.State(s.State),
-		Context: s.Context, Description: s.Description, TargetURL: s.TargetURL})
-}
-
-func (h notifyHost) Comment(ctx context.Context, repo events.Repo, number int, body string) error {
-	return h.c.Comment(ctx, repo, number, body)
+	return c, true
 }
 
 // pullRequests asks the host's API whether a pull request is open when a
