@@ -20,19 +20,12 @@ import (
 // `slipway status` and `slipway dlq list`; `slipway dlq retry` sends it again
 // and empties the DLQ.
 func TestDeadLetterCommands(t *testing.T) {
-	s, err := natsjs.StartServer(natsjs.ServerConfig{Dir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
+	topo := natsjs.DefaultTopology()
+	topo.MaxDeliver, topo.AckWait = 2, time.Second
+	s := natsjs.MustServerWith(t, topo)
 	nc, js := natsjs.MustJetStream(t, s.ClientURL())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	topo := natsjs.DefaultTopology()
-	topo.MaxDeliver, topo.AckWait = 2, time.Second
-	if err := natsjs.Provision(ctx, js, topo); err != nil {
-		t.Fatal(err)
-	}
 	var fixed atomic.Bool
 	handled := make(chan string, 8)
 	r := &natsjs.Runner{

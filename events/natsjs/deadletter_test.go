@@ -19,19 +19,12 @@ import (
 // with where it came from; retrying it publishes it again under a new id,
 // which the consumer then handles, and removes it from the DLQ.
 func TestDeadLetters(t *testing.T) {
-	s, err := natsjs.StartServer(natsjs.ServerConfig{Dir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
+	topo := natsjs.DefaultTopology()
+	topo.MaxDeliver, topo.AckWait = 2, time.Second
+	s := natsjs.MustServerWith(t, topo)
 	nc, js := natsjs.MustJetStream(t, s.ClientURL())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	topo := natsjs.DefaultTopology()
-	topo.MaxDeliver, topo.AckWait = 2, time.Second
-	if err := natsjs.Provision(ctx, js, topo); err != nil {
-		t.Fatal(err)
-	}
 	var healthy atomic.Bool
 	seen := make(chan string, 10)
 	h := natsjs.Typed(func(ctx context.Context, e *events.PushReceived) error {
@@ -50,7 +43,10 @@ func TestDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var dead []natsjs.DeadLetter
+	var (
+		dead []natsjs.DeadLetter
+		err  error
+	)
 	for deadline := time.Now().Add(20 * time.Second); len(dead) == 0; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("no dead letter after 20s")

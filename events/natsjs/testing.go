@@ -14,6 +14,13 @@ import (
 // it when the test ends.
 func MustServer(tb testing.TB) *server.Server {
 	tb.Helper()
+	return MustServerWith(tb, DefaultTopology())
+}
+
+// MustServerWith is MustServer provisioned with topo (a short duplicate
+// window, few deliveries).
+func MustServerWith(tb testing.TB, topo Topology) *server.Server {
+	tb.Helper()
 	s, err := StartServer(ServerConfig{Dir: tb.TempDir(), Port: -1})
 	if err != nil {
 		tb.Fatal(err)
@@ -21,7 +28,7 @@ func MustServer(tb testing.TB) *server.Server {
 	tb.Cleanup(s.Shutdown)
 	nc, js := MustJetStream(tb, s.ClientURL())
 	defer nc.Close()
-	if err := Provision(context.Background(), js, DefaultTopology()); err != nil {
+	if err := Provision(context.Background(), js, topo); err != nil {
 		tb.Fatal(err)
 	}
 	return s

@@ -153,13 +153,9 @@ func TestDeliveriesFollow(t *testing.T) {
 // memory: it waits for the index, and fails when it cannot catch up.
 func TestDeliveriesStale(t *testing.T) {
 	ctx := context.Background()
-	srv := natsjs.MustServer(t)
-	_, js := natsjs.MustJetStream(t, srv.ClientURL())
 	topo := natsjs.DefaultTopology()
 	topo.DuplicateWindow = time.Second
-	if err := natsjs.Provision(ctx, js, topo); err != nil {
-		t.Fatal(err)
-	}
+	srv := natsjs.MustServerWith(t, topo)
 	a, _ := MustDeliveries(t, srv.ClientURL())
 	b, _ := MustDeliveries(t, srv.ClientURL())
 	a.Close()
@@ -180,14 +176,9 @@ func TestDeliveriesStale(t *testing.T) {
 // a short duplicate window: its completeness is confirmed by asking the
 // server, and a look-up of a new delivery does not wait.
 func TestDeliveriesIdle(t *testing.T) {
-	ctx := context.Background()
-	srv := natsjs.MustServer(t)
-	_, js := natsjs.MustJetStream(t, srv.ClientURL())
 	topo := natsjs.DefaultTopology()
 	topo.DuplicateWindow = time.Second
-	if err := natsjs.Provision(ctx, js, topo); err != nil {
-		t.Fatal(err)
-	}
+	srv := natsjs.MustServerWith(t, topo)
 	d, _ := MustDeliveries(t, srv.ClientURL())
 	deliver(t, d, "before")
 	time.Sleep(2 * time.Second)
