@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 // barrier is a Builder whose solves all return at the same instant, once n
@@ -43,7 +44,7 @@ func (b *barrier) Build(ctx context.Context, req build.Request) (build.Result, e
 // announced theirs, so that both workers look for a complete commit at the
 // same instant.
 type together struct {
-	*publisher
+	*workflowstest.Recorder
 	b *barrier
 }
 
@@ -53,7 +54,7 @@ func (p together) Publish(ctx context.Context, e events.Event) (bool, error) {
 			return false, err
 		}
 	}
-	return p.publisher.Publish(ctx, e)
+	return p.Recorder.Publish(ctx, e)
 }
 
 // counting counts the claims taken on commit keys.
@@ -86,7 +87,7 @@ func TestCommitBuiltOnceWhenServicesFinishTogether(t *testing.T) {
 		sha := fmt.Sprintf("%040x", round+1)
 		b := &barrier{n: 2, release: make(chan struct{})}
 		announced := &barrier{n: 2, release: make(chan struct{})}
-		pubs := []*publisher{{}, {}}
+		pubs := []*workflowstest.Recorder{{}, {}}
 		var wg sync.WaitGroup
 		for i, name := range []string{"web", "api"} {
 			h := &build.Handler{
@@ -113,7 +114,7 @@ func TestCommitBuiltOnceWhenServicesFinishTogether(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := len(pubs[0].of(events.TypeCommitBuilt)) + len(pubs[1].of(events.TypeCommitBuilt)); n != 1 {
+		if n := len(pubs[0].OfType(events.TypeCommitBuilt)) + len(pubs[1].OfType(events.TypeCommitBuilt)); n != 1 {
 			t.Fatalf("round %d: %d commit-built events, want 1", round, n)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 const sha = "0123456789abcdef0123456789abcdef01234567"
@@ -73,32 +74,7 @@ func (b *builder) Build(_ context.Context, req build.Request) (build.Result, err
 	return build.Result{Digest: "sha256:" + fmt.Sprintf("%064d", len(b.solves))}, nil
 }
 
-// publisher records events.
-type publisher struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (p *publisher) Publish(_ context.Context, e events.Event) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, e)
-	return false, nil
-}
-
-func (p *publisher) of(typ string) []events.Event {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []events.Event
-	for _, e := range p.events {
-		if e.EventType() == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func newHandler(t *testing.T, src tree, b *builder) (*build.Handler, *publisher) {
+func newHandler(t *testing.T, src tree, b *builder) (*build.Handler, *workflowstest.Recorder) {
 	t.Helper()
 	s := natsjs.MustServer(t)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
@@ -106,7 +82,7 @@ func newHandler(t *testing.T, src tree, b *builder) (*build.Handler, *publisher)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &publisher{}
+	p := &workflowstest.Recorder{}
 	return &build.Handler{
 		Config:    build.Config{Registry: "localhost:5000", ClaimTTL: time.Minute},
 		Source:    src,
@@ -142,7 +118,7 @@ func TestHandlePush(t *testing.T) {
 				t.Fatalf("HandlePush() error = %v", err)
 			}
 			var got []string
-			for _, e := range p.of(events.TypeBuildRequested) {
+			for _, e := range p.OfType(events.TypeBuildRequested) {
 				r := e.(*events.BuildRequested)
 				got = append(got, r.Service.Name)
 				if len(r.Services) != 2 {
@@ -152,7 +128,7 @@ func TestHandlePush(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(tt.wantRequests) {
 				t.Errorf("build requests %v, want %v", got, tt.wantRequests)
 			}
-			failures := p.of(events.TypeBuildFailed)
+			failures := p.OfType(events.TypeBuildFailed)
 			if tt.wantFailure == "" && len(failures) > 0 {
 				t.Errorf("unexpected failure %+v", failures[0])
 			}
@@ -187,7 +163,7 @@ func TestHandleBuildOnce(t *testing.T) {
 	if err := h.HandleBuild(ctx, reqs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(p.of(events.TypeCommitBuilt)); n != 0 {
+	if n := len(p.OfType(events.TypeCommitBuilt)); n != 0 {
 		t.Fatalf("commit built after one of two services (%d events)", n)
 	}
 	for i := 0; i < 3; i++ {
@@ -200,7 +176,7 @@ func TestHandleBuildOnce(t *testing.T) {
 	if len(b.solves) != 2 {
 		t.Errorf("%d solves, want 2: %v", len(b.solves), b.solves)
 	}
-	built := p.of(events.TypeCommitBuilt)
+	built := p.OfType(events.TypeCommitBuilt)
 	if len(built) != 1 {
 		t.Fatalf("%d commit-built events, want 1", len(built))
 	}
@@ -235,7 +211,7 @@ func TestHandleBuildFailures(t *testing.T) {
 			if len(b.solves) != tt.wantSolves {
 				t.Errorf("%d solves, want %d", len(b.solves), tt.wantSolves)
 			}
-			if got := len(p.of(events.TypeBuildFailed)) > 0; got != tt.permanent {
+			if got := len(p.OfType(events.TypeBuildFailed)) > 0; got != tt.permanent {
 				t.Errorf("build-failed published = %v, want %v", got, tt.permanent)
 			}
 		})

@@ -33,7 +33,7 @@ func TestBuiltImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := p.of(events.TypeCommitBuilt)[0].(*events.CommitBuilt).Images
+	want := p.OfType(events.TypeCommitBuilt)[0].(*events.CommitBuilt).Images
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("BuiltImages() = %+v, want the commit-built images %+v", got, want)
 	}

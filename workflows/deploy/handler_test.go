@@ -11,6 +11,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 var repo = events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://git.invalid/acme/shop.git", DefaultBranch: "main"}
@@ -58,30 +59,6 @@ func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
 	return nil
 }
 
-type publisher struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (p *publisher) Publish(_ context.Context, e events.Event) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, e)
-	return false, nil
-}
-
-func (p *publisher) count(typ string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, e := range p.events {
-		if e.EventType() == typ {
-			n++
-		}
-	}
-	return n
-}
-
 type store struct {
 	mu     sync.Mutex
 	states []deploy.State
@@ -94,7 +71,7 @@ func (s *store) Record(_ context.Context, st deploy.State) error {
 	return nil
 }
 
-func newHandler(t *testing.T, tg *target) (*deploy.Handler, *publisher, *store) {
+func newHandler(t *testing.T, tg *target) (*deploy.Handler, *workflowstest.Recorder, *store) {
 	t.Helper()
 	s := natsjs.MustServer(t)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
@@ -102,7 +79,7 @@ func newHandler(t *testing.T, tg *target) (*deploy.Handler, *publisher, *store) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, st := &publisher{}, &store{}
+	p, st := &workflowstest.Recorder{}, &store{}
 	return &deploy.Handler{
 		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute},
 		Target:    tg,
@@ -134,7 +111,7 @@ func TestHandleBuilt(t *testing.T) {
 			if tt.wantReqs == 0 && err == nil {
 				t.Error("a commit built on another branch was not ignored")
 			}
-			if got := p.count(events.TypeDeployRequested); got != tt.wantReqs {
+			if got := len(p.OfType(events.TypeDeployRequested)); got != tt.wantReqs {
 				t.Errorf("%d deploy requests, want %d", got, tt.wantReqs)
 			}
 		})
@@ -168,10 +145,10 @@ func TestHandleDeploy(t *testing.T) {
 			if tg.deploys != tt.wantDeploys {
 				t.Errorf("%d deploys, want %d", tg.deploys, tt.wantDeploys)
 			}
-			if got := p.count(events.TypeDeploySucceeded); got != tt.wantOK {
+			if got := len(p.OfType(events.TypeDeploySucceeded)); got != tt.wantOK {
 				t.Errorf("%d deploy-succeeded events, want %d", got, tt.wantOK)
 			}
-			if got := p.count(events.TypeDeployFailed); got != tt.wantFailed {
+			if got := len(p.OfType(events.TypeDeployFailed)); got != tt.wantFailed {
 				t.Errorf("%d deploy-failed events, want %d", got, tt.wantFailed)
 			}
 			if len(st.states) != tt.wantOK {
@@ -194,8 +171,8 @@ func TestRedeployOfRunningCommitChangesNothing(t *testing.T) {
 	if err := h.HandleDeploy(ctx, request(commit(1), "replay-1")); err != nil {
 		t.Fatal(err)
 	}
-	if tg.deploys != 1 || p.count(events.TypeDeploySucceeded) != 1 {
-		t.Errorf("%d deploys and %d succeeded events, want 1 and 1", tg.deploys, p.count(events.TypeDeploySucceeded))
+	if tg.deploys != 1 || len(p.OfType(events.TypeDeploySucceeded)) != 1 {
+		t.Errorf("%d deploys and %d succeeded events, want 1 and 1", tg.deploys, len(p.OfType(events.TypeDeploySucceeded)))
 	}
 }
 
@@ -211,7 +188,7 @@ func TestRedeployWithOtherReplicaCountDeploys(t *testing.T) {
 	if err := h.HandleDeploy(ctx, scaled); err != nil {
 		t.Fatal(err)
 	}
-	if tg.deploys != 2 || p.count(events.TypeDeploySucceeded) != 2 {
-		t.Errorf("%d deploys and %d succeeded events, want 2 and 2", tg.deploys, p.count(events.TypeDeploySucceeded))
+	if tg.deploys != 2 || len(p.OfType(events.TypeDeploySucceeded)) != 2 {
+		t.Errorf("%d deploys and %d succeeded events, want 2 and 2", tg.deploys, len(p.OfType(events.TypeDeploySucceeded)))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 // slowTarget deploys in d and records, per environment, the most deploys it
@@ -69,26 +70,11 @@ func (t *slowTarget) Deploy(ctx context.Context, d deploy.Deployment) error {
 	return nil
 }
 
-type recorder struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (r *recorder) Publish(_ context.Context, e events.Event) (bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-	return false, nil
-}
-
-func (r *recorder) results(typ string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// results returns the subjects of the events of type typ r recorded.
+func results(r *workflowstest.Recorder, typ string) []string {
 	var out []string
-	for _, e := range r.events {
-		if e.EventType() == typ {
-			out = append(out, e.CESubject())
-		}
+	for _, e := range r.OfType(typ) {
+		out = append(out, e.CESubject())
 	}
 	return out
 }
@@ -99,7 +85,7 @@ func (nopStore) Record(context.Context, deploy.State) error { return nil }
 
 // lockedHandler is one deployer process: its own claims holder and lock
 // holder on the shared buckets of js.
-func lockedHandler(t *testing.T, js jetstream.JetStream, name string, tg deploy.Target, lockTTL time.Duration) (*deploy.Handler, *recorder) {
+func lockedHandler(t *testing.T, js jetstream.JetStream, name string, tg deploy.Target, lockTTL time.Duration) (*deploy.Handler, *workflowstest.Recorder) {
 	t.Helper()
 	ctx := context.Background()
 	claims, err := js.KeyValue(ctx, natsjs.BucketClaims)
@@ -110,7 +96,7 @@ func lockedHandler(t *testing.T, js jetstream.JetStream, name string, tg deploy.
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
+	rec := &workflowstest.Recorder{}
 	return &deploy.Handler{
 		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute, LockTTL: lockTTL},
 		Target:    tg,
@@ -223,7 +209,7 @@ func TestDeployLockTakenOverFromDeadHolder(t *testing.T) {
 	if took := time.Since(start); took < 500*time.Millisecond || took > 3*time.Second {
 		t.Errorf("deploy took %s, want about the lock's TTL of 1s", took)
 	}
-	if len(rec.results(events.TypeDeploySucceeded)) != 1 {
-		t.Errorf("results: %v", rec.events)
+	if len(results(rec, events.TypeDeploySucceeded)) != 1 {
+		t.Errorf("results: %v", rec.Events())
 	}
 }

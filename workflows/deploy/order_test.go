@@ -76,7 +76,7 @@ func TestDeployOrder(t *testing.T) {
 			if got := tg.applied["staging"]; strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("applied %v, want %v", got, want)
 			}
-			if got := rec.results(events.TypeDeploySuperseded); len(got) != tt.superseded {
+			if got := results(rec, events.TypeDeploySuperseded); len(got) != tt.superseded {
 				t.Errorf("superseded %v, want %d", got, tt.superseded)
 			}
 		})
@@ -121,7 +121,7 @@ func TestDeploySupersededWhileWaiting(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %s to notice the later request", took)
 	}
-	if got := rec.results(events.TypeDeploySuperseded); len(got) != 1 || tg.total != 0 {
+	if got := results(rec, events.TypeDeploySuperseded); len(got) != 1 || tg.total != 0 {
 		t.Errorf("superseded %v, %d deploys; want one superseded, no deploy", got, tg.total)
 	}
 	if err := h.HandleDeploy(context.Background(), first); !errors.Is(err, events.ErrAlreadyDone) {

@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/preview"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 var repo = events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://git.invalid/acme/shop.git", DefaultBranch: "main"}
@@ -124,15 +125,6 @@ type envRecords map[string]bool
 
 func (e envRecords) Delete(_ context.Context, env string) error { delete(e, env); return nil }
 
-type publisher struct{ events []events.Event }
-
-func (p *publisher) Publish(_ context.Context, e events.Event) (bool, error) {
-	p.events = append(p.events, e)
-	return false, nil
-}
-
-func (p *publisher) take() []events.Event { out := p.events; p.events = nil; return out }
-
 // openPRs answers IsOpen from a set of numbers.
 type openPRs map[int]bool
 
@@ -140,7 +132,7 @@ func (o openPRs) IsOpen(_ context.Context, p preview.Preview) (bool, error) { re
 
 type fixture struct {
 	h      *preview.Handler
-	pub    *publisher
+	pub    *workflowstest.Recorder
 	target *target
 	claims claims
 	now    time.Time
@@ -148,7 +140,7 @@ type fixture struct {
 }
 
 func newFixture() *fixture {
-	f := &fixture{pub: &publisher{}, target: &target{running: map[string]bool{}}, claims: claims{}, open: openPRs{},
+	f := &fixture{pub: &workflowstest.Recorder{}, target: &target{running: map[string]bool{}}, claims: claims{}, open: openPRs{},
 		now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	src := commits{h1: {"slipway.yaml": yml}, h2: {"slipway.yaml": yml}, h3: {"slipway.yaml": "version: 1\n"},
 		h4: {"slipway.yaml": "version: 1\nservices: [{name: web, context: web, port: 80}]\nenvironments: {staging: {}}\n"}}
@@ -219,7 +211,7 @@ func TestPreviewLifecycle(t *testing.T) {
 		if err != nil && !errors.As(err, &ign) {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		if got := kinds(f.pub.take()); fmt.Sprint(got) != fmt.Sprint(st.want) {
+		if got := kinds(f.pub.Take()); fmt.Sprint(got) != fmt.Sprint(st.want) {
 			t.Errorf("%s: events %v, want %v", st.name, got, st.want)
 		}
 	}
@@ -234,7 +226,7 @@ func TestPreviewDeployValues(t *testing.T) {
 	if err := f.h.HandlePullRequest(context.Background(), pr(events.PROpened, 3, h1)); err != nil {
 		t.Fatal(err)
 	}
-	req := f.pub.take()[0].(*events.DeployRequested)
+	req := f.pub.Take()[0].(*events.DeployRequested)
 	if req.Images[0].Service.Env["MODE"] != "preview" || req.Images[0].Digest != "sha256:"+h1[:8] || req.Actor != "ada" {
 		t.Errorf("request %+v: want the template's values on the built digest", req)
 	}
@@ -246,11 +238,11 @@ func TestPreviewForks(t *testing.T) {
 	e.SourceRepo = events.Repo{FullName: "mallory/shop", CloneURL: "http://git.invalid/mallory/shop.git"}
 	err := f.h.HandlePullRequest(context.Background(), e)
 	var ign *events.IgnoredError
-	if !errors.As(err, &ign) || len(f.pub.take()) != 0 {
+	if !errors.As(err, &ign) || len(f.pub.Take()) != 0 {
 		t.Fatalf("fork: %v, want ignored without events", err)
 	}
 	f.h.Config.AllowForks = true
-	if err := f.h.HandlePullRequest(context.Background(), e); err != nil || len(f.pub.take()) != 1 {
+	if err := f.h.HandlePullRequest(context.Background(), e); err != nil || len(f.pub.Take()) != 1 {
 		t.Fatalf("fork allowed: %v", err)
 	}
 }
@@ -261,7 +253,7 @@ func TestPreviewBadManifest(t *testing.T) {
 	if !events.IsPermanent(err) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
-	if got := kinds(f.pub.take()); fmt.Sprint(got) != "[failed:3]" {
+	if got := kinds(f.pub.Take()); fmt.Sprint(got) != "[failed:3]" {
 		t.Errorf("events %v, want the commit's build failure", got)
 	}
 }
@@ -277,7 +269,7 @@ func TestReconcile(t *testing.T) {
 		}
 		f.target.running[fmt.Sprintf("preview-%d", n)] = true
 	}
-	f.pub.take()
+	f.pub.Take()
 
 	// #2 closed without its webhook; #3 was last updated long ago.
 	delete(f.open, 2)
@@ -288,11 +280,11 @@ func TestReconcile(t *testing.T) {
 		}
 	}
 	f.now = f.now.Add(45 * time.Minute)
-	f.pub.take()
+	f.pub.Take()
 	if err := f.h.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := kinds(f.pub.take()); fmt.Sprint(got) != "[removed:preview-2/missed removed:preview-3/expired]" {
+	if got := kinds(f.pub.Take()); fmt.Sprint(got) != "[removed:preview-2/missed removed:preview-3/expired]" {
 		t.Errorf("reconcile: %v", got)
 	}
 	if !f.target.running["preview-1"] || f.target.running["preview-2"] || f.target.running["preview-3"] {

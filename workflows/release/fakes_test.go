@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"sync"
 	"time"
 
 	"github.com/slipway-dev/slipway/events"
@@ -64,31 +63,6 @@ func image(svc, sha string) events.Image {
 		Ref:     "localhost:5000/acme/shop/" + svc + ":" + sha,
 		Digest:  "sha256:" + svc + "-" + sha[:4],
 	}
-}
-
-// publisher records events.
-type publisher struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (p *publisher) Publish(_ context.Context, e events.Event) (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, e)
-	return false, nil
-}
-
-func of[E events.Event](p *publisher) []E {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []E
-	for _, e := range p.events {
-		if te, ok := e.(E); ok {
-			out = append(out, te)
-		}
-	}
-	return out
 }
 
 // envs is release.Envs from a map.

@@ -10,6 +10,7 @@ import (
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/release"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 const services = `version: 1
@@ -33,8 +34,8 @@ var (
 	apiSpec = events.ServiceSpec{Name: "api", Context: "api", Dockerfile: "Dockerfile", Port: 9090, HealthPath: "/"}
 )
 
-func newHandler(src commits, c claims, st envs, h history, log gitLog) (*release.Handler, *publisher) {
-	p := &publisher{}
+func newHandler(src commits, c claims, st envs, h history, log gitLog) (*release.Handler, *workflowstest.Recorder) {
+	p := &workflowstest.Recorder{}
 	return &release.Handler{
 		Config: release.Config{StagingEnv: "staging-x"}, Source: src, Claims: c, Publisher: p,
 		Envs: st, History: h, Log: log,
@@ -69,7 +70,7 @@ func TestHandleBuilt(t *testing.T) {
 			if tt.ignored != errors.As(err, &ign) || (!tt.ignored && err != nil) {
 				t.Fatalf("HandleBuilt() = %v, ignored want %v", err, tt.ignored)
 			}
-			reqs := of[*events.DeployRequested](p)
+			reqs := workflowstest.Of[*events.DeployRequested](p)
 			var got []string
 			for _, r := range reqs {
 				got = append(got, r.Env)
@@ -123,7 +124,7 @@ func TestHandlePush(t *testing.T) {
 			if err != nil && !errors.As(err, &ign) {
 				t.Fatal(err)
 			}
-			reqs := of[*events.DeployRequested](p)
+			reqs := workflowstest.Of[*events.DeployRequested](p)
 			switch {
 			case tt.wantDeploy == "" && len(reqs) > 0:
 				t.Fatalf("requested %+v, want nothing", reqs[0])
@@ -140,7 +141,7 @@ func TestHandlePush(t *testing.T) {
 					t.Errorf("web image %+v: want the built digest with prod's values", w)
 				}
 			}
-			failed := of[*events.DeployFailed](p)
+			failed := workflowstest.Of[*events.DeployFailed](p)
 			if (tt.wantFailed == "") != (len(failed) == 0) {
 				t.Fatalf("failures %+v, want one for %q", failed, tt.wantFailed)
 			}
@@ -172,7 +173,7 @@ func TestHandlePullRequestPlans(t *testing.T) {
 	if err := h.HandlePullRequest(context.Background(), pr); err != nil {
 		t.Fatal(err)
 	}
-	plans := of[*events.ReleasePlanned](p)
+	plans := workflowstest.Of[*events.ReleasePlanned](p)
 	if len(plans) != 1 {
 		t.Fatalf("%d plans, want 1", len(plans))
 	}
@@ -201,7 +202,7 @@ func TestHandlePullRequestPlans(t *testing.T) {
 	if err := h.HandlePullRequest(context.Background(), pr); err != nil {
 		t.Fatal(err)
 	}
-	if plans := of[*events.ReleasePlanned](p); len(plans[1].Problems) != 0 {
+	if plans := workflowstest.Of[*events.ReleasePlanned](p); len(plans[1].Problems) != 0 {
 		t.Errorf("problems %q after a healthy staging deploy", plans[1].Problems)
 	}
 	st["prod"] = deploy.State{Env: "prod", Commit: c3}
@@ -221,7 +222,7 @@ func TestHandlePushBuildsFollowedBranches(t *testing.T) {
 		if err != nil && !errors.As(err, &ign) {
 			t.Fatal(err)
 		}
-		reqs := of[*events.BuildRequested](p)
+		reqs := workflowstest.Of[*events.BuildRequested](p)
 		if len(reqs) != want || (want > 0 && (reqs[0].Branch != branch || reqs[0].Commit != c1 || len(reqs[0].Services) != 2)) {
 			t.Errorf("push to %s: build requests %+v, want %d", branch, reqs, want)
 		}
