@@ -2,17 +2,14 @@ package preview_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
@@ -39,32 +36,9 @@ environments:
       web: {env: {MODE: preview}}
 `
 
-type commits map[string]map[string]string
-
-func (c commits) ReadFile(_ context.Context, _ events.Repo, sha, path string) ([]byte, error) {
-	s, ok := c[sha][path]
-	if !ok {
-		return nil, fmt.Errorf("%s@%s: %w", path, sha, fs.ErrNotExist)
-	}
-	return []byte(s), nil
-}
-
-type claims map[string][]byte
-
-func (c claims) Claim(context.Context, string, time.Duration) (workflows.Lease, error) {
-	return nil, errors.New("read only")
-}
-
-func (c claims) Result(_ context.Context, key string) ([]byte, error) {
-	if b, ok := c[key]; ok {
-		return b, nil
-	}
-	return nil, workflows.ErrNoResult
-}
-
-func (c claims) built(sha string) {
-	b, _ := json.Marshal(map[string]any{"service": events.ServiceSpec{Name: "web", Port: 8080}, "image": "r/web:" + sha, "digest": "sha256:" + sha[:8]})
-	c[events.BuildKey(repo.FullName, sha, "web")] = b
+// built records the web service of sha as built.
+func built(c workflowstest.Results, sha string) {
+	c.Built(repo.FullName, sha, events.Image{Service: events.ServiceSpec{Name: "web", Port: 8080}, Ref: "r/web:" + sha, Digest: "sha256:" + sha[:8]})
 }
 
 type store struct {
@@ -134,15 +108,15 @@ type fixture struct {
 	h      *preview.Handler
 	pub    *workflowstest.Recorder
 	target *target
-	claims claims
+	claims workflowstest.Results
 	now    time.Time
 	open   openPRs
 }
 
 func newFixture() *fixture {
-	f := &fixture{pub: &workflowstest.Recorder{}, target: &target{running: map[string]bool{}}, claims: claims{}, open: openPRs{},
+	f := &fixture{pub: &workflowstest.Recorder{}, target: &target{running: map[string]bool{}}, claims: workflowstest.Results{}, open: openPRs{},
 		now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	src := commits{h1: {"slipway.yaml": yml}, h2: {"slipway.yaml": yml}, h3: {"slipway.yaml": "version: 1\n"},
+	src := workflowstest.Files{h1: {"slipway.yaml": yml}, h2: {"slipway.yaml": yml}, h3: {"slipway.yaml": "version: 1\n"},
 		h4: {"slipway.yaml": "version: 1\nservices: [{name: web, context: web, port: 80}]\nenvironments: {staging: {}}\n"}}
 	f.h = &preview.Handler{
 		Source: src, Claims: f.claims, Publisher: f.pub, Store: &store{m: map[string]preview.Preview{}},
@@ -186,11 +160,11 @@ func TestPreviewLifecycle(t *testing.T) {
 	}{
 		{"opened, not built: build requested", func() error { return f.h.HandlePullRequest(ctx, pr(events.PROpened, 7, h1)) }, []string{"build:1"}},
 		{"built: deployed", func() error {
-			f.claims.built(h1)
+			built(f.claims, h1)
 			return f.h.HandleBuilt(ctx, &events.CommitBuilt{Repo: repo, Commit: h1, Branch: "feature"})
 		}, []string{"deploy:preview-7/1/preview-1"}},
 		{"updated to a built commit: deployed at once", func() error {
-			f.claims.built(h2)
+			built(f.claims, h2)
 			return f.h.HandlePullRequest(ctx, pr(events.PRUpdated, 7, h2))
 		}, []string{"deploy:preview-7/2/preview-1"}},
 		{"a stale build of the old head deploys nothing", func() error {
@@ -222,7 +196,7 @@ func TestPreviewLifecycle(t *testing.T) {
 
 func TestPreviewDeployValues(t *testing.T) {
 	f := newFixture()
-	f.claims.built(h1)
+	built(f.claims, h1)
 	if err := f.h.HandlePullRequest(context.Background(), pr(events.PROpened, 3, h1)); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +235,7 @@ func TestPreviewBadManifest(t *testing.T) {
 func TestReconcile(t *testing.T) {
 	f := newFixture()
 	ctx := context.Background()
-	f.claims.built(h1)
+	built(f.claims, h1)
 	for _, n := range []int{1, 2, 3} {
 		f.open[n] = true
 		if err := f.h.HandlePullRequest(ctx, pr(events.PROpened, n, h1)); err != nil {

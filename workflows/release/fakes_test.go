@@ -2,15 +2,11 @@ package release_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io/fs"
-	"time"
 
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/release"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
 var repo = events.Repo{Forge: "github", FullName: "acme/shop", CloneURL: "http://git.invalid/acme/shop.git", DefaultBranch: "main"}
@@ -23,37 +19,12 @@ const (
 	c4 = "4444444444444444444444444444444444444444"
 )
 
-// commits is a Source: files by commit, then path.
-type commits map[string]map[string]string
-
-func (c commits) ReadFile(_ context.Context, _ events.Repo, sha, path string) ([]byte, error) {
-	s, ok := c[sha][path]
-	if !ok {
-		return nil, fmt.Errorf("%s@%s: %w", path, sha, fs.ErrNotExist)
-	}
-	return []byte(s), nil
-}
-
-// claims is a workflows.Claims holding completed build records.
-type claims map[string][]byte
-
-func (c claims) Claim(context.Context, string, time.Duration) (workflows.Lease, error) {
-	return nil, fmt.Errorf("claims: read only")
-}
-
-func (c claims) Result(_ context.Context, key string) ([]byte, error) {
-	b, ok := c[key]
-	if !ok {
-		return nil, workflows.ErrNoResult
-	}
-	return b, nil
-}
-
 // built records sha's services as built, each with digest "sha256:<svc>-<sha[:4]>".
-func (c claims) built(sha string, specs ...events.ServiceSpec) {
+func built(c workflowstest.Results, sha string, specs ...events.ServiceSpec) {
 	for _, s := range specs {
-		b, _ := json.Marshal(map[string]any{"service": s, "image": image(s.Name, sha).Ref, "digest": image(s.Name, sha).Digest})
-		c[events.BuildKey(repo.FullName, sha, s.Name)] = b
+		img := image(s.Name, sha)
+		img.Service = s
+		c.Built(repo.FullName, sha, img)
 	}
 }
 

@@ -34,7 +34,7 @@ var (
 	apiSpec = events.ServiceSpec{Name: "api", Context: "api", Dockerfile: "Dockerfile", Port: 9090, HealthPath: "/"}
 )
 
-func newHandler(src commits, c claims, st envs, h history, log gitLog) (*release.Handler, *workflowstest.Recorder) {
+func newHandler(src workflowstest.Files, c workflowstest.Results, st envs, h history, log gitLog) (*release.Handler, *workflowstest.Recorder) {
 	p := &workflowstest.Recorder{}
 	return &release.Handler{
 		Config: release.Config{StagingEnv: "staging-x"}, Source: src, Claims: c, Publisher: p,
@@ -49,7 +49,7 @@ func builtEvent(sha, branch string) *events.CommitBuilt {
 }
 
 func TestHandleBuilt(t *testing.T) {
-	src := commits{c1: {"slipway.yaml": declared}, c2: {"slipway.yaml": services}, c3: {}}
+	src := workflowstest.Files{c1: {"slipway.yaml": declared}, c2: {"slipway.yaml": services}, c3: {}}
 	tests := []struct {
 		name     string
 		event    *events.CommitBuilt
@@ -64,7 +64,7 @@ func TestHandleBuilt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, p := newHandler(src, claims{}, nil, nil, nil)
+			h, p := newHandler(src, workflowstest.Results{}, nil, nil, nil)
 			err := h.HandleBuilt(context.Background(), tt.event)
 			var ign *events.IgnoredError
 			if tt.ignored != errors.As(err, &ign) || (!tt.ignored && err != nil) {
@@ -91,14 +91,14 @@ func pinPush(before, after string) *events.PushReceived {
 
 func TestHandlePush(t *testing.T) {
 	pin := func(sha string) string { return string(manifest.FormatPin("prod", sha)) }
-	src := commits{
+	src := workflowstest.Files{
 		c1: {"slipway.yaml": declared},
 		c2: {"slipway.yaml": declared, "deploy/prod.yaml": pin(c1)},
 		c3: {"slipway.yaml": declared, "deploy/prod.yaml": pin(c1)},
 		c4: {"slipway.yaml": declared, "deploy/prod.yaml": pin(c3)},
 	}
-	c := claims{}
-	c.built(c1, webSpec, apiSpec)
+	c := workflowstest.Results{}
+	built(c, c1, webSpec, apiSpec)
 	tests := []struct {
 		name       string
 		push       *events.PushReceived
@@ -155,15 +155,15 @@ func TestHandlePush(t *testing.T) {
 func TestHandlePullRequestPlans(t *testing.T) {
 	pin := func(sha string) string { return string(manifest.FormatPin("prod", sha)) }
 	head := "5555555555555555555555555555555555555555"
-	src := commits{
+	src := workflowstest.Files{
 		c1:   {"slipway.yaml": declared},
 		c2:   {"slipway.yaml": declared},
 		c3:   {"slipway.yaml": services + "environments:\n  stage: {}\n  prod:\n    pin: deploy/prod.yaml\n"},
 		head: {"slipway.yaml": declared, "deploy/prod.yaml": pin(c3)},
 	}
-	c := claims{}
-	c.built(c1, webSpec, apiSpec)
-	c.built(c3, webSpec, apiSpec)
+	c := workflowstest.Results{}
+	built(c, c1, webSpec, apiSpec)
+	built(c, c3, webSpec, apiSpec)
 	prev := image("web", c1)
 	prev.Digest = image("web", c3).Digest // web did not change between c1 and c3
 	st := envs{"prod": {Env: "prod", Commit: c1, Images: []events.Image{prev, image("api", c1)}}}
@@ -214,9 +214,9 @@ func TestHandlePullRequestPlans(t *testing.T) {
 }
 
 func TestHandlePushBuildsFollowedBranches(t *testing.T) {
-	src := commits{c1: {"slipway.yaml": declared}}
+	src := workflowstest.Files{c1: {"slipway.yaml": declared}}
 	for branch, want := range map[string]int{"develop": 2, "feature": 0} {
-		h, p := newHandler(src, claims{}, nil, nil, nil)
+		h, p := newHandler(src, workflowstest.Results{}, nil, nil, nil)
 		err := h.HandlePush(context.Background(), &events.PushReceived{Repo: repo, Ref: "refs/heads/" + branch, Branch: branch, After: c1})
 		var ign *events.IgnoredError
 		if err != nil && !errors.As(err, &ign) {
