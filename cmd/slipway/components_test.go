@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 )
@@ -67,23 +64,6 @@ type outErr struct {
 func (e outErr) Error() string { return e.err.Error() + ": " + string(e.out) }
 
 func fmtErr(err error, out []byte) error { return outErr{err, out} }
-
-// containersOf lists every container labelled with env, running or not.
-func containersOf(t testing.TB, env string) []string {
-	t.Helper()
-	cli := dockertest.MustDocker(t)
-	list, err := cli.ContainerList(context.Background(), container.ListOptions{
-		All: true, Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, c := range list {
-		names = append(names, c.Names[0]+"@"+c.Labels["slipway.commit"])
-	}
-	return names
-}
 
 // removeEnv removes the environment's containers after a test.
 func removeEnv(t testing.TB, env string) {

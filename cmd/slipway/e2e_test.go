@@ -15,6 +15,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
+	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 )
@@ -223,7 +224,7 @@ func (e *env) requireContainers(t testing.TB, ctx context.Context, sha string) {
 	if got := rel.Commit(); got != sha || len(rel.Services) != 2 {
 		t.Errorf("environment runs %q with %d services, want %s with 2", got, len(rel.Services), sha)
 	}
-	all := containersOf(t, e.env)
+	all := dockertest.Containers(t, e.env)
 	if len(all) != 2 {
 		t.Errorf("docker has %d containers labelled slipway.env=%s, want 2: %v", len(all), e.env, all)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
+	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/registry"
@@ -242,7 +243,7 @@ func (r *rig) requireEnv(t testing.TB, ctx context.Context, envName, sha string)
 			t.Errorf("%s.%s answers %q (%v), want %q", svc, envName, got, err, svc+" "+sha)
 		}
 	}
-	all := containersOf(t, envName)
+	all := dockertest.Containers(t, envName)
 	if len(all) != 2 {
 		t.Errorf("%s has containers %v, want 2", envName, all)
 	}
@@ -315,12 +316,12 @@ func (r *rig) waitGone(t testing.TB, envName string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if len(containersOf(t, envName)) == 0 {
+		if len(dockertest.Containers(t, envName)) == 0 {
 			return
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("%s still has containers %v after %s", envName, containersOf(t, envName), within)
+	t.Fatalf("%s still has containers %v after %s", envName, dockertest.Containers(t, envName), within)
 }
 
 // waitAllIdle waits until every consumer, the release and preview ones

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
@@ -225,3 +227,20 @@ func RandomCommit() string {
 
 // String returns the pinned reference of the image, for test logs.
 func (i Image) String() string { return fmt.Sprintf("%s@%s", i.Ref, i.Digest) }
+
+// Containers lists every container labelled with environment env, running
+// or not, as "<name>@<commit>" (the slipway.env and slipway.commit labels).
+func Containers(tb testing.TB, env string) []string {
+	tb.Helper()
+	list, err := MustDocker(tb).ContainerList(context.Background(), container.ListOptions{
+		All: true, Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Names[0]+"@"+c.Labels["slipway.commit"])
+	}
+	return names
+}

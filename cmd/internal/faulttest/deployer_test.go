@@ -1,12 +1,8 @@
 package faulttest_test
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 
 	"github.com/slipway-dev/slipway/cmd/internal/faulttest"
 	"github.com/slipway-dev/slipway/docker/dockertest"
@@ -41,24 +37,7 @@ func TestFaultDeployerKilledMidDeploy(t *testing.T) {
 			t.Errorf("%s never waited for and took over the lock of %s", d.Name, s.Env)
 		}
 	}
-	if n := len(containers(t, s.Env)); n != 2 {
+	if n := len(dockertest.Containers(t, s.Env)); n != 2 {
 		t.Errorf("%d containers labelled with %s, want 2 (the crashed deploy's candidates removed)", n, s.Env)
 	}
-}
-
-// containers lists every container of env, running or not.
-func containers(t *testing.T, env string) []string {
-	t.Helper()
-	cli := dockertest.MustDocker(t)
-	list, err := cli.ContainerList(context.Background(), container.ListOptions{
-		All: true, Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, c := range list {
-		names = append(names, c.Names[0]+"@"+c.Labels["slipway.commit"])
-	}
-	return names
 }
