@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,7 +60,7 @@ func TestParseKinds(t *testing.T) {
 				body = withStatus(t, body, tt.status)
 			}
 			id, evs, err := parse(body)
-			if got := outcomeKind(evs, err); got != tt.want || id == "" {
+			if got := forgetest.Kind(evs, err); got != tt.want || id == "" {
 				t.Errorf("parse() = %q (id %q), want %q", got, id, tt.want)
 			}
 		})
@@ -80,19 +79,6 @@ func withStatus(tb testing.TB, body []byte, status string) []byte {
 		tb.Fatal(err)
 	}
 	return b
-}
-
-func outcomeKind(evs []events.Event, err error) string {
-	if reason, ok := forge.IgnoredReason(err); ok {
-		return "ignored: " + reason
-	}
-	if err != nil || len(evs) != 1 {
-		return fmt.Sprintf("error %v or %d events", err, len(evs))
-	}
-	if pr, ok := evs[0].(*events.PullRequestChanged); ok {
-		return pr.Action
-	}
-	return evs[0].EventType()
 }
 
 func TestParseRefUpdates(t *testing.T) {

@@ -3,7 +3,6 @@ package bitbucket
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,29 +69,11 @@ func TestParseKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.eventType+" "+tt.file, func(t *testing.T) {
 			evs, err := parse(tt.eventType, forgetest.MustReadFile(t, filepath.Join("testdata", tt.file)))
-			if got := outcomeKind(evs, err); got != tt.want {
+			if got := forgetest.Kind(evs, err); got != tt.want {
 				t.Errorf("parse() = %q, want %q", got, tt.want)
 			}
 		})
 	}
-}
-
-func outcomeKind(evs []events.Event, err error) string {
-	if reason, ok := forge.IgnoredReason(err); ok {
-		return "ignored: " + reason
-	}
-	if err != nil || len(evs) != 1 {
-		return fmt.Sprintf("error %v or %d events", err, len(evs))
-	}
-	switch e := evs[0].(type) {
-	case *events.PullRequestChanged:
-		return e.Action
-	case *events.PushReceived:
-		if e.Created {
-			return e.EventType() + " created"
-		}
-	}
-	return evs[0].EventType()
 }
 
 // TestParseSeveralChanges checks that a push of several refs is one event

@@ -147,3 +147,24 @@ func checkCloneURL(raw string) error {
 	}
 	return nil
 }
+
+// Kind names the outcome of a parse in one word for table tests: "ignored:
+// <reason>", a pull request's action, a push's event type (with " created"
+// when it creates the branch), another event's type, or the error.
+func Kind(evs []events.Event, err error) string {
+	if reason, ok := forge.IgnoredReason(err); ok {
+		return "ignored: " + reason
+	}
+	if err != nil || len(evs) != 1 {
+		return fmt.Sprintf("error %v or %d events", err, len(evs))
+	}
+	switch e := evs[0].(type) {
+	case *events.PullRequestChanged:
+		return e.Action
+	case *events.PushReceived:
+		if e.Created {
+			return e.EventType() + " created"
+		}
+	}
+	return evs[0].EventType()
+}

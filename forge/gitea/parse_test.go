@@ -3,7 +3,6 @@ package gitea
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,7 +63,7 @@ func TestParseKinds(t *testing.T) {
 		gogs            bool
 		want            string // an event type or pull request action, or "ignored: <reason>"
 	}{
-		{"push-branch-created.json", "push", false, events.TypePushReceived},
+		{"push-branch-created.json", "push", false, events.TypePushReceived + " created"},
 		{"create-branch.json", "create", false, "ignored: " + forge.ReasonCarriedByPush},
 		{"create-tag.json", "create", false, "ignored: " + forge.ReasonCarriedByPush},
 		{"delete-branch.json", "delete", false, events.TypeBranchDeleted},
@@ -81,24 +80,11 @@ func TestParseKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.eventType+" "+tt.file, func(t *testing.T) {
 			evs, err := parse(tt.eventType, forgetest.MustReadFile(t, filepath.Join("testdata", tt.file)), tt.gogs)
-			if got := outcomeKind(evs, err); got != tt.want {
+			if got := forgetest.Kind(evs, err); got != tt.want {
 				t.Errorf("parse() = %q, want %q", got, tt.want)
 			}
 		})
 	}
-}
-
-func outcomeKind(evs []events.Event, err error) string {
-	if reason, ok := forge.IgnoredReason(err); ok {
-		return "ignored: " + reason
-	}
-	if err != nil || len(evs) != 1 {
-		return fmt.Sprintf("error %v or %d events", err, len(evs))
-	}
-	if pr, ok := evs[0].(*events.PullRequestChanged); ok {
-		return pr.Action
-	}
-	return evs[0].EventType()
 }
 
 // TestParseRefVariants covers what the real fixtures lack: tags pushed and
@@ -134,7 +120,7 @@ func TestParseRefVariants(t *testing.T) {
 				}
 				return
 			}
-			if got := outcomeKind(evs, err); got != tt.want {
+			if got := forgetest.Kind(evs, err); got != tt.want {
 				t.Errorf("parse() = %q, want %q", got, tt.want)
 			}
 		})
