@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"net/http"
 	"strings"
 )
 
@@ -111,4 +112,19 @@ func TrimAlgorithm(value, algorithm string) (string, error) {
 		return "", ErrMissingSignature
 	}
 	return digest, nil
+}
+
+// VerifySHA256Header checks the "sha256=<hex>" HMAC-SHA256 signature of
+// body in header h[name] (X-Hub-Signature-256 and the hosts that copied it)
+// against secrets; its errors are TrimAlgorithm's and VerifyHMACSHA256's,
+// naming the header.
+func VerifySHA256Header(h http.Header, name string, body []byte, secrets [][]byte) error {
+	digest, err := TrimAlgorithm(h.Get(name), "sha256")
+	if err == nil {
+		err = VerifyHMACSHA256(body, digest, secrets)
+	}
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", name, err)
+	}
+	return nil
 }

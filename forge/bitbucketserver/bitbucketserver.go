@@ -1,7 +1,6 @@
 package bitbucketserver
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/slipway-dev/slipway/forge"
@@ -73,14 +72,7 @@ func (*Forge) Repo(r forge.Request) (string, error) {
 // Verify checks X-Hub-Signature ("sha256=<hex>") against the raw body and
 // each secret.
 func (*Forge) Verify(r forge.Request, secrets [][]byte) error {
-	digest, err := forge.TrimAlgorithm(r.Header.Get(headerSignature), "sha256")
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", headerSignature, err)
-	}
-	if err := forge.VerifyHMACSHA256(r.Body, digest, secrets); err != nil {
-		return fmt.Errorf("verify %s: %w", headerSignature, err)
-	}
-	return nil
+	return forge.VerifySHA256Header(r.Header, headerSignature, r.Body, secrets)
 }
 
 // Parse normalises a verified delivery.

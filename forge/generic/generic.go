@@ -1,8 +1,6 @@
 package generic
 
 import (
-	"fmt"
-
 	"github.com/slipway-dev/slipway/forge"
 )
 
@@ -32,14 +30,7 @@ func (*Forge) Repo(r forge.Request) (string, error) {
 
 // Verify checks X-Slipway-Signature against the raw body and each secret.
 func (*Forge) Verify(r forge.Request, secrets [][]byte) error {
-	digest, err := forge.TrimAlgorithm(r.Header.Get(HeaderSignature), "sha256")
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", HeaderSignature, err)
-	}
-	if err := forge.VerifyHMACSHA256(r.Body, digest, secrets); err != nil {
-		return fmt.Errorf("verify %s: %w", HeaderSignature, err)
-	}
-	return nil
+	return forge.VerifySHA256Header(r.Header, HeaderSignature, r.Body, secrets)
 }
 
 // Parse normalises a verified delivery.

@@ -19,14 +19,7 @@ func verify(h http.Header, body []byte, secrets [][]byte, allowSHA1 bool) error 
 		return fmt.Errorf("%w: only the SHA-1 %s was sent, %s is required",
 			forge.ErrMissingSignature, headerSHA1, headerSignature)
 	}
-	digest, err := forge.TrimAlgorithm(value, "sha256")
-	if err != nil {
-		return fmt.Errorf("verify %s: %w", headerSignature, err)
-	}
-	if err := forge.VerifyHMACSHA256(body, digest, secrets); err != nil {
-		return fmt.Errorf("verify %s: %w", headerSignature, err)
-	}
-	return nil
+	return forge.VerifySHA256Header(h, headerSignature, body, secrets)
 }
 
 func verifySHA1(value string, body []byte, secrets [][]byte) error {
