@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/gitmirror/gittest"
 )
 
@@ -121,4 +122,31 @@ func commitTime(tb testing.TB, repo *gittest.Repo, sha string) time.Time {
 		tb.Fatal(err)
 	}
 	return time.Unix(sec, 0)
+}
+
+// TestFetchKeepsPacks checks that fetches land as whole packs, never as loose
+// objects written one by one (git's default for small fetches): a checkout
+// that finds a commit without waiting for the fetch in progress must find
+// its tree too.
+func TestFetchKeepsPacks(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	dir := t.TempDir()
+	m, err := gitmirror.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the first fetch creates the mirror, the second adds to it
+		repo.WriteFile("n.txt", strconv.Itoa(i))
+		sha := repo.Commit(fmt.Sprint(i))
+		_, release, err := m.Checkout(context.Background(), repo.Events("acme/packs"), sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	loose, _ := filepath.Glob(filepath.Join(dir, "*.git", "objects", "[0-9a-f][0-9a-f]", "*"))
+	packs, _ := filepath.Glob(filepath.Join(dir, "*.git", "objects", "pack", "*.pack"))
+	if len(loose) != 0 || len(packs) == 0 {
+		t.Errorf("mirror holds %d loose objects and %d packs, want 0 and some: %v", len(loose), len(packs), loose)
+	}
 }

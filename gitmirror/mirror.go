@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,11 +87,18 @@ func (m *Mirror) ensure(ctx context.Context, repo events.Repo, sha string) (stri
 	return gitDir, m.fetch(ctx, gitDir, repo, sha)
 }
 
+// fetchArgs start every fetch. fetch.unpackLimit=1 keeps what a fetch
+// brings as one pack, which appears at once when its index is renamed into
+// place; by default git explodes a small fetch into loose objects written one
+// by one, commits first, and a checkout that finds the commit without taking
+// the lock (ensure) could read it before its tree has landed.
+var fetchArgs = []string{"-c", "fetch.unpackLimit=1", "fetch", "--quiet", "--no-tags"}
+
 // fetch brings sha into gitDir: every branch first, then the commit by id.
 func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha string) error {
 	url := repo.CloneURL
 	safe := redactURL(url)
-	if _, err := m.run(ctx, gitDir, url, "fetch", "--quiet", "--no-tags", "--prune", url, "+refs/heads/*:refs/heads/*"); err != nil {
+	if _, err := m.run(ctx, gitDir, url, slices.Concat(fetchArgs, []string{"--prune", url, "+refs/heads/*:refs/heads/*"})...); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fetch %s: %w", safe, ctx.Err())
 		}
@@ -99,7 +107,7 @@ func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha
 	if m.hasCommit(ctx, gitDir, sha) {
 		return nil
 	}
-	_, err := m.run(ctx, gitDir, url, "fetch", "--quiet", "--no-tags", url, sha+":refs/slipway/"+sha)
+	_, err := m.run(ctx, gitDir, url, slices.Concat(fetchArgs, []string{url, sha + ":refs/slipway/" + sha})...)
 	switch {
 	case err == nil && m.hasCommit(ctx, gitDir, sha):
 		return nil
