@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -20,16 +21,34 @@ import (
 type Deliveries struct {
 	pub    *natsjs.Publisher
 	stream jetstream.Stream
-	cons   jetstream.Consumer
-	cc     jetstream.ConsumeContext
-	index  *index
-	prog   progress
-	now    func() time.Time
+	// mu guards cons and cc, which restart replaces.
+	mu   sync.Mutex
+	cons jetstream.Consumer
+	cc   jetstream.ConsumeContext
+	// consumer names the server-side consumer the ordered consumer reads
+	// through now. The ordered consumer's own CachedInfo blocks while it
+	// recreates that consumer (as long as the cluster has no stream
+	// leader), so a look-up never calls it: apply and the run loop keep
+	// this name current.
+	consumer atomic.Pointer[string]
+	index    *index
+	prog     progress
+	now      func() time.Time
 	// window is the stream's duplicate window, in nanoseconds.
-	window    atomic.Int64
-	stop      context.CancelFunc
-	running   sync.WaitGroup
-	closeOnce sync.Once
+	window atomic.Int64
+	// gen numbers the ordered consumers follow started; apply drops the
+	// messages of an earlier one. streamSeq is the stream sequence of the
+	// last message applied.
+	gen, streamSeq atomic.Uint64
+	// degradedUntil (Unix ns): until then look-ups answer from memory
+	// without waiting, the index having failed to catch up lately.
+	degradedUntil atomic.Int64
+	// refreshing is set while a background refreshConsumer runs.
+	refreshing atomic.Bool
+	runCtx     context.Context
+	stop       context.CancelFunc
+	running    sync.WaitGroup
+	closeOnce  sync.Once
 }
 
 // NewDeliveries reads the delivery records of the last natsjs.DeliveryTTL
@@ -47,12 +66,15 @@ func NewDeliveries(ctx context.Context, js jetstream.JetStream, pub *natsjs.Publ
 	if err := d.loadLegacy(ctx, js); err != nil {
 		return nil, fmt.Errorf("open delivery index: read %s: %w", legacyBucket, err)
 	}
-	if err := d.follow(ctx); err != nil {
+	start := d.now().Add(-natsjs.DeliveryTTL)
+	if err := d.follow(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start}); err != nil {
 		return nil, fmt.Errorf("open delivery index: %w", err)
 	}
-	var runCtx context.Context
-	runCtx, d.stop = context.WithCancel(ctx)
-	d.running.Go(func() { d.run(runCtx) })
+	if err := d.sync(ctx); err != nil {
+		return nil, fmt.Errorf("open delivery index: %w", err)
+	}
+	d.runCtx, d.stop = context.WithCancel(ctx)
+	d.running.Go(func() { d.run(d.runCtx) })
 	return d, nil
 }
 
@@ -65,19 +87,37 @@ func (d *Deliveries) Close() {
 
 // Seen reports whether the delivery id of forge was recorded within
 // natsjs.DeliveryTTL. It answers from memory while the index is fresh (see
-// fresh); otherwise it first waits, bounded by ctx, for the index to catch
-// up with the stream.
+// fresh); otherwise it first waits, at most syncWait, for the index to catch
+// up with the stream. When it does not (its consumer is being recreated, as
+// after the loss of a cluster node), Seen answers from memory for
+// degradedFor without waiting, and says so in the log: the index still
+// holds every delivery this process recorded and every one it read until
+// then, and JetStream's duplicate window still catches a recent redelivery;
+// only a delivery another receiver recorded meanwhile, redelivered after
+// half the window, could publish again, which the builds' and deploys'
+// claims then ignore. A closed store fails instead.
 func (d *Deliveries) Seen(ctx context.Context, forge, id string) (bool, error) {
 	key := natsjs.DeliveryKey(forge, id)
 	now := d.now()
 	if d.index.has(key, now) {
 		return true, nil
 	}
-	if d.fresh(now) {
+	if d.fresh(now) || now.UnixNano() < d.degradedUntil.Load() {
 		return false, nil
 	}
-	if err := d.sync(ctx); err != nil {
-		return false, fmt.Errorf("look up delivery %s: %w", forge, err)
+	if d.runCtx.Err() != nil {
+		if err := d.sync(ctx); err != nil {
+			return false, fmt.Errorf("look up delivery %s: %w", forge, err)
+		}
+		return d.index.has(key, d.now()), nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, syncWait)
+	err := d.sync(sctx)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		d.degradedUntil.Store(d.now().Add(degradedFor).UnixNano())
+		zerolog.Ctx(ctx).Warn().Err(err).Dur("for", degradedFor).
+			Msg("delivery index behind the stream: answering from memory")
 	}
 	return d.index.has(key, d.now()), nil
 }

@@ -259,3 +259,35 @@ func TestDeliveriesLegacyBucket(t *testing.T) {
 		t.Error("delivery recorded in the legacy bucket is not known")
 	}
 }
+
+// TestDeliveriesDegraded checks that a store whose index cannot catch up
+// (its consumer stopped delivering) answers from memory after about a
+// second instead of failing, still knows what it saw, and follows the
+// stream again with a new consumer.
+func TestDeliveriesDegraded(t *testing.T) {
+	ctx := context.Background()
+	topo := natsjs.DefaultTopology()
+	topo.DuplicateWindow = time.Second
+	srv := natsjs.MustServerWith(t, topo)
+	d, _ := MustDeliveries(t, srv.ClientURL())
+	deliver(t, d, "before")
+	d.mu.Lock()
+	d.cc.Stop() // a consumer stuck recreating itself delivers nothing either
+	d.mu.Unlock()
+	time.Sleep(700 * time.Millisecond) // past half the window: not fresh
+	start := time.Now()
+	if seen, err := d.Seen(ctx, "github", "never"); err != nil || seen {
+		t.Errorf("Seen(new) on a stuck index = %v, %v; want false, nil", seen, err)
+	}
+	if took := time.Since(start); took < syncWait/2 || took > 3*syncWait {
+		t.Errorf("Seen on a stuck index took %s, want about %s", took, syncWait)
+	}
+	start = time.Now()
+	if seen, err := d.Seen(ctx, "github", "before"); err != nil || !seen {
+		t.Errorf("Seen(recorded) on a stuck index = %v, %v; want true", seen, err)
+	}
+	if seen, err := d.Seen(ctx, "github", "never"); err != nil || seen || time.Since(start) > syncWait/2 {
+		t.Errorf("Seen(new) while degraded = %v, %v after %s; want false at once", seen, err, time.Since(start))
+	}
+	eventually(t, restartAfter+15*time.Second, "index fresh again", func() bool { return d.fresh(time.Now()) })
+}

@@ -28,8 +28,16 @@
 //     duplicates. The consumer's position confirms completeness with each
 //     message it delivers with nothing left pending, and otherwise by asking
 //     the server every 250ms. Past that bound (a consumer recreating itself
-//     after a server restart, a store closed) Seen waits, bounded by its
-//     context, for the index to catch up, and fails when it does not;
+//     after a server restart) Seen waits up to a second for the index to
+//     catch up; when it does not, Seen answers from memory for the next 10s
+//     without waiting and logs a warning (degraded: only a delivery another
+//     receiver recorded meanwhile and redelivered after half the window
+//     could publish again, which the claims downstream ignore), so that a
+//     stuck index never stops webhooks. A closed store fails instead;
+//   - an index behind the stream for 15s gets a new ordered consumer from
+//     the message after the last one it applied: after the loss of a
+//     cluster node the ordered consumer's own recreation can keep failing
+//     when its server-side consumer was placed on the dead node;
 //   - a record is forgotten when natsjs.DeliveryTTL has passed since it was
 //     stored;
 //   - the keys an earlier version left in the KV bucket slipway_deliveries,

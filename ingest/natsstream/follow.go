@@ -28,55 +28,85 @@ const (
 	pullExpiry = 5 * time.Second
 	// syncPoll is how often sync looks whether the index caught up.
 	syncPoll = 5 * time.Millisecond
+	// syncWait bounds how long a look-up waits for the index to catch up;
+	// degradedFor is how long look-ups then answer from memory at once.
+	syncWait, degradedFor = time.Second, 10 * time.Second
+	// restartAfter: an index behind the stream for that long gets a new
+	// ordered consumer. The ordered consumer recreates its server-side
+	// consumer by itself, but when a cluster lost a node that one may have
+	// been placed on the dead node, and recreating it under the same name
+	// then fails for good.
+	restartAfter = 15 * time.Second
 )
 
 // errNotFollowing reports a consumer not created yet.
 var errNotFollowing = errors.New("delivery consumer not created")
 
 // follow starts an ordered consumer of the headers of the messages on the
-// delivery subjects stored within the last DeliveryTTL, and returns once
-// the index holds every record stored before follow was called. The
-// consumer recreates itself after a reconnect, a server restart or missed
-// heartbeats, from the message after the last one it delivered.
-func (d *Deliveries) follow(ctx context.Context) error {
-	start := d.now().Add(-natsjs.DeliveryTTL)
-	cons, err := d.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: natsjs.DeliverySubjects(),
-		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
-		OptStartTime:   &start,
-		HeadersOnly:    true,
-	})
+// delivery subjects, from where cfg says, in place of the one before (if
+// any). The consumer recreates itself after a reconnect, a server restart
+// or missed heartbeats, from the message after the last one it delivered.
+func (d *Deliveries) follow(ctx context.Context, cfg jetstream.OrderedConsumerConfig) error {
+	cfg.FilterSubjects, cfg.HeadersOnly = natsjs.DeliverySubjects(), true
+	cons, err := d.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	gen := d.gen.Add(1)
 	log := zerolog.Ctx(ctx).With().Str("stream", natsjs.StreamName).Logger()
-	cc, err := cons.Consume(d.apply, jetstream.PullExpiry(pullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		log.Warn().Err(err).Msg("delivery index: consumer error")
-	}))
+	cc, err := cons.Consume(func(m jetstream.Msg) { d.apply(gen, m) }, jetstream.PullExpiry(pullExpiry),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			log.Warn().Err(err).Msg("delivery index: consumer error")
+		}))
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
+	old := d.cc
 	d.cons, d.cc = cons, cc
-	return d.sync(ctx)
+	d.mu.Unlock()
+	if old != nil {
+		go old.Stop() // it may wait for a recreation in progress
+	}
+	d.consumer.Store(nil)
+	d.refreshConsumer()
+	return nil
+}
+
+// restart follows the stream with a new ordered consumer from the message
+// after the last one applied.
+func (d *Deliveries) restart(ctx context.Context) error {
+	return d.follow(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   d.streamSeq.Load() + 1,
+	})
 }
 
 // apply adds the record a message carries, if any, and notes the
-// consumer's progress.
-func (d *Deliveries) apply(m jetstream.Msg) {
+// consumer's progress. Messages of a consumer follow replaced are dropped.
+func (d *Deliveries) apply(gen uint64, m jetstream.Msg) {
 	md, err := m.Metadata()
-	if err != nil {
+	if err != nil || gen != d.gen.Load() {
 		return
+	}
+	if md.Sequence.Stream > d.streamSeq.Load() {
+		d.streamSeq.Store(md.Sequence.Stream)
 	}
 	if key := m.Headers().Get(natsjs.HeaderDelivery); key != "" {
 		d.index.add(key, md.Timestamp)
 	}
+	d.setConsumer(md.Consumer)
 	d.prog.applied(md.Consumer, md.Sequence.Consumer, md.NumPending, d.now())
 }
 
 // run confirms the index's completeness when no message did lately, keeps
 // the duplicate window current and sweeps expired keys, until ctx ends.
 func (d *Deliveries) run(ctx context.Context) {
-	defer d.cc.Stop()
+	defer func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.cc.Stop()
+	}()
 	log := zerolog.Ctx(ctx).With().Str("stream", natsjs.StreamName).Logger()
 	probe := time.NewTimer(d.probeInterval())
 	window, sweep := time.NewTicker(windowEvery), time.NewTicker(sweepEvery)
@@ -84,6 +114,7 @@ func (d *Deliveries) run(ctx context.Context) {
 	defer window.Stop()
 	defer sweep.Stop()
 	var failing bool
+	var restarted time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -98,10 +129,19 @@ func (d *Deliveries) run(ctx context.Context) {
 			if d.now().UnixNano()-d.prog.completeAt() < int64(every) {
 				continue
 			}
+			if behind := d.now().Sub(time.Unix(0, d.prog.completeAt())); behind > restartAfter && d.now().Sub(restarted) > restartAfter {
+				restarted = d.now()
+				if err := d.restart(ctx); err != nil {
+					log.Warn().Err(err).Msg("delivery index: new consumer not created")
+				} else {
+					log.Info().Dur("behind", behind).Msg("delivery index: following the stream with a new consumer")
+				}
+			}
+			d.refreshConsumerAsync()
 			err := d.ask(ctx)
 			switch {
 			case err != nil && !failing:
-				log.Warn().Err(err).Msg("delivery index: consumer position unknown; the duplicate window covers the gap, then look-ups wait for it")
+				log.Warn().Err(err).Msg("delivery index: consumer position unknown; the duplicate window covers the gap, then look-ups answer from memory")
 			case err == nil && failing:
 				log.Info().Msg("delivery index: following the stream again")
 			}
@@ -122,17 +162,51 @@ func (d *Deliveries) ask(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*probeEvery)
 	defer cancel()
 	at := d.now()
-	ci := d.cons.CachedInfo()
-	if ci == nil {
+	name := d.consumer.Load()
+	if name == nil {
 		return errNotFollowing
 	}
-	c, err := d.stream.Consumer(ctx, ci.Name)
+	c, err := d.stream.Consumer(ctx, *name)
 	if err != nil {
 		return err
 	}
 	info := c.CachedInfo()
 	d.prog.expect(mark{consumer: info.Name, seq: info.Delivered.Consumer + info.NumPending, at: at})
 	return nil
+}
+
+// refreshConsumer reads the name of the consumer the ordered consumer reads
+// through now. It waits while the ordered consumer recreates it: only
+// follow and the run loop call it, never a look-up.
+func (d *Deliveries) refreshConsumer() {
+	d.mu.Lock()
+	cons := d.cons
+	d.mu.Unlock()
+	ci := cons.CachedInfo()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ci != nil && cons == d.cons { // not replaced meanwhile
+		d.setConsumer(ci.Name)
+	}
+}
+
+// refreshConsumerAsync is refreshConsumer for the run loop, which must not
+// wait on a consumer stuck recreating itself: at most one refresh runs at a
+// time, in the background.
+func (d *Deliveries) refreshConsumerAsync() {
+	if d.refreshing.CompareAndSwap(false, true) {
+		go func() {
+			defer d.refreshing.Store(false)
+			d.refreshConsumer()
+		}()
+	}
+}
+
+// setConsumer notes the name of the consumer messages come through.
+func (d *Deliveries) setConsumer(name string) {
+	if cur := d.consumer.Load(); name != "" && (cur == nil || *cur != name) {
+		d.consumer.Store(&name)
+	}
 }
 
 // sync returns once the index holds every record stored before sync was
