@@ -270,10 +270,12 @@ func TestDeliveriesDegraded(t *testing.T) {
 	topo.DuplicateWindow = time.Second
 	srv := natsjs.MustServerWith(t, topo)
 	d, _ := MustDeliveries(t, srv.ClientURL())
+	other, _ := MustDeliveries(t, srv.ClientURL())
 	deliver(t, d, "before")
 	d.mu.Lock()
 	d.cc.Stop() // a consumer stuck recreating itself delivers nothing either
 	d.mu.Unlock()
+	deliver(t, other, "meanwhile")     // pending for d's stopped consumer
 	time.Sleep(700 * time.Millisecond) // past half the window: not fresh
 	start := time.Now()
 	if seen, err := d.Seen(ctx, "github", "never"); err != nil || seen {
@@ -290,4 +292,7 @@ func TestDeliveriesDegraded(t *testing.T) {
 		t.Errorf("Seen(new) while degraded = %v, %v after %s; want false at once", seen, err, time.Since(start))
 	}
 	eventually(t, restartAfter+15*time.Second, "index fresh again", func() bool { return d.fresh(time.Now()) })
+	if !d.remembers("github", "meanwhile") {
+		t.Error("the new consumer did not bring the record made while the index was stuck")
+	}
 }
