@@ -59,7 +59,7 @@ func TestForgedPushIsNotBuilt(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, r := range requested {
-				if b, err := r.Decode(); err == nil && b.(*events.BuildRequested).Commit == p.After {
+				if b, err := r.Decode(); err == nil && b.(*events.BuildRequested).Commit == p.After && b.(*events.BuildRequested).Repo.FullName == tt.repo.FullName {
 					t.Errorf("build of %s requested: %s", b.(*events.BuildRequested).Service.Name, r.ID)
 				}
 			}
