@@ -28,16 +28,17 @@ func NewRepo(forge, fullName, cloneURL, defaultBranch string) (events.Repo, erro
 	}, nil
 }
 
-// cloneSchemes are the URL schemes a clone URL may use.
-var cloneSchemes = map[string]bool{"https": true, "http": true, "ssh": true, "git": true}
-
 // StripCredentials returns rawURL without user info, query or fragment: a
 // clone URL needs none of them and they are where tokens hide. A URL that is
-// not an absolute http(s), ssh or git URL is ErrMalformed.
+// not an absolute http(s), ssh or git URL (events.CheckCloneURL) is
+// ErrMalformed.
 func StripCredentials(rawURL string) (string, error) {
+	if err := events.CheckCloneURL(rawURL); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
 	u, err := url.Parse(rawURL)
-	if err != nil || !cloneSchemes[u.Scheme] || u.Host == "" || len(rawURL) > 4096 {
-		return "", fmt.Errorf("%w: clone url is not an absolute http(s), ssh or git url", ErrMalformed)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	u.User = nil
 	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""

@@ -19,22 +19,17 @@ import (
 
 func dlqCommand() *ffcli.Command {
 	sub := func(name, usage, help string, run func(ctx context.Context, js jetstream.JetStream, args []string) error) *ffcli.Command {
-		url := defaultNATSURL
 		fs := flag.NewFlagSet("slipway dlq "+name, flag.ContinueOnError)
-		fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+		n := bindOperatorNATS(fs)
 		return &ffcli.Command{
 			Name: name, ShortUsage: usage, ShortHelp: help, FlagSet: fs, Options: pipeline.Options(),
 			Exec: func(ctx context.Context, args []string) error {
-				nc, err := natsjs.Connect(url, "slipway-dlq")
+				c, err := n.attach("slipway-dlq")
 				if err != nil {
 					return err
 				}
-				defer nc.Close()
-				js, err := jetstream.New(nc)
-				if err != nil {
-					return err
-				}
-				return run(ctx, js, args)
+				defer c.Close()
+				return run(ctx, c.JS, args)
 			},
 		}
 	}

@@ -34,9 +34,8 @@ type gcOptions struct {
 
 func gcCommand() *ffcli.Command {
 	o := gcOptions{}
-	url := defaultNATSURL
 	fs := flag.NewFlagSet("slipway gc", flag.ContinueOnError)
-	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	n := bindOperatorNATS(fs)
 	fs.StringVar(&o.Registry, "registry", pipeline.DefaultConfig().Registry, "the registry Slipway pushes to")
 	fs.IntVar(&o.Keep, "keep", manifest.DefaultKeepCommits, "commits per environment whose images are kept, unless slipway.yaml says (keep:)")
 	fs.DurationVar(&o.MinAge, "min-age", 24*time.Hour, "keep every image built more recently")
@@ -53,7 +52,7 @@ func gcCommand() *ffcli.Command {
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, _ []string) error {
-			c, err := pipeline.Attach(url, "slipway-gc")
+			c, err := n.attach("slipway-gc")
 			if err != nil {
 				return err
 			}

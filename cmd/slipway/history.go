@@ -19,9 +19,8 @@ import (
 
 func historyCommand() *ffcli.Command {
 	cfg := pipeline.DefaultConfig()
-	cfg.NATSURL = defaultNATSURL
 	fs := flag.NewFlagSet("slipway history", flag.ContinueOnError)
-	fs.StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "NATS URL of the running Slipway")
+	n := bindOperatorNATSTo(fs, &cfg)
 	images := fs.Bool("images", false, "show each deploy's image digests, stream sequence and kind")
 	return &ffcli.Command{
 		Name:       "history",
@@ -33,7 +32,7 @@ func historyCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("history: want one environment, got %d arguments: %w", len(args), flag.ErrHelp)
 			}
-			c, err := pipeline.Attach(cfg.NATSURL, "slipway-history")
+			c, err := n.attach("slipway-history")
 			if err != nil {
 				return err
 			}

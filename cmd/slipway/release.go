@@ -43,9 +43,8 @@ func (o *releaseOptions) bind(fs *flag.FlagSet, withBranch bool) {
 
 func releaseCommand() *ffcli.Command {
 	var o releaseOptions
-	url := defaultNATSURL
 	fs := flag.NewFlagSet("slipway release", flag.ContinueOnError)
-	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	n := bindOperatorNATS(fs)
 	o.bind(fs, true)
 	return &ffcli.Command{
 		Name:       "release",
@@ -60,7 +59,7 @@ func releaseCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("release: want one commit: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Attach(url, "slipway-release")
+			c, err := n.attach("slipway-release")
 			if err != nil {
 				return err
 			}
@@ -192,9 +191,8 @@ func localPlan(ctx context.Context, c *pipeline.Conn, t *releaseTarget) (*events
 
 func planCommand() *ffcli.Command {
 	var o releaseOptions
-	url := defaultNATSURL
 	fs := flag.NewFlagSet("slipway plan", flag.ContinueOnError)
-	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	n := bindOperatorNATS(fs)
 	commit := fs.String("commit", "", "plan the release of this commit from the local clone, instead of showing the open release pull request's plan")
 	o.bind(fs, false)
 	return &ffcli.Command{
@@ -207,7 +205,7 @@ func planCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("plan: want one environment: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Attach(url, "slipway-plan")
+			c, err := n.attach("slipway-plan")
 			if err != nil {
 				return err
 			}

@@ -41,9 +41,8 @@ func currentUser() string {
 
 func rollbackCommand() *ffcli.Command {
 	var d deliberate
-	url := defaultNATSURL
 	fs := flag.NewFlagSet("slipway rollback", flag.ContinueOnError)
-	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	n := bindOperatorNATS(fs)
 	to := fs.String("to", "", "go back to this commit (it must have run healthy in the environment)")
 	steps := fs.Int("steps", 1, "how many commits to go back")
 	d.bind(fs)
@@ -59,7 +58,7 @@ func rollbackCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Attach(url, "slipway-rollback")
+			c, err := n.attach("slipway-rollback")
 			if err != nil {
 				return err
 			}
@@ -127,9 +126,8 @@ func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested,
 
 func replayCommand() *ffcli.Command {
 	var d deliberate
-	url := defaultNATSURL
 	fs := flag.NewFlagSet("slipway replay", flag.ContinueOnError)
-	fs.StringVar(&url, "nats-url", url, "NATS URL of the running Slipway")
+	n := bindOperatorNATS(fs)
 	d.bind(fs)
 	return &ffcli.Command{
 		Name:       "replay",
@@ -144,7 +142,7 @@ func replayCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
 			}
-			c, err := pipeline.Attach(url, "slipway-replay")
+			c, err := n.attach("slipway-replay")
 			if err != nil {
 				return err
 			}

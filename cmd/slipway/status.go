@@ -16,13 +16,10 @@ import (
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
-const defaultNATSURL = "nats://127.0.0.1:4222"
-
 func statusCommand() *ffcli.Command {
 	cfg := pipeline.DefaultConfig()
-	cfg.NATSURL = defaultNATSURL
 	fs := flag.NewFlagSet("slipway status", flag.ContinueOnError)
-	fs.StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "NATS URL of the running Slipway")
+	n := bindOperatorNATSTo(fs, &cfg)
 	fs.StringVar(&cfg.ProxyAddr, "proxy-addr", cfg.ProxyAddr, "address of the deployer's proxy, for the URLs shown")
 	fs.StringVar(&cfg.ProxyDomain, "proxy-domain", cfg.ProxyDomain, "domain of the proxy's host names")
 	return &ffcli.Command{
@@ -32,7 +29,7 @@ func statusCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, _ []string) error {
-			c, err := pipeline.Attach(cfg.NATSURL, "slipway-status")
+			c, err := n.attach("slipway-status")
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -38,6 +39,47 @@ func MustServerWith(tb testing.TB, topo Topology) *server.Server {
 func MustJetStream(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 	tb.Helper()
 	nc, err := Connect(url, tb.Name())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return nc, js
+}
+
+// MustAuthServer is MustServer requiring the role keys it returns, as
+// `slipway up` runs it; the admin connection provisions.
+func MustAuthServer(tb testing.TB) (*server.Server, *Keys) {
+	tb.Helper()
+	dir := tb.TempDir()
+	keys, err := EnsureKeys(filepath.Join(dir, KeysDirName))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := StartServer(ServerConfig{Dir: dir, Port: -1, Keys: keys})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Shutdown)
+	_, js := MustRoleJetStream(tb, s.ClientURL(), keys, RoleAdmin)
+	if err := Provision(context.Background(), js, DefaultTopology()); err != nil {
+		tb.Fatal(err)
+	}
+	return s, keys
+}
+
+// MustRoleJetStream connects to url as role, with the role's inbox prefix,
+// and closes the connection when the test ends.
+func MustRoleJetStream(tb testing.TB, url string, keys *Keys, r Role, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	opt, err := keys.Option(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nc, err := Connect(url, tb.Name()+"-"+string(r), append([]nats.Option{opt, nats.CustomInboxPrefix(InboxPrefix(r))}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -132,3 +132,12 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }
+
+// CheckProvisioned reports whether stream SLIPWAY exists, for a component
+// whose credentials may not provision: it waits for a Slipway that may.
+func CheckProvisioned(ctx context.Context, js jetstream.JetStream) error {
+	if _, err := js.Stream(ctx, StreamName); err != nil {
+		return fmt.Errorf("stream %s (provisioned by slipway up or a component with -provision): %w", StreamName, err)
+	}
+	return nil
+}

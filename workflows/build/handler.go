@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type Config struct {
 	// ClaimTTL is the lease of a running build; it is renewed while the
 	// build runs and taken over by another worker when this one dies.
 	ClaimTTL time.Duration
+	// Repos, when not empty, are the only repositories built (full names,
+	// "owner/name"); an event about another is refused.
+	Repos []string
 }
 
 // Validate reports a missing registry or lease.
@@ -66,6 +70,9 @@ type record struct {
 // HandlePush plans the builds of a pushed commit: one BuildRequested per
 // service declared in its slipway.yaml.
 func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error {
+	if err := h.admit(e.Repo, e.After); err != nil {
+		return err
+	}
 	if e.Branch == "" || e.Branch != e.Repo.DefaultBranch {
 		return events.Ignored("push to %q: only the default branch %q is built", e.Branch, e.Repo.DefaultBranch)
 	}
@@ -85,6 +92,19 @@ func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error 
 	}
 	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.After).
 		Strs("services", names).Msg("builds requested")
+	return nil
+}
+
+// admit checks a consumed event before anything is fetched or built: the
+// bus is not trusted to carry only what ingest verified. A refused event is
+// a permanent error: it is never built, and never retried.
+func (h *Handler) admit(repo events.Repo, sha string) error {
+	if err := events.CheckCommit(repo, sha); err != nil {
+		return events.Permanent(fmt.Errorf("refuse event: %w", err))
+	}
+	if len(h.Config.Repos) > 0 && !slices.Contains(h.Config.Repos, repo.FullName) {
+		return events.Permanent(fmt.Errorf("refuse event: repository %s is not configured", repo.FullName))
+	}
 	return nil
 }
 

@@ -42,7 +42,7 @@ func BuildHandler(ctx context.Context, cfg *Config, c *Conn) (*build.Handler, fu
 		return nil, nil, err
 	}
 	h := &build.Handler{
-		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL},
+		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL, Repos: cfg.knownRepos()},
 		Source:    mirror,
 		Builder:   bk,
 		Claims:    claims,

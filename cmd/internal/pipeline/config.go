@@ -18,9 +18,15 @@ type Config struct {
 	// NATS
 	NATSURL    string
 	DataDir    string
+	NATSHost   string
 	NATSPort   int
 	SyncAlways bool
 	Topology   natsjs.Topology
+	// NATSAuth authenticates to an external server (-nats-url).
+	NATSAuth NATSAuth
+	// Provision creates or updates the stream, consumers and buckets at
+	// start; a component whose credentials may not runs without it.
+	Provision bool
 
 	// ingest
 	HTTPAddr          string
@@ -31,9 +37,12 @@ type Config struct {
 
 	// builder
 	BuildkitHost string
-	Registry     string
-	MirrorDir    string
-	ClaimTTL     time.Duration
+	// Repos are the repositories the builder builds; empty: those of
+	// RepoSecrets unless AllowUnknownRepos, else any.
+	Repos     []string
+	Registry  string
+	MirrorDir string
+	ClaimTTL  time.Duration
 
 	// deployer
 	StagingEnv    string
@@ -53,7 +62,9 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		DataDir:       defaultDataDir(),
+		NATSHost:      "127.0.0.1",
 		NATSPort:      4222,
+		Provision:     true,
 		Topology:      natsjs.DefaultTopology(),
 		HTTPAddr:      "127.0.0.1:7700",
 		RepoSecrets:   RepoSecrets{},
@@ -88,12 +99,14 @@ func (c *Config) BindNATS(fs *flag.FlagSet) {
 	fs.IntVar(&c.Topology.MaxDeliver, "max-deliver", c.Topology.MaxDeliver, "how many times a failing event is delivered")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "trace, debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "console or json")
+	c.NATSAuth.Bind(fs)
 }
 
 // BindEmbedded binds the settings of the embedded NATS server.
 func (c *Config) BindEmbedded(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded NATS server's JetStream store")
-	fs.IntVar(&c.NATSPort, "nats-port", c.NATSPort, "port of the embedded NATS server (on 127.0.0.1); -1 picks a free one")
+	fs.StringVar(&c.NATSHost, "nats-host", c.NATSHost, "address the embedded NATS server listens on; clients authenticate with the keys in <data-dir>/auth")
+	fs.IntVar(&c.NATSPort, "nats-port", c.NATSPort, "port of the embedded NATS server; -1 picks a free one")
 	fs.BoolVar(&c.SyncAlways, "sync-always", c.SyncAlways, "fsync every JetStream write before acknowledging it (slower, survives power loss)")
 }
 
@@ -109,6 +122,14 @@ func (c *Config) BindIngest(fs *flag.FlagSet) {
 // BindBuilder binds the builder's settings.
 func (c *Config) BindBuilder(fs *flag.FlagSet) {
 	fs.StringVar(&c.BuildkitHost, "buildkit-host", c.BuildkitHost, "buildkitd address")
+	fs.Func("repos", "owner/name,…: the only repositories built (default: those of -repo-secret in slipway up; any in cmd/builder)", func(v string) error {
+		for _, r := range strings.Split(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				c.Repos = append(c.Repos, r)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&c.Registry, "registry", c.Registry, "registry images are pushed to and deployed from")
 	fs.StringVar(&c.MirrorDir, "mirror-dir", c.MirrorDir, "where git mirrors are kept (default: <data-dir>/../git)")
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
@@ -140,10 +161,27 @@ func (c *Config) Validate() error {
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
 	}
+	if err := c.NATSAuth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("fallback secret set without -allow-unknown-repos"))
 	}
 	return errors.Join(errs...)
+}
+
+// knownRepos are the repositories a builder builds: Repos, or else the
+// repositories with a webhook secret unless unknown ones are allowed; nil
+// means any.
+func (c *Config) knownRepos() []string {
+	if len(c.Repos) > 0 || c.AllowUnknownRepos {
+		return c.Repos
+	}
+	var out []string
+	for r := range c.RepoSecrets {
+		out = append(out, r)
+	}
+	return out
 }
 
 func (c *Config) mirrorDir() string {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
 
@@ -27,3 +28,16 @@ func NewLogger(w io.Writer, level, format string) (zerolog.Logger, error) {
 
 // logger returns the logger carried by ctx.
 func logger(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }
+
+// logAsyncErrors logs what the server reports outside any request, such as
+// a permissions violation, with the logger of ctx.
+func logAsyncErrors(ctx context.Context) nats.Option {
+	log := logger(ctx)
+	return nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+		ev := log.Warn().Err(err).Str("conn", nc.Opts.Name)
+		if sub != nil {
+			ev = ev.Str("subject", sub.Subject)
+		}
+		ev.Msg("nats")
+	})
+}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/peterbourgon/ff/v3"
 	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events/natsjs"
 )
 
 // Component runs one part of Slipway on a connection until ctx ends.
@@ -38,6 +40,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet(m.Name, flag.ContinueOnError)
 	m.Config.BindNATS(fs)
 	m.Bind(&m.Config, fs)
+	fs.BoolVar(&m.Config.Provision, "provision", m.Config.Provision, "create or update the stream, consumers and buckets at start (false with the per-component keys of slipway up's server, which provisions)")
 	fs.String("config", "", "configuration file, one `flag value` per line")
 	if err := ParseFlagSet(fs, args); err != nil {
 		return err
@@ -72,7 +75,17 @@ func Options() []ff.Option {
 // Start connects; Run may then be called.
 func (m *Main) Start(ctx context.Context) (context.Context, error) {
 	ctx = m.log.WithContext(ctx)
-	c, err := Dial(ctx, m.Config.NATSURL, m.Name, m.Config.Topology)
+	auth, err := m.Config.NATSAuth.Options()
+	if err != nil {
+		return ctx, err
+	}
+	opts := RoleOptions(natsjs.Role(m.Name), auth...)
+	var c *Conn
+	if m.Config.Provision {
+		c, err = Dial(ctx, m.Config.NATSURL, m.Name, m.Config.Topology, opts...)
+	} else {
+		c, err = AttachRole(ctx, m.Config.NATSURL, m.Name, opts...)
+	}
 	if err != nil {
 		return ctx, err
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -19,6 +21,7 @@ type Up struct {
 
 	server *server.Server
 	conn   *Conn
+	roles  map[natsjs.Role]*Conn
 	ln     net.Listener
 }
 
@@ -28,22 +31,27 @@ func (u *Up) Open(ctx context.Context) error {
 	if err := u.Config.Validate(); err != nil {
 		return err
 	}
-	url := u.Config.NATSURL
-	if url == "" {
-		s, err := natsjs.StartServer(natsjs.ServerConfig{
-			Dir: u.Config.DataDir, Port: u.Config.NATSPort, SyncAlways: u.Config.SyncAlways,
-		})
-		if err != nil {
-			return err
-		}
-		u.server, url = s, s.ClientURL()
-		logger(ctx).Info().Str("url", url).Str("dir", u.Config.DataDir).Msg("embedded NATS started")
+	auth, err := u.auth(ctx)
+	if err != nil {
+		return errors.Join(err, u.Close())
 	}
-	c, err := Dial(ctx, url, "slipway-up", u.Config.Topology)
+	url := u.Config.NATSURL
+	if u.server != nil {
+		url = u.server.ClientURL()
+	}
+	c, err := Dial(ctx, url, "slipway-up", u.Config.Topology, auth(natsjs.RoleAdmin)...)
 	if err != nil {
 		return errors.Join(err, u.Close())
 	}
 	u.conn = c
+	u.roles = map[natsjs.Role]*Conn{}
+	for _, r := range []natsjs.Role{natsjs.RoleIngest, natsjs.RoleBuilder, natsjs.RoleDeployer} {
+		rc, err := AttachRole(ctx, url, "slipway-up-"+string(r), RoleOptions(r, auth(r)...)...)
+		if err != nil {
+			return errors.Join(err, u.Close())
+		}
+		u.roles[r] = rc
+	}
 	ln, err := net.Listen("tcp", u.Config.HTTPAddr)
 	if err != nil {
 		return errors.Join(fmt.Errorf("listen %s: %w", u.Config.HTTPAddr, err), u.Close())
@@ -52,12 +60,44 @@ func (u *Up) Open(ctx context.Context) error {
 	return nil
 }
 
-// Run runs every component until ctx ends or one fails.
+// auth starts the embedded server, with a key per role in
+// <data-dir>/auth, unless Config.NATSURL names an external one; it returns
+// each role's authentication options.
+func (u *Up) auth(ctx context.Context) (func(natsjs.Role) []nats.Option, error) {
+	if u.Config.NATSURL != "" {
+		opts, err := u.Config.NATSAuth.Options()
+		return func(natsjs.Role) []nats.Option { return opts }, err
+	}
+	keys, err := natsjs.EnsureKeys(filepath.Join(u.Config.DataDir, natsjs.KeysDirName))
+	if err != nil {
+		return nil, err
+	}
+	opts := map[natsjs.Role][]nats.Option{}
+	for _, r := range natsjs.Roles() {
+		opt, err := keys.Option(r)
+		if err != nil {
+			return nil, err
+		}
+		opts[r] = []nats.Option{opt}
+	}
+	s, err := natsjs.StartServer(natsjs.ServerConfig{
+		Dir: u.Config.DataDir, Host: u.Config.NATSHost, Port: u.Config.NATSPort, Keys: keys, SyncAlways: u.Config.SyncAlways,
+	})
+	if err != nil {
+		return nil, err
+	}
+	u.server = s
+	logger(ctx).Info().Str("url", s.ClientURL()).Str("dir", u.Config.DataDir).Str("keys", keys.Dir).Msg("embedded NATS started")
+	return func(r natsjs.Role) []nats.Option { return opts[r] }, nil
+}
+
+// Run runs every component, each on a connection of its role, until ctx
+// ends or one fails.
 func (u *Up) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return RunIngest(ctx, &u.Config, u.conn, u.ln) })
-	g.Go(func() error { return RunBuilder(ctx, &u.Config, u.conn) })
-	g.Go(func() error { return RunDeployer(ctx, &u.Config, u.conn) })
+	g.Go(func() error { return RunIngest(ctx, &u.Config, u.roles[natsjs.RoleIngest], u.ln) })
+	g.Go(func() error { return RunBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder]) })
+	g.Go(func() error { return RunDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer]) })
 	return g.Wait()
 }
 
@@ -67,12 +107,16 @@ func (u *Up) IngestURL() string { return "http://" + u.ln.Addr().String() }
 // NATSURL is the URL of the NATS server in use.
 func (u *Up) NATSURL() string { return u.conn.URL }
 
-// Conn is the process's JetStream connection.
+// Conn is the process's admin connection to JetStream, the one that
+// provisioned; the components run on connections of their roles.
 func (u *Up) Conn() *Conn { return u.conn }
 
 // Close drains the connection and stops the embedded server.
 func (u *Up) Close() error {
 	var errs []error
+	for _, c := range u.roles {
+		errs = append(errs, c.Close())
+	}
 	if u.conn != nil {
 		errs = append(errs, u.conn.Close())
 	}
