@@ -121,8 +121,8 @@ func TestHandlePush(t *testing.T) {
 			for _, e := range p.OfType(events.TypeBuildRequested) {
 				r := e.(*events.BuildRequested)
 				got = append(got, r.Service.Name)
-				if len(r.Services) != 2 {
-					t.Errorf("request of %s lists services %v", r.Service.Name, r.Services)
+				if r.Service.Port == 0 || r.Service.Context != r.Service.Name {
+					t.Errorf("request of %s carries the spec %+v", r.Service.Name, r.Service)
 				}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.wantRequests) {
@@ -144,8 +144,7 @@ func requests() []*events.BuildRequested {
 	for _, name := range []string{"web", "api"} {
 		out = append(out, &events.BuildRequested{
 			Repo: repo, Commit: sha, Branch: "main",
-			Service:  events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080, HealthPath: "/"},
-			Services: []string{"web", "api"},
+			Service: events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080, HealthPath: "/"},
 		})
 	}
 	return out
