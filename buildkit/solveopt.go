@@ -21,13 +21,13 @@ func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, close
 	if err != nil {
 		return client.SolveOpt{}, nil, err
 	}
-	contextFS, dockerfileFS, close, err := openContext(req)
+	contextFS, dockerfileFS, release, err := openContext(req)
 	if err != nil {
 		return client.SolveOpt{}, nil, err
 	}
 	defer func() {
 		if err != nil {
-			close()
+			release()
 		}
 	}()
 	opt = client.SolveOpt{
@@ -62,7 +62,7 @@ func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, close
 			}, cacheInsecure),
 		}}
 	}
-	return opt, close, nil
+	return opt, release, nil
 }
 
 // frontendAttrs are the Dockerfile frontend's options. Without network, every
