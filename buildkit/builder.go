@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
@@ -24,20 +25,28 @@ const RetryAfter = 5 * time.Second
 
 // Builder is a build.Builder backed by one buildkitd.
 type Builder struct {
-	addr string
-	c    *client.Client
+	addr   string
+	c      *client.Client
+	policy *spb.Policy
 }
 
 // New returns a Builder for the buildkitd at addr (e.g.
 // "unix:///run/buildkit/buildkitd.sock" or "tcp://127.0.0.1:1234"). It does
 // not connect: an unreachable daemon shows up as a Retryable error of Build
 // or Ping, so a builder can start before its daemon.
-func New(ctx context.Context, addr string) (*Builder, error) {
+func New(ctx context.Context, addr string, opts ...Option) (*Builder, error) {
+	b := &Builder{addr: addr}
+	for _, o := range opts {
+		if err := o(b); err != nil {
+			return nil, err
+		}
+	}
 	c, err := client.New(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("create buildkit client for %s: %w", addr, err)
 	}
-	return &Builder{addr: addr, c: c}, nil
+	b.c = c
+	return b, nil
 }
 
 // Close releases the connection to buildkitd.
@@ -67,10 +76,11 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 	if err := checkRequest(req); err != nil {
 		return build.Result{}, events.Permanent(err)
 	}
-	opt, err := solveOpt(req)
+	opt, closeContext, err := solveOpt(req, b.policy)
 	if err != nil {
-		return build.Result{}, events.Permanent(err)
+		return build.Result{}, events.Permanent(fmt.Errorf("build %s: %w", req.Image, err))
 	}
+	defer closeContext()
 	p := newProgress(logger(ctx, req.Image))
 	ch := make(chan *client.SolveStatus)
 	var resp *client.SolveResponse

@@ -207,3 +207,19 @@ func closedAddr(tb testing.TB) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// TestFailureQuotesABoundedExcerpt: a Dockerfile whose first line is 8 KiB
+// with terminal escapes fails permanently with an error that quotes only a
+// bounded, printable excerpt of it.
+func TestFailureQuotesABoundedExcerpt(t *testing.T) {
+	e := mustEnv(t)
+	req := writeContext(t, map[string]string{"Dockerfile": "FORM\x1b[31m" + strings.Repeat("A", 8<<10) + " busybox" + "\n"})
+	req.Image = e.registry + "/" + buildkittest.UniqueRepo(t) + ":v1"
+	_, err := e.builder.Build(testContext(t), req)
+	if !events.IsPermanent(err) {
+		t.Fatalf("error = %v, want permanent", err)
+	}
+	if msg := err.Error(); len(msg) > 1024 || strings.Contains(msg, "\x1b") || !strings.Contains(msg, "unknown instruction") {
+		t.Errorf("error is %d bytes: %.300q", len(msg), msg)
+	}
+}

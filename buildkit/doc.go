@@ -7,6 +7,15 @@
 //     CacheRef in the registry (mode=max), so every builder and every commit
 //     shares it. A failed cache export never fails a build.
 //   - Registries on a loopback address are reached over plain HTTP.
+//   - The context and the Dockerfile's directory are opened through an
+//     os.Root of the request's checkout: nothing BuildKit reads through them
+//     leaves the checkout, whatever links it holds.
+//   - RUN steps have no network (force-network-mode=none) unless the
+//     request says Network.
+//   - With AllowBaseImages, every other image is denied by a source policy
+//     before buildkitd fetches anything (events.Permanent, naming it).
+//   - What a StepError quotes (BuildKit's message, the last output lines)
+//     is bounded and free of control characters.
 //   - The progress stream is always drained: vertices and their output are
 //     logged at debug level on the logger of the context (zerolog.Ctx).
 //   - Errors carry their policy: an unreachable buildkitd or registry is

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/errdefs"
@@ -40,13 +42,42 @@ func (e *StepError) Error() string {
 		b.WriteString(e.Step)
 		b.WriteString(": ")
 	}
-	b.WriteString(strings.TrimPrefix(e.Err.Error(), "failed to solve: "))
+	b.WriteString(excerpt(strings.TrimPrefix(e.Err.Error(), "failed to solve: "), maxMessage))
 	if n := len(e.Output); n > 0 {
+		lines := make([]string, 0, 3)
+		for _, l := range e.Output[max(0, n-3):] {
+			lines = append(lines, excerpt(l, maxOutputLine))
+		}
 		b.WriteString(" (output: ")
-		b.WriteString(strings.Join(e.Output[max(0, n-3):], " | "))
+		b.WriteString(strings.Join(lines, " | "))
 		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// Bounds of what a StepError quotes: BuildKit's message (which may quote a
+// line of the Dockerfile) and each of the last lines of output.
+const (
+	maxMessage    = 512
+	maxOutputLine = 160
+)
+
+// excerpt is s with control characters replaced by spaces, cut to at most
+// n bytes on a character boundary.
+func excerpt(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
@@ -66,7 +97,7 @@ var userFault = []string{
 	"dockerfile parse error", "unknown instruction", "failed to read dockerfile",
 	"did not complete successfully", "failed to compute cache key",
 	"failed to calculate checksum", ": not found", "failed to resolve source metadata",
-	"pull access denied", "invalid reference format",
+	"pull access denied", "invalid reference format", "denied by policy",
 }
 
 // classify attaches its policy to the failed build of image. step is the

@@ -2,6 +2,7 @@ package buildkit_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,6 +16,12 @@ import (
 func TestBadRequestIsPermanent(t *testing.T) {
 	good := writeContext(t, map[string]string{"Dockerfile": "FROM scratch\n"})
 	good.Image = "localhost:5000/acme/web:abc"
+	outside := t.TempDir() // a host directory a link of the checkout leads to
+	writeFile(t, filepath.Join(outside, "Dockerfile"), "FROM scratch\n")
+	if err := os.Symlink(outside, filepath.Join(good.ContextDir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	good.Checkout = good.ContextDir
 	with := func(edit func(*build.Request)) build.Request {
 		r := good
 		edit(&r)
@@ -32,6 +39,15 @@ func TestBadRequestIsPermanent(t *testing.T) {
 		{"missing context", with(func(r *build.Request) { r.ContextDir = filepath.Join(t.TempDir(), "nope") })},
 		{"missing Dockerfile", with(func(r *build.Request) { r.Dockerfile = filepath.Join(r.ContextDir, "nope") })},
 		{"Dockerfile is a dir", with(func(r *build.Request) { r.Dockerfile = r.ContextDir })},
+		{"context through a link out of the checkout", with(func(r *build.Request) {
+			r.ContextDir = filepath.Join(r.Checkout, "out")
+			r.Dockerfile = filepath.Join(r.ContextDir, "Dockerfile")
+		})},
+		{"Dockerfile through a link out of the checkout", with(func(r *build.Request) { r.Dockerfile = filepath.Join(r.Checkout, "out", "Dockerfile") })},
+		{"context outside the checkout", with(func(r *build.Request) {
+			r.ContextDir = outside
+			r.Dockerfile = filepath.Join(outside, "Dockerfile")
+		})},
 	}
 	b, err := buildkit.New(context.Background(), "unix://"+filepath.Join(t.TempDir(), "none.sock"))
 	if err != nil {

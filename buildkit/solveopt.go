@@ -7,28 +7,33 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
+	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
-// solveOpt translates a request into a solve of the Dockerfile frontend.
-func solveOpt(req build.Request) (client.SolveOpt, error) {
+// solveOpt translates a request into a solve of the Dockerfile frontend,
+// with the context and the Dockerfile's directory opened through the
+// checkout (see openContext); close releases them once the solve is over.
+func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, close func(), err error) {
 	insecure, err := insecureRegistry(req.Image)
 	if err != nil {
-		return client.SolveOpt{}, err
+		return client.SolveOpt{}, nil, err
 	}
-	contextFS, err := fsutil.NewFS(req.ContextDir)
+	contextFS, dockerfileFS, release, err := openContext(req)
 	if err != nil {
-		return client.SolveOpt{}, fmt.Errorf("open context %s: %w", req.ContextDir, err)
+		return client.SolveOpt{}, nil, err
 	}
-	dockerfileFS, err := fsutil.NewFS(filepath.Dir(req.Dockerfile))
-	if err != nil {
-		return client.SolveOpt{}, fmt.Errorf("open Dockerfile dir %s: %w", filepath.Dir(req.Dockerfile), err)
-	}
-	opt := client.SolveOpt{
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	opt = client.SolveOpt{
 		Frontend:      "dockerfile.v0",
-		FrontendAttrs: frontendAttrs(filepath.Base(req.Dockerfile), req.BuildArgs),
+		FrontendAttrs: frontendAttrs(filepath.Base(req.Dockerfile), req.BuildArgs, req.Network),
+		SourcePolicy:  policy,
 		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": dockerfileFS},
 		// buildkitd reuses what it synced before under the same shared key
 		// and only sends files whose size or mtime changed. Checkouts carry
@@ -43,7 +48,7 @@ func solveOpt(req build.Request) (client.SolveOpt, error) {
 	if req.CacheRef != "" {
 		cacheInsecure, err := insecureRegistry(req.CacheRef)
 		if err != nil {
-			return client.SolveOpt{}, fmt.Errorf("cache: %w", err)
+			return client.SolveOpt{}, nil, fmt.Errorf("cache: %w", err)
 		}
 		opt.CacheImports = []client.CacheOptionsEntry{{
 			Type:  "registry",
@@ -57,12 +62,17 @@ func solveOpt(req build.Request) (client.SolveOpt, error) {
 			}, cacheInsecure),
 		}}
 	}
-	return opt, nil
+	return opt, release, nil
 }
 
-// frontendAttrs are the Dockerfile frontend's options.
-func frontendAttrs(filename string, args map[string]string) map[string]string {
+// frontendAttrs are the Dockerfile frontend's options. Without network, every
+// RUN step runs in a network namespace of its own holding only a loopback
+// interface: it reaches nothing of this machine, Slipway's ports included.
+func frontendAttrs(filename string, args map[string]string, network bool) map[string]string {
 	attrs := map[string]string{"filename": filename}
+	if !network {
+		attrs["force-network-mode"] = "none"
+	}
 	for k, v := range args {
 		attrs["build-arg:"+k] = v
 	}

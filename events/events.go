@@ -84,6 +84,9 @@ type ServiceSpec struct {
 	// commit starts in an environment (a migration), once per environment
 	// and commit.
 	Tasks []Task `json:"tasks,omitempty"`
+	// Network is true when the service's RUN steps need the network (to
+	// download dependencies); without it they run with none.
+	Network bool `json:"network,omitempty"`
 }
 
 // BuildRequested asks for one service of one commit to be built. Builders share
@@ -93,9 +96,6 @@ type BuildRequested struct {
 	Commit  string      `json:"commit"`
 	Branch  string      `json:"branch"`
 	Service ServiceSpec `json:"service"`
-	// Services lists every service of the commit, so the last one built can
-	// tell that the commit is complete.
-	Services []string `json:"services"`
 }
 
 // BuildSucceeded records one service image pushed to the registry.

@@ -46,7 +46,7 @@ func TestGolden(t *testing.T) {
 			"tag.acme_2fshop.refs_2ftags_2fv1_2e0_2e0.fedcba9876543210fedcba9876543210fedcba98", events.SubjectTagPushed},
 		{"tag_deleted", &events.TagDeleted{Repo: repo, Ref: "refs/tags/v1.0.0", Tag: "v1.0.0", Before: sha, Pusher: "ada"},
 			"deleted.acme_2fshop.refs_2ftags_2fv1_2e0_2e0." + sha, events.SubjectTagDeleted},
-		{"build_requested", &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main", Service: web, Services: []string{"api", "web"}},
+		{"build_requested", &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main", Service: web},
 			"build.acme_2fshop." + sha + ".web.requested", events.SubjectBuildRequested},
 		{"build_succeeded", &events.BuildSucceeded{Repo: repo, Commit: sha, Branch: "main", Service: "web", Image: img.Ref, Digest: img.Digest, Duration: 2 * time.Second},
 			"build.acme_2fshop." + sha + ".web.succeeded", events.SubjectBuildSucceeded},

@@ -35,6 +35,11 @@ func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	return m
 }
 
+// MaxServices is the most services one slipway.yaml may declare. Every
+// service is one build request and one entry of each commit's events, so the
+// bound keeps what one push publishes bounded.
+const MaxServices = 200
+
 // services decodes the list of services and checks their names are unique.
 func (d *decoder) services(n *yaml.Node) []service {
 	n = resolve(n)
@@ -44,6 +49,10 @@ func (d *decoder) services(n *yaml.Node) []service {
 	}
 	if len(n.Content) == 0 {
 		d.fail("services", n, "must list at least one service")
+	}
+	if len(n.Content) > MaxServices {
+		d.fail("services", n, "lists %d services, more than the limit of %d", len(n.Content), MaxServices)
+		return nil
 	}
 	out := make([]service, 0, len(n.Content))
 	first := map[string]int{}
@@ -66,7 +75,7 @@ func (d *decoder) services(n *yaml.Node) []service {
 // service decodes one service, applying defaults.
 func (d *decoder) service(p string, n *yaml.Node) service {
 	s := service{spec: events.ServiceSpec{Dockerfile: DefaultDockerfile, HealthPath: DefaultHealthPath}}
-	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "tasks")
+	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "tasks", "network")
 	if !ok {
 		return s
 	}
@@ -94,6 +103,9 @@ func (d *decoder) service(p string, n *yaml.Node) service {
 	}
 	if v, ok := f.get("tasks"); ok {
 		s.spec.Tasks = d.tasks(p+".tasks", v.value)
+	}
+	if v, ok := f.get("network"); ok {
+		s.spec.Network = d.boolean(p+".network", v.value)
 	}
 	return s
 }

@@ -2,7 +2,9 @@
 # setup.sh brings a Debian machine to Slipway's local build chain:
 #
 #   dockerd    running, Docker's default socket
-#   buildkitd  running, OCI worker (runc), unix:///run/buildkit/buildkitd.sock
+#   buildkitd  running, OCI worker (runc), unix:///run/buildkit/buildkitd.sock,
+#              builds on BuildKit's CNI bridge (buildkit0), which
+#              scripts/build-firewall.sh keeps away from this host
 #   registry   Debian's docker-registry (distribution) on 127.0.0.1:5000, no auth
 #   mirror     localhost:5000/mirror/busybox:{<debian-version>,stable}, built
 #              from Debian's busybox-static, not pulled from any hub
@@ -28,7 +30,7 @@ RUN_DIR=${SLIPWAY_RUN_DIR:-/run/slipway}
 REGISTRY_URL=http://127.0.0.1:5000
 SLIPWAY_REGISTRY=localhost:5000
 MIRROR_REPO=mirror/busybox
-PACKAGES=(docker.io runc git docker-registry busybox-static curl)
+PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables)
 export PATH=$BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 STEP=init
@@ -185,6 +187,15 @@ build_buildkit() {
 	for b in "${stale[@]}"; do mv -f "$tmp/$b" "$BIN/$b"; done
 	rm -rf "$tmp"
 	log "buildkit: built ${stale[*]} in $((SECONDS - t0))s"
+}
+
+# firewall_builds drops what build steps send to this machine (see
+# scripts/build-firewall.sh); it runs before buildkitd starts, so no build
+# ever runs without it.
+firewall_builds() {
+	step firewall
+	"$ROOT/scripts/build-firewall.sh" buildkit0
+	log "firewall: builds on buildkit0 cannot reach this host or Docker's networks"
 }
 
 buildkit_ready() { buildctl --addr "$BUILDKIT_HOST" debug workers >/dev/null 2>&1; }
@@ -346,6 +357,7 @@ main() {
 	install_packages
 	start_dockerd
 	build_buildkit
+	firewall_builds
 	start_buildkitd
 	start_registry
 	mirror_busybox

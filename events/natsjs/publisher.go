@@ -40,11 +40,31 @@ func (p *Publisher) PublishEnvelope(ctx context.Context, subject string, env eve
 	return p.publish(ctx, env.ID, EncodeMsg(subject, env))
 }
 
+// MaxEventSize is the largest message, body and headers, a Publisher sends.
+// A larger event is refused with a permanent error before it reaches the
+// stream: no event may grow the stream by more than this, and a retry could
+// never make it smaller.
+const MaxEventSize = 1 << 20
+
 // publish sends m, named id in errors, and waits for the acknowledgement.
 func (p *Publisher) publish(ctx context.Context, id string, m *nats.Msg) (bool, error) {
+	if n := msgSize(m); n > MaxEventSize {
+		return false, events.Permanent(fmt.Errorf("publish %s: event is %d bytes, more than the limit of %d", id, n, MaxEventSize))
+	}
 	ack, err := p.js.PublishMsg(ctx, m)
 	if err != nil {
 		return false, events.Retryable(fmt.Errorf("publish %s: %w", id, err), 2*time.Second)
 	}
 	return ack.Duplicate, nil
+}
+
+// msgSize is the size of m's body and headers as NATS sends them.
+func msgSize(m *nats.Msg) int {
+	n := len(m.Data)
+	for k, vs := range m.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + len(": \r\n")
+		}
+	}
+	return n
 }

@@ -42,7 +42,11 @@ func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) 
 // images returns the commit's images once every service is built; done is
 // false while some are still building.
 func (h *Handler) images(ctx context.Context, e *events.BuildRequested) (images []events.Image, done bool, err error) {
-	for _, name := range e.Services {
+	names, err := h.serviceNames(ctx, e.Repo, e.Commit)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, name := range names {
 		b, err := h.Claims.Result(ctx, events.BuildKey(e.Repo.FullName, e.Commit, name))
 		if errors.Is(err, workflows.ErrNoResult) {
 			return nil, false, nil

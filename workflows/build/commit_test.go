@@ -95,7 +95,7 @@ func TestCommitBuiltOnceWhenServicesFinishTogether(t *testing.T) {
 				Source: sources, Builder: b, Publisher: together{pubs[i], announced},
 				Claims: counting{natsjs.NewClaims(kv, fmt.Sprintf("worker-%d", i)), &claims},
 			}
-			req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main", Services: []string{"web", "api"},
+			req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main",
 				Service: events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080}}
 			wg.Add(1)
 			go func() {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -85,7 +83,7 @@ func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error 
 		names[i] = s.Name
 	}
 	for _, s := range services {
-		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s, Services: names}
+		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s}
 		if _, err := h.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request build of %s: %w", s.Name, err)
 		}
@@ -125,10 +123,25 @@ func (h *Handler) services(ctx context.Context, e *events.PushReceived) ([]event
 	return m.Services(), nil
 }
 
+// serviceNames reads the names of the services of a commit from its
+// slipway.yaml, which a commit never changes: what the completion of a
+// commit checks, instead of each build request carrying the list.
+func (h *Handler) serviceNames(ctx context.Context, repo events.Repo, sha string) ([]string, error) {
+	data, err := h.Source.ReadFile(ctx, repo, sha, ManifestPath)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ManifestPath, err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("read services of %s: %w", sha, err)
+	}
+	return m.Names(), nil
+}
+
 // failCommit publishes a commit-level build failure and returns the cause as
 // a permanent error.
 func (h *Handler) failCommit(ctx context.Context, repo events.Repo, sha, branch string, cause error) error {
-	ev := &events.BuildFailed{Repo: repo, Commit: sha, Branch: branch, Reason: cause.Error()}
+	ev := &events.BuildFailed{Repo: repo, Commit: sha, Branch: branch, Reason: Reason(cause)}
 	if _, err := h.Publisher.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("publish commit failure: %w", err)
 	}
@@ -148,18 +161,6 @@ func CacheRef(registry, repo, service string) string {
 
 func imageName(registry, repo, service string) string {
 	return strings.ToLower(registry + "/" + repo + "/" + service)
-}
-
-// within joins rel onto root and refuses a path escaping root.
-func within(root, rel string) (string, error) {
-	p := filepath.Join(root, rel)
-	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) {
-		return "", fmt.Errorf("path %q leaves the repository", rel)
-	}
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("path %q: %w", rel, fs.ErrNotExist)
-	}
-	return p, nil
 }
 
 func decodeRecord(b []byte) (record, error) {

@@ -121,8 +121,8 @@ func TestHandlePush(t *testing.T) {
 			for _, e := range p.OfType(events.TypeBuildRequested) {
 				r := e.(*events.BuildRequested)
 				got = append(got, r.Service.Name)
-				if len(r.Services) != 2 {
-					t.Errorf("request of %s lists services %v", r.Service.Name, r.Services)
+				if r.Service.Port == 0 || r.Service.Context != r.Service.Name {
+					t.Errorf("request of %s carries the spec %+v", r.Service.Name, r.Service)
 				}
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.wantRequests) {
@@ -144,8 +144,7 @@ func requests() []*events.BuildRequested {
 	for _, name := range []string{"web", "api"} {
 		out = append(out, &events.BuildRequested{
 			Repo: repo, Commit: sha, Branch: "main",
-			Service:  events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080, HealthPath: "/"},
-			Services: []string{"web", "api"},
+			Service: events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080, HealthPath: "/"},
 		})
 	}
 	return out
@@ -227,4 +226,25 @@ func TestImageRef(t *testing.T) {
 func isIgnored(err error) bool {
 	var ig *events.IgnoredError
 	return errors.As(err, &ig)
+}
+
+// TestBuildFailedReasonIsBounded: a failure whose message is a megabyte of
+// output with terminal escapes is published as a short, printable reason,
+// for the service and for the commit.
+func TestBuildFailedReasonIsBounded(t *testing.T) {
+	huge := "RUN make: " + strings.Repeat("\x1b[2Koutput line\r\n", 1<<16)
+	b := &builder{err: events.Permanent(errors.New(huge))}
+	h, p := newHandler(t, sources, b)
+	if err := h.HandleBuild(context.Background(), requests()[0]); !events.IsPermanent(err) {
+		t.Fatalf("HandleBuild() error = %v, want permanent", err)
+	}
+	failures := workflowstest.Of[*events.BuildFailed](p)
+	if len(failures) != 2 {
+		t.Fatalf("%d build-failed events, want the service's and the commit's", len(failures))
+	}
+	for _, f := range failures {
+		if len(f.Reason) > 4096 || strings.ContainsAny(f.Reason, "\x1b\r\n") || !strings.Contains(f.Reason, "RUN make: ") {
+			t.Errorf("reason of %q is %d bytes: %.200q", f.Service, len(f.Reason), f.Reason)
+		}
+	}
 }

@@ -19,6 +19,11 @@ type Source interface {
 
 // Request is one image to build and push.
 type Request struct {
+	// Checkout is the absolute path of the checked-out commit holding the
+	// context; the builder opens the context and the Dockerfile through it,
+	// so that no symbolic link leads a build out of it. Empty means
+	// ContextDir.
+	Checkout string
 	// ContextDir is the absolute path of the build context.
 	ContextDir string
 	// Dockerfile is the absolute path of the Dockerfile.
@@ -30,6 +35,8 @@ type Request struct {
 	CacheRef string
 	// BuildArgs are passed to the Dockerfile frontend.
 	BuildArgs map[string]string
+	// Network lets the RUN steps use the network; without it they have none.
+	Network bool
 }
 
 // Result is a pushed image.

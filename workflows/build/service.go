@@ -37,7 +37,7 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 		if !events.IsPermanent(err) {
 			return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
 		}
-		rec.Failed = err.Error()
+		rec.Failed = Reason(err)
 	}
 	b, _ := json.Marshal(rec)
 	if cerr := lease.Complete(ctx, b); cerr != nil {
@@ -59,20 +59,18 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 		return rec, fmt.Errorf("check out %s: %w", e.Commit, err)
 	}
 	defer release()
-	contextDir, err := within(dir, e.Service.Context)
+	contextDir, dockerfile, err := resolve(dir, e.Service)
 	if err != nil {
-		return rec, events.Permanent(fmt.Errorf("service %s: context: %w", e.Service.Name, err))
-	}
-	dockerfile, err := within(contextDir, e.Service.Dockerfile)
-	if err != nil {
-		return rec, events.Permanent(fmt.Errorf("service %s: dockerfile: %w", e.Service.Name, err))
+		return rec, err
 	}
 	rec.Image = ImageRef(h.Config.Registry, e.Repo.FullName, e.Service.Name, e.Commit)
 	start := time.Now()
 	log.Info().Str("image", rec.Image).Msg("build started")
 	res, err := h.Builder.Build(ctx, Request{
+		Checkout:   dir,
 		ContextDir: contextDir,
 		Dockerfile: dockerfile,
+		Network:    e.Service.Network,
 		Image:      rec.Image,
 		CacheRef:   CacheRef(h.Config.Registry, e.Repo.FullName, e.Service.Name),
 		BuildArgs:  map[string]string{"SLIPWAY_COMMIT": e.Commit},

@@ -127,7 +127,7 @@ func (h *Handler) deployOrBuild(ctx context.Context, p Preview, m *manifest.Mani
 func (h *Handler) requestBuilds(ctx context.Context, p Preview, m *manifest.Manifest) error {
 	names := m.Names()
 	for _, s := range m.Services() {
-		req := &events.BuildRequested{Repo: p.Repo, Commit: p.HeadSHA, Branch: p.HeadBranch, Service: s, Services: names}
+		req := &events.BuildRequested{Repo: p.Repo, Commit: p.HeadSHA, Branch: p.HeadBranch, Service: s}
 		if _, err := h.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request build of %s: %w", s.Name, err)
 		}

@@ -30,9 +30,8 @@ func (h *Handler) buildBranch(ctx context.Context, e *events.PushReceived) error
 	if followed == "" {
 		return events.Ignored("push to %q: no environment follows it", e.Branch)
 	}
-	names := m.Names()
 	for _, s := range m.Services() {
-		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s, Services: names}
+		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s}
 		if _, err := h.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request build of %s: %w", s.Name, err)
 		}

@@ -74,9 +74,8 @@ func TestFaultTwoEventsForOneSHA(t *testing.T) {
 	repo := events.Repo{Forge: "github", FullName: sample.RepoName, CloneURL: p.CloneURL, DefaultBranch: "main"}
 	evs := []events.Event{&events.PushReceived{Repo: repo, Ref: "refs/heads/main", Branch: "main", Before: p.Before, After: p.After}}
 	specs := services(t)
-	names := []string{specs[0].Name, specs[1].Name}
 	for _, spec := range specs {
-		evs = append(evs, &events.BuildRequested{Repo: repo, Commit: p.After, Branch: "main", Service: spec, Services: names})
+		evs = append(evs, &events.BuildRequested{Repo: repo, Commit: p.After, Branch: "main", Service: spec})
 	}
 	pub := natsjs.NewPublisher(s.JS, "/faulttest")
 	var wg sync.WaitGroup

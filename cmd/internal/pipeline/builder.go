@@ -18,7 +18,8 @@ func RunBuilder(ctx context.Context, cfg *Config, c *Conn) error {
 		return fmt.Errorf("builder: %w", err)
 	}
 	defer closeFn()
-	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).Msg("building")
+	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
+		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
 		return c.runner(cfg, ctx).Run(ctx,
 			natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush)},
@@ -37,7 +38,7 @@ func BuildHandler(ctx context.Context, cfg *Config, c *Conn) (*build.Handler, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	bk, err := buildkit.New(ctx, cfg.BuildkitHost)
+	bk, err := buildkit.New(ctx, cfg.BuildkitHost, buildkit.AllowBaseImages(cfg.BaseImageAllow...))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	Registry  string
 	MirrorDir string
 	ClaimTTL  time.Duration
+	// BaseImageAllow lists the images builds may pull; empty allows any.
+	BaseImageAllow Patterns
 
 	// deployer
 	StagingEnv    string
@@ -133,6 +135,7 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 	fs.StringVar(&c.Registry, "registry", c.Registry, "registry images are pushed to and deployed from")
 	fs.StringVar(&c.MirrorDir, "mirror-dir", c.MirrorDir, "where git mirrors are kept (default: <data-dir>/../git)")
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
+	fs.Var(&c.BaseImageAllow, "base-image-allow", "image a build may pull, '*' matching anything, e.g. localhost:5000/mirror/* (repeat or comma-separate; none allows every image)")
 }
 
 // BindDeployer binds the deployer's settings.
@@ -189,6 +192,22 @@ func (c *Config) mirrorDir() string {
 		return c.MirrorDir
 	}
 	return filepath.Join(filepath.Dir(c.DataDir), "git")
+}
+
+// Patterns is a repeatable flag of patterns; a comma-separated value adds
+// several (as SLIPWAY_BASE_IMAGE_ALLOW does).
+type Patterns []string
+
+func (p *Patterns) String() string { return strings.Join(*p, ",") }
+
+// Set adds the patterns of one comma-separated value.
+func (p *Patterns) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*p = append(*p, item)
+		}
+	}
+	return nil
 }
 
 // RepoSecrets is a repeatable flag of "owner/name=secret".

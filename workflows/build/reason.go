@@ -1,0 +1,37 @@
+package build
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxReason is the longest reason a build-failed event carries, in bytes.
+const MaxReason = 2048
+
+// Reason is the reason a build-failed event gives for err: its message on
+// one line, control and other non-printing characters replaced by spaces
+// (so nothing a build printed can forge a log line or hide in a status), and
+// cut to MaxReason bytes.
+func Reason(err error) string {
+	var b strings.Builder
+	s := err.Error()
+	space := false
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = ' '
+		}
+		if r == ' ' && space {
+			continue
+		}
+		space = r == ' '
+		if b.Len()+utf8.RuneLen(r) > MaxReason-len(cut) {
+			return strings.TrimSpace(b.String()) + cut
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// cut ends a reason that was shortened.
+const cut = " [...]"
