@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
 )
 
@@ -42,6 +43,8 @@ type Config struct {
 	HealthTimeout time.Duration
 	DeployWorkers int
 	LockTTL       time.Duration
+	// Limits bound every deployed container (limits.go).
+	Limits docker.Limits
 	// Release configures environments, releases and previews (release.go).
 	Release ReleaseConfig
 
@@ -67,6 +70,7 @@ func DefaultConfig() Config {
 		HealthTimeout: 30 * time.Second,
 		DeployWorkers: 4,
 		LockTTL:       30 * time.Second,
+		Limits:        docker.DefaultLimits(),
 		LogLevel:      "info",
 		LogFormat:     "console",
 	}
@@ -122,6 +126,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
+	bindLimits(fs, &c.Limits)
 	c.Release.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
@@ -139,6 +144,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
+	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("container limits: %w", err))
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("fallback secret set without -allow-unknown-repos"))
