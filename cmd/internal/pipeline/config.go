@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
 )
 
 // Config is the configuration of every component; each binary binds the
@@ -35,6 +36,10 @@ type Config struct {
 	Registry     string
 	MirrorDir    string
 	ClaimTTL     time.Duration
+	// GitTimeout bounds each git network operation (git.go).
+	GitTimeout time.Duration
+	// PushWorkers is how many pushes a builder handles at once.
+	PushWorkers int
 
 	// deployer
 	StagingEnv    string
@@ -64,6 +69,8 @@ func DefaultConfig() Config {
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
 		ClaimTTL:      30 * time.Second,
+		GitTimeout:    gitmirror.DefaultTimeout,
+		PushWorkers:   8,
 		StagingEnv:    "staging",
 		ProxyAddr:     "127.0.0.1:8080",
 		ProxyDomain:   "localhost",
@@ -116,6 +123,8 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 	fs.StringVar(&c.Registry, "registry", c.Registry, "registry images are pushed to and deployed from")
 	fs.StringVar(&c.MirrorDir, "mirror-dir", c.MirrorDir, "where git mirrors are kept (default: <data-dir>/../git)")
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
+	fs.IntVar(&c.PushWorkers, "push-workers", c.PushWorkers, "pushes this process reads the slipway.yaml of at once (each fetch of a repository waits for no other repository)")
+	c.bindGit(fs)
 }
 
 // BindDeployer binds the deployer's settings.
@@ -127,6 +136,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
 	bindLimits(fs, &c.Limits)
+	c.bindGit(fs)
 	c.Release.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
@@ -141,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClaimTTL < time.Second {
 		errs = append(errs, fmt.Errorf("claim ttl %s: must be at least 1s", c.ClaimTTL))
+	}
+	if c.GitTimeout < time.Second || c.PushWorkers < 1 {
+		errs = append(errs, fmt.Errorf("git timeout %s, push workers %d: want at least 1s and 1", c.GitTimeout, c.PushWorkers))
 	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
@@ -57,5 +58,50 @@ func TestLimitsFlags(t *testing.T) {
 				t.Errorf("limits %+v, want %+v", cfg.Limits, tt.want)
 			}
 		})
+	}
+}
+
+// TestGitFlags: -git-timeout and -push-workers bind once whether a binary
+// binds the builder's settings, the deployer's or both (`slipway up`).
+func TestGitFlags(t *testing.T) {
+	binds := map[string][]func(*Config, *flag.FlagSet){
+		"builder":  {(*Config).BindBuilder},
+		"deployer": {(*Config).BindDeployer},
+		"up":       {(*Config).BindBuilder, (*Config).BindDeployer},
+	}
+	for name, bind := range binds {
+		t.Run(name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			if cfg.GitTimeout != 2*time.Minute {
+				t.Errorf("default git timeout %s, want 2m", cfg.GitTimeout)
+			}
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			for _, b := range bind {
+				b(&cfg, fs)
+			}
+			if err := fs.Parse([]string{"-git-timeout", "30s"}); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.GitTimeout != 30*time.Second {
+				t.Errorf("git timeout %s, want 30s", cfg.GitTimeout)
+			}
+			if err := fs.Parse([]string{"-git-timeout", "0s"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.Validate(); err == nil {
+				t.Errorf("Validate() accepted a git timeout of 0")
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	cfg.BindBuilder(fs)
+	if err := fs.Parse([]string{"-push-workers", "2"}); err != nil || cfg.PushWorkers != 2 {
+		t.Errorf("push workers %d (%v), want 2", cfg.PushWorkers, err)
+	}
+	cfg.PushWorkers = 0
+	if err := cfg.Validate(); err == nil {
+		t.Errorf("Validate() accepted 0 push workers")
 	}
 }
