@@ -74,6 +74,7 @@ func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Ima
 		// as PID 1 itself ignores it and is killed only after StopTimeout.
 		Init: &withInit,
 	}
+	t.opts.Limits.confine(cfg, host, s)
 	name := candidateName(d.Env, s.Name, replica, d.Commit)
 	resp, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {

@@ -27,6 +27,9 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := checkDeployment(d); err != nil {
 		return events.Permanent(err)
 	}
+	if err := t.opts.Limits.checkServices(d.Images); err != nil {
+		return events.Permanent(err)
+	}
 	defer t.lock(d.Env)()
 	log := zerolog.Ctx(ctx).With().Str("env", d.Env).Str("commit", d.Commit).Logger()
 	ctx = log.WithContext(ctx)

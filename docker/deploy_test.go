@@ -229,6 +229,15 @@ func TestOptionsValidate(t *testing.T) {
 		{"negative drain", func(o *docker.Options) { o.DrainDelay = -time.Second }, true},
 		{"sub-second stop", func(o *docker.Options) { o.StopTimeout = time.Millisecond }, true},
 		{"negative log lines", func(o *docker.Options) { o.LogLines = -1 }, true},
+		{"memory below 6MiB", func(o *docker.Options) { o.Limits.Defaults.Memory = 1 << 20 }, true},
+		{"memory above maximum", func(o *docker.Options) { o.Limits.Max.Memory = o.Limits.Defaults.Memory - 1 }, true},
+		{"no pids", func(o *docker.Options) { o.Limits.Defaults.Pids = 0 }, true},
+		{"pids above maximum", func(o *docker.Options) { o.Limits.Max.Pids = 10 }, true},
+		{"cpus above maximum", func(o *docker.Options) { o.Limits.Defaults.CPUs, o.Limits.Max.CPUs = 2, 1 }, true},
+		{"negative cpus", func(o *docker.Options) { o.Limits.Defaults.CPUs = -1 }, true},
+		{"unknown capability", func(o *docker.Options) { o.Limits.Capabilities = []string{"NET_BIND_SERVICE", "ROOT"} }, true},
+		{"capability with prefix", func(o *docker.Options) { o.Limits.Capabilities = []string{"CAP_NET_BIND_SERVICE"} }, false},
+		{"no capabilities", func(o *docker.Options) { o.Limits.Capabilities = []string{} }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,14 @@
 //     down) are drained and removed like replaced containers. When any candidate fails, every
 //     candidate is removed and the error is events.Permanent with the reason
 //     and the last lines of the container's log.
+//   - Every container, a service's or a task's, is confined by Options.Limits:
+//     a memory limit (swap included) and a pids limit, by default 512 MiB
+//     and 512, raised or lowered by the service's resources up to the
+//     operator's maxima; no-new-privileges; every capability dropped but a
+//     small set (DefaultCapabilities); the service's user, or the image's.
+//     A service beyond a maximum, or whose environment the runtime would
+//     refuse (a NUL byte, '=' in a name), is events.Permanent before any
+//     container starts.
 //   - Containers run with Docker's init as PID 1, so SIGTERM reaches the
 //     server. A candidate has no restart policy, so a crash fails the deploy
 //     at once; a promoted container restarts unless stopped.

@@ -26,6 +26,8 @@ type Options struct {
 	// LogLines is how many lines of a failing container's log go into the
 	// error of a failed deploy.
 	LogLines int
+	// Limits bound every container started (limits.go).
+	Limits Limits
 }
 
 // DefaultOptions returns the options New uses for every zero field.
@@ -36,6 +38,7 @@ func DefaultOptions() Options {
 		DrainDelay:     2 * time.Second,
 		StopTimeout:    10 * time.Second,
 		LogLines:       20,
+		Limits:         DefaultLimits(),
 	}
 }
 
@@ -57,6 +60,7 @@ func (o Options) withDefaults() Options {
 	if o.LogLines == 0 {
 		o.LogLines = d.LogLines
 	}
+	o.Limits = o.Limits.withDefaults()
 	return o
 }
 
@@ -75,6 +79,9 @@ func (o Options) Validate() error {
 		return errors.New("stop timeout must be at least 1s")
 	case o.LogLines < 0:
 		return errors.New("log lines must not be negative")
+	}
+	if err := o.Limits.Validate(); err != nil {
+		return fmt.Errorf("container limits: %w", err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -38,6 +39,14 @@ const defaultTaskTimeout = 10 * time.Minute
 // output and the exit code. A task still running after its timeout is
 // killed: a permanent error. An unreachable daemon is retryable.
 func (t *Target) RunTask(ctx context.Context, d deploy.Deployment, img events.Image, task events.Task) (string, int, error) {
+	if err := t.opts.Limits.checkService(img.Service); err != nil {
+		return "", -1, events.Permanent(err)
+	}
+	for _, arg := range task.Command {
+		if strings.IndexByte(arg, 0) >= 0 {
+			return "", -1, events.Permanent(fmt.Errorf("task %s: an argument of its command holds a NUL byte", task.Name))
+		}
+	}
 	ref, err := t.pull(ctx, img.Ref, img.Digest)
 	if err != nil {
 		return "", -1, err
@@ -55,7 +64,9 @@ func (t *Target) RunTask(ctx context.Context, d deploy.Deployment, img events.Im
 			LabelCommit: d.Commit, LabelRepo: d.Repo, LabelDigest: img.Digest, LabelImage: img.Ref,
 		},
 	}
-	resp, err := t.cli.ContainerCreate(ctx, cfg, &container.HostConfig{Init: &withInit}, nil, nil, name)
+	host := &container.HostConfig{Init: &withInit}
+	t.opts.Limits.confine(cfg, host, img.Service)
+	resp, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
 		return "", -1, daemonError("create task container "+name, err)
 	}

@@ -87,6 +87,24 @@ type ServiceSpec struct {
 	// Network is true when the service's RUN steps need the network (to
 	// download dependencies); without it they run with none.
 	Network bool `json:"network,omitempty"`
+	// Resources are what each container of the service may use; zero
+	// fields take the operator's defaults.
+	Resources Resources `json:"resources,omitzero"`
+	// User is the user the containers run as ("1000", "1000:1000",
+	// "app"); empty keeps the image's USER.
+	User string `json:"user,omitempty"`
+}
+
+// Resources bound what one container of a service may use. slipway.yaml
+// sets them; the deployer refuses a value above the operator's maximum.
+type Resources struct {
+	// Memory is the memory limit in bytes (swap included).
+	Memory int64 `json:"memory,omitempty"`
+	// Pids is the most processes and threads the container may have.
+	Pids int64 `json:"pids,omitempty"`
+	// CPUs is the CPU time the container may use, in CPUs (1.5 is one
+	// and a half).
+	CPUs float64 `json:"cpus,omitempty"`
 }
 
 // BuildRequested asks for one service of one commit to be built. Builders share

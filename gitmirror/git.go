@@ -43,7 +43,11 @@ func (m *Mirror) command(ctx context.Context, gitDir string, args ...string) *ex
 // run runs git and returns its standard output. On failure the error names
 // the command and git's last words, with the credentials of secretURL removed.
 func (m *Mirror) run(ctx context.Context, gitDir, secretURL string, args ...string) ([]byte, error) {
-	cmd := m.command(ctx, gitDir, args...)
+	return m.runCmd(m.command(ctx, gitDir, args...), secretURL, args)
+}
+
+// runCmd runs cmd, whose arguments after --git-dir are args, as run does.
+func (m *Mirror) runCmd(cmd *exec.Cmd, secretURL string, args []string) ([]byte, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{buf: &stderr, n: maxStderr}
 	out, err := cmd.Output()

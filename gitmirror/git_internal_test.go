@@ -1,6 +1,11 @@
 package gitmirror
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestRedactURL(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -31,4 +36,53 @@ func TestScrub(t *testing.T) {
 			t.Errorf("scrub(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// TestSSHBounds: fetches bound SSH connections unless the operator chose
+// how git runs ssh.
+func TestSSHBounds(t *testing.T) {
+	tests := []struct {
+		name, envName, envValue string
+		want                    string
+	}{
+		{"none chosen", "", "", "GIT_SSH_COMMAND=" + sshCommand},
+		{"GIT_SSH_COMMAND", "GIT_SSH_COMMAND", "ssh -i /keys/deploy", ""},
+		{"GIT_SSH", "GIT_SSH", "/usr/local/bin/my-ssh", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+			t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			if tt.envName != "" {
+				t.Setenv(tt.envName, tt.envValue)
+			}
+			m, err := New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, kv := range m.remoteCommand(t.Context(), m.dir, "ls-remote").Env {
+				if strings.HasPrefix(kv, "GIT_SSH_COMMAND=") && kv != "GIT_SSH_COMMAND="+tt.envValue {
+					got = kv
+				}
+			}
+			if got != tt.want {
+				t.Errorf("added %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("core.sshCommand", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "gitconfig")
+		if err := os.WriteFile(cfg, []byte("[core]\n\tsshCommand = ssh -i /keys/deploy\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("GIT_CONFIG_GLOBAL", cfg)
+		m, err := New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.sshCommand != "" {
+			t.Errorf("sshCommand %q, want none beside the operator's core.sshCommand", m.sshCommand)
+		}
+	})
 }

@@ -69,8 +69,7 @@ func (m *Mirror) BranchExists(ctx context.Context, repo events.Repo, branch stri
 	}
 	ctx, cancel := context.WithTimeout(ctx, branchTimeout)
 	defer cancel()
-	cmd := m.command(ctx, m.dir, "ls-remote", "--heads", repo.CloneURL, "refs/heads/"+branch)
-	out, err := cmd.Output()
+	out, err := m.remote(ctx, m.dir, repo.CloneURL, "ls-remote", "--heads", repo.CloneURL, "refs/heads/"+branch)
 	if err != nil {
 		return false, fmt.Errorf("ls-remote %s: %w", redactURL(repo.CloneURL), err)
 	}

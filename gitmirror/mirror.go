@@ -31,14 +31,21 @@ type Mirror struct {
 	checkouts string
 	gitPath   string
 	env       []string
+	// timeout bounds each git network operation (network.go), lockWait the
+	// wait for another fetch of the same repository; sshCommand is the
+	// GIT_SSH_COMMAND of fetches, empty when the operator chose one.
+	timeout, lockWait time.Duration
+	sshCommand        string
 
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	locks map[string]chan struct{} // one fetch at a time per repository
 }
 
 // New returns a Mirror keeping its repositories in dir, which it creates if
 // needed, and checkouts in dir/checkouts. It fails if git is not installed.
-func New(dir string) (*Mirror, error) {
+// Every git network operation is bounded by DefaultTimeout unless
+// WithTimeout says otherwise.
+func New(dir string, opts ...Option) (*Mirror, error) {
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
 		return nil, fmt.Errorf("find git: %w", err)
@@ -51,19 +58,17 @@ func New(dir string) (*Mirror, error) {
 	if err := os.MkdirAll(checkouts, 0o755); err != nil {
 		return nil, fmt.Errorf("create mirror dir: %w", err)
 	}
-	return &Mirror{dir: dir, checkouts: checkouts, gitPath: gitPath, env: gitEnv(), locks: map[string]*sync.Mutex{}}, nil
-}
-
-// lock returns the mutex that serialises fetches into gitDir.
-func (m *Mirror) lock(gitDir string) *sync.Mutex {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l, ok := m.locks[gitDir]
-	if !ok {
-		l = &sync.Mutex{}
-		m.locks[gitDir] = l
+	m := &Mirror{dir: dir, checkouts: checkouts, gitPath: gitPath, env: gitEnv(), timeout: DefaultTimeout, locks: map[string]chan struct{}{}}
+	for _, o := range opts {
+		o(m)
 	}
-	return l
+	if m.lockWait <= 0 {
+		m.lockWait = defaultLockWait(m.timeout)
+	}
+	if !sshConfigured(gitPath, m.env) {
+		m.sshCommand = sshCommand
+	}
+	return m, nil
 }
 
 // ensure returns the mirror of repo, fetching sha into it when missing.
@@ -75,9 +80,14 @@ func (m *Mirror) ensure(ctx context.Context, repo events.Repo, sha string) (stri
 	if m.hasCommit(ctx, gitDir, sha) {
 		return gitDir, nil
 	}
-	l := m.lock(gitDir)
-	l.Lock()
-	defer l.Unlock()
+	unlock, err := m.lockRepo(ctx, gitDir)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return "", fmt.Errorf("fetch %s: %w", redactURL(repo.CloneURL), err)
+	case err != nil:
+		return "", events.Retryable(fmt.Errorf("fetch %s: %w", redactURL(repo.CloneURL), err), RetryAfter)
+	}
+	defer unlock()
 	if err := m.initMirror(ctx, gitDir); err != nil {
 		return "", err
 	}
@@ -98,7 +108,7 @@ var fetchArgs = []string{"-c", "fetch.unpackLimit=1", "fetch", "--quiet", "--no-
 func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha string) error {
 	url := repo.CloneURL
 	safe := redactURL(url)
-	if _, err := m.run(ctx, gitDir, url, slices.Concat(fetchArgs, []string{"--prune", url, "+refs/heads/*:refs/heads/*"})...); err != nil {
+	if _, err := m.remote(ctx, gitDir, url, slices.Concat(fetchArgs, []string{"--prune", url, "+refs/heads/*:refs/heads/*"})...); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fetch %s: %w", safe, ctx.Err())
 		}
@@ -107,7 +117,7 @@ func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha
 	if m.hasCommit(ctx, gitDir, sha) {
 		return nil
 	}
-	_, err := m.run(ctx, gitDir, url, slices.Concat(fetchArgs, []string{url, sha + ":refs/slipway/" + sha})...)
+	_, err := m.remote(ctx, gitDir, url, slices.Concat(fetchArgs, []string{url, sha + ":refs/slipway/" + sha})...)
 	switch {
 	case err == nil && m.hasCommit(ctx, gitDir, sha):
 		return nil

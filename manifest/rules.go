@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -65,6 +66,24 @@ func checkEnvName(s string) string {
 		if !letter && (i == 0 || c < '0' || c > '9') {
 			return "variable name must match [A-Za-z_][A-Za-z0-9_]*"
 		}
+	}
+	return ""
+}
+
+// MaxEnvEntry is the longest "NAME=value" a container can be given: the
+// kernel refuses to exec a process with a longer environment string
+// (MAX_ARG_STRLEN, 32 pages of 4 KiB, counting its final NUL).
+const MaxEnvEntry = 32*4096 - 1
+
+// checkEnvValue returns what is wrong with the value of the variable name,
+// or "". A NUL byte cannot be passed to a process at all: the container
+// runtime refuses it when the container starts, long after validation.
+func checkEnvValue(name, value string) string {
+	switch {
+	case strings.IndexByte(value, 0) >= 0:
+		return "value must not contain a NUL byte"
+	case len(name)+1+len(value) > MaxEnvEntry:
+		return fmt.Sprintf("%s=value is %d bytes, more than the %d a process can be given", name, len(name)+1+len(value), MaxEnvEntry)
 	}
 	return ""
 }

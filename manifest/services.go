@@ -75,7 +75,7 @@ func (d *decoder) services(n *yaml.Node) []service {
 // service decodes one service, applying defaults.
 func (d *decoder) service(p string, n *yaml.Node) service {
 	s := service{spec: events.ServiceSpec{Dockerfile: DefaultDockerfile, HealthPath: DefaultHealthPath}}
-	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "tasks", "network")
+	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "tasks", "network", "resources", "user")
 	if !ok {
 		return s
 	}
@@ -106,6 +106,12 @@ func (d *decoder) service(p string, n *yaml.Node) service {
 	}
 	if v, ok := f.get("network"); ok {
 		s.spec.Network = d.boolean(p+".network", v.value)
+	}
+	if v, ok := f.get("resources"); ok {
+		s.spec.Resources = d.resources(p+".resources", v.value)
+	}
+	if v, ok := f.get("user"); ok {
+		s.spec.User = d.user(p+".user", v.value)
 	}
 	return s
 }
@@ -171,9 +177,15 @@ func (d *decoder) env(p string, n *yaml.Node) map[string]string {
 			d.fail(kp, v.key, "%s", msg)
 			continue
 		}
-		if val, ok := d.envValue(kp, v.value); ok {
-			env[v.name] = val
+		val, ok := d.envValue(kp, v.value)
+		if !ok {
+			continue
 		}
+		if msg := checkEnvValue(v.name, val); msg != "" {
+			d.fail(kp, v.value, "%s", msg)
+			continue
+		}
+		env[v.name] = val
 	}
 	return env
 }

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -81,6 +82,10 @@ func (d *decoder) task(p string, n *yaml.Node) (events.Task, bool) {
 func (d *decoder) command(p string, n *yaml.Node) []string {
 	n = resolve(n)
 	if n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value != "" {
+		if strings.IndexByte(n.Value, 0) >= 0 {
+			d.fail(p, n, "must not contain a NUL byte")
+			return nil
+		}
 		return []string{"sh", "-c", n.Value}
 	}
 	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -89,7 +94,13 @@ func (d *decoder) command(p string, n *yaml.Node) []string {
 	}
 	out := make([]string, 0, len(n.Content))
 	for i, item := range n.Content {
-		if s, ok := d.str(fmt.Sprintf("%s[%d]", p, i), item); ok {
+		ip := fmt.Sprintf("%s[%d]", p, i)
+		s, ok := d.str(ip, item)
+		if ok && strings.IndexByte(s, 0) >= 0 {
+			d.fail(ip, item, "must not contain a NUL byte")
+			ok = false
+		}
+		if ok {
 			out = append(out, s)
 		}
 	}

@@ -51,6 +51,8 @@ func TestTaskErrors(t *testing.T) {
 		{"bad name", "      - {name: Migrate, command: x}\n", []string{"slipway.yaml:7: services[0].tasks[0].name: must contain only lower-case letters, digits and '-'"}},
 		{"duplicate", "      - {name: m, command: x}\n      - {name: m, command: y}\n", []string{`slipway.yaml:8: services[0].tasks[1].name: duplicate task name "m"`}},
 		{"bad timeout", "      - {name: m, command: x, timeout: 3h}\n", []string{"slipway.yaml:7: services[0].tasks[0].timeout: must be a duration between 1s and 2h0m0s, such as 5m"}},
+		{"NUL in shell command", "      - {name: m, command: \"echo \\0\"}\n", []string{"slipway.yaml:7: services[0].tasks[0].command: must not contain a NUL byte"}},
+		{"NUL in argument", "      - {name: m, command: [echo, \"a\\0\"]}\n", []string{"slipway.yaml:7: services[0].tasks[0].command[1]: must not contain a NUL byte"}},
 		{"unknown field", "      - {name: m, command: x, image: y}\n", []string{"slipway.yaml:7: services[0].tasks[0].image: unknown field"}},
 	}
 	for _, tt := range tests {

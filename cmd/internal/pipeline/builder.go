@@ -6,7 +6,6 @@ import (
 
 	"github.com/slipway-dev/slipway/buildkit"
 	"github.com/slipway-dev/slipway/events/natsjs"
-	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
@@ -21,11 +20,18 @@ func RunBuilder(ctx context.Context, cfg *Config, c *Conn) error {
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
 		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(cfg, ctx).Run(ctx,
-			natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush)},
+		return c.runner(cfg, ctx).Run(ctx, pushRoute(cfg, h),
 			natsjs.Route{Consumer: natsjs.ConsumerBuild, Handler: natsjs.Typed(h.HandleBuild)},
 		)
 	})
+}
+
+// pushRoute handles cfg.PushWorkers pushes at once: reading a commit's
+// slipway.yaml may fetch, and a repository whose host is slow or hangs
+// must not hold the pushes of every other repository (the mirror fetches
+// each repository on its own, bounded by -git-timeout).
+func pushRoute(cfg *Config, h *build.Handler) natsjs.Route {
+	return natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush), Workers: cfg.PushWorkers}
 }
 
 // BuildHandler wires the build workflow to git, BuildKit and JetStream.
@@ -34,7 +40,7 @@ func BuildHandler(ctx context.Context, cfg *Config, c *Conn) (*build.Handler, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	mirror, err := gitmirror.New(cfg.mirrorDir())
+	mirror, err := cfg.newMirror(cfg.mirrorDir())
 	if err != nil {
 		return nil, nil, err
 	}

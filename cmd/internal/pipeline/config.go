@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
 )
 
 // Config is the configuration of every component; each binary binds the
@@ -45,6 +47,10 @@ type Config struct {
 	ClaimTTL  time.Duration
 	// BaseImageAllow lists the images builds may pull; empty allows any.
 	BaseImageAllow Patterns
+	// GitTimeout bounds each git network operation (git.go).
+	GitTimeout time.Duration
+	// PushWorkers is how many pushes a builder handles at once.
+	PushWorkers int
 
 	// deployer
 	StagingEnv    string
@@ -53,6 +59,8 @@ type Config struct {
 	HealthTimeout time.Duration
 	DeployWorkers int
 	LockTTL       time.Duration
+	// Limits bound every deployed container (limits.go).
+	Limits docker.Limits
 	// Release configures environments, releases and previews (release.go).
 	Release ReleaseConfig
 
@@ -74,12 +82,15 @@ func DefaultConfig() Config {
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
 		ClaimTTL:      30 * time.Second,
+		GitTimeout:    gitmirror.DefaultTimeout,
+		PushWorkers:   8,
 		StagingEnv:    "staging",
 		ProxyAddr:     "127.0.0.1:8080",
 		ProxyDomain:   "localhost",
 		HealthTimeout: 30 * time.Second,
 		DeployWorkers: 4,
 		LockTTL:       30 * time.Second,
+		Limits:        docker.DefaultLimits(),
 		LogLevel:      "info",
 		LogFormat:     "console",
 	}
@@ -136,6 +147,8 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 	fs.StringVar(&c.MirrorDir, "mirror-dir", c.MirrorDir, "where git mirrors are kept (default: <data-dir>/../git)")
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	fs.Var(&c.BaseImageAllow, "base-image-allow", "image a build may pull, '*' matching anything, e.g. localhost:5000/mirror/* (repeat or comma-separate; none allows every image)")
+	fs.IntVar(&c.PushWorkers, "push-workers", c.PushWorkers, "pushes this process reads the slipway.yaml of at once (each fetch of a repository waits for no other repository)")
+	c.bindGit(fs)
 }
 
 // BindDeployer binds the deployer's settings.
@@ -146,6 +159,8 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
+	bindLimits(fs, &c.Limits)
+	c.bindGit(fs)
 	c.Release.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
@@ -161,11 +176,17 @@ func (c *Config) Validate() error {
 	if c.ClaimTTL < time.Second {
 		errs = append(errs, fmt.Errorf("claim ttl %s: must be at least 1s", c.ClaimTTL))
 	}
+	if c.GitTimeout < time.Second || c.PushWorkers < 1 {
+		errs = append(errs, fmt.Errorf("git timeout %s, push workers %d: want at least 1s and 1", c.GitTimeout, c.PushWorkers))
+	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
 	}
 	if err := c.NATSAuth.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("container limits: %w", err))
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("fallback secret set without -allow-unknown-repos"))

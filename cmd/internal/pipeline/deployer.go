@@ -54,6 +54,7 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 func NewTarget(cfg *Config) (*docker.Target, error) {
 	opts := docker.DefaultOptions()
 	opts.HealthTimeout = cfg.HealthTimeout
+	opts.Limits = cfg.Limits
 	return docker.New(opts)
 }
 

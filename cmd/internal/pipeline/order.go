@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
-	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -19,7 +18,7 @@ func orderDeploys(ctx context.Context, cfg *Config, c *Conn, h *deploy.Handler) 
 	if err != nil {
 		return fmt.Errorf("open %s: %w", natsjs.BucketLocks, err)
 	}
-	mirror, err := gitmirror.New(filepath.Join(cfg.mirrorDir(), "deployer"))
+	mirror, err := cfg.newMirror(filepath.Join(cfg.mirrorDir(), "deployer"))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
-	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
@@ -76,7 +75,7 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", natsjs.BucketPreviews, err)
 	}
-	mirror, err := gitmirror.New(filepath.Join(cfg.mirrorDir(), "release"))
+	mirror, err := cfg.newMirror(filepath.Join(cfg.mirrorDir(), "release"))
 	if err != nil {
 		return nil, err
 	}
