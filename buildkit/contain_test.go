@@ -82,6 +82,7 @@ func TestRepositoryCannotReadHost(t *testing.T) {
 			}
 			sha := r.Commit("attack")
 			repo := r.Events(buildkittest.UniqueRepo(t))
+			repo.CloneURL = r.ServeHTTP(t) // the builder builds only what a git host could send
 			h, pub := newBuildHandler(t, e)
 			m, err := manifest.Parse([]byte(yml))
 			if err != nil {
