@@ -33,10 +33,10 @@ type target struct {
 	fail    error
 }
 
-func (t *target) Current(_ context.Context, env string) (deploy.Release, error) {
+func (t *target) Current(_ context.Context, repo, env string) (deploy.Release, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.live[env], nil
+	return t.live[events.EnvKey(repo, env)], nil
 }
 
 func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
@@ -55,7 +55,7 @@ func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
 		s.Addr = s.Addrs[0]
 		rel.Services = append(rel.Services, s)
 	}
-	t.live[d.Env] = rel
+	t.live[events.EnvKey(d.Repo, d.Env)] = rel
 	return nil
 }
 

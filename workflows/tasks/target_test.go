@@ -38,7 +38,7 @@ func (r *runner) RunTask(_ context.Context, d deploy.Deployment, img events.Imag
 // target records deploys.
 type target struct{ deploys []string }
 
-func (t *target) Current(context.Context, string) (deploy.Release, error) {
+func (t *target) Current(context.Context, string, string) (deploy.Release, error) {
 	return deploy.Release{}, nil
 }
 func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
