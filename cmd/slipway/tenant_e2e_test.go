@@ -250,4 +250,3 @@ func deployResults(t testing.TB, ctx context.Context, e *env, repo string) []eve
 	}
 	return out
 }
-
