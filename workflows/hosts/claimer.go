@@ -69,6 +69,9 @@ var _ deploy.Hosts = (*Claimer)(nil)
 // Label returns the host label of repo, giving it the first free one of
 // Candidates when it has none.
 func (c *Claimer) Label(ctx context.Context, repo string) (string, error) {
+	if repo == "" {
+		return "", events.Permanent(fmt.Errorf("no repository named: %w", ErrRefused))
+	}
 	labels, err := c.Store.Labels(ctx)
 	if err != nil {
 		return "", err
