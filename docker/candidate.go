@@ -75,7 +75,7 @@ func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Ima
 		Init: &withInit,
 	}
 	t.opts.Limits.confine(cfg, host, s)
-	name := candidateName(d.Env, s.Name, replica, d.Commit)
+	name := CandidateName(d.Repo, d.Env, s.Name, replica, d.Commit)
 	resp, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
 		return nil, daemonError("create container "+name, err)
@@ -138,9 +138,9 @@ func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summar
 		if len(c.Names) == 0 || liveOf(c) {
 			continue
 		}
-		env, svc, i := c.Labels[LabelEnv], c.Labels[LabelService], replicaOf(c.Labels)
-		name := ReplicaName(env, svc, i)
-		if !live[name] && c.State == "running" && c.Names[0] == "/"+retiredName(env, svc, i, c.ID) {
+		repo, env, svc, i := c.Labels[LabelRepo], c.Labels[LabelEnv], c.Labels[LabelService], replicaOf(c.Labels)
+		name := ReplicaName(repo, env, svc, i)
+		if !live[name] && c.State == "running" && c.Names[0] == "/"+RetiredName(repo, env, svc, i, c.ID) {
 			if err := t.rename(ctx, c.ID, name); err != nil {
 				return err
 			}

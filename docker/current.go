@@ -20,15 +20,15 @@ import (
 // container.
 var ErrNotLive = errors.New("no live container")
 
-// Current returns the live services of env, sorted by name, as Docker reports
-// them. A service is Running only when every replica its release declares is
-// live, running and at the same commit and digest.
-func (t *Target) Current(ctx context.Context, env string) (deploy.Release, error) {
-	cs, err := t.list(ctx, env)
+// Current returns the live services of env of repo, sorted by name, as
+// Docker reports them. A service is Running only when every replica its
+// release declares is live, running and at the same commit and digest.
+func (t *Target) Current(ctx context.Context, repo, env string) (deploy.Release, error) {
+	cs, err := t.list(ctx, repo, env)
 	if err != nil {
 		return deploy.Release{}, err
 	}
-	rel := deploy.Release{Env: env}
+	rel := deploy.Release{Repo: repo, Env: env}
 	for _, group := range liveReplicas(cs) {
 		rel.Services = append(rel.Services, serviceState(group))
 	}
@@ -94,18 +94,19 @@ func summaryAddr(c container.Summary) string {
 }
 
 // ResolveAll returns the host:port of every running live replica of service
-// in env, in replica order, for the proxy to spread requests over. It wraps
-// ErrNotLive when none runs.
-func (t *Target) ResolveAll(ctx context.Context, env, service string) ([]string, error) {
+// in env of repo, in replica order, for the proxy to spread requests over.
+// It wraps ErrNotLive when none runs.
+func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]string, error) {
 	cs, err := t.cli.ContainerList(ctx, container.ListOptions{
 		Filters: filters.NewArgs(
+			filters.Arg("label", LabelRepo+"="+repo),
 			filters.Arg("label", LabelEnv+"="+env),
 			filters.Arg("label", LabelService+"="+service),
 			filters.Arg("status", "running"),
 		),
 	})
 	if err != nil {
-		return nil, daemonError("resolve "+LiveName(env, service), err)
+		return nil, daemonError("resolve "+LiveName(repo, env, service), err)
 	}
 	var addrs []string
 	for _, c := range liveReplicas(cs)[service] {
@@ -114,15 +115,15 @@ func (t *Target) ResolveAll(ctx context.Context, env, service string) ([]string,
 		}
 	}
 	if len(addrs) == 0 {
-		return nil, fmt.Errorf("resolve %s: %w", LiveName(env, service), ErrNotLive)
+		return nil, fmt.Errorf("resolve %s: %w", LiveName(repo, env, service), ErrNotLive)
 	}
 	return addrs, nil
 }
 
-// Resolve returns the host:port of replica 0 of service in env. It wraps
-// ErrNotLive when there is none or it is not running.
-func (t *Target) Resolve(ctx context.Context, env, service string) (string, error) {
-	name := LiveName(env, service)
+// Resolve returns the host:port of replica 0 of service in env of repo. It
+// wraps ErrNotLive when there is none or it is not running.
+func (t *Target) Resolve(ctx context.Context, repo, env, service string) (string, error) {
+	name := LiveName(repo, env, service)
 	c, err := t.cli.ContainerInspect(ctx, name)
 	if isNotFound(err) {
 		return "", fmt.Errorf("resolve %s: %w", name, ErrNotLive)
@@ -130,8 +131,8 @@ func (t *Target) Resolve(ctx context.Context, env, service string) (string, erro
 	if err != nil {
 		return "", daemonError("resolve "+name, err)
 	}
-	if c.Config.Labels[LabelEnv] != env || c.Config.Labels[LabelService] != service {
-		return "", fmt.Errorf("resolve %s: not labelled for %s/%s: %w", name, env, service, ErrNotLive)
+	if !labelledFor(c.Config.Labels, repo, env, service) {
+		return "", fmt.Errorf("resolve %s: not labelled for %s of %s, service %s: %w", name, env, repo, service, ErrNotLive)
 	}
 	if c.State == nil || !c.State.Running {
 		return "", fmt.Errorf("resolve %s: not running: %w", name, ErrNotLive)
@@ -163,4 +164,9 @@ func hostIP(ip string) string {
 // isNotFound reports whether the daemon answered that an object is missing.
 func isNotFound(err error) bool {
 	return err != nil && cerrdefs.IsNotFound(err)
+}
+
+// labelledFor reports whether labels l are those of service in env of repo.
+func labelledFor(l map[string]string, repo, env, service string) bool {
+	return l[LabelRepo] == repo && l[LabelEnv] == env && l[LabelService] == service
 }

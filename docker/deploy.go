@@ -30,12 +30,12 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := t.opts.Limits.checkServices(d.Images); err != nil {
 		return events.Permanent(err)
 	}
-	defer t.lock(d.Env)()
-	log := zerolog.Ctx(ctx).With().Str("env", d.Env).Str("commit", d.Commit).Logger()
+	defer t.lock(d.Repo, d.Env)()
+	log := zerolog.Ctx(ctx).With().Str("repo", d.Repo).Str("env", d.Env).Str("commit", d.Commit).Logger()
 	ctx = log.WithContext(ctx)
 	started := time.Now()
 
-	existing, err := t.list(ctx, d.Env)
+	existing, err := t.listAdopted(ctx, d.Repo, d.Env)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,9 @@ func checkDeployment(d deploy.Deployment) error {
 	if err := checkName("environment", d.Env); err != nil {
 		return err
 	}
+	if d.Repo == "" {
+		return errors.New("deployment names no repository")
+	}
 	if d.Commit == "" {
 		return errors.New("deployment has no commit")
 	}
@@ -89,7 +92,7 @@ func checkDeployment(d deploy.Deployment) error {
 			return fmt.Errorf("service %s has a negative replica count (%d)", s.Name, s.Replicas)
 		}
 		for i := range replicas(s) {
-			name := ReplicaName(d.Env, s.Name, i)
+			name := ReplicaName(d.Repo, d.Env, s.Name, i)
 			if other, ok := names[name]; ok {
 				return fmt.Errorf("services %s and %s both need the container name %s", other, s.Name, name)
 			}

@@ -38,7 +38,7 @@ func TestDeployWithoutDowntime(t *testing.T) {
 				return
 			default:
 			}
-			code, body, err := get(f.proxy.URL+"/", "web."+f.env+".localhost")
+			code, body, err := get(f.proxy.URL+"/", "web."+f.env+".shop.localhost")
 			mu.Lock()
 			if err != nil || code != http.StatusOK {
 				failed = append(failed, body+" "+errString(err))
@@ -76,7 +76,7 @@ func TestDeployServicesComeAndGo(t *testing.T) {
 	api.Service.HealthPath = "" // "/" is healthy too
 
 	f.MustDeploy(t, f.deployment(v1, web(f.serve), api))
-	rel, err := f.t.Current(f.ctx, f.env)
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,18 +84,18 @@ func TestDeployServicesComeAndGo(t *testing.T) {
 		t.Fatalf("Current() = %+v, want api and web at v1", rel)
 	}
 	for _, s := range rel.Services {
-		addr, err := f.t.Resolve(f.ctx, f.env, s.Name)
+		addr, err := f.t.Resolve(f.ctx, f.repo, f.env, s.Name)
 		if err != nil || addr != s.Addr {
 			t.Errorf("Resolve(%s) = %q, %v; Current says %q", s.Name, addr, err, s.Addr)
 		}
-		if got := MustGet(t, f.proxy.URL+"/", s.Name+"."+f.env+".localhost"); got != v1 {
+		if got := MustGet(t, f.proxy.URL+"/", s.Name+"."+f.env+".shop.localhost"); got != v1 {
 			t.Errorf("%s via proxy = %q, want v1", s.Name, got)
 		}
 	}
 
 	f.MustDeploy(t, f.deployment(v2, web(f.serve)))
 	f.MustServe(t, v2)
-	if _, err := f.t.Resolve(f.ctx, f.env, "api"); !errors.Is(err, docker.ErrNotLive) {
+	if _, err := f.t.Resolve(f.ctx, f.repo, f.env, "api"); !errors.Is(err, docker.ErrNotLive) {
 		t.Errorf("Resolve(api) after it was dropped: %v, want ErrNotLive", err)
 	}
 }
@@ -109,17 +109,17 @@ func TestDeployClearsACrashedDeploy(t *testing.T) {
 	// A crash between the two renames of a switch: the live container is
 	// retired, a candidate is left beside it, nothing has the live name.
 	ctx := context.Background()
-	retired := docker.LiveName(f.env, "web") + "-retired-" + live.ID[:12]
+	retired := docker.LiveName(f.repo, f.env, "web") + ".retired-" + live.ID[:12]
 	if err := f.cli.ContainerRename(ctx, live.ID, retired); err != nil {
 		t.Fatal(err)
 	}
 	leftover, err := f.cli.ContainerCreate(ctx, &container.Config{
-		Image: f.serve.Ref, Labels: map[string]string{docker.LabelEnv: f.env, docker.LabelService: "web"},
-	}, nil, nil, nil, docker.LiveName(f.env, "web")+"-"+v2[:12])
+		Image: f.serve.Ref, Labels: map[string]string{docker.LabelRepo: f.repo, docker.LabelEnv: f.env, docker.LabelService: "web"},
+	}, nil, nil, nil, docker.LiveName(f.repo, f.env, "web")+"."+v2[:12])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.t.Resolve(f.ctx, f.env, "web"); !errors.Is(err, docker.ErrNotLive) {
+	if _, err := f.t.Resolve(f.ctx, f.repo, f.env, "web"); !errors.Is(err, docker.ErrNotLive) {
 		t.Fatalf("Resolve mid-switch: %v, want ErrNotLive", err)
 	}
 
@@ -170,10 +170,10 @@ func TestDaemonUnreachable(t *testing.T) {
 	ctx := context.Background()
 	img := events.Image{Service: events.ServiceSpec{Name: "web", Port: 8080}, Ref: "localhost:5000/a/web:1", Digest: "sha256:" + strings.Repeat("a", 64)}
 	calls := map[string]error{
-		"Deploy": target.Deploy(ctx, deploy.Deployment{Env: "staging", Commit: "abc", Images: []events.Image{img}}),
-		"Remove": target.Remove(ctx, "staging"),
+		"Deploy": target.Deploy(ctx, deploy.Deployment{Env: "staging", Repo: "acme/shop", Commit: "abc", Images: []events.Image{img}}),
+		"Remove": target.Remove(ctx, "acme/shop", "staging"),
 	}
-	_, calls["Current"] = target.Current(ctx, "staging")
+	_, calls["Current"] = target.Current(ctx, "acme/shop", "staging")
 	for name, err := range calls {
 		var r *events.RetryableError
 		if !errors.As(err, &r) || r.After != 5*time.Second {
@@ -198,15 +198,16 @@ func TestDeployRejectsBadDeployments(t *testing.T) {
 		name string
 		d    deploy.Deployment
 	}{
-		{"env with a dot", deploy.Deployment{Env: "a.b", Commit: "c", Images: []events.Image{good}}},
-		{"env upper case", deploy.Deployment{Env: "Prod", Commit: "c", Images: []events.Image{good}}},
-		{"no commit", deploy.Deployment{Env: "prod", Images: []events.Image{good}}},
-		{"no images", deploy.Deployment{Env: "prod", Commit: "c"}},
-		{"service name", deploy.Deployment{Env: "prod", Commit: "c", Images: with(func(i *events.Image) { i.Service.Name = "web_1" })}},
-		{"no port", deploy.Deployment{Env: "prod", Commit: "c", Images: with(func(i *events.Image) { i.Service.Port = 0 })}},
-		{"no digest", deploy.Deployment{Env: "prod", Commit: "c", Images: with(func(i *events.Image) { i.Digest = "" })}},
-		{"bad digest", deploy.Deployment{Env: "prod", Commit: "c", Images: with(func(i *events.Image) { i.Digest = "sha256:xyz" })}},
-		{"twice", deploy.Deployment{Env: "prod", Commit: "c", Images: []events.Image{good, good}}},
+		{"no repository", deploy.Deployment{Env: "prod", Commit: "c", Images: []events.Image{good}}},
+		{"env with a dot", deploy.Deployment{Env: "a.b", Repo: "acme/shop", Commit: "c", Images: []events.Image{good}}},
+		{"env upper case", deploy.Deployment{Env: "Prod", Repo: "acme/shop", Commit: "c", Images: []events.Image{good}}},
+		{"no commit", deploy.Deployment{Env: "prod", Repo: "acme/shop", Images: []events.Image{good}}},
+		{"no images", deploy.Deployment{Env: "prod", Repo: "acme/shop", Commit: "c"}},
+		{"service name", deploy.Deployment{Env: "prod", Repo: "acme/shop", Commit: "c", Images: with(func(i *events.Image) { i.Service.Name = "web_1" })}},
+		{"no port", deploy.Deployment{Env: "prod", Repo: "acme/shop", Commit: "c", Images: with(func(i *events.Image) { i.Service.Port = 0 })}},
+		{"no digest", deploy.Deployment{Env: "prod", Repo: "acme/shop", Commit: "c", Images: with(func(i *events.Image) { i.Digest = "" })}},
+		{"bad digest", deploy.Deployment{Env: "prod", Repo: "acme/shop", Commit: "c", Images: with(func(i *events.Image) { i.Digest = "sha256:xyz" })}},
+		{"twice", deploy.Deployment{Env: "prod", Repo: "acme/shop", Commit: "c", Images: []events.Image{good, good}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,12 +8,17 @@
 //     slipway.digest, slipway.image, slipway.port, slipway.replica (its index,
 //     from 0) and slipway.replicas (its service's count); Current, Resolve
 //     and ResolveAll read them back and keep no state of their own.
+//   - An environment belongs to a repository: every read and write filters on
+//     slipway.repo as well as slipway.env, so two repositories' environments
+//     of one name never see each other's containers.
 //   - A service runs ServiceSpec.Replicas containers (0 means 1). Replica 0
-//     is named "slipway-<env>-<service>", as before replicas existed, replica
-//     i "slipway-<env>-<service>-r<i>"; each publishes its port on 127.0.0.1
-//     only, on a port the daemon picks, and gets SLIPWAY_REPLICA=<i>. A
-//     deployment whose names would collide (service "web" with 2 replicas
-//     beside a service "web-r1") is events.Permanent.
+//     is named "slipway.<repo>.<env>.<service>" (events.RepoToken), replica
+//     i that and ".r<i>"; no part holds a ".", so no two names meet. Each
+//     publishes its port on 127.0.0.1 only, on a port the daemon picks, and
+//     gets SLIPWAY_REPLICA=<i>. A container holding a live name is replaced
+//     only when its labels name the deployment's repository, environment
+//     and service. Adopt renames the "slipway-<env>-<service>[-r<i>]"
+//     containers of earlier versions.
 //   - Current reports a service Running only when every replica it declares
 //     runs the same release; Addr is replica 0's, Addrs every replica's.
 //     Resolve returns replica 0, ResolveAll every running replica, for the

@@ -22,7 +22,7 @@ var serveTmpCmd = []string{"sh", "-c", `mkdir -p /tmp/www && echo ok > /tmp/www/
 // environment, from Docker.
 func (f *fixture) MustInspectLive(tb testing.TB, service string) container.InspectResponse {
 	tb.Helper()
-	info, err := f.cli.ContainerInspect(f.ctx, docker.LiveName(f.env, service))
+	info, err := f.cli.ContainerInspect(f.ctx, docker.LiveName(f.repo, f.env, service))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestContainersAreConfined(t *testing.T) {
 	if status["CapEff"] != "00000000000004eb" || status["CapBnd"] != "00000000000004eb" || status["NoNewPrivs"] != "1" {
 		t.Errorf("web's init: CapEff %s CapBnd %s NoNewPrivs %s, want 4eb, 4eb, 1", status["CapEff"], status["CapBnd"], status["NoNewPrivs"])
 	}
-	top, err := f.cli.ContainerTop(f.ctx, docker.LiveName(f.env, "api"), []string{"-o", "pid,uid,args"})
+	top, err := f.cli.ContainerTop(f.ctx, docker.LiveName(f.repo, f.env, "api"), []string{"-o", "pid,uid,args"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,8 @@ const (
 )
 
 // namePattern is what an environment or a service name may look like: one
-// DNS label, so that "<service>.<env>.<domain>" is a host name and
-// "slipway-<env>-<service>" a container name.
+// DNS label, so that "<service>.<env>.<repo>.<domain>" is a host name and
+// neither holds the "." that separates the parts of a container name.
 var namePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // checkName rejects an environment or service name that cannot be routed.
@@ -44,20 +44,34 @@ func checkName(kind, name string) error {
 	return nil
 }
 
-// LiveName is the name of replica 0 of service in env: the one Resolve
-// returns.
-func LiveName(env, service string) string {
-	return "slipway-" + env + "-" + service
+// LiveName is the name of replica 0 of service in env of repo, the one
+// Resolve returns: "slipway.<repo>.<env>.<service>", the repository encoded
+// by events.RepoToken ("acme_2fshop"). Environment and service names hold
+// no ".", nor does the encoded repository, so two names of different
+// repositories, environments or services never meet, however their parts
+// split ("a"+"b-c" and "a-b"+"c" stay apart).
+func LiveName(repo, env, service string) string {
+	return "slipway." + events.RepoToken(repo) + "." + env + "." + service
 }
 
-// ReplicaName is the live name of replica i of service in env: LiveName for
-// replica 0, so that an environment deployed before replicas existed keeps
-// its containers, and LiveName + "-r<i>" for the others.
-func ReplicaName(env, service string, i int) string {
+// ReplicaName is the live name of replica i of service in env of repo:
+// LiveName for replica 0, LiveName + ".r<i>" for the others.
+func ReplicaName(repo, env, service string, i int) string {
 	if i == 0 {
-		return LiveName(env, service)
+		return LiveName(repo, env, service)
 	}
-	return LiveName(env, service) + "-r" + strconv.Itoa(i)
+	return LiveName(repo, env, service) + ".r" + strconv.Itoa(i)
+}
+
+// LegacyReplicaName is the live name earlier versions gave replica i of
+// service in env, without the repository: "slipway-<env>-<service>", and
+// "-r<i>" after it for i > 0. Adopt renames such containers.
+func LegacyReplicaName(env, service string, i int) string {
+	n := "slipway-" + env + "-" + service
+	if i > 0 {
+		n += "-r" + strconv.Itoa(i)
+	}
+	return n
 }
 
 // replicas returns how many containers run s: at least one.
@@ -75,14 +89,16 @@ func replicaOf(l map[string]string) int {
 	return i
 }
 
-// candidateName is the name a new container carries until it is promoted.
-func candidateName(env, service string, replica int, commit string) string {
-	return ReplicaName(env, service, replica) + "-" + short(commit)
+// CandidateName is the name a new container of commit carries until it is
+// promoted: its live name and ".<sha12>".
+func CandidateName(repo, env, service string, replica int, commit string) string {
+	return ReplicaName(repo, env, service, replica) + "." + short(commit)
 }
 
-// retiredName is the name a replaced container carries until it is removed.
-func retiredName(env, service string, replica int, id string) string {
-	return ReplicaName(env, service, replica) + "-retired-" + short(id)
+// RetiredName is the name a replaced container carries until it is
+// removed: its live name and ".retired-<id12>".
+func RetiredName(repo, env, service string, replica int, id string) string {
+	return ReplicaName(repo, env, service, replica) + ".retired-" + short(id)
 }
 
 // short returns the first 12 characters of a commit or container id.
@@ -111,7 +127,15 @@ func labels(d deploy.Deployment, img events.Image, replica int) map[string]strin
 // isLive reports whether a container called name with labels l is the live
 // container of its service and replica. Docker prefixes names with a slash.
 func isLive(name string, l map[string]string) bool {
-	return strings.TrimPrefix(name, "/") == ReplicaName(l[LabelEnv], l[LabelService], replicaOf(l))
+	return strings.TrimPrefix(name, "/") == ReplicaName(l[LabelRepo], l[LabelEnv], l[LabelService], replicaOf(l))
+}
+
+// nameOf returns the name of c without Docker's slash, or "".
+func nameOf(c container.Summary) string {
+	if len(c.Names) == 0 {
+		return ""
+	}
+	return strings.TrimPrefix(c.Names[0], "/")
 }
 
 // liveOf reports whether c is a live container.

@@ -2,12 +2,14 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/rs/zerolog"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -18,7 +20,7 @@ import (
 func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*candidate) error {
 	var replaced []string
 	for i, c := range cands {
-		old, err := t.promote(ctx, d.Env, c)
+		old, err := t.promote(ctx, d, c)
 		if err != nil {
 			t.discard(ctx, cands[i:])
 			t.disposeAll(ctx, replaced)
@@ -37,18 +39,21 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 // of the container it replaced, if any. The live name is unassigned only
 // between two renames; if the second fails, the old container gets its name
 // back.
-func (t *Target) promote(ctx context.Context, env string, c *candidate) (string, error) {
-	live := ReplicaName(env, c.spec.Name, c.replica)
+func (t *Target) promote(ctx context.Context, d deploy.Deployment, c *candidate) (string, error) {
+	live := ReplicaName(d.Repo, d.Env, c.spec.Name, c.replica)
 	old, err := t.cli.ContainerInspect(ctx, live)
 	if err != nil && !isNotFound(err) {
 		return "", daemonError("inspect container "+live, err)
 	}
 	hasOld := err == nil
+	if hasOld && !labelledFor(old.Config.Labels, d.Repo, d.Env, c.spec.Name) {
+		return "", events.Permanent(fmt.Errorf("container %s is not labelled for %s of %s, service %s: not replacing it", live, d.Env, d.Repo, c.spec.Name))
+	}
 	if err := t.keepRunning(ctx, c); err != nil {
 		return "", err
 	}
 	if hasOld {
-		if err := t.rename(ctx, old.ID, retiredName(env, c.spec.Name, c.replica, old.ID)); err != nil {
+		if err := t.rename(ctx, old.ID, RetiredName(d.Repo, d.Env, c.spec.Name, c.replica, old.ID)); err != nil {
 			return "", err
 		}
 	}
@@ -80,7 +85,7 @@ func (t *Target) keepRunning(ctx context.Context, c *candidate) error {
 // dropped returns the ids of the live containers of services d does not
 // have, and of replicas beyond the count d gives their service.
 func (t *Target) dropped(ctx context.Context, d deploy.Deployment) ([]string, error) {
-	cs, err := t.list(ctx, d.Env)
+	cs, err := t.list(ctx, d.Repo, d.Env)
 	if err != nil {
 		return nil, err
 	}

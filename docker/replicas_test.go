@@ -57,13 +57,13 @@ func (f *fixture) MustServeReplicas(tb testing.TB, commit string, n int) []conta
 		if err != nil || i < 0 || i >= n {
 			tb.Fatalf("container %s has replica label %q, want 0..%d", c.Names[0], l[docker.LabelReplica], n-1)
 		}
-		if c.Names[0] != "/"+docker.ReplicaName(f.env, "web", i) || l[docker.LabelCommit] != commit ||
+		if c.Names[0] != "/"+docker.ReplicaName(f.repo, f.env, "web", i) || l[docker.LabelCommit] != commit ||
 			l[docker.LabelReplicas] != strconv.Itoa(n) || c.State != "running" {
 			tb.Fatalf("container %s labels %v state %s, want live replica %d of %d at %s, running", c.Names[0], l, c.State, i, n, short(commit))
 		}
 		byReplica[i] = c
 	}
-	rel, err := f.t.Current(f.ctx, f.env)
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,10 +98,10 @@ func TestDeployReplicas(t *testing.T) {
 
 	f.MustDeploy(t, f.deployment(v1, replicated(img, 2)))
 	first := f.MustServeReplicas(t, v1, 2)
-	if addr, err := f.t.Resolve(f.ctx, f.env, "web"); err != nil || !strings.HasPrefix(addr, "127.0.0.1:") {
+	if addr, err := f.t.Resolve(f.ctx, f.repo, f.env, "web"); err != nil || !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Errorf("Resolve = %q, %v, want replica 0's address", addr, err)
 	}
-	if addrs, err := f.t.ResolveAll(f.ctx, f.env, "web"); err != nil || len(addrs) != 2 {
+	if addrs, err := f.t.ResolveAll(f.ctx, f.repo, f.env, "web"); err != nil || len(addrs) != 2 {
 		t.Errorf("ResolveAll = %v, %v, want 2 addresses", addrs, err)
 	}
 
@@ -120,7 +120,7 @@ func TestDeployReplicas(t *testing.T) {
 	t.Run("Current counts the replicas up", func(t *testing.T) {
 		web := func() deploy.ServiceState {
 			t.Helper()
-			rel, err := f.t.Current(f.ctx, f.env)
+			rel, err := f.t.Current(f.ctx, f.repo, f.env)
 			if err != nil || len(rel.Services) != 1 {
 				t.Fatalf("Current() = %+v, %v, want one service", rel, err)
 			}
@@ -176,7 +176,7 @@ func TestProxySpreadsOverReplicas(t *testing.T) {
 
 	seen := map[string]int{}
 	for range 9 {
-		who := MustGet(t, f.proxy.URL+"/whoami", "web."+f.env+".localhost")
+		who := MustGet(t, f.proxy.URL+"/whoami", "web."+f.env+".shop.localhost")
 		seen[who]++
 	}
 	for i, c := range cs {
@@ -186,11 +186,27 @@ func TestProxySpreadsOverReplicas(t *testing.T) {
 	}
 }
 
-func TestDeployRejectsCollidingReplicaNames(t *testing.T) {
+// TestReplicaNamesNeverCollide: the names of replicas and services are
+// separated by ".", which no service name holds, so service "web" with 2
+// replicas beside a service "web-r1" (which once both needed
+// "slipway-<env>-web-r1") run side by side.
+func TestReplicaNamesNeverCollide(t *testing.T) {
 	f := MustFixture(t, fastOptions())
-	d := f.deployment(dockertest.RandomCommit(), replicated(f.serve, 2), named("web-r1", web(f.serve)))
-	if err := f.t.Deploy(context.Background(), d); !events.IsPermanent(err) || !strings.Contains(err.Error(), "container name") {
-		t.Errorf("err = %v, want permanent naming the colliding container name", err)
+	commit := dockertest.RandomCommit()
+	f.MustDeploy(t, f.deployment(commit, replicated(f.serve, 2), named("web-r1", web(f.serve))))
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
+	if err != nil || len(rel.Services) != 2 || rel.Commit() != commit || !rel.Services[0].Running || !rel.Services[1].Running {
+		t.Fatalf("Current() = %+v, %v, want web and web-r1 running %s", rel, err, short(commit))
+	}
+	seen := map[string]bool{}
+	for _, c := range f.containers(t) {
+		if seen[c.Names[0]] {
+			t.Errorf("two containers named %s", c.Names[0])
+		}
+		seen[c.Names[0]] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("containers %v, want 3 (web twice, web-r1 once)", seen)
 	}
 }
 
@@ -202,11 +218,11 @@ func TestDeployRestoresARetiredReplica(t *testing.T) {
 	before := f.MustServeReplicas(t, v1, 2)
 
 	// A crash between the two renames of replica 1's switch.
-	retired := docker.ReplicaName(f.env, "web", 1) + "-retired-" + before[1].ID[:12]
+	retired := docker.ReplicaName(f.repo, f.env, "web", 1) + ".retired-" + before[1].ID[:12]
 	if err := f.cli.ContainerRename(context.Background(), before[1].ID, retired); err != nil {
 		t.Fatal(err)
 	}
-	rel, err := f.t.Current(f.ctx, f.env)
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
 	if err != nil || len(rel.Services) != 1 || rel.Services[0].Running {
 		t.Fatalf("Current() with replica 1 retired = %+v, %v, want web not running", rel, err)
 	}

@@ -28,7 +28,7 @@ type Target struct {
 	opts Options
 
 	mu    sync.Mutex
-	locks map[string]*sync.Mutex // one per environment
+	locks map[string]*sync.Mutex // one per environment of a repository
 }
 
 // New returns a Target talking to the daemon opts.Host names, or to the one
@@ -54,36 +54,45 @@ func (t *Target) Close() error {
 	return t.cli.Close()
 }
 
-// lock serialises the deploys of env within this Target and returns the
-// function that releases it.
-func (t *Target) lock(env string) func() {
+// lock serialises the deploys of env of repo within this Target and returns
+// the function that releases it.
+func (t *Target) lock(repo, env string) func() {
+	key := events.EnvKey(repo, env)
 	t.mu.Lock()
-	l, ok := t.locks[env]
+	l, ok := t.locks[key]
 	if !ok {
 		l = new(sync.Mutex)
-		t.locks[env] = l
+		t.locks[key] = l
 	}
 	t.mu.Unlock()
 	l.Lock()
 	return l.Unlock
 }
 
-// list returns every container of env, running or not.
-func (t *Target) list(ctx context.Context, env string) ([]container.Summary, error) {
+// list returns every container of env of repo, running or not: those
+// labelled with both.
+func (t *Target) list(ctx context.Context, repo, env string) ([]container.Summary, error) {
 	cs, err := t.cli.ContainerList(ctx, container.ListOptions{
-		All:     true,
-		Filters: filters.NewArgs(filters.Arg("label", LabelEnv+"="+env)),
+		All: true,
+		Filters: filters.NewArgs(
+			filters.Arg("label", LabelEnv+"="+env),
+			filters.Arg("label", LabelRepo+"="+repo),
+		),
 	})
 	if err != nil {
-		return nil, daemonError("list containers of "+env, err)
+		return nil, daemonError("list containers of "+events.EnvID{Repo: repo, Env: env}.String(), err)
 	}
 	return cs, nil
 }
 
-// Remove removes every container of env, live or not. Removing an
-// environment that has none is not an error.
-func (t *Target) Remove(ctx context.Context, env string) error {
-	cs, err := t.list(ctx, env)
+// Remove removes every container of env of repo, live or not. Removing an
+// environment that has none is not an error; another repository's
+// environment of the same name is never touched.
+func (t *Target) Remove(ctx context.Context, repo, env string) error {
+	if repo == "" {
+		return errors.New("remove " + env + ": no repository named")
+	}
+	cs, err := t.list(ctx, repo, env)
 	if err != nil {
 		return err
 	}
@@ -94,7 +103,7 @@ func (t *Target) Remove(ctx context.Context, env string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	zerolog.Ctx(ctx).Info().Str("env", env).Int("containers", len(cs)).Msg("environment removed")
+	zerolog.Ctx(ctx).Info().Str("repo", repo).Str("env", env).Int("containers", len(cs)).Msg("environment removed")
 	return nil
 }
 

@@ -36,6 +36,7 @@ var (
 type fixture struct {
 	t      *docker.Target
 	cli    *client.Client
+	repo   string
 	env    string
 	proxy  *httptest.Server
 	ctx    context.Context
@@ -54,16 +55,16 @@ func MustFixture(tb testing.TB, opts docker.Options) *fixture {
 	}
 	env := dockertest.RandomName("t")
 	tb.Cleanup(func() {
-		if err := target.Remove(context.Background(), env); err != nil {
+		if err := target.Remove(context.Background(), "acme/shop", env); err != nil {
 			tb.Errorf("remove %s: %v", env, err)
 		}
 		target.Close()
 	})
-	srv := httptest.NewServer(proxy.New(target, ""))
+	srv := httptest.NewServer(proxy.New(target, "", proxy.WithHosts(proxy.StaticHosts{Labels: map[string]string{"shop": "acme/shop", "blog": "acme/blog"}})))
 	tb.Cleanup(srv.Close)
 	log := zerolog.New(zerolog.ConsoleWriter{Out: zerolog.TestWriter{T: tb}, NoColor: true})
 	return &fixture{
-		t: target, cli: cli, env: env, proxy: srv, ctx: log.WithContext(context.Background()),
+		t: target, cli: cli, repo: "acme/shop", env: env, proxy: srv, ctx: log.WithContext(context.Background()),
 		serve: dockertest.MustImage(tb, cli, "web", serveCmd...),
 	}
 }
@@ -84,7 +85,7 @@ func named(name string, img events.Image) events.Image {
 
 // deployment is commit of the fixture's environment with images.
 func (f *fixture) deployment(commit string, images ...events.Image) deploy.Deployment {
-	return deploy.Deployment{Env: f.env, Repo: "acme/shop", Commit: commit, Images: images}
+	return deploy.Deployment{Env: f.env, Repo: f.repo, Commit: commit, Images: images}
 }
 
 // deploy deploys and logs how long it took.
@@ -125,10 +126,10 @@ func (f *fixture) MustServe(tb testing.TB, commit string) container.Summary {
 		tb.Fatalf("environment has %d containers %v, want 1", len(cs), names(cs))
 	}
 	c := cs[0]
-	if c.Names[0] != "/"+docker.LiveName(f.env, "web") || c.Labels[docker.LabelCommit] != commit || c.State != "running" {
+	if c.Names[0] != "/"+docker.LiveName(f.repo, f.env, "web") || c.Labels[docker.LabelCommit] != commit || c.State != "running" {
 		tb.Fatalf("container %s commit %s state %s, want live name, commit %s, running", c.Names[0], short(c.Labels[docker.LabelCommit]), c.State, short(commit))
 	}
-	rel, err := f.t.Current(f.ctx, f.env)
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func (f *fixture) MustServe(tb testing.TB, commit string) container.Summary {
 	if got := MustGet(tb, "http://"+rel.Services[0].Addr+"/", ""); got != commit {
 		tb.Errorf("GET via Current().Addr = %q, want %q", got, commit)
 	}
-	if got := MustGet(tb, f.proxy.URL+"/", "web."+f.env+".localhost"); got != commit {
+	if got := MustGet(tb, f.proxy.URL+"/", "web."+f.env+".shop.localhost"); got != commit {
 		tb.Errorf("GET via proxy = %q, want %q", got, commit)
 	}
 	return c
@@ -244,16 +245,16 @@ func TestDeployLifecycle(t *testing.T) {
 	})
 
 	t.Run("remove", func(t *testing.T) {
-		if err := f.t.Remove(f.ctx, f.env); err != nil {
+		if err := f.t.Remove(f.ctx, f.repo, f.env); err != nil {
 			t.Fatal(err)
 		}
 		if cs := f.containers(t); len(cs) != 0 {
 			t.Errorf("containers left after Remove: %v", names(cs))
 		}
-		if _, err := f.t.Resolve(f.ctx, f.env, "web"); !errors.Is(err, docker.ErrNotLive) {
+		if _, err := f.t.Resolve(f.ctx, f.repo, f.env, "web"); !errors.Is(err, docker.ErrNotLive) {
 			t.Errorf("Resolve after Remove: %v, want ErrNotLive", err)
 		}
-		code, body, _ := get(f.proxy.URL+"/", "web."+f.env+".localhost")
+		code, body, _ := get(f.proxy.URL+"/", "web."+f.env+".shop.localhost")
 		if code != http.StatusBadGateway {
 			t.Errorf("proxy after Remove: %d %q, want 502", code, body)
 		}

@@ -51,7 +51,7 @@ func (t *Target) RunTask(ctx context.Context, d deploy.Deployment, img events.Im
 	if err != nil {
 		return "", -1, err
 	}
-	name := LiveName(d.Env, img.Service.Name) + "-task-" + task.Name + "-" + short(d.Commit)
+	name := LiveName(d.Repo, d.Env, img.Service.Name) + ".task-" + task.Name + "-" + short(d.Commit)
 	if err := t.forceRemove(ctx, name); err != nil { // left by a crashed run
 		return "", -1, err
 	}

@@ -28,7 +28,7 @@ func TestDeployIsWholeCommit(t *testing.T) {
 		t.Fatalf("err = %v, want a permanent failure naming api", err)
 	}
 
-	rel, err := f.t.Current(f.ctx, f.env)
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestDeployIsWholeCommit(t *testing.T) {
 		if c.ID != before[svc] || c.Labels[docker.LabelCommit] != v1 || c.State != "running" {
 			t.Errorf("%s: container %s at %s (%s), want the v1 container %s", svc, short(c.ID), short(c.Labels[docker.LabelCommit]), c.State, short(before[svc]))
 		}
-		if got := MustGet(t, f.proxy.URL+"/", svc+"."+f.env+".localhost"); got != v1 {
+		if got := MustGet(t, f.proxy.URL+"/", svc+"."+f.env+".shop.localhost"); got != v1 {
 			t.Errorf("%s via proxy = %q, want v1", svc, got)
 		}
 	}

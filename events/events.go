@@ -78,7 +78,8 @@ type ServiceSpec struct {
 	// environment of slipway.yaml sets it.
 	Replicas int `json:"replicas,omitempty"`
 	// Hosts are host names the proxy routes to the service besides
-	// "<service>.<env>.<domain>". An environment of slipway.yaml sets them.
+	// "<service>.<env>.<repo>.<domain>". An environment of slipway.yaml sets
+	// them; the operator grants which a repository may claim.
 	Hosts []string `json:"hosts,omitempty"`
 	// Tasks run to completion from the service's new image before the
 	// commit starts in an environment (a migration), once per environment

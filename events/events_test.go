@@ -57,14 +57,14 @@ func TestGolden(t *testing.T) {
 		{"commit_built", &events.CommitBuilt{Repo: repo, Commit: sha, Branch: "main", Images: []events.Image{img}},
 			"built.acme_2fshop.main." + sha, events.SubjectCommitBuilt},
 		{"deploy_requested", &events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "built.acme_2fshop.main." + sha, Actor: "slipway"},
-			"deploy.staging." + sha, events.SubjectDeployRequested + ".staging"},
+			"deploy.acme_2fshop.staging." + sha, events.SubjectDeployRequested + ".acme_2fshop.staging"},
 		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: res},
-			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".staging"},
+			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
 		{"pull_request_opened", &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 42, HeadSHA: sha, HeadBranch: "cart", BaseBranch: "main",
 			SourceRepo: events.Repo{Forge: "github", FullName: "ada/shop", CloneURL: "https://git.example.com/ada/shop.git", DefaultBranch: "main"}, Title: "Add cart", Author: "ada"},
 			"pr.acme_2fshop.42.opened." + sha, events.SubjectPullRequest + ".opened"},
 		{"deploy_superseded", &events.DeploySuperseded{DeployResult: func() events.DeployResult { r := res; r.Reason = "superseded by fedcba987654"; return r }()},
-			"deploy.staging." + sha + ".superseded", events.SubjectDeploySuperseded + ".staging"},
+			"deploy.staging." + sha + ".superseded", events.SubjectDeploySuperseded + ".acme_2fshop.staging"},
 		{"release_planned", &events.ReleasePlanned{Env: "production", Repo: repo, Number: 43, HeadSHA: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 			From: "fedcba9876543210fedcba9876543210fedcba98", To: sha,
 			Services: []events.ServiceChange{
@@ -72,17 +72,17 @@ func TestGolden(t *testing.T) {
 				{Service: "web", From: "sha256:2", To: img.Digest, Change: events.ChangeUpdated},
 			},
 			Commits: []events.Commit{{ID: sha, Message: "Add cart", Author: "ada"}}, CommitCount: 1, PlannedAt: at},
-			"plan.production.acme_2fshop.43.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", events.SubjectReleasePlanned + ".production"},
+			"plan.production.acme_2fshop.43.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", events.SubjectReleasePlanned + ".acme_2fshop.production"},
 		{"task_finished", &events.TaskFinished{Env: "production", Repo: repo, Commit: sha, Service: "api", Task: "migrate",
 			Image: img.Ref + "@" + img.Digest, Output: "applied 2 migrations\n", Started: at, Duration: 1200 * time.Millisecond},
-			"task.production." + sha + ".api.migrate.succeeded", events.SubjectTaskFinished + ".production"},
+			"task.acme_2fshop.production." + sha + ".api.migrate.succeeded", events.SubjectTaskFinished + ".acme_2fshop.production"},
 		{"task_failed", &events.TaskFinished{Env: "production", Repo: repo, Commit: sha, Service: "api", Task: "migrate",
 			Image: img.Ref + "@" + img.Digest, ExitCode: 3, Output: "no database\n", Started: at, Duration: time.Second},
-			"task.production." + sha + ".api.migrate.failed.1795694400000000000", events.SubjectTaskFinished + ".production"},
+			"task.acme_2fshop.production." + sha + ".api.migrate.failed.1795694400000000000", events.SubjectTaskFinished + ".acme_2fshop.production"},
 		{"preview_removed", &events.PreviewRemoved{Env: "pr-42", Repo: repo, Number: 42, HeadSHA: sha, Generation: 1, Reason: events.RemovedMerged, RemovedAt: at},
-			"preview.acme_2fshop.42.1.removed", events.SubjectPreviewRemoved + ".pr-42"},
+			"preview.acme_2fshop.42.1.removed", events.SubjectPreviewRemoved + ".acme_2fshop.pr-42"},
 		{"deploy_failed", &events.DeployFailed{DeployResult: func() events.DeployResult { r := res; r.Reason = "web: health check failed"; return r }()},
-			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".staging"},
+			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".acme_2fshop.staging"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,5 +155,40 @@ func TestDecodeErrorsArePermanent(t *testing.T) {
 				t.Fatalf("Decode() error = %v, want a permanent error", err)
 			}
 		})
+	}
+}
+
+// TestEnvKeyScopesByRepository: two repositories' environments of one name
+// have keys, subjects and deploy ids of their own, and no scoped subject is
+// a legacy one.
+func TestEnvKeyScopesByRepository(t *testing.T) {
+	tests := []struct {
+		repo, env, want string
+	}{
+		{"acme/shop", "staging", "acme_2fshop.staging"},
+		{"other/shop", "staging", "other_2fshop.staging"},
+		{"acme/shop.b", "c", "acme_2fshop_2eb.c"},
+		{"acme/shop", "b.c", "acme_2fshop.b_2ec"},
+		{"", "staging", "_.staging"},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		got := events.EnvKey(tt.repo, tt.env)
+		if got != tt.want {
+			t.Errorf("EnvKey(%q, %q) = %q, want %q", tt.repo, tt.env, got, tt.want)
+		}
+		if seen[got] {
+			t.Errorf("EnvKey(%q, %q) = %q collides", tt.repo, tt.env, got)
+		}
+		seen[got] = true
+		sub := events.EnvSubject(events.SubjectDeployRequested, tt.repo, tt.env)
+		if sub == events.LegacyEnvSubject(events.SubjectDeployRequested, tt.env) {
+			t.Errorf("scoped subject %q equals the legacy one", sub)
+		}
+	}
+	a := &events.DeployRequested{Env: "staging", Repo: events.Repo{FullName: "acme/shop"}, Commit: sha}
+	b := &events.DeployRequested{Env: "staging", Repo: events.Repo{FullName: "other/shop"}, Commit: sha}
+	if a.DedupKey() == b.DedupKey() || a.Subject() == b.Subject() {
+		t.Errorf("two repositories' deploys of one commit to staging share an id or subject: %s %s", a.DedupKey(), a.Subject())
 	}
 }

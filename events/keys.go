@@ -48,10 +48,11 @@ func CommitKey(repo, branch, sha string) string {
 	return "built." + KeyPart(repo) + "." + KeyPart(branch) + "." + sha
 }
 
-// DeployKey is the dedup key of deploying sha to env. nonce is empty for the
-// automatic deploy of a pipeline and unique for a deliberate one (rollback).
-func DeployKey(env, sha, nonce string) string {
-	k := "deploy." + KeyPart(env) + "." + sha
+// DeployKey is the dedup key of deploying sha to env of repo. nonce is empty
+// for the automatic deploy of a pipeline and unique for a deliberate one
+// (rollback).
+func DeployKey(repo, env, sha, nonce string) string {
+	k := "deploy." + EnvKey(repo, env) + "." + sha
 	if nonce != "" {
 		k += "." + KeyPart(nonce)
 	}
@@ -113,21 +114,23 @@ func (e *CommitBuilt) DedupKey() string  { return CommitKey(e.Repo.FullName, e.B
 
 func (e *DeployRequested) EventType() string { return TypeDeployRequested }
 func (e *DeployRequested) Subject() string {
-	return SubjectDeployRequested + "." + KeyPart(e.Env)
+	return EnvSubject(SubjectDeployRequested, e.Repo.FullName, e.Env)
 }
 func (e *DeployRequested) CESubject() string { return e.Env + "@" + e.Commit }
-func (e *DeployRequested) DedupKey() string  { return DeployKey(e.Env, e.Commit, e.Nonce) }
+func (e *DeployRequested) DedupKey() string {
+	return DeployKey(e.Repo.FullName, e.Env, e.Commit, e.Nonce)
+}
 
 func (e *DeploySucceeded) EventType() string { return TypeDeploySucceeded }
 func (e *DeploySucceeded) Subject() string {
-	return SubjectDeploySucceeded + "." + KeyPart(e.Env)
+	return EnvSubject(SubjectDeploySucceeded, e.Repo.FullName, e.Env)
 }
 func (e *DeploySucceeded) CESubject() string { return e.Env + "@" + e.Commit }
 func (e *DeploySucceeded) DedupKey() string  { return e.Request + ".succeeded" }
 
 func (e *DeployFailed) EventType() string { return TypeDeployFailed }
 func (e *DeployFailed) Subject() string {
-	return SubjectDeployFailed + "." + KeyPart(e.Env)
+	return EnvSubject(SubjectDeployFailed, e.Repo.FullName, e.Env)
 }
 func (e *DeployFailed) CESubject() string { return e.Env + "@" + e.Commit }
 func (e *DeployFailed) DedupKey() string  { return e.Request + ".failed" }

@@ -11,8 +11,8 @@ const (
 	TypePreviewRemoved = "dev.slipway.preview.removed." + SchemaVersion
 )
 
-// Subject prefixes of the release and preview events; the environment is
-// the last token.
+// Subject prefixes of the release and preview events; the repository and
+// the environment are the last tokens (EnvSubject).
 const (
 	SubjectReleasePlanned = "slipway.release.planned"
 	SubjectPreviewRemoved = "slipway.preview.removed"
@@ -63,7 +63,9 @@ type ReleasePlanned struct {
 }
 
 func (e *ReleasePlanned) EventType() string { return TypeReleasePlanned }
-func (e *ReleasePlanned) Subject() string   { return SubjectReleasePlanned + "." + KeyPart(e.Env) }
+func (e *ReleasePlanned) Subject() string {
+	return EnvSubject(SubjectReleasePlanned, e.Repo.FullName, e.Env)
+}
 func (e *ReleasePlanned) CESubject() string { return e.Env + "@" + e.To }
 
 // DedupKey names the environment, the pull request and its head: one plan
@@ -95,7 +97,9 @@ type PreviewRemoved struct {
 }
 
 func (e *PreviewRemoved) EventType() string { return TypePreviewRemoved }
-func (e *PreviewRemoved) Subject() string   { return SubjectPreviewRemoved + "." + KeyPart(e.Env) }
+func (e *PreviewRemoved) Subject() string {
+	return EnvSubject(SubjectPreviewRemoved, e.Repo.FullName, e.Env)
+}
 func (e *PreviewRemoved) CESubject() string {
 	return e.Repo.FullName + "#" + strconv.Itoa(e.Number)
 }

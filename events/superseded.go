@@ -4,7 +4,7 @@ package events
 const TypeDeploySuperseded = "dev.slipway.deploy.superseded." + SchemaVersion
 
 // SubjectDeploySuperseded is the subject prefix of superseded deploys; the
-// environment is the last token.
+// repository and the environment are the last tokens (EnvSubject).
 const SubjectDeploySuperseded = "slipway.deploy.superseded"
 
 // DeploySuperseded records a deploy request that was skipped because a newer
@@ -15,7 +15,7 @@ type DeploySuperseded struct{ DeployResult }
 
 func (e *DeploySuperseded) EventType() string { return TypeDeploySuperseded }
 func (e *DeploySuperseded) Subject() string {
-	return SubjectDeploySuperseded + "." + KeyPart(e.Env)
+	return EnvSubject(SubjectDeploySuperseded, e.Repo.FullName, e.Env)
 }
 func (e *DeploySuperseded) CESubject() string { return e.Env + "@" + e.Commit }
 func (e *DeploySuperseded) DedupKey() string  { return e.Request + ".superseded" }

@@ -9,7 +9,7 @@ import (
 const TypeTaskFinished = "dev.slipway.task.finished." + SchemaVersion
 
 // SubjectTaskFinished is the subject prefix of finished deployment tasks;
-// the environment is the last token.
+// the repository and the environment are the last tokens (EnvSubject).
 const SubjectTaskFinished = "slipway.task.finished"
 
 // Task is a one-off command a service declares, run from its new image
@@ -21,8 +21,14 @@ type Task struct {
 }
 
 // TaskKey is the claim of running a task of a service of a commit in an
-// environment: it succeeds once.
-func TaskKey(env, sha, service, task string) string {
+// environment of a repository: it succeeds once.
+func TaskKey(repo, env, sha, service, task string) string {
+	return "task." + EnvKey(repo, env) + "." + sha + "." + KeyPart(service) + "." + KeyPart(task)
+}
+
+// LegacyTaskKey is the claim earlier versions took for a task, without the
+// repository: a task done under it is not run again after an upgrade.
+func LegacyTaskKey(env, sha, service, task string) string {
 	return "task." + KeyPart(env) + "." + sha + "." + KeyPart(service) + "." + KeyPart(task)
 }
 
@@ -46,7 +52,9 @@ type TaskFinished struct {
 func (e *TaskFinished) Succeeded() bool { return e.ExitCode == 0 && e.Reason == "" }
 
 func (e *TaskFinished) EventType() string { return TypeTaskFinished }
-func (e *TaskFinished) Subject() string   { return SubjectTaskFinished + "." + KeyPart(e.Env) }
+func (e *TaskFinished) Subject() string {
+	return EnvSubject(SubjectTaskFinished, e.Repo.FullName, e.Env)
+}
 func (e *TaskFinished) CESubject() string {
 	return e.Env + "@" + e.Commit + "/" + e.Service + "/" + e.Task
 }
@@ -54,7 +62,7 @@ func (e *TaskFinished) CESubject() string {
 // DedupKey is the task's claim with ".succeeded", once; a failed run is
 // named by its start time, so every attempt is recorded.
 func (e *TaskFinished) DedupKey() string {
-	k := TaskKey(e.Env, e.Commit, e.Service, e.Task)
+	k := TaskKey(e.Repo.FullName, e.Env, e.Commit, e.Service, e.Task)
 	if e.Succeeded() {
 		return k + ".succeeded"
 	}

@@ -20,17 +20,17 @@ const DefaultDomain = "localhost"
 // DefaultTTL is how long a resolution is reused.
 const DefaultTTL = time.Second
 
-// Resolver returns the host:port that serves service in env.
+// Resolver returns the host:port that serves service in env of repo.
 type Resolver interface {
-	Resolve(ctx context.Context, env, service string) (string, error)
+	Resolve(ctx context.Context, repo, env, service string) (string, error)
 }
 
 // MultiResolver is a Resolver that also returns every host:port serving
-// service in env, one per replica. The proxy uses ResolveAll when its
-// Resolver has it and spreads requests over the addresses in turn.
+// service in env of repo, one per replica. The proxy uses ResolveAll when
+// its Resolver has it and spreads requests over the addresses in turn.
 type MultiResolver interface {
 	Resolver
-	ResolveAll(ctx context.Context, env, service string) ([]string, error)
+	ResolveAll(ctx context.Context, repo, env, service string) ([]string, error)
 }
 
 // Proxy routes requests by Host header to the services of environments. It
@@ -50,8 +50,8 @@ func WithTTL(ttl time.Duration) Option {
 	return func(p *Proxy) { p.routes.ttl = ttl }
 }
 
-// New returns a Proxy for hosts "<service>.<env>.<domain>". An empty domain
-// is DefaultDomain.
+// New returns a Proxy for hosts "<service>.<env>.<label>.<domain>" and the
+// hosts of its HostTable (WithHosts). An empty domain is DefaultDomain.
 func New(resolver Resolver, domain string, opts ...Option) *Proxy {
 	domain = strings.Trim(strings.ToLower(domain), ".")
 	if domain == "" {
@@ -74,20 +74,21 @@ func New(resolver Resolver, domain string, opts ...Option) *Proxy {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := p.route(r.Host)
 	if !ok {
-		http.Error(w, fmt.Sprintf("slipway: no service answers to host %q; use <service>.<env>.%s", r.Host, p.domain), http.StatusNotFound)
+		http.Error(w, fmt.Sprintf("slipway: no service answers to host %q; use <service>.<env>.<repository>.%s", r.Host, p.domain), http.StatusNotFound)
 		return
 	}
 	addr, err := p.routes.resolve(r.Context(), rt)
 	if err != nil {
-		zerolog.Ctx(r.Context()).Debug().Err(err).Str("env", rt.env).Str("service", rt.service).Msg("proxy: resolve")
-		http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q", rt.service, rt.env), http.StatusBadGateway)
+		zerolog.Ctx(r.Context()).Debug().Err(err).Str("repo", rt.Repo).Str("env", rt.Env).Str("service", rt.Service).Msg("proxy: resolve")
+		http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q of %s", rt.Service, rt.Env, rt.Repo), http.StatusBadGateway)
 		return
 	}
 	ctx := context.WithValue(r.Context(), upstreamKey{}, upstream{route: rt, addr: addr})
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
-// route parses host as "<service>.<env>.<domain>[:port]".
+// route returns the route of host: a host of the table, or a default host
+// "<service>.<env>.<label>.<domain>[:port]".
 func (p *Proxy) route(host string) (route, bool) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -100,11 +101,11 @@ func (p *Proxy) route(host string) (route, bool) {
 	if !ok {
 		return route{}, false
 	}
-	service, env, ok := strings.Cut(prefix, ".")
-	if !ok || service == "" || env == "" || strings.Contains(env, ".") {
+	parts := strings.Split(prefix, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return route{}, false
 	}
-	return route{env: env, service: service}, true
+	return p.defaultRoute(parts[0], parts[1], parts[2])
 }
 
 // upstream is where a request being proxied goes.
@@ -132,6 +133,6 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 	if errors.Is(err, context.Canceled) {
 		return // the client went away
 	}
-	zerolog.Ctx(r.Context()).Warn().Err(err).Str("env", rt.env).Str("service", rt.service).Msg("proxy: upstream")
-	http.Error(w, fmt.Sprintf("slipway: service %q in environment %q is not reachable", rt.service, rt.env), http.StatusBadGateway)
+	zerolog.Ctx(r.Context()).Warn().Err(err).Str("repo", rt.Repo).Str("env", rt.Env).Str("service", rt.Service).Msg("proxy: upstream")
+	http.Error(w, fmt.Sprintf("slipway: service %q in environment %q of %s is not reachable", rt.Service, rt.Env, rt.Repo), http.StatusBadGateway)
 }

@@ -21,7 +21,7 @@ import (
 // several answers gets them in turn, the last one repeated.
 type stubResolver struct {
 	mu      sync.Mutex
-	answers map[string][]string // "service.env" to addresses; "" is an error
+	answers map[string][]string // "service.env" (of acme/shop, "service.env@repo" of another) to addresses; "" is an error
 	calls   map[string]int
 }
 
@@ -29,10 +29,10 @@ func newStub(answers map[string][]string) *stubResolver {
 	return &stubResolver{answers: answers, calls: map[string]int{}}
 }
 
-func (s *stubResolver) Resolve(_ context.Context, env, service string) (string, error) {
+func (s *stubResolver) Resolve(_ context.Context, repo, env, service string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := service + "." + env
+	key := stubKey(repo, env, service)
 	n := s.calls[key]
 	s.calls[key]++
 	as := s.answers[key]
@@ -45,6 +45,18 @@ func (s *stubResolver) Resolve(_ context.Context, env, service string) (string, 
 	}
 	return a, nil
 }
+
+// stubKey is "service.env" for acme/shop, "service.env@repo" for another
+// repository.
+func stubKey(repo, env, service string) string {
+	if repo == "acme/shop" {
+		return service + "." + env
+	}
+	return service + "." + env + "@" + repo
+}
+
+// labels gives acme/shop the host label "shop" and acme/blog "blog".
+var labels = proxy.WithHosts(proxy.StaticHosts{Labels: map[string]string{"shop": "acme/shop", "blog": "acme/blog"}})
 
 func (s *stubResolver) Calls(key string) int {
 	s.mu.Lock()
@@ -88,10 +100,11 @@ func TestRouting(t *testing.T) {
 	web := MustBackend(t, "web")
 	api := MustBackend(t, "api")
 	p := proxy.New(newStub(map[string][]string{
-		"web.staging":  {web},
-		"api.pr-7":     {api},
-		"down.staging": {""},
-	}), "")
+		"web.staging":           {web},
+		"api.pr-7":              {api},
+		"down.staging":          {""},
+		"web.staging@acme/blog": {api},
+	}), "", labels)
 
 	tests := []struct {
 		name     string
@@ -99,16 +112,19 @@ func TestRouting(t *testing.T) {
 		wantCode int
 		wantBody string
 	}{
-		{"service of env", "web.staging.localhost:8080", 200, "web host=web.staging.localhost:8080 fwd=web.staging.localhost:8080 path=/x"},
-		{"no port", "api.pr-7.localhost", 200, "api host=api.pr-7.localhost"},
-		{"case and trailing dot", "WEB.Staging.LocalHost.:8080", 200, "web "},
-		{"unknown service", "nope.staging.localhost", 502, `no live container for service "nope" in environment "staging"`},
-		{"service not live", "down.staging.localhost", 502, "no live container"},
-		{"env only", "staging.localhost", 404, "use <service>.<env>.localhost"},
-		{"too deep", "a.web.staging.localhost", 404, "no service answers"},
-		{"other domain", "web.staging.example.com", 404, "no service answers"},
+		{"service of env", "web.staging.shop.localhost:8080", 200, "web host=web.staging.shop.localhost:8080 fwd=web.staging.shop.localhost:8080 path=/x"},
+		{"no port", "api.pr-7.shop.localhost", 200, "api host=api.pr-7.shop.localhost"},
+		{"case and trailing dot", "WEB.Staging.Shop.LocalHost.:8080", 200, "web "},
+		{"another repository's env of the same name", "web.staging.blog.localhost", 200, "api host=web.staging.blog.localhost"},
+		{"unknown service", "nope.staging.shop.localhost", 502, `no live container for service "nope" in environment "staging" of acme/shop`},
+		{"service not live", "down.staging.shop.localhost", 502, "no live container"},
+		{"env only", "staging.shop.localhost", 404, "use <service>.<env>.<repository>.localhost"},
+		{"without the repository", "web.staging.localhost", 404, "no service answers"},
+		{"unknown repository label", "web.staging.nope.localhost", 404, "no service answers"},
+		{"too deep", "a.web.staging.shop.localhost", 404, "no service answers"},
+		{"other domain", "web.staging.shop.example.com", 404, "no service answers"},
 		{"domain itself", "localhost:8080", 404, "no service answers"},
-		{"empty label", ".staging.localhost", 404, "no service answers"},
+		{"empty label", ".staging.shop.localhost", 404, "no service answers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,11 +138,11 @@ func TestRouting(t *testing.T) {
 
 func TestCustomDomain(t *testing.T) {
 	web := MustBackend(t, "web")
-	p := proxy.New(newStub(map[string][]string{"web.prod": {web}}), ".Apps.Example.COM.")
-	if code, _ := get(t, p, "web.prod.apps.example.com", "/"); code != 200 {
+	p := proxy.New(newStub(map[string][]string{"web.prod": {web}}), ".Apps.Example.COM.", labels)
+	if code, _ := get(t, p, "web.prod.shop.apps.example.com", "/"); code != 200 {
 		t.Errorf("custom domain: got %d, want 200", code)
 	}
-	if code, _ := get(t, p, "web.prod.localhost", "/"); code != 404 {
+	if code, _ := get(t, p, "web.prod.shop.localhost", "/"); code != 404 {
 		t.Errorf("default domain under custom: got %d, want 404", code)
 	}
 }
@@ -134,15 +150,15 @@ func TestCustomDomain(t *testing.T) {
 func TestCachesResolutions(t *testing.T) {
 	web := MustBackend(t, "web")
 	stub := newStub(map[string][]string{"web.staging": {web}})
-	p := proxy.New(stub, "", proxy.WithTTL(200*time.Millisecond))
+	p := proxy.New(stub, "", proxy.WithTTL(200*time.Millisecond), labels)
 	for range 3 {
-		get(t, p, "web.staging.localhost", "/")
+		get(t, p, "web.staging.shop.localhost", "/")
 	}
 	if got := stub.Calls("web.staging"); got != 1 {
 		t.Errorf("within TTL: %d resolutions, want 1", got)
 	}
 	time.Sleep(250 * time.Millisecond)
-	get(t, p, "web.staging.localhost", "/")
+	get(t, p, "web.staging.shop.localhost", "/")
 	if got := stub.Calls("web.staging"); got != 2 {
 		t.Errorf("after TTL: %d resolutions, want 2", got)
 	}
@@ -151,9 +167,9 @@ func TestCachesResolutions(t *testing.T) {
 func TestReresolvesOnDialError(t *testing.T) {
 	web := MustBackend(t, "web-v2")
 	stub := newStub(map[string][]string{"web.staging": {MustRefusingAddr(t), web}})
-	p := proxy.New(stub, "", proxy.WithTTL(time.Hour))
+	p := proxy.New(stub, "", proxy.WithTTL(time.Hour), labels)
 	// A body proves the request is not replayed from a consumed reader.
-	req := httptest.NewRequest(http.MethodPost, "http://web.staging.localhost/", strings.NewReader("payload"))
+	req := httptest.NewRequest(http.MethodPost, "http://web.staging.shop.localhost/", strings.NewReader("payload"))
 	rec := httptest.NewRecorder()
 	p.ServeHTTP(rec, req)
 	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "web-v2 ") {
@@ -167,16 +183,16 @@ func TestReresolvesOnDialError(t *testing.T) {
 func TestRetriesFailedResolution(t *testing.T) {
 	web := MustBackend(t, "web")
 	stub := newStub(map[string][]string{"web.staging": {"", web}})
-	p := proxy.New(stub, "")
-	if code, body := get(t, p, "web.staging.localhost", "/"); code != 200 {
+	p := proxy.New(stub, "", labels)
+	if code, body := get(t, p, "web.staging.shop.localhost", "/"); code != 200 {
 		t.Fatalf("got %d %q, want 200 after one retry", code, body)
 	}
 }
 
 func TestUnreachableUpstream(t *testing.T) {
 	dead := MustRefusingAddr(t)
-	p := proxy.New(newStub(map[string][]string{"web.staging": {dead}}), "")
-	code, body := get(t, p, "web.staging.localhost", "/")
+	p := proxy.New(newStub(map[string][]string{"web.staging": {dead}}), "", labels)
+	code, body := get(t, p, "web.staging.shop.localhost", "/")
 	if code != http.StatusBadGateway || !strings.Contains(body, "not reachable") {
 		t.Errorf("got %d %q, want 502 not reachable", code, body)
 	}
@@ -188,14 +204,14 @@ func TestServerShutsDownOnCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &proxy.Server{Handler: proxy.New(newStub(map[string][]string{"web.staging": {web}}), "")}
+	srv := &proxy.Server{Handler: proxy.New(newStub(map[string][]string{"web.staging": {web}}), "", labels)}
 	ctx, cancel := context.WithCancel(context.Background())
 	var done atomic.Value
 	finished := make(chan struct{})
 	go func() { done.Store(fmt.Sprint(srv.Serve(ctx, ln))); close(finished) }()
 
 	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/", nil)
-	req.Host = "web.staging.localhost"
+	req.Host = "web.staging.shop.localhost"
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -25,10 +25,10 @@ func newMultiStub(answers map[string][][]string) *multiStub {
 	return &multiStub{answers: answers, calls: map[string]int{}}
 }
 
-func (s *multiStub) ResolveAll(_ context.Context, env, service string) ([]string, error) {
+func (s *multiStub) ResolveAll(_ context.Context, repo, env, service string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := service + "." + env
+	key := stubKey(repo, env, service)
 	n := s.calls[key]
 	s.calls[key]++
 	as := s.answers[key]
@@ -38,8 +38,8 @@ func (s *multiStub) ResolveAll(_ context.Context, env, service string) ([]string
 	return as[min(n, len(as)-1)], nil
 }
 
-func (s *multiStub) Resolve(ctx context.Context, env, service string) (string, error) {
-	addrs, err := s.ResolveAll(ctx, env, service)
+func (s *multiStub) Resolve(ctx context.Context, repo, env, service string) (string, error) {
+	addrs, err := s.ResolveAll(ctx, repo, env, service)
 	if err != nil {
 		return "", err
 	}
@@ -61,10 +61,10 @@ func backendOf(body string) string {
 func TestSpreadsOverReplicas(t *testing.T) {
 	addrs := []string{MustBackend(t, "r0"), MustBackend(t, "r1"), MustBackend(t, "r2")}
 	stub := newMultiStub(map[string][][]string{"web.prod": {addrs}})
-	p := proxy.New(stub, "", proxy.WithTTL(time.Hour))
+	p := proxy.New(stub, "", proxy.WithTTL(time.Hour), labels)
 	var got []string
 	for range 6 {
-		code, body := get(t, p, "web.prod.localhost", "/")
+		code, body := get(t, p, "web.prod.shop.localhost", "/")
 		if code != 200 {
 			t.Fatalf("got %d %q, want 200", code, body)
 		}
@@ -81,10 +81,10 @@ func TestSpreadsOverReplicas(t *testing.T) {
 func TestTurnSurvivesRefresh(t *testing.T) {
 	addrs := []string{MustBackend(t, "r0"), MustBackend(t, "r1")}
 	stub := newMultiStub(map[string][][]string{"web.prod": {addrs}})
-	p := proxy.New(stub, "", proxy.WithTTL(time.Nanosecond))
+	p := proxy.New(stub, "", proxy.WithTTL(time.Nanosecond), labels)
 	var got []string
 	for range 4 {
-		_, body := get(t, p, "web.prod.localhost", "/")
+		_, body := get(t, p, "web.prod.shop.localhost", "/")
 		got = append(got, backendOf(body))
 	}
 	if want := "r0 r1 r0 r1"; strings.Join(got, " ") != want {
@@ -97,22 +97,22 @@ func TestReresolvesReplicasOnDialError(t *testing.T) {
 	// The first answer holds a replica that is gone by the time it is
 	// dialled; the second is the scaled-down set.
 	stub := newMultiStub(map[string][][]string{"web.prod": {{MustRefusingAddr(t), r1}, {r2}}})
-	p := proxy.New(stub, "", proxy.WithTTL(time.Hour))
-	code, body := get(t, p, "web.prod.localhost", "/")
+	p := proxy.New(stub, "", proxy.WithTTL(time.Hour), labels)
+	code, body := get(t, p, "web.prod.shop.localhost", "/")
 	if code != 200 || backendOf(body) != "r2" {
 		t.Fatalf("got %d %q, want 200 from r2", code, body)
 	}
 	if n := stub.Calls("web.prod"); n != 2 {
 		t.Errorf("%d resolutions, want 2", n)
 	}
-	if _, body := get(t, p, "web.prod.localhost", "/"); backendOf(body) != "r2" {
+	if _, body := get(t, p, "web.prod.shop.localhost", "/"); backendOf(body) != "r2" {
 		t.Errorf("after re-resolution got %q, want r2", body)
 	}
 }
 
 func TestNoReplicaLive(t *testing.T) {
-	p := proxy.New(newMultiStub(map[string][][]string{"web.prod": {{}}}), "")
-	if code, body := get(t, p, "web.prod.localhost", "/"); code != 502 || !strings.Contains(body, "no live container") {
+	p := proxy.New(newMultiStub(map[string][][]string{"web.prod": {{}}}), "", labels)
+	if code, body := get(t, p, "web.prod.shop.localhost", "/"); code != 502 || !strings.Contains(body, "no live container") {
 		t.Errorf("got %d %q, want 502 no live container", code, body)
 	}
 }

@@ -14,9 +14,6 @@ import (
 // again: long enough to cover a deploy's swap of two container names.
 const retryPause = 100 * time.Millisecond
 
-// route is one service of one environment.
-type route struct{ env, service string }
-
 // entry is a cached resolution: the addresses of a route's replicas and the
 // turn of the next request.
 type entry struct {
@@ -85,13 +82,13 @@ func (rs *routes) cached(rt route) (string, bool) {
 // MultiResolver, one otherwise.
 func (rs *routes) lookup(ctx context.Context, rt route) ([]string, error) {
 	if m, ok := rs.resolver.(MultiResolver); ok {
-		addrs, err := m.ResolveAll(ctx, rt.env, rt.service)
+		addrs, err := m.ResolveAll(ctx, rt.Repo, rt.Env, rt.Service)
 		if err == nil && len(addrs) == 0 {
-			err = fmt.Errorf("resolve %s.%s: no address", rt.service, rt.env)
+			err = fmt.Errorf("resolve %s of %s of %s: no address", rt.Service, rt.Env, rt.Repo)
 		}
 		return addrs, err
 	}
-	addr, err := rs.resolver.Resolve(ctx, rt.env, rt.service)
+	addr, err := rs.resolver.Resolve(ctx, rt.Repo, rt.Env, rt.Service)
 	if err != nil {
 		return nil, err
 	}

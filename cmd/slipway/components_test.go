@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 )
@@ -65,15 +66,19 @@ func (e outErr) Error() string { return e.err.Error() + ": " + string(e.out) }
 
 func fmtErr(err error, out []byte) error { return outErr{err, out} }
 
-// removeEnv removes the environment's containers after a test.
-func removeEnv(t testing.TB, env string) {
+// removeEnv removes the containers of the sample repository's environment
+// after a test.
+func removeEnv(t testing.TB, env string) { removeRepoEnv(t, sample.RepoName, env) }
+
+// removeRepoEnv removes the containers of env of repo after a test.
+func removeRepoEnv(t testing.TB, repo, env string) {
 	target, err := docker.New(docker.DefaultOptions())
 	if err != nil {
 		t.Error(err)
 		return
 	}
 	defer target.Close()
-	if err := target.Remove(context.Background(), env); err != nil {
+	if err := target.Remove(context.Background(), repo, env); err != nil {
 		t.Errorf("remove %s: %v", env, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
 func demoCommand() *ffcli.Command {
@@ -99,7 +100,7 @@ func runDemo(ctx context.Context, up *pipeline.Up, dir, secret string, out io.Wr
 		return err
 	}
 	fmt.Fprintln(out, "==> slipway history staging")
-	return history(ctx, up.Conn(), up.Config.StagingEnv, out)
+	return history(ctx, up.Conn(), sample.RepoName, up.Config.StagingEnv, out)
 }
 
 // pushAndWait commits, sends the signed webhook and waits until staging
@@ -120,11 +121,12 @@ func pushAndWait(ctx context.Context, up *pipeline.Up, s *sample.Sample, msg str
 	}
 	for _, svc := range []string{"web", "api"} {
 		want := svc + " " + p.After
-		got, err := waitServing(ctx, up.Config.ProxyAddr, svc+"."+up.Config.StagingEnv+"."+up.Config.ProxyDomain, want, 5*time.Minute)
+		host := hosts.DefaultHost(svc, up.Config.StagingEnv, hosts.Candidates(sample.RepoName)[0], up.Config.ProxyDomain)
+		got, err := waitServing(ctx, up.Config.ProxyAddr, host, want, 5*time.Minute)
 		if err != nil {
 			return fmt.Errorf("%s never served %s (last answer %q): %w", svc, p.After[:12], got, err)
 		}
-		fmt.Fprintf(out, "    http://%s.%s.%s:%s/ answers %q\n", svc, up.Config.StagingEnv, up.Config.ProxyDomain, port(up.Config.ProxyAddr), got)
+		fmt.Fprintf(out, "    http://%s:%s/ answers %q\n", host, port(up.Config.ProxyAddr), got)
 	}
 	fmt.Fprintf(out, "==> %s serving on staging %s after the push\n", p.After[:12], time.Since(start).Round(time.Millisecond))
 	return waitRecorded(ctx, up.Conn(), up.Config.StagingEnv, p.After)
@@ -140,7 +142,7 @@ func waitRecorded(ctx context.Context, c *pipeline.Conn, env, sha string) error 
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for {
-		st, ok, err := envs.Get(ctx, env)
+		st, ok, err := envs.Get(ctx, sample.RepoName, env)
 		if err != nil {
 			return err
 		}

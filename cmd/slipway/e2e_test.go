@@ -86,7 +86,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	p3 := e.push(t, ctx, s, "Break api health", "")
-	e.waitEvent(t, ctx, events.SubjectDeployFailed+"."+e.env, p3.After)
+	e.waitEvent(t, ctx, events.EnvSubject(events.SubjectDeployFailed, sample.RepoName, e.env), p3.After)
 	e.waitIdle(t, ctx)
 	e.requireServing(t, ctx, p2.After)
 	e.requireContainers(t, ctx, p2.After)
@@ -108,7 +108,7 @@ func (e *env) requireStatusAndHistory(t *testing.T, ctx context.Context, sha1, s
 		}
 	}
 	out.Reset()
-	if err := history(ctx, e.up.Conn(), e.env, &out); err != nil {
+	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -190,7 +190,7 @@ func (e *env) push(t testing.TB, ctx context.Context, s *sample.Sample, msg, del
 func (e *env) waitServing(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
 	for _, svc := range []string{"web", "api"} {
-		got, err := waitServing(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".localhost", svc+" "+sha, 4*time.Minute)
+		got, err := waitServing(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".shop.localhost", svc+" "+sha, 4*time.Minute)
 		if err != nil {
 			t.Fatalf("%s never served %s (last %q): %v", svc, sha[:12], got, err)
 		}
@@ -201,7 +201,7 @@ func (e *env) waitServing(t testing.TB, ctx context.Context, sha string) {
 func (e *env) requireServing(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
 	for _, svc := range []string{"web", "api"} {
-		got, err := get(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".localhost")
+		got, err := get(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".shop.localhost")
 		if err != nil || got != svc+" "+sha {
 			t.Errorf("%s answers %q (%v), want %q", svc, got, err, svc+" "+sha)
 		}
@@ -217,7 +217,7 @@ func (e *env) requireContainers(t testing.TB, ctx context.Context, sha string) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	rel, err := target.Current(ctx, e.env)
+	rel, err := target.Current(ctx, sample.RepoName, e.env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func (e *env) requireOnce(t testing.TB, ctx context.Context, sha string, stored 
 	if built != 1 {
 		t.Errorf("%d commit-built events for %s, want 1", built, sha[:12])
 	}
-	deployed := count(events.SubjectDeploySucceeded+"."+e.env, func(ev events.Event) bool {
+	deployed := count(events.EnvSubject(events.SubjectDeploySucceeded, sample.RepoName, e.env), func(ev events.Event) bool {
 		return ev.(*events.DeploySucceeded).Commit == sha
 	})
 	if deployed != 1 {
@@ -288,7 +288,7 @@ func (e *env) requireOnce(t testing.TB, ctx context.Context, sha string, stored 
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, ok, err := envs.Get(ctx, e.env)
+	st, ok, err := envs.Get(ctx, sample.RepoName, e.env)
 	if err != nil || !ok || st.Commit != sha {
 		t.Errorf("recorded state of %s: %+v %v %v, want commit %s", e.env, st, ok, err, sha)
 	}

@@ -30,6 +30,7 @@ type gcOptions struct {
 	MinAge   time.Duration
 	DryRun   bool
 	RepoDir  string // read each environment's keep from slipway.yaml there
+	Repo     string // the repository RepoDir is a clone of
 }
 
 func gcCommand() *ffcli.Command {
@@ -41,6 +42,7 @@ func gcCommand() *ffcli.Command {
 	fs.DurationVar(&o.MinAge, "min-age", 24*time.Hour, "keep every image built more recently")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted, delete nothing")
 	fs.StringVar(&o.RepoDir, "repo-dir", "", "a local clone whose slipway.yaml (at HEAD) sets each environment's keep")
+	fs.StringVar(&o.Repo, "repo", "", "the repository -repo-dir is a clone of, as owner/name (default: the only one with environments)")
 	return &ffcli.Command{
 		Name:       "gc",
 		ShortUsage: "slipway gc [flags]",
@@ -75,7 +77,7 @@ func gc(ctx context.Context, c *pipeline.Conn, o gcOptions, out io.Writer) ([]st
 	if err != nil {
 		return nil, err
 	}
-	keep, err := keepCounts(ctx, o)
+	keep, err := keepCounts(ctx, c, o)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +175,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // liveDeploys returns the deploys of the environments that exist: a
 // removed preview needs no image any more.
-func liveDeploys(ctx context.Context, c *pipeline.Conn, log *natsjs.DeployLog) (map[string][]release.Deploy, error) {
+func liveDeploys(ctx context.Context, c *pipeline.Conn, log *natsjs.DeployLog) (map[events.EnvID][]release.Deploy, error) {
 	all, err := log.All(ctx)
 	if err != nil {
 		return nil, err
@@ -186,19 +188,27 @@ func liveDeploys(ctx context.Context, c *pipeline.Conn, log *natsjs.DeployLog) (
 	if err != nil {
 		return nil, err
 	}
-	live := map[string][]release.Deploy{}
+	live := map[events.EnvID][]release.Deploy{}
 	for _, st := range states {
-		live[st.Env] = all[st.Env]
+		id := events.EnvID{Repo: st.Repo.FullName, Env: st.Env}
+		live[id] = all[id]
 	}
 	return live, nil
 }
 
-// keepCounts returns each environment's keep: declared in the slipway.yaml
-// of o.RepoDir when there is one, otherwise o.Keep.
-func keepCounts(ctx context.Context, o gcOptions) (func(string) int, error) {
+// keepCounts returns each environment's keep: for the environments of the
+// repository o.RepoDir is a clone of, as its slipway.yaml declares them;
+// otherwise o.Keep.
+func keepCounts(ctx context.Context, c *pipeline.Conn, o gcOptions) (func(events.EnvID) int, error) {
 	declared := map[string]manifest.Environment{}
 	var previews *manifest.Environment
+	repo := ""
 	if o.RepoDir != "" {
+		r, err := chooseRepo(ctx, c, o.Repo)
+		if err != nil {
+			return nil, fmt.Errorf("-repo-dir: %w", err)
+		}
+		repo = r
 		clone, err := gitclone.Open(ctx, o.RepoDir)
 		if err != nil {
 			return nil, err
@@ -214,7 +224,11 @@ func keepCounts(ctx context.Context, o gcOptions) (func(string) int, error) {
 			}
 		}
 	}
-	return func(env string) int {
+	return func(id events.EnvID) int {
+		env := id.Env
+		if id.Repo != repo {
+			return o.Keep
+		}
 		if e, ok := declared[env]; ok && e.Keep > 0 {
 			return e.Keep
 		}

@@ -22,13 +22,18 @@ func historyCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway history", flag.ContinueOnError)
 	n := bindOperatorNATSTo(fs, &cfg)
 	images := fs.Bool("images", false, "show each deploy's image digests, stream sequence and kind")
+	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
 	return &ffcli.Command{
 		Name:       "history",
-		ShortUsage: "slipway history [flags] <env>",
+		ShortUsage: "slipway history [-repo owner/name] [flags] <env>",
 		ShortHelp:  "list the deploys of an environment, oldest first",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("history: want one environment, got %d arguments: %w", len(args), flag.ErrHelp)
 			}
@@ -37,17 +42,21 @@ func historyCommand() *ffcli.Command {
 				return err
 			}
 			defer c.Close()
-			if *images {
-				return historyImages(ctx, c, args[0], os.Stdout)
+			r, err := chooseRepo(ctx, c, *repo)
+			if err != nil {
+				return err
 			}
-			return history(ctx, c, args[0], os.Stdout)
+			if *images {
+				return historyImages(ctx, c, r, args[0], os.Stdout)
+			}
+			return history(ctx, c, r, args[0], os.Stdout)
 		},
 	}
 }
 
-// history prints the deploys of env recorded in the stream.
-func history(ctx context.Context, c *pipeline.Conn, env string, out io.Writer) error {
-	envs, err := natsjs.DeployHistory(ctx, c.JS, env)
+// history prints the deploys of env of repo recorded in the stream.
+func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
+	envs, err := natsjs.DeployHistory(ctx, c.JS, repo, env)
 	if err != nil {
 		return err
 	}
@@ -63,7 +72,7 @@ func history(ctx context.Context, c *pipeline.Conn, env string, out io.Writer) e
 			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), release.Kind(r), r.Actor, r.Trigger, r.Reason)
 	}
 	if len(envs) == 0 {
-		fmt.Fprintf(w, "(no deploys to %s yet)\n", env)
+		fmt.Fprintf(w, "(no deploys to %s of %s yet)\n", env, repo)
 	}
 	return w.Flush()
 }

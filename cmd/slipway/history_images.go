@@ -15,8 +15,8 @@ import (
 // historyImages prints every deploy of env with what it ran: the audit
 // record of each (time, result, kind, actor, commit, trigger, duration) and
 // the digest of every service.
-func historyImages(ctx context.Context, c *pipeline.Conn, env string, out io.Writer) error {
-	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, env)
+func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
+	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, repo, env)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func historyImages(ctx context.Context, c *pipeline.Conn, env string, out io.Wri
 		}
 	}
 	if len(deploys) == 0 {
-		fmt.Fprintf(w, "(no deploys to %s yet)\n", env)
+		fmt.Fprintf(w, "(no deploys to %s of %s yet)\n", env, repo)
 	}
 	return w.Flush()
 }

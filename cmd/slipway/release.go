@@ -32,7 +32,7 @@ type releaseOptions struct {
 func (o *releaseOptions) bind(fs *flag.FlagSet, withBranch bool) {
 	fs.StringVar(&o.RepoDir, "repo-dir", ".", "the local clone of the repository")
 	fs.StringVar(&o.Env, "env", "", "the environment to release to (default: the first one following a pin file)")
-	fs.StringVar(&o.Repo, "repo", "", "the repository as owner/name (default: the one deployed to staging)")
+	fs.StringVar(&o.Repo, "repo", "", "the repository as owner/name (default: the only one with environments)")
 	fs.StringVar(&o.StagingEnv, "staging-env", "staging", "the environment following the default branch when slipway.yaml declares none")
 	if withBranch {
 		fs.StringVar(&o.Remote, "remote", "", "push the release branch to this remote (a name such as origin, or a URL)")
@@ -102,16 +102,11 @@ func resolveRelease(ctx context.Context, c *pipeline.Conn, rev string, o release
 		return nil, err
 	}
 	t.staging = release.StagingOf(t.envs, o.Base)
-	t.repo = events.Repo{FullName: o.Repo, DefaultBranch: o.Base}
-	if t.repo.FullName == "" && t.staging != "" {
-		deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, t.staging)
-		if err != nil {
-			return nil, err
-		}
-		if n := len(deploys); n > 0 {
-			t.repo.FullName = deploys[n-1].Repo.FullName
-		}
+	repo, err := chooseRepo(ctx, c, o.Repo)
+	if err != nil {
+		return nil, err
 	}
+	t.repo = events.Repo{FullName: repo, DefaultBranch: o.Base}
 	return t, nil
 }
 
@@ -197,11 +192,15 @@ func planCommand() *ffcli.Command {
 	o.bind(fs, false)
 	return &ffcli.Command{
 		Name:       "plan",
-		ShortUsage: "slipway plan [flags] <env>",
+		ShortUsage: "slipway plan [flags] <env> [-repo owner/name]",
 		ShortHelp:  "show the release plan of an environment: per service the digest now and after, the commits in between",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("plan: want one environment: %w", flag.ErrHelp)
 			}
@@ -230,18 +229,17 @@ func plan(ctx context.Context, c *pipeline.Conn, commit string, o releaseOptions
 		}
 		return release.WriteText(out, p)
 	}
-	m, err := natsjs.LastEvent(ctx, c.JS, events.SubjectReleasePlanned+"."+events.KeyPart(o.Env))
+	repo, err := chooseRepo(ctx, c, o.Repo)
+	if err != nil {
+		return err
+	}
+	p, err := lastPlan(ctx, c, repo, o.Env)
 	if errors.Is(err, natsjs.ErrEventNotFound) {
-		return fmt.Errorf("no release of %s planned: open a pull request changing its pin file (slipway release), or use -commit", o.Env)
+		return fmt.Errorf("no release of %s of %s planned: open a pull request changing its pin file (slipway release), or use -commit", o.Env, repo)
 	}
 	if err != nil {
 		return err
 	}
-	ev, err := m.Decode()
-	if err != nil {
-		return err
-	}
-	p := ev.(*events.ReleasePlanned)
 	if err := release.WriteText(out, p); err != nil {
 		return err
 	}
@@ -254,7 +252,7 @@ func planStatus(ctx context.Context, c *pipeline.Conn, p *events.ReleasePlanned,
 	if err != nil {
 		return err
 	}
-	st, ok, err := envs.Get(ctx, p.Env)
+	st, ok, err := envs.Get(ctx, p.Repo.FullName, p.Env)
 	if err != nil {
 		return err
 	}
@@ -265,4 +263,27 @@ func planStatus(ctx context.Context, c *pipeline.Conn, p *events.ReleasePlanned,
 		fmt.Fprintf(out, "\n%s runs %s now, not %s: the plan is out of date until the pull request is updated.\n", p.Env, short(st.Commit), short(p.From))
 	}
 	return nil
+}
+
+// lastPlan returns the last release plan of env of repo: on its subject,
+// or, planned before environments were scoped by repository, on the
+// subject of the environment alone when it names repo.
+func lastPlan(ctx context.Context, c *pipeline.Conn, repo, env string) (*events.ReleasePlanned, error) {
+	for _, subject := range []string{events.EnvSubject(events.SubjectReleasePlanned, repo, env), events.LegacyEnvSubject(events.SubjectReleasePlanned, env)} {
+		m, err := natsjs.LastEvent(ctx, c.JS, subject)
+		if errors.Is(err, natsjs.ErrEventNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ev, err := m.Decode()
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := ev.(*events.ReleasePlanned); ok && p.Repo.FullName == repo {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("plan of %s of %s: %w", env, repo, natsjs.ErrEventNotFound)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/events"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkRollback(b *testing.B) {
 	r.waitServingIn(b, ctx, r.stg, c3)
 	r.waitAllIdle(b, ctx)
 	initialOf := func(sha string) time.Duration {
-		return r.waitFor(b, ctx, events.SubjectDeploySucceeded+"."+r.stg, func(ev events.Event) bool {
+		return r.waitFor(b, ctx, events.EnvSubject(events.SubjectDeploySucceeded, sample.RepoName, r.stg), func(ev events.Event) bool {
 			return ev.(*events.DeploySucceeded).Commit == sha
 		}).(*events.DeploySucceeded).Duration
 	}
@@ -50,7 +51,7 @@ func BenchmarkRollback(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		o, err := rollback(ctx, r.up.Conn(), r.stg, 0, c2, d, io.Discard)
+		o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, c2, d, io.Discard)
 		wall += time.Since(start)
 		if err != nil || o.Outcome != "deployed" || o.Result == nil {
 			b.Fatalf("rollback to %s: %+v, %v", c2[:12], o, err)
@@ -61,7 +62,7 @@ func BenchmarkRollback(b *testing.B) {
 		}
 		recorded += ev.(*events.DeploySucceeded).Duration
 		b.StopTimer()
-		if _, err := rollback(ctx, r.up.Conn(), r.stg, 0, c3, d, io.Discard); err != nil {
+		if _, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, c3, d, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

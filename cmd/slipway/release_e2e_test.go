@@ -101,6 +101,9 @@ func startRig(t testing.TB, ctx context.Context) *rig {
 		t.Fatal(err)
 	}
 	cfg.RepoSecrets = pipeline.RepoSecrets{sample.RepoName: {[]byte("e2e-secret")}}
+	if err := cfg.HostGrants.Set(sample.RepoName + "=shop-" + tag + ".example.test"); err != nil {
+		t.Fatal(err)
+	}
 	if r := os.Getenv("SLIPWAY_REGISTRY"); r != "" {
 		cfg.Registry = r
 	}
@@ -226,7 +229,7 @@ func (r *rig) sendPR(t testing.TB, ctx context.Context, action string, number in
 func (r *rig) waitServingIn(t testing.TB, ctx context.Context, envName, sha string) {
 	t.Helper()
 	for _, svc := range []string{"web", "api"} {
-		got, err := waitServing(ctx, r.proxy, svc+"."+envName+".localhost", svc+" "+sha, 4*time.Minute)
+		got, err := waitServing(ctx, r.proxy, svc+"."+envName+".shop.localhost", svc+" "+sha, 4*time.Minute)
 		if err != nil {
 			t.Fatalf("%s.%s never served %s (last %q): %v", svc, envName, sha[:12], got, err)
 		}
@@ -238,7 +241,7 @@ func (r *rig) waitServingIn(t testing.TB, ctx context.Context, envName, sha stri
 func (r *rig) requireEnv(t testing.TB, ctx context.Context, envName, sha string) {
 	t.Helper()
 	for _, svc := range []string{"web", "api"} {
-		got, err := get(ctx, r.proxy, svc+"."+envName+".localhost")
+		got, err := get(ctx, r.proxy, svc+"."+envName+".shop.localhost")
 		if err != nil || got != svc+" "+sha {
 			t.Errorf("%s.%s answers %q (%v), want %q", svc, envName, got, err, svc+" "+sha)
 		}
@@ -257,7 +260,7 @@ func (r *rig) requireEnv(t testing.TB, ctx context.Context, envName, sha string)
 // greeting returns what the service's /greeting answers in envName.
 func (r *rig) greeting(ctx context.Context, envName, svc string) string {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.proxy+"/greeting", nil)
-	req.Host = svc + "." + envName + ".localhost"
+	req.Host = svc + "." + envName + ".shop.localhost"
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err.Error()
@@ -396,7 +399,7 @@ func TestReleaseFlow(t *testing.T) {
 		}
 		head := r.git(t, "rev-parse", branch)
 		r.sendPR(t, ctx, "opened", 1, head, branch, false)
-		plan := r.waitFor(t, ctx, events.SubjectReleasePlanned+"."+r.prod, func(ev events.Event) bool {
+		plan := r.waitFor(t, ctx, events.EnvSubject(events.SubjectReleasePlanned, sample.RepoName, r.prod), func(ev events.Event) bool {
 			return ev.(*events.ReleasePlanned).HeadSHA == head
 		}).(*events.ReleasePlanned)
 		if plan.From != "" || plan.To != c1 || len(plan.Services) != 2 || plan.Services[0].Change != events.ChangeAdded || len(plan.Problems) != 0 {
@@ -434,7 +437,7 @@ func TestReleaseFlow(t *testing.T) {
 		built := r.waitFor(t, ctx, events.SubjectCommitBuilt, func(ev events.Event) bool {
 			return ev.(*events.CommitBuilt).Commit == c1
 		}).(*events.CommitBuilt)
-		ok := r.waitFor(t, ctx, events.SubjectDeploySucceeded+"."+r.prod, func(events.Event) bool { return true }).(*events.DeploySucceeded)
+		ok := r.waitFor(t, ctx, events.EnvSubject(events.SubjectDeploySucceeded, sample.RepoName, r.prod), func(events.Event) bool { return true }).(*events.DeploySucceeded)
 		for i, img := range ok.Images {
 			if img.Digest != built.Images[i].Digest || img.Ref != built.Images[i].Ref {
 				t.Errorf("production runs %s %s, built %s %s", img.Ref, img.Digest, built.Images[i].Ref, built.Images[i].Digest)
@@ -460,7 +463,7 @@ func TestReleaseFlow(t *testing.T) {
 		r.requireEnv(t, ctx, env, f2)
 		r.sendPR(t, ctx, "closed", 2, f2, "feature", false)
 		r.waitGone(t, env, time.Minute)
-		removed := r.waitFor(t, ctx, events.SubjectPreviewRemoved+"."+env, func(events.Event) bool { return true }).(*events.PreviewRemoved)
+		removed := r.waitFor(t, ctx, events.EnvSubject(events.SubjectPreviewRemoved, sample.RepoName, env), func(events.Event) bool { return true }).(*events.PreviewRemoved)
 		if removed.Reason != events.RemovedClosed {
 			t.Errorf("removal %+v", removed)
 		}
@@ -477,7 +480,7 @@ func TestReleaseFlow(t *testing.T) {
 		r.git(t, "push", "-q", "origin", "--delete", "feature-3")
 		r.github.setPR(3, "closed")
 		r.waitGone(t, env, time.Minute)
-		removed := r.waitFor(t, ctx, events.SubjectPreviewRemoved+"."+env, func(events.Event) bool { return true }).(*events.PreviewRemoved)
+		removed := r.waitFor(t, ctx, events.EnvSubject(events.SubjectPreviewRemoved, sample.RepoName, env), func(events.Event) bool { return true }).(*events.PreviewRemoved)
 		if removed.Reason != events.RemovedMissed {
 			t.Errorf("removal %+v, want missed", removed)
 		}
@@ -492,12 +495,12 @@ func TestReleaseFlow(t *testing.T) {
 		r.requireEnv(t, ctx, r.stg, head)
 		solves := len(r.all(t, ctx, events.SubjectBuildRequested))
 		d := deliberate{Actor: "ada", Wait: 2 * time.Minute}
-		o, err := rollback(ctx, r.up.Conn(), r.stg, 2, "", d, out)
+		o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 2, "", d, out)
 		if err != nil || o.Outcome != "deployed" {
 			t.Fatalf("rollback: %+v, %v", o, err)
 		}
 		r.requireEnv(t, ctx, r.stg, c1)
-		o, err = rollback(ctx, r.up.Conn(), r.stg, 1, "", d, out)
+		o, err = rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 1, "", d, out)
 		if !strings.Contains(fmt.Sprint(err), "no commit to roll back to") {
 			t.Errorf("rollback past the first commit: %+v, %v", o, err)
 		}
@@ -526,7 +529,7 @@ func TestReleaseFlow(t *testing.T) {
 		r.github.setDown(true) // the git host's API hangs: the pipeline goes on
 		defer r.github.setDown(false)
 		bad := r.push(t, ctx, r.s, "Break api health", "").After
-		failed := r.waitFor(t, ctx, events.SubjectDeployFailed+"."+r.stg, func(ev events.Event) bool {
+		failed := r.waitFor(t, ctx, events.EnvSubject(events.SubjectDeployFailed, sample.RepoName, r.stg), func(ev events.Event) bool {
 			return ev.(*events.DeployFailed).Commit == bad
 		}).(*events.DeployFailed)
 		r.waitAllIdle(t, ctx)
@@ -540,12 +543,12 @@ func TestReleaseFlow(t *testing.T) {
 	})
 
 	var hist bytes.Buffer
-	if err := history(ctx, r.up.Conn(), r.stg, &hist); err != nil {
+	if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, &hist); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("slipway history %s:\n%s", r.stg, hist.String())
 	hist.Reset()
-	if err := historyImages(ctx, r.up.Conn(), r.prod, &hist); err != nil {
+	if err := historyImages(ctx, r.up.Conn(), sample.RepoName, r.prod, &hist); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"succeeded", "release by ada", "sha256:", "web", "api", "trigger push."} {
@@ -554,7 +557,7 @@ func TestReleaseFlow(t *testing.T) {
 		}
 	}
 	hist.Reset()
-	if err := historyImages(ctx, r.up.Conn(), r.stg, &hist); err != nil {
+	if err := historyImages(ctx, r.up.Conn(), sample.RepoName, r.stg, &hist); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"rollback by ada", "replay by ada", "auto by slipway", "failed"} {
@@ -581,7 +584,7 @@ func TestReleaseFlow(t *testing.T) {
 				t.Errorf("status %s on %s = %+v, want %s", want.Context, want.SHA[:12], got, want.State)
 			}
 		}
-		if got := gh.status(c1, "slipway/deploy/"+r.prod); !strings.Contains(got.TargetURL, "web."+r.prod+".localhost") {
+		if got := gh.status(c1, "slipway/deploy/"+r.prod); !strings.Contains(got.TargetURL, "web."+r.prod+".shop.localhost") {
 			t.Errorf("production's status links to %q", got.TargetURL)
 		}
 		if cs := gh.commentsOf(1); len(cs) == 0 || !strings.Contains(cs[0], "Slipway release plan: "+r.prod) || !strings.Contains(cs[0], "Ready") {
@@ -598,7 +601,7 @@ func TestReleaseFlow(t *testing.T) {
 	t.Run("deployment tasks ran once per environment and commit", func(t *testing.T) {
 		runs := map[string]int{}
 		for _, envName := range []string{r.stg, r.prod} {
-			for _, ev := range r.all(t, ctx, events.SubjectTaskFinished+"."+envName) {
+			for _, ev := range r.all(t, ctx, events.EnvSubject(events.SubjectTaskFinished, sample.RepoName, envName)) {
 				tf := ev.(*events.TaskFinished)
 				runs[envName+"@"+tf.Commit]++
 				want := "migrated " + tf.Commit + " in " + envName
@@ -644,7 +647,7 @@ func (r *rig) requireGC(t *testing.T, ctx context.Context, c1, c2 string, out *b
 		}
 	}
 	d := deliberate{Actor: "ada", Wait: 2 * time.Minute}
-	if o, err := rollback(ctx, r.up.Conn(), r.stg, 0, c1, d, out); err != nil || o.Outcome != "deployed" {
+	if o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, c1, d, out); err != nil || o.Outcome != "deployed" {
 		t.Fatalf("rollback to the kept %s after gc: %+v, %v", c1[:12], o, err)
 	}
 	r.requireEnv(t, ctx, r.stg, c1)
@@ -657,7 +660,7 @@ func plan0(ctx context.Context, r *rig, out *bytes.Buffer) error {
 
 func mustDeploys(t testing.TB, ctx context.Context, r *rig, env string) []release.Deploy {
 	t.Helper()
-	ds, err := natsjs.NewDeployLog(r.up.Conn().JS).Deploys(ctx, env)
+	ds, err := natsjs.NewDeployLog(r.up.Conn().JS).Deploys(ctx, sample.RepoName, env)
 	if err != nil {
 		t.Fatal(err)
 	}

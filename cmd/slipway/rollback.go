@@ -45,16 +45,21 @@ func rollbackCommand() *ffcli.Command {
 	n := bindOperatorNATS(fs)
 	to := fs.String("to", "", "go back to this commit (it must have run healthy in the environment)")
 	steps := fs.Int("steps", 1, "how many commits to go back")
+	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
 	d.bind(fs)
 	return &ffcli.Command{
 		Name:       "rollback",
-		ShortUsage: "slipway rollback [flags] <env>",
+		ShortUsage: "slipway rollback [flags] <env> [-repo owner/name]",
 		ShortHelp:  "deploy the previous healthy commit of an environment again, from its images; no build",
 		LongHelp: "Goes back along the environment's history with earlier rollbacks undone in order: rolling\n" +
 			"back twice goes two commits back. -to picks any commit that ran healthy there.",
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
 			}
@@ -63,16 +68,20 @@ func rollbackCommand() *ffcli.Command {
 				return err
 			}
 			defer c.Close()
-			_, err = rollback(ctx, c, args[0], *steps, *to, d, os.Stdout)
+			r, err := chooseRepo(ctx, c, *repo)
+			if err != nil {
+				return err
+			}
+			_, err = rollback(ctx, c, r, args[0], *steps, *to, d, os.Stdout)
 			return err
 		},
 	}
 }
 
-// rollback requests the deploy of an earlier healthy commit of env and
-// waits for its result.
-func rollback(ctx context.Context, c *pipeline.Conn, env string, steps int, to string, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
-	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, env)
+// rollback requests the deploy of an earlier healthy commit of env of repo
+// and waits for its result.
+func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
+	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, repo, env)
 	if err != nil {
 		return natsjs.DeployOutcome{}, err
 	}
@@ -106,9 +115,9 @@ func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested,
 	}
 	wctx, cancel := context.WithTimeout(ctx, d.Wait)
 	defer cancel()
-	o, err := natsjs.WaitDeploy(wctx, c.JS, claims, req.Env, req.DedupKey())
+	o, err := natsjs.WaitDeploy(wctx, c.JS, claims, req.Repo.FullName, req.Env, req.DedupKey())
 	if err != nil {
-		return o, fmt.Errorf("%w (see slipway history %s)", err, req.Env)
+		return o, fmt.Errorf("%w (see slipway history -repo %s %s)", err, req.Repo.FullName, req.Env)
 	}
 	reason := ""
 	if o.Result != nil {

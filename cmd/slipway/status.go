@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
 func statusCommand() *ffcli.Command {
@@ -24,29 +25,45 @@ func statusCommand() *ffcli.Command {
 	fs.StringVar(&cfg.ProxyDomain, "proxy-domain", cfg.ProxyDomain, "domain of the proxy's host names")
 	return &ffcli.Command{
 		Name:       "status",
-		ShortUsage: "slipway status [flags]",
-		ShortHelp:  "show each environment's commit, services and health",
+		ShortUsage: "slipway status [flags] [owner/name]",
+		ShortHelp:  "show each environment's commit, services and health, of every repository or of one",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
-		Exec: func(ctx context.Context, _ []string) error {
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("status: want at most one repository: %w", flag.ErrHelp)
+			}
 			c, err := n.attach("slipway-status")
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			if len(args) == 1 {
+				return statusOf(ctx, c, &cfg, args[0], os.Stdout)
+			}
 			return status(ctx, c, &cfg, os.Stdout)
 		},
 	}
 }
 
-// status prints every recorded environment with what Docker actually runs
-// and whether each service passes its health check.
+// status prints every recorded environment of every repository with what
+// Docker actually runs and whether each service passes its health check.
 func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.Writer) error {
+	return statusOf(ctx, c, cfg, "", out)
+}
+
+// statusOf is status of the environments of repo, or of every repository
+// when repo is empty.
+func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo string, out io.Writer) error {
 	envs, err := c.Envs(ctx)
 	if err != nil {
 		return err
 	}
 	states, err := envs.List(ctx)
+	if err != nil {
+		return err
+	}
+	labels, err := repoLabels(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -56,15 +73,22 @@ func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.
 	}
 	defer target.Close()
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ENV\tCOMMIT\tSERVICE\tDIGEST\tSTATE\tHEALTH\tURL")
+	fmt.Fprintln(w, "REPO\tENV\tCOMMIT\tSERVICE\tDIGEST\tSTATE\tHEALTH\tURL")
+	shown := 0
 	for _, st := range states {
-		actual, err := target.Current(ctx, st.Env)
+		if repo != "" && st.Repo.FullName != repo {
+			continue
+		}
+		actual, err := target.Current(ctx, st.Repo.FullName, st.Env)
 		if err != nil {
 			return err
 		}
-		printEnv(ctx, w, cfg, st, actual)
+		printEnv(ctx, w, cfg, labels[st.Repo.FullName], st, actual)
+		shown++
 	}
-	if len(states) == 0 {
+	if shown == 0 && repo != "" {
+		fmt.Fprintf(w, "(nothing of %s deployed yet)\n", repo)
+	} else if shown == 0 {
 		fmt.Fprintln(w, "(nothing deployed yet)")
 	}
 	if err := w.Flush(); err != nil {
@@ -73,7 +97,24 @@ func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.
 	return printDeadLetters(ctx, c.JS, out)
 }
 
-func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, st deploy.State, actual deploy.Release) {
+// repoLabels returns the host label of each repository.
+func repoLabels(ctx context.Context, c *pipeline.Conn) (map[string]string, error) {
+	store, err := c.HostStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := store.Labels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for l, r := range labels {
+		out[r] = l
+	}
+	return out, nil
+}
+
+func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, label string, st deploy.State, actual deploy.Release) {
 	running := map[string]deploy.ServiceState{}
 	for _, s := range actual.Services {
 		running[s.Name] = s
@@ -90,8 +131,11 @@ func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, st deploy.
 		if ok && s.Commit != st.Commit {
 			commit += " (runs " + short(s.Commit) + ")"
 		}
-		url := fmt.Sprintf("http://%s.%s.%s:%s/", name, st.Env, cfg.ProxyDomain, port(cfg.ProxyAddr))
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Env, commit, name, shortDigest(img.Digest), state, health, url)
+		url := "-"
+		if label != "" {
+			url = fmt.Sprintf("http://%s:%s/", hosts.DefaultHost(name, st.Env, label, cfg.ProxyDomain), port(cfg.ProxyAddr))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Repo.FullName, st.Env, commit, name, shortDigest(img.Digest), state, health, url)
 	}
 }
 

@@ -22,28 +22,45 @@ var _ release.History = (*DeployLog)(nil)
 // NewDeployLog returns the log read through js.
 func NewDeployLog(js jetstream.JetStream) *DeployLog { return &DeployLog{js: js} }
 
-// Deploys implements release.History.
-func (l *DeployLog) Deploys(ctx context.Context, env string) ([]release.Deploy, error) {
-	e := events.KeyPart(env)
-	msgs, err := Messages(ctx, l.js, events.SubjectDeploySucceeded+"."+e, events.SubjectDeployFailed+"."+e,
-		events.SubjectDeploySuperseded+"."+e)
+// Deploys implements release.History: the results of env of repo, with
+// those earlier versions recorded on the subject of the environment alone
+// that name repo.
+func (l *DeployLog) Deploys(ctx context.Context, repo, env string) ([]release.Deploy, error) {
+	msgs, err := Messages(ctx, l.js, resultSubjects(repo, env)...)
 	if err != nil {
 		return nil, err
 	}
-	return deploysOf(msgs), nil
+	var out []release.Deploy
+	for _, d := range deploysOf(msgs) {
+		if d.Repo.FullName == repo {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// resultSubjects are the subjects of the deploy results of env of repo:
+// scoped by repository, and those of earlier versions.
+func resultSubjects(repo, env string) []string {
+	var out []string
+	for _, p := range []string{events.SubjectDeploySucceeded, events.SubjectDeployFailed, events.SubjectDeploySuperseded} {
+		out = append(out, events.EnvSubject(p, repo, env), events.LegacyEnvSubject(p, env))
+	}
+	return out
 }
 
 // All returns the deploys of every environment, by environment, oldest
 // first.
-func (l *DeployLog) All(ctx context.Context) (map[string][]release.Deploy, error) {
+func (l *DeployLog) All(ctx context.Context) (map[events.EnvID][]release.Deploy, error) {
 	msgs, err := Messages(ctx, l.js, events.SubjectDeploySucceeded+".>", events.SubjectDeployFailed+".>",
 		events.SubjectDeploySuperseded+".>")
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]release.Deploy{}
+	out := map[events.EnvID][]release.Deploy{}
 	for _, d := range deploysOf(msgs) {
-		out[d.Env] = append(out[d.Env], d)
+		id := events.EnvID{Repo: d.Repo.FullName, Env: d.Env}
+		out[id] = append(out[id], d)
 	}
 	return out, nil
 }

@@ -14,9 +14,36 @@ func Events(ctx context.Context, js jetstream.JetStream, filters ...string) ([]e
 	return readStream(ctx, js, filters)
 }
 
-// DeployHistory returns the deploy results of env, oldest first.
-func DeployHistory(ctx context.Context, js jetstream.JetStream, env string) ([]events.Envelope, error) {
-	e := events.KeyPart(env)
-	return Events(ctx, js, events.SubjectDeploySucceeded+"."+e, events.SubjectDeployFailed+"."+e,
-		events.SubjectDeploySuperseded+"."+e)
+// DeployHistory returns the deploy results of env of repo, oldest first,
+// with those earlier versions recorded without the repository in their
+// subject.
+func DeployHistory(ctx context.Context, js jetstream.JetStream, repo, env string) ([]events.Envelope, error) {
+	msgs, err := Messages(ctx, js, resultSubjects(repo, env)...)
+	if err != nil {
+		return nil, err
+	}
+	var out []events.Envelope
+	for _, m := range msgs {
+		ev, err := m.Decode()
+		if err != nil {
+			continue
+		}
+		if r, ok := resultOf(ev); ok && r.Repo.FullName == repo {
+			out = append(out, m.Envelope)
+		}
+	}
+	return out, nil
+}
+
+// resultOf returns the deploy result an event carries.
+func resultOf(ev events.Event) (events.DeployResult, bool) {
+	switch r := ev.(type) {
+	case *events.DeploySucceeded:
+		return r.DeployResult, true
+	case *events.DeployFailed:
+		return r.DeployResult, true
+	case *events.DeploySuperseded:
+		return r.DeployResult, true
+	}
+	return events.DeployResult{}, false
 }

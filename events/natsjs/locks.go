@@ -44,6 +44,6 @@ func NewEnvLocks(kv jetstream.KeyValue, holder string) *EnvLocks {
 
 // Lock implements deploy.Locks. Every acquisition is a lease of its own (see
 // Claims), so two deploys of one process exclude each other too.
-func (l *EnvLocks) Lock(ctx context.Context, env string, ttl time.Duration) (workflows.Lease, error) {
-	return NewClaims(l.kv, l.holder).Claim(ctx, "env."+events.KeyPart(env), ttl)
+func (l *EnvLocks) Lock(ctx context.Context, repo, env string, ttl time.Duration) (workflows.Lease, error) {
+	return NewClaims(l.kv, l.holder).Claim(ctx, "env."+events.EnvKey(repo, env), ttl)
 }

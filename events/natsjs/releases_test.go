@@ -61,12 +61,12 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 	ctx := context.Background()
 	p := natsjs.NewPublisher(js, "/test")
 	res := func(sha, nonce string) events.DeployResult {
-		return events.DeployResult{Env: "stg", Commit: sha, Request: events.DeployKey("stg", sha, nonce)}
+		return events.DeployResult{Env: "stg", Repo: shop, Commit: sha, Request: events.DeployKey(shop.FullName, "stg", sha, nonce)}
 	}
 	const a, b = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	for _, e := range []events.Event{
 		&events.DeploySucceeded{DeployResult: res(a, "")},
-		&events.DeployRequested{Env: "other", Commit: a},
+		&events.DeployRequested{Env: "other", Repo: shop, Commit: a},
 		&events.DeployFailed{DeployResult: res(b, "")},
 		&events.DeploySuperseded{DeployResult: res(b, "x")},
 		&events.DeploySucceeded{DeployResult: res(a, "rollback-1")},
@@ -75,7 +75,7 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ds, err := natsjs.NewDeployLog(js).Deploys(ctx, "stg")
+	ds, err := natsjs.NewDeployLog(js).Deploys(ctx, shop.FullName, "stg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 	if _, err := natsjs.FindEvent(ctx, js, 0, "nope"); !errors.Is(err, natsjs.ErrEventNotFound) {
 		t.Errorf("FindEvent(nope): %v", err)
 	}
-	last, err := natsjs.LastEvent(ctx, js, events.SubjectDeploySucceeded+".stg")
+	last, err := natsjs.LastEvent(ctx, js, events.EnvSubject(events.SubjectDeploySucceeded, shop.FullName, "stg"))
 	if err != nil || last.Seq != ds[3].Seq {
 		t.Errorf("LastEvent() = %+v, %v", last, err)
 	}
@@ -119,13 +119,13 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	envs := natsjs.NewEnvStore(envKV)
-	if err := envs.Record(ctx, deploy.State{Env: "pr-1", Commit: a}); err != nil {
+	if err := envs.Record(ctx, deploy.State{Env: "pr-1", Repo: shop, Commit: a}); err != nil {
 		t.Fatal(err)
 	}
-	if err := envs.Delete(ctx, "pr-1"); err != nil {
+	if err := envs.Delete(ctx, shop.FullName, "pr-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := envs.Get(ctx, "pr-1"); ok || err != nil {
+	if _, ok, err := envs.Get(ctx, shop.FullName, "pr-1"); ok || err != nil {
 		t.Errorf("Get after Delete: %v %v", ok, err)
 	}
 	if all, err := envs.List(ctx); err != nil || len(all) != 0 {

@@ -24,8 +24,9 @@ const (
 	// BucketClaims holds one claim per step (build, commit-built, deploy):
 	// the durable second layer of deduplication.
 	BucketClaims = "slipway_claims"
-	// BucketEnvs holds each environment's current commit; its history is the
-	// list of earlier commits.
+	// BucketEnvs holds each environment's current commit, keyed by
+	// repository and environment (events.EnvKey); its history is the list
+	// of earlier commits.
 	BucketEnvs = "slipway_envs"
 )
 
@@ -130,6 +131,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketClaims, Description: "one claim per build, commit and deploy step", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketEnvs, Description: "the commit each environment runs", History: 64, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }
 

@@ -25,14 +25,14 @@ type DeployOutcome struct {
 // WaitDeploy waits until the deploy request whose id is request has been
 // handled, reading its claim, and returns its outcome with the result event
 // the deploy workflow recorded in the stream.
-func WaitDeploy(ctx context.Context, js jetstream.JetStream, claims workflows.Claims, env, request string) (DeployOutcome, error) {
+func WaitDeploy(ctx context.Context, js jetstream.JetStream, claims workflows.Claims, repo, env, request string) (DeployOutcome, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		b, err := claims.Result(ctx, request)
 		switch {
 		case err == nil:
-			return deployOutcome(ctx, js, env, request, b)
+			return deployOutcome(ctx, js, repo, env, request, b)
 		case !errors.Is(err, workflows.ErrNoResult):
 			return DeployOutcome{}, err
 		}
@@ -45,7 +45,7 @@ func WaitDeploy(ctx context.Context, js jetstream.JetStream, claims workflows.Cl
 }
 
 // deployOutcome finds the result event of a completed request.
-func deployOutcome(ctx context.Context, js jetstream.JetStream, env, request string, claim []byte) (DeployOutcome, error) {
+func deployOutcome(ctx context.Context, js jetstream.JetStream, repo, env, request string, claim []byte) (DeployOutcome, error) {
 	var rec struct {
 		Outcome string `json:"outcome"`
 	}
@@ -54,18 +54,17 @@ func deployOutcome(ctx context.Context, js jetstream.JetStream, env, request str
 	if rec.Outcome == "unchanged" {
 		return out, nil
 	}
-	e := events.KeyPart(env)
 	results := []struct{ subject, suffix string }{
 		{events.SubjectDeploySucceeded, ".succeeded"}, {events.SubjectDeployFailed, ".failed"}, {events.SubjectDeploySuperseded, ".superseded"},
 	}
 	for _, r := range results {
-		m, err := LastEvent(ctx, js, r.subject+"."+e)
+		m, err := LastEvent(ctx, js, events.EnvSubject(r.subject, repo, env))
 		if err == nil && m.ID == request+r.suffix {
 			out.Result = &m
 			return out, nil
 		}
 	}
-	msgs, err := Messages(ctx, js, events.SubjectDeploySucceeded+"."+e, events.SubjectDeployFailed+"."+e, events.SubjectDeploySuperseded+"."+e)
+	msgs, err := Messages(ctx, js, resultSubjects(repo, env)...)
 	if err != nil {
 		return out, err
 	}

@@ -69,6 +69,9 @@ type Handler struct {
 	Locks    Locks
 	Queue    Queue
 	Ancestry Ancestry
+	// Hosts is optional: without it the hosts services declare are not
+	// claimed (see hosts.go).
+	Hosts Hosts
 }
 
 // HandleBuilt requests the deploy of a commit built on the default branch to
@@ -116,8 +119,8 @@ func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) e
 // apply deploys unless the environment already runs the commit, and records
 // and announces the result.
 func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (outcome string, err error) {
-	log := zerolog.Ctx(ctx).With().Str("env", e.Env).Str("sha", e.Commit).Logger()
-	cur, err := h.Target.Current(ctx, e.Env)
+	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("env", e.Env).Str("sha", e.Commit).Logger()
+	cur, err := h.Target.Current(ctx, e.Repo.FullName, e.Env)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", e.Env, err)
 	}
@@ -133,7 +136,13 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (outcome
 		Actor: e.Actor, Previous: cur.Commit(), StartedAt: h.now(), Request: e.DedupKey(),
 	}
 	log.Info().Str("previous", res.Previous).Msg("deploy started")
-	err = h.Target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images})
+	undo, err := h.claimHosts(ctx, e)
+	if err == nil {
+		err = h.Target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images})
+		if err != nil {
+			undo(ctx)
+		}
+	}
 	res.Duration = h.now().Sub(res.StartedAt)
 	if err != nil {
 		if !events.IsPermanent(err) {
@@ -147,6 +156,7 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (outcome
 	if err := h.Store.Record(ctx, state); err != nil {
 		return "", err
 	}
+	h.pruneHosts(ctx, e)
 	log.Info().Dur("took", res.Duration).Msg("deploy succeeded")
 	return "deployed", h.publish(ctx, &events.DeploySucceeded{DeployResult: res})
 }

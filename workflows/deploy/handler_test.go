@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
@@ -33,10 +35,10 @@ type target struct {
 	fail    error
 }
 
-func (t *target) Current(_ context.Context, env string) (deploy.Release, error) {
+func (t *target) Current(_ context.Context, repo, env string) (deploy.Release, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.live[env], nil
+	return t.live[events.EnvKey(repo, env)], nil
 }
 
 func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
@@ -55,7 +57,7 @@ func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
 		s.Addr = s.Addrs[0]
 		rel.Services = append(rel.Services, s)
 	}
-	t.live[d.Env] = rel
+	t.live[events.EnvKey(d.Repo, d.Env)] = rel
 	return nil
 }
 
@@ -190,5 +192,61 @@ func TestRedeployWithOtherReplicaCountDeploys(t *testing.T) {
 	}
 	if tg.deploys != 2 || len(p.OfType(events.TypeDeploySucceeded)) != 2 {
 		t.Errorf("%d deploys and %d succeeded events, want 2 and 2", tg.deploys, len(p.OfType(events.TypeDeploySucceeded)))
+	}
+}
+
+// TestDeployRefusesAHostAnotherRepositoryHolds: a deploy declaring a host
+// another repository's environment claimed first fails for good, names the
+// host and its holder, starts nothing, and the holder keeps the host; a
+// deploy that fails on the target gives back the hosts it claimed.
+func TestDeployRefusesAHostAnotherRepositoryHolds(t *testing.T) {
+	tg := &target{live: map[string]deploy.Release{}}
+	h, p, st := newHandler(t, tg)
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	kv, err := js.KeyValue(context.Background(), natsjs.BucketHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants := hosts.Grants{}
+	for _, g := range []string{"acme/shop=shop.example.com,new.example.com", "other/shop=shop.example.com"} {
+		if err := grants.Set(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := natsjs.NewHostStore(kv)
+	h.Hosts = &hosts.Claimer{Store: store, Grants: grants, Domain: "localhost"}
+	ctx := context.Background()
+	withHost := func(r *events.DeployRequested, host string) *events.DeployRequested {
+		r.Images[0].Service.Hosts = []string{host}
+		return r
+	}
+	if err := h.HandleDeploy(ctx, withHost(request(commit(1), ""), "shop.example.com")); err != nil {
+		t.Fatal(err)
+	}
+	theirs := withHost(request(commit(2), ""), "shop.example.com")
+	theirs.Repo.FullName = "other/shop"
+	err = h.HandleDeploy(ctx, theirs)
+	if !events.IsPermanent(err) || !errors.Is(err, hosts.ErrRefused) {
+		t.Fatalf("deploy of other/shop claiming shop.example.com: %v, want refused for good", err)
+	}
+	failed := p.OfType(events.TypeDeployFailed)
+	if len(failed) != 1 || !strings.Contains(failed[0].(*events.DeployFailed).Reason, "shop.example.com is served by staging of acme/shop") {
+		t.Errorf("failed deploys %+v, want one naming the host and its holder", failed)
+	}
+	if tg.deploys != 1 || len(st.states) != 1 {
+		t.Errorf("%d deploys and %d records, want only acme/shop's", tg.deploys, len(st.states))
+	}
+	all, err := store.List(ctx)
+	if err != nil || len(all) != 1 || all[0].Repo != "acme/shop" {
+		t.Errorf("claims %+v, %v, want shop.example.com with acme/shop", all, err)
+	}
+
+	tg.fail = events.Permanent(errors.New("web: no 2xx from /healthz"))
+	if err := h.HandleDeploy(ctx, withHost(request(commit(3), ""), "new.example.com")); !events.IsPermanent(err) {
+		t.Fatalf("deploy failing its health check: %v", err)
+	}
+	if all, _ := store.List(ctx); len(all) != 1 || all[0].Host != "shop.example.com" {
+		t.Errorf("claims after a failed deploy %+v, want new.example.com given back", all)
 	}
 }

@@ -12,14 +12,14 @@ import (
 	"github.com/slipway-dev/slipway/workflows"
 )
 
-// Locks gives each environment to one deploy at a time, across every
+// Locks gives each environment of a repository to one deploy at a time, across every
 // deployer process. A lock is a lease: renewed while its deploy runs,
 // released when it ends, and taken over once it expires because its holder
 // died.
 type Locks interface {
-	// Lock takes env for ttl. While another live deploy holds it, the error
-	// wraps workflows.ErrClaimHeld.
-	Lock(ctx context.Context, env string, ttl time.Duration) (workflows.Lease, error)
+	// Lock takes env of repo for ttl. While another live deploy holds it,
+	// the error wraps workflows.ErrClaimHeld.
+	Lock(ctx context.Context, repo, env string, ttl time.Duration) (workflows.Lease, error)
 }
 
 func (c Config) lockTTL() time.Duration {
@@ -56,7 +56,7 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locke
 	deadline, poll := time.Now().Add(h.Config.lockWait()), min(max(ttl/20, 50*time.Millisecond), time.Second)
 	var checked time.Time
 	for waited := false; ; waited = true {
-		lease, err := h.Locks.Lock(ctx, e.Env, ttl)
+		lease, err := h.Locks.Lock(ctx, e.Repo.FullName, e.Env, ttl)
 		if err == nil {
 			if waited {
 				log.Info().Str("env", e.Env).Msg("environment lock taken")
@@ -99,7 +99,7 @@ func (h *Handler) supersedeWaiting(ctx context.Context, e *events.DeployRequeste
 	if err != nil {
 		return err
 	}
-	cur, _ := h.Target.Current(ctx, e.Env) // for the record only
+	cur, _ := h.Target.Current(ctx, e.Repo.FullName, e.Env) // for the record only
 	if _, err := h.supersede(ctx, e, cur.Commit(), reason, nil); err != nil {
 		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
 	}

@@ -36,10 +36,10 @@ func newSlowTarget(d time.Duration) *slowTarget {
 	return &slowTarget{d: d, live: map[string]deploy.Release{}, running: map[string]int{}, most: map[string]int{}, applied: map[string][]string{}}
 }
 
-func (t *slowTarget) Current(_ context.Context, env string) (deploy.Release, error) {
+func (t *slowTarget) Current(_ context.Context, repo, env string) (deploy.Release, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.live[env], nil
+	return t.live[events.EnvKey(repo, env)], nil
 }
 
 func (t *slowTarget) Deploy(ctx context.Context, d deploy.Deployment) error {
@@ -65,7 +65,7 @@ func (t *slowTarget) Deploy(ctx context.Context, d deploy.Deployment) error {
 	for _, img := range d.Images {
 		rel.Services = append(rel.Services, deploy.ServiceState{Name: img.Service.Name, Commit: d.Commit, Digest: img.Digest, Running: true})
 	}
-	t.live[d.Env] = rel
+	t.live[events.EnvKey(d.Repo, d.Env)] = rel
 	t.applied[d.Env] = append(t.applied[d.Env], d.Commit)
 	return nil
 }
@@ -181,7 +181,7 @@ func TestDeployLockReleasedOnEveryExitPath(t *testing.T) {
 			_ = h.HandleDeploy(ctx, deployRequest("staging", i+1))
 			cancel()
 			kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
-			lease, err := natsjs.NewEnvLocks(kv, "b").Lock(context.Background(), "staging", time.Minute)
+			lease, err := natsjs.NewEnvLocks(kv, "b").Lock(context.Background(), repo.FullName, "staging", time.Minute)
 			if err != nil {
 				t.Fatalf("lock after the deploy: %v", err)
 			}
@@ -197,7 +197,7 @@ func TestDeployLockTakenOverFromDeadHolder(t *testing.T) {
 	s := natsjs.MustServer(t)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
-	if _, err := natsjs.NewEnvLocks(kv, "dead").Lock(context.Background(), "staging", time.Second); err != nil {
+	if _, err := natsjs.NewEnvLocks(kv, "dead").Lock(context.Background(), repo.FullName, "staging", time.Second); err != nil {
 		t.Fatal(err)
 	}
 	tg := newSlowTarget(0)
@@ -211,5 +211,42 @@ func TestDeployLockTakenOverFromDeadHolder(t *testing.T) {
 	}
 	if len(results(rec, events.TypeDeploySucceeded)) != 1 {
 		t.Errorf("results: %v", rec.Events())
+	}
+}
+
+// TestDeployLockPerRepository: two repositories' environments of one name
+// are two environments: their deploys take locks of their own and run at
+// once, and each repository's state is its own.
+func TestDeployLockPerRepository(t *testing.T) {
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	tg := newSlowTarget(500 * time.Millisecond)
+	a, _ := lockedHandler(t, js, "a", tg, 5*time.Second)
+	b, _ := lockedHandler(t, js, "b", tg, 5*time.Second)
+	other := events.Repo{Forge: "github", FullName: "other/shop", CloneURL: "http://git.invalid/other/shop.git", DefaultBranch: "main"}
+	reqA, reqB := deployRequest("staging", 1), deployRequest("staging", 2)
+	reqB.Repo = other
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, run := range []struct {
+		h   *deploy.Handler
+		req *events.DeployRequested
+	}{{a, reqA}, {b, reqB}} {
+		wg.Go(func() { errs <- run.h.HandleDeploy(context.Background(), run.req) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if tg.mostAll != 2 {
+		t.Errorf("%d deploys at once, want 2: the staging of %s and of %s are two environments", tg.mostAll, repo.FullName, other.FullName)
+	}
+	for _, r := range []*events.DeployRequested{reqA, reqB} {
+		if got := tg.live[events.EnvKey(r.Repo.FullName, "staging")].Commit(); got != r.Commit {
+			t.Errorf("staging of %s runs %q, want %s", r.Repo.FullName, got, r.Commit)
+		}
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 // Queue reads the deploy requests of each environment in publication order.
 type Queue interface {
-	// Latest returns the last deploy request published for env, or nil.
-	Latest(ctx context.Context, env string) (*events.DeployRequested, error)
+	// Latest returns the last deploy request published for env of repo, or
+	// nil.
+	Latest(ctx context.Context, repo, env string) (*events.DeployRequested, error)
 }
 
 // Ancestry orders the commits of a repository by git history.
@@ -49,7 +50,7 @@ func (h *Handler) overtakenByLater(ctx context.Context, e *events.DeployRequeste
 	if h.Queue == nil {
 		return "", nil
 	}
-	later, err := h.Queue.Latest(ctx, e.Env)
+	later, err := h.Queue.Latest(ctx, e.Repo.FullName, e.Env)
 	if err != nil || later == nil || later.DedupKey() == e.DedupKey() {
 		return "", err
 	}

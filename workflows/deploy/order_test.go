@@ -99,7 +99,7 @@ func TestDeploySupersededWhileWaiting(t *testing.T) {
 	s := natsjs.MustServer(t)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
-	held, err := natsjs.NewEnvLocks(kv, "busy").Lock(context.Background(), "staging", time.Minute)
+	held, err := natsjs.NewEnvLocks(kv, "busy").Lock(context.Background(), repo.FullName, "staging", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 )
 
-// Deployment is one commit's images for one environment.
+// Deployment is one commit's images for one environment of a repository.
 type Deployment struct {
 	Env    string
 	Repo   string
@@ -35,6 +35,7 @@ type ServiceState struct {
 
 // Release is what an environment actually runs, read from the target alone.
 type Release struct {
+	Repo     string
 	Env      string
 	Services []ServiceState
 }
@@ -54,11 +55,25 @@ func (r Release) Commit() string {
 	return c
 }
 
-// Target runs containers for environments. Deploy starts the new containers,
+// Target runs containers for environments; an environment is named by its
+// repository and its name, and a target never mixes two repositories'
+// environments of one name. Deploy starts the new containers,
 // waits until every one answers its health check, and only then removes the
 // previous ones; when any new one fails, every new one is removed, the previous
 // ones keep serving and the error is events.Permanent with the reason.
 type Target interface {
-	Current(ctx context.Context, env string) (Release, error)
+	Current(ctx context.Context, repo, env string) (Release, error)
 	Deploy(ctx context.Context, d Deployment) error
+}
+
+// Hosts claims the host names the services of an environment declare
+// (hosts.Claimer): the first environment to claim a host keeps it.
+type Hosts interface {
+	// Claim claims every host images declare for env of repo. A host the
+	// environment may not have is refused with an events.Permanent error
+	// naming it; then nothing is claimed. undo removes the claims the call
+	// made, for a deploy that then fails.
+	Claim(ctx context.Context, repo, env string, images []events.Image) (undo func(context.Context), err error)
+	// Prune removes the claims of env of repo that images no longer need.
+	Prune(ctx context.Context, repo, env string, images []events.Image) error
 }

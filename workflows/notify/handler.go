@@ -48,7 +48,7 @@ type Hosts func(repo events.Repo) (Host, bool)
 // Config configures the notifications.
 type Config struct {
 	// URL returns the address a deploy's status links to, or "".
-	URL func(env, service string) string
+	URL func(repo, env, service string) string
 	// Timeout bounds one call to a host (default 10s); Pause is the wait
 	// before the second try (default 1s); Rest is how long a host that
 	// failed is left alone (default 30s).
@@ -158,12 +158,12 @@ type comment struct {
 
 // describe returns the repository, the statuses and the comment an event
 // reports.
-func describe(e events.Event, url func(env, service string) string) (events.Repo, []Status, *comment) {
-	link := func(env string, images []events.Image) string {
+func describe(e events.Event, url func(repo, env, service string) string) (events.Repo, []Status, *comment) {
+	link := func(repo events.Repo, env string, images []events.Image) string {
 		if url == nil || len(images) == 0 {
 			return ""
 		}
-		return url(env, images[0].Service.Name)
+		return url(repo.FullName, env, images[0].Service.Name)
 	}
 	switch e := e.(type) {
 	case *events.BuildRequested:
@@ -181,10 +181,10 @@ func describe(e events.Event, url func(env, service string) string) (events.Repo
 		}
 		return e.Repo, []Status{{e.Repo, e.Commit, Failure, ctx, firstLine(e.Reason), ""}}, nil
 	case *events.DeployRequested:
-		return e.Repo, []Status{{e.Repo, e.Commit, Pending, "slipway/deploy/" + e.Env, "deploying to " + e.Env, link(e.Env, e.Images)}}, nil
+		return e.Repo, []Status{{e.Repo, e.Commit, Pending, "slipway/deploy/" + e.Env, "deploying to " + e.Env, link(e.Repo, e.Env, e.Images)}}, nil
 	case *events.DeploySucceeded:
 		d := fmt.Sprintf("running on %s (deployed in %s)", e.Env, e.Duration.Round(100*time.Millisecond))
-		return e.Repo, []Status{{e.Repo, e.Commit, Success, "slipway/deploy/" + e.Env, d, link(e.Env, e.Images)}}, nil
+		return e.Repo, []Status{{e.Repo, e.Commit, Success, "slipway/deploy/" + e.Env, d, link(e.Repo, e.Env, e.Images)}}, nil
 	case *events.DeployFailed:
 		return e.Repo, []Status{{e.Repo, e.Commit, Failure, "slipway/deploy/" + e.Env, firstLine(e.Reason), ""}}, nil
 	case *events.DeploySuperseded:

@@ -55,7 +55,7 @@ func (h *host) Comment(_ context.Context, _ events.Repo, n int, body string) err
 func newHandler(h *host) *notify.Handler {
 	return &notify.Handler{
 		Config: notify.Config{
-			URL:     func(env, svc string) string { return "http://" + svc + "." + env + ".localhost:8080/" },
+			URL:     func(_, env, svc string) string { return "http://" + svc + "." + env + ".localhost:8080/" },
 			Timeout: 100 * time.Millisecond, Pause: 10 * time.Millisecond, Rest: time.Minute,
 		},
 		Hosts: func(r events.Repo) (notify.Host, bool) { return h, r.Forge == "github" },

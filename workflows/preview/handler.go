@@ -41,7 +41,9 @@ type Handler struct {
 	Envs         EnvRecords
 	PullRequests PullRequests
 	Locks        deploy.Locks
-	Now          func() time.Time
+	// Hosts, optional, releases the hosts a removed preview claimed.
+	Hosts deploy.Hosts
+	Now   func() time.Time
 }
 
 // HandlePullRequest opens, updates or removes the preview of a pull

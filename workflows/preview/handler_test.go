@@ -83,13 +83,16 @@ type target struct {
 	removed []string
 }
 
-func (t *target) Current(_ context.Context, env string) (deploy.Release, error) {
-	if t.running[env] {
+func (t *target) Current(_ context.Context, r, env string) (deploy.Release, error) {
+	if r == repo.FullName && t.running[env] {
 		return deploy.Release{Env: env, Services: []deploy.ServiceState{{Name: "web", Running: true}}}, nil
 	}
 	return deploy.Release{Env: env}, nil
 }
-func (t *target) Remove(_ context.Context, env string) error {
+func (t *target) Remove(_ context.Context, r, env string) error {
+	if r != repo.FullName {
+		return fmt.Errorf("remove %s of %s: the test runs only %s", env, r, repo.FullName)
+	}
 	delete(t.running, env)
 	t.removed = append(t.removed, env)
 	return nil
@@ -97,7 +100,7 @@ func (t *target) Remove(_ context.Context, env string) error {
 
 type envRecords map[string]bool
 
-func (e envRecords) Delete(_ context.Context, env string) error { delete(e, env); return nil }
+func (e envRecords) Delete(_ context.Context, _, env string) error { delete(e, env); return nil }
 
 // openPRs answers IsOpen from a set of numbers.
 type openPRs map[int]bool

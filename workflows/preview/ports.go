@@ -38,14 +38,15 @@ type Store interface {
 
 // Target reads and removes environments (docker.Target).
 type Target interface {
-	Current(ctx context.Context, env string) (deploy.Release, error)
-	// Remove removes every container of env; an empty env is not an error.
-	Remove(ctx context.Context, env string) error
+	Current(ctx context.Context, repo, env string) (deploy.Release, error)
+	// Remove removes every container of env of repo; an empty env is not
+	// an error.
+	Remove(ctx context.Context, repo, env string) error
 }
 
 // EnvRecords forgets what an environment ran (natsjs.EnvStore).
 type EnvRecords interface {
-	Delete(ctx context.Context, env string) error
+	Delete(ctx context.Context, repo, env string) error
 }
 
 // PullRequests tells whether a pull request is still open.

@@ -58,7 +58,7 @@ func (h *Handler) close(ctx context.Context, p Preview, reason string) error {
 			return err
 		}
 	}
-	if err := h.remove(ctx, p.Env); err != nil {
+	if err := h.remove(ctx, p.Repo.FullName, p.Env); err != nil {
 		return err
 	}
 	p.Removed = true
@@ -74,28 +74,33 @@ func (h *Handler) close(ctx context.Context, p Preview, reason string) error {
 	return nil
 }
 
-// remove removes every container of env, under its deploy lock when there
-// are locks, so a deploy running there finishes first; then forgets what
-// it ran.
-func (h *Handler) remove(ctx context.Context, env string) error {
-	unlock, err := h.lock(ctx, env)
+// remove removes every container of env of repo, under its deploy lock
+// when there are locks, so a deploy running there finishes first; then
+// forgets what it ran and releases the hosts it claimed.
+func (h *Handler) remove(ctx context.Context, repo, env string) error {
+	unlock, err := h.lock(ctx, repo, env)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := h.Target.Remove(ctx, env); err != nil {
+	if err := h.Target.Remove(ctx, repo, env); err != nil {
 		return fmt.Errorf("remove %s: %w", env, err)
 	}
 	if h.Envs != nil {
-		if err := h.Envs.Delete(ctx, env); err != nil {
+		if err := h.Envs.Delete(ctx, repo, env); err != nil {
 			return fmt.Errorf("forget %s: %w", env, err)
+		}
+	}
+	if h.Hosts != nil {
+		if err := h.Hosts.Prune(ctx, repo, env, nil); err != nil {
+			return fmt.Errorf("release the hosts of %s: %w", env, err)
 		}
 	}
 	return nil
 }
 
 // lock takes env's deploy lock, waiting up to its ttl for a running deploy.
-func (h *Handler) lock(ctx context.Context, env string) (func(), error) {
+func (h *Handler) lock(ctx context.Context, repo, env string) (func(), error) {
 	if h.Locks == nil {
 		return func() {}, nil
 	}
@@ -105,7 +110,7 @@ func (h *Handler) lock(ctx context.Context, env string) (func(), error) {
 	}
 	deadline := time.Now().Add(ttl)
 	for {
-		lease, err := h.Locks.Lock(ctx, env, ttl)
+		lease, err := h.Locks.Lock(ctx, repo, env, ttl)
 		if err == nil {
 			return func() { _ = lease.Release(context.WithoutCancel(ctx)) }, nil
 		}
@@ -172,10 +177,10 @@ func (h *Handler) reconcile(ctx context.Context, p Preview) error {
 
 // removeLeftovers removes a closed preview's containers again when any run.
 func (h *Handler) removeLeftovers(ctx context.Context, p Preview) error {
-	rel, err := h.Target.Current(ctx, p.Env)
+	rel, err := h.Target.Current(ctx, p.Repo.FullName, p.Env)
 	if err != nil || len(rel.Services) == 0 {
 		return err
 	}
 	zerolog.Ctx(ctx).Warn().Str("env", p.Env).Msg("closed preview runs again (a deploy raced its close): removing it")
-	return h.remove(ctx, p.Env)
+	return h.remove(ctx, p.Repo.FullName, p.Env)
 }

@@ -43,7 +43,7 @@ func CheckReleasable(ctx context.Context, claims workflows.Claims, history Histo
 	} else if err != nil {
 		return err
 	}
-	deploys, err := history.Deploys(ctx, staging)
+	deploys, err := history.Deploys(ctx, repo, staging)
 	if err != nil {
 		return err
 	}

@@ -39,15 +39,26 @@ func image(svc, sha string) events.Image {
 // envs is release.Envs from a map.
 type envs map[string]deploy.State
 
-func (e envs) Get(_ context.Context, env string) (deploy.State, bool, error) {
+func (e envs) Get(_ context.Context, repo, env string) (deploy.State, bool, error) {
 	st, ok := e[env]
+	if ok && st.Repo.FullName != repo {
+		return deploy.State{}, false, nil
+	}
 	return st, ok, nil
 }
 
 // history is release.History from a map.
 type history map[string][]release.Deploy
 
-func (h history) Deploys(_ context.Context, env string) ([]release.Deploy, error) { return h[env], nil }
+func (h history) Deploys(_ context.Context, repo, env string) ([]release.Deploy, error) {
+	var out []release.Deploy
+	for _, d := range h[env] {
+		if d.Repo.FullName == repo {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
 
 // gitLog is release.Log over a linear history, oldest first.
 type gitLog []string
@@ -79,7 +90,7 @@ func (g gitLog) Log(_ context.Context, _ events.Repo, from, to string, max int) 
 // deployed is a recorded deploy of sha to env.
 func deployed(env, sha, outcome string, seq uint64, request string) release.Deploy {
 	if request == "" {
-		request = events.DeployKey(env, sha, "")
+		request = events.DeployKey(repo.FullName, env, sha, "")
 	}
 	return release.Deploy{
 		DeployResult: events.DeployResult{Env: env, Repo: repo, Commit: sha, Images: []events.Image{image("web", sha)}, Request: request},

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/slipway-dev/slipway/events"
 )
 
 // Built is one image built for a commit, as the audit log recorded it.
@@ -17,9 +19,9 @@ type Built struct {
 
 // Retention decides which images a clean-up keeps.
 type Retention struct {
-	// Keep returns how many of the last commits deployed to env keep their
-	// images.
-	Keep func(env string) int
+	// Keep returns how many of the last commits deployed to an environment
+	// keep their images.
+	Keep func(id events.EnvID) int
 	// MinAge keeps every image built more recently: a commit still being
 	// built, or built and not deployed yet.
 	MinAge time.Duration
@@ -30,18 +32,23 @@ type Retention struct {
 // last Keep commits of an environment (deploys are every environment's
 // recorded deploys, oldest first), or it is younger than MinAge. Every other
 // image of a built commit may be deleted.
-func (r Retention) Kept(deploys map[string][]Deploy, built []Built) map[string]string {
+func (r Retention) Kept(deploys map[events.EnvID][]Deploy, built []Built) map[string]string {
 	keep := map[string]string{}
-	envs := make([]string, 0, len(deploys))
-	for env := range deploys {
-		envs = append(envs, env)
+	envs := make([]events.EnvID, 0, len(deploys))
+	for id := range deploys {
+		envs = append(envs, id)
 	}
-	sort.Strings(envs)
-	for _, env := range envs {
-		for i, d := range Retained(deploys[env], r.Keep(env)) {
+	sort.Slice(envs, func(i, j int) bool {
+		if envs[i].Repo != envs[j].Repo {
+			return envs[i].Repo < envs[j].Repo
+		}
+		return envs[i].Env < envs[j].Env
+	})
+	for _, id := range envs {
+		for i, d := range Retained(deploys[id], r.Keep(id)) {
 			for _, img := range d.Images {
 				if _, ok := keep[img.Digest]; !ok {
-					keep[img.Digest] = env + " commit " + short(d.Commit) + " (" + ordinal(i) + ")"
+					keep[img.Digest] = id.String() + " commit " + short(d.Commit) + " (" + ordinal(i) + ")"
 				}
 			}
 		}

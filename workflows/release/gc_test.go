@@ -4,15 +4,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 func TestRetentionKept(t *testing.T) {
 	ok := release.OutcomeSucceeded
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	deploys := map[string][]release.Deploy{
-		"stg":  {deployed("stg", c1, ok, 1, ""), deployed("stg", c2, ok, 2, ""), deployed("stg", c3, release.OutcomeFailed, 3, "")},
-		"prod": {deployed("prod", c1, ok, 4, "")},
+	stg, prod := events.EnvID{Repo: repo.FullName, Env: "stg"}, events.EnvID{Repo: repo.FullName, Env: "prod"}
+	deploys := map[events.EnvID][]release.Deploy{
+		stg:  {deployed("stg", c1, ok, 1, ""), deployed("stg", c2, ok, 2, ""), deployed("stg", c3, release.OutcomeFailed, 3, "")},
+		prod: {deployed("prod", c1, ok, 4, "")},
 	}
 	built := []release.Built{
 		{Name: "r/web", Commit: c1, Digest: image("web", c1).Digest, At: now.Add(-48 * time.Hour)},
@@ -33,8 +35,8 @@ func TestRetentionKept(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := release.Retention{Keep: func(env string) int {
-				if env == "prod" {
+			r := release.Retention{Keep: func(id events.EnvID) int {
+				if id == prod {
 					return 1
 				}
 				return tt.keep

@@ -116,7 +116,7 @@ func TestHandlePush(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := envs{}
 			if tt.running != "" {
-				st["prod"] = deploy.State{Env: "prod", Commit: tt.running}
+				st["prod"] = deploy.State{Env: "prod", Repo: repo, Commit: tt.running}
 			}
 			h, p := newHandler(src, c, st, nil, nil)
 			err := h.HandlePush(context.Background(), tt.push)
@@ -166,7 +166,7 @@ func TestHandlePullRequestPlans(t *testing.T) {
 	built(c, c3, webSpec, apiSpec)
 	prev := image("web", c1)
 	prev.Digest = image("web", c3).Digest // web did not change between c1 and c3
-	st := envs{"prod": {Env: "prod", Commit: c1, Images: []events.Image{prev, image("api", c1)}}}
+	st := envs{"prod": {Env: "prod", Repo: repo, Commit: c1, Images: []events.Image{prev, image("api", c1)}}}
 	hist := history{"stage": {deployed("stage", c3, release.OutcomeFailed, 9, "")}}
 	h, p := newHandler(src, c, st, hist, gitLog{c1, c2, c3})
 	pr := &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 7, HeadSHA: head, BaseBranch: "main"}
@@ -205,7 +205,7 @@ func TestHandlePullRequestPlans(t *testing.T) {
 	if plans := workflowstest.Of[*events.ReleasePlanned](p); len(plans[1].Problems) != 0 {
 		t.Errorf("problems %q after a healthy staging deploy", plans[1].Problems)
 	}
-	st["prod"] = deploy.State{Env: "prod", Commit: c3}
+	st["prod"] = deploy.State{Env: "prod", Repo: repo, Commit: c3}
 	err := h.HandlePullRequest(context.Background(), pr)
 	var ign *events.IgnoredError
 	if !errors.As(err, &ign) {

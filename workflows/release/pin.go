@@ -81,7 +81,7 @@ func (h *Handler) pinChange(ctx context.Context, e *events.PushReceived, env man
 		return "", nil
 	}
 	if before == "" && h.Envs != nil {
-		st, ok, err := h.Envs.Get(ctx, env.Name)
+		st, ok, err := h.Envs.Get(ctx, e.Repo.FullName, env.Name)
 		if err != nil {
 			return "", err
 		}
@@ -100,7 +100,7 @@ func (h *Handler) deployPinned(ctx context.Context, e *events.PushReceived, env 
 	if errors.Is(err, build.ErrNotBuilt) || events.IsPermanent(err) {
 		res := events.DeployResult{
 			Env: env.Name, Repo: e.Repo, Commit: sha, Trigger: e.DedupKey(), Actor: e.Pusher,
-			StartedAt: h.now(), Request: events.DeployKey(env.Name, sha, nonce),
+			StartedAt: h.now(), Request: events.DeployKey(e.Repo.FullName, env.Name, sha, nonce),
 			Reason: fmt.Sprintf("release of %s: %v; a release deploys only a commit built before", short(sha), err),
 		}
 		zerolog.Ctx(ctx).Error().Err(err).Str("env", env.Name).Str("sha", sha).Msg("release refused")

@@ -76,7 +76,7 @@ func (h *Handler) Plan(ctx context.Context, repo events.Repo, env manifest.Envir
 	p := &events.ReleasePlanned{Env: env.Name, Repo: repo, To: to, PlannedAt: h.now().UTC()}
 	var cur deploy.State
 	if h.Envs != nil {
-		st, ok, err := h.Envs.Get(ctx, env.Name)
+		st, ok, err := h.Envs.Get(ctx, repo.FullName, env.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func (h *Handler) checkStaging(ctx context.Context, p *events.ReleasePlanned, en
 	if h.History == nil || staging == "" {
 		return nil
 	}
-	deploys, err := h.History.Deploys(ctx, staging)
+	deploys, err := h.History.Deploys(ctx, p.Repo.FullName, staging)
 	if err != nil {
 		return err
 	}

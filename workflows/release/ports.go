@@ -19,9 +19,9 @@ type Publisher interface {
 	Publish(ctx context.Context, e events.Event) (duplicate bool, err error)
 }
 
-// Envs reads what Slipway recorded each environment runs.
+// Envs reads what Slipway recorded each environment of a repository runs.
 type Envs interface {
-	Get(ctx context.Context, env string) (st deploy.State, ok bool, err error)
+	Get(ctx context.Context, repo, env string) (st deploy.State, ok bool, err error)
 }
 
 // Log lists the commits of a repository between two commits (gitmirror).
@@ -34,8 +34,8 @@ type Log interface {
 
 // History reads the recorded deploys of an environment from the audit log.
 type History interface {
-	// Deploys returns every deploy result of env, oldest first.
-	Deploys(ctx context.Context, env string) ([]Deploy, error)
+	// Deploys returns every deploy result of env of repo, oldest first.
+	Deploys(ctx context.Context, repo, env string) ([]Deploy, error)
 }
 
 // Outcomes of a recorded deploy.

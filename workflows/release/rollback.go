@@ -18,13 +18,34 @@ func IsRollback(r events.DeployResult) bool {
 }
 
 // nonceOf returns the nonce in a deploy's request id,
-// "deploy.<env>.<sha>.<nonce>" (events.DeployKey), or "".
+// "deploy.<repo>.<env>.<sha>.<nonce>" (events.DeployKey), or "". The token
+// after the commit (the result's, or else the first commit id) is the
+// nonce, so the ids of earlier versions, "deploy.<env>.<sha>.<nonce>", read
+// the same.
 func nonceOf(r events.DeployResult) string {
-	parts := strings.SplitN(r.Request, ".", 4)
+	parts := strings.Split(r.Request, ".")
 	if len(parts) < 4 || parts[0] != "deploy" {
 		return ""
 	}
-	return parts[3]
+	for i := 2; i < len(parts)-1; i++ {
+		if parts[i] == r.Commit || (r.Commit == "" && isCommitID(parts[i])) {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+// isCommitID reports whether s is a full SHA-1 or SHA-256 commit id.
+func isCommitID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Stack returns the successful deploys an environment moved through, oldest

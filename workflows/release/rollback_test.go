@@ -18,7 +18,7 @@ func commitsOf(ds []release.Deploy) string {
 }
 
 func rollbackOf(env, sha string, seq uint64) release.Deploy {
-	return deployed(env, sha, release.OutcomeSucceeded, seq, events.DeployKey(env, sha, "rollback-n"+string(rune('0'+seq))))
+	return deployed(env, sha, release.OutcomeSucceeded, seq, events.DeployKey(repo.FullName, env, sha, "rollback-n"+string(rune('0'+seq))))
 }
 
 func TestStack(t *testing.T) {
@@ -78,7 +78,7 @@ func TestRollbackTarget(t *testing.T) {
 				t.Fatalf("RollbackTarget() = %s (current %s), %v; want %s", target.Commit, cur.Commit, err, tt.want)
 			}
 			req := release.RollbackRequest(target, "ada", "x1")
-			if !req.Deliberate() || !req.Explicit || req.DedupKey() != events.DeployKey("s", tt.want, "rollback-x1") ||
+			if !req.Deliberate() || !req.Explicit || req.DedupKey() != events.DeployKey(repo.FullName, "s", tt.want, "rollback-x1") ||
 				req.Images[0].Digest != image("web", tt.want).Digest || req.Trigger != target.ID {
 				t.Errorf("request %+v", req)
 			}
@@ -116,7 +116,7 @@ func TestReplayRequest(t *testing.T) {
 				return
 			}
 			if req.Env != "s" || req.Commit != c2 || req.Nonce != "replay-n1" || req.Trigger != "orig-id" || !req.Explicit ||
-				req.DedupKey() == events.DeployKey("s", c2, "") {
+				req.DedupKey() == events.DeployKey(repo.FullName, "s", c2, "") {
 				t.Errorf("request %+v", req)
 			}
 		})
@@ -181,12 +181,17 @@ func TestRender(t *testing.T) {
 
 func TestKind(t *testing.T) {
 	for request, want := range map[string]string{
-		events.DeployKey("s", c1, ""):             "auto",
-		events.DeployKey("s", c1, "release-abc"):  "release",
-		events.DeployKey("s", c1, "rollback-abc"): "rollback",
-		events.DeployKey("s", c1, "replay-abc"):   "replay",
-		events.DeployKey("pr-1", c1, "preview-2"): "preview",
-		events.DeployKey("release-x", c1, ""):     "auto",
+		events.DeployKey(repo.FullName, "s", c1, ""):             "auto",
+		events.DeployKey(repo.FullName, "s", c1, "release-abc"):  "release",
+		events.DeployKey(repo.FullName, "s", c1, "rollback-abc"): "rollback",
+		events.DeployKey(repo.FullName, "s", c1, "replay-abc"):   "replay",
+		events.DeployKey(repo.FullName, "pr-1", c1, "preview-2"): "preview",
+		events.DeployKey(repo.FullName, "release-x", c1, ""):     "auto",
+		events.DeployKey("release-x/rollback-y", "s", c1, ""):    "auto",
+		// ids of the versions before environments were scoped by repository
+		"deploy.s." + c1:                   "auto",
+		"deploy.s." + c1 + ".rollback-abc": "rollback",
+		"deploy.pr-1." + c1 + ".preview-2": "preview",
 	} {
 		if got := release.Kind(events.DeployResult{Request: request}); got != want {
 			t.Errorf("Kind(%s) = %q, want %q", request, got, want)

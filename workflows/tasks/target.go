@@ -53,7 +53,10 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 // run runs one task unless it succeeded before for this environment and
 // commit.
 func (t *Target) run(ctx context.Context, d deploy.Deployment, img events.Image, task events.Task) error {
-	key := events.TaskKey(d.Env, d.Commit, img.Service.Name, task.Name)
+	key := events.TaskKey(d.Repo, d.Env, d.Commit, img.Service.Name, task.Name)
+	if t.doneBefore(ctx, d, img, task) {
+		return nil
+	}
 	lease, err := t.Claims.Claim(ctx, key, t.ClaimTTL)
 	switch {
 	case errors.Is(err, events.ErrAlreadyDone):
@@ -118,4 +121,15 @@ func (t *Target) now() time.Time {
 		return t.Now()
 	}
 	return time.Now()
+}
+
+// doneBefore reports whether an earlier version ran the task to success
+// under its claim without the repository (events.LegacyTaskKey): the
+// commit names the repository, so it was this one's.
+func (t *Target) doneBefore(ctx context.Context, d deploy.Deployment, img events.Image, task events.Task) bool {
+	if _, err := t.Claims.Result(ctx, events.LegacyTaskKey(d.Env, d.Commit, img.Service.Name, task.Name)); err != nil {
+		return false
+	}
+	zerolog.Ctx(ctx).Info().Str("task", task.Name).Str("service", img.Service.Name).Msg("task done before the upgrade for this commit")
+	return true
 }

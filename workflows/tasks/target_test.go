@@ -38,7 +38,7 @@ func (r *runner) RunTask(_ context.Context, d deploy.Deployment, img events.Imag
 // target records deploys.
 type target struct{ deploys []string }
 
-func (t *target) Current(context.Context, string) (deploy.Release, error) {
+func (t *target) Current(context.Context, string, string) (deploy.Release, error) {
 	return deploy.Release{}, nil
 }
 func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
@@ -116,5 +116,43 @@ func TestTasksRunOncePerEnvironmentAndCommit(t *testing.T) {
 	r.err = nil
 	if err := tt.Deploy(ctx, d); err != nil {
 		t.Fatalf("retry: %v", err)
+	}
+}
+
+// TestTasksRunOncePerRepositoryAndAcrossTheUpgrade: two repositories' tasks
+// in environments of one name are claimed apart, and a task an earlier
+// version ran to success (its claim named no repository) is not run again.
+func TestTasksRunOncePerRepositoryAndAcrossTheUpgrade(t *testing.T) {
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, natsjs.BucketClaims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := natsjs.NewClaims(kv, "test")
+	old, err := claims.Claim(ctx, events.LegacyTaskKey("stg", sha, "api", "migrate"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Complete(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	r, inner, pub := &runner{codes: map[string]int{}}, &target{}, &publisher{}
+	tt := &tasks.Target{Target: inner, Runner: r, Claims: claims, Publisher: pub, ClaimTTL: time.Minute}
+	if err := tt.Deploy(ctx, deployment("stg")); err != nil {
+		t.Fatal(err)
+	}
+	other := deployment("prod")
+	other.Repo = "acme/blog"
+	if err := tt.Deploy(ctx, deployment("prod")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.Deploy(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	want := "stg/api/seed prod/api/migrate prod/api/seed prod/api/migrate prod/api/seed"
+	if got := strings.Join(r.runs, " "); got != want {
+		t.Errorf("runs %q, want %q (migrate of stg done before the upgrade; prod once per repository)", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -61,7 +62,7 @@ func (s *Slipway) Report() Report {
 	for _, e := range s.events(ctx, events.SubjectCommitBuilt) {
 		r.Built[short(e.(*events.CommitBuilt).Commit)]++
 	}
-	r.Superseded = len(s.events(ctx, events.SubjectDeploySuperseded+"."+events.KeyPart(s.Env)))
+	r.Superseded = len(s.events(ctx, events.EnvSubject(events.SubjectDeploySuperseded, sample.RepoName, s.Env)))
 	pushed := map[string]bool{}
 	for _, e := range s.events(ctx, events.SubjectPushReceived) {
 		pushed[e.(*events.PushReceived).After] = true
@@ -78,7 +79,7 @@ func (s *Slipway) Report() Report {
 	}
 	if t, err := docker.New(docker.DefaultOptions()); err == nil {
 		defer t.Close()
-		if rel, err := t.Current(ctx, s.Env); err == nil {
+		if rel, err := t.Current(ctx, sample.RepoName, s.Env); err == nil {
 			r.Running = rel.Commit()
 		}
 	}

@@ -256,7 +256,7 @@ func (s *Slipway) Serving(service string) (string, error) {
 			continue
 		}
 		var got string
-		if got, err = get(addr, service+"."+s.Env+".localhost"); err == nil {
+		if got, err = get(addr, service+"."+s.Env+".shop.localhost"); err == nil {
 			return got, nil
 		}
 	}
@@ -317,7 +317,7 @@ func (s *Slipway) removeEnv() {
 	defer t.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := t.Remove(ctx, s.Env); err != nil {
+	if err := t.Remove(ctx, sample.RepoName, s.Env); err != nil {
 		s.tb.Logf("remove %s: %v", s.Env, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
 // Config is the configuration of every component; each binary binds the
@@ -61,6 +62,9 @@ type Config struct {
 	LockTTL       time.Duration
 	// Limits bound every deployed container (limits.go).
 	Limits docker.Limits
+	// HostGrants are the host names each repository may declare
+	// (-host-grant); without a grant a declared host is refused.
+	HostGrants hosts.Grants
 	// Release configures environments, releases and previews (release.go).
 	Release ReleaseConfig
 
@@ -78,6 +82,7 @@ func DefaultConfig() Config {
 		Topology:      natsjs.DefaultTopology(),
 		HTTPAddr:      "127.0.0.1:7700",
 		RepoSecrets:   RepoSecrets{},
+		HostGrants:    hosts.Grants{},
 		Webhooks:      DefaultWebhookConfig(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
@@ -155,7 +160,8 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.StringVar(&c.StagingEnv, "staging-env", c.StagingEnv, "environment that follows the default branch")
 	fs.StringVar(&c.ProxyAddr, "proxy-addr", c.ProxyAddr, "address of the proxy giving each environment's services a stable URL; empty disables it")
-	fs.StringVar(&c.ProxyDomain, "proxy-domain", c.ProxyDomain, "services answer at http://<service>.<env>.<domain>:<proxy port>/")
+	fs.StringVar(&c.ProxyDomain, "proxy-domain", c.ProxyDomain, "services answer at http://<service>.<env>.<repository>.<domain>:<proxy port>/")
+	fs.Var(c.HostGrants, "host-grant", "owner/name=host,*.domain,...: host names a repository may declare in slipway.yaml (hosts:); a leading *. matches one label (repeat)")
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")

@@ -21,6 +21,13 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 		return fmt.Errorf("deployer: %w", err)
 	}
 	defer target.Close()
+	claimer, err := c.Hosts(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
+	if err := Migrate(ctx, c, claimer, target); err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	withTasks, err := WithTasks(ctx, cfg, c, target)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
@@ -29,13 +36,20 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
+	h.Hosts = claimer
+	table, err := NewEnvHosts(ctx, c)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	rel, err := NewReleaseWorkflows(ctx, cfg, c, target, h.Locks)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
+	rel.Preview.Hosts = claimer
+	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.ProxyAddr != "" {
-		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain, proxy.WithHosts(NewEnvHosts(c)))}
+		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain, proxy.WithHosts(table))}
 		g.Go(func() error { return srv.Run(ctx) })
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
 	}

@@ -2,47 +2,105 @@ package pipeline
 
 import (
 	"context"
-	"sort"
-	"strings"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/proxy"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
-// hostsTTL is how long the proxy's table of declared host names is reused.
+// hostsTTL is how long the proxy's table of host names is reused.
 const hostsTTL = 2 * time.Second
 
-// envHosts is the proxy's table of the host names environments declare for
-// their services (slipway.yaml environments.<env>.services.<svc>.hosts),
-// read from what each environment runs and refreshed at most every
-// hostsTTL. When two environments claim a host, the first by name wins.
-// Refreshes run in the background: a request never waits on NATS, so the
-// proxy keeps serving while the cluster elects a new leader or is away.
+// HostStore returns the store of host claims and labels.
+func (c *Conn) HostStore(ctx context.Context) (*natsjs.HostStore, error) {
+	kv, err := c.JS.KeyValue(ctx, natsjs.BucketHosts)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", natsjs.BucketHosts, err)
+	}
+	return natsjs.NewHostStore(kv), nil
+}
+
+// Hosts returns the rules of the host names a deploy may claim: the
+// operator's grants (-host-grant) under the proxy's domain.
+func (c *Conn) Hosts(ctx context.Context, cfg *Config) (*hosts.Claimer, error) {
+	store, err := c.HostStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &hosts.Claimer{Store: store, Grants: cfg.HostGrants, Domain: cfg.ProxyDomain}, nil
+}
+
+// envHosts is the proxy's table of host names: the hosts environments
+// claimed (KV slipway_hosts, see package hosts) and the host labels of the
+// repositories, read at start and refreshed at most every hostsTTL. Refreshes
+// run in the background: a request never waits on NATS, so the proxy keeps
+// serving while the cluster elects a new leader or is away.
 type envHosts struct {
-	c *Conn
+	store *natsjs.HostStore
 
 	mu      sync.Mutex
-	table   map[string][2]string
+	table   hostTable
 	loaded  time.Time
 	loading bool
 }
 
+// hostTable is one reading of the claims and labels.
+type hostTable struct {
+	routes map[string]proxy.Route
+	labels map[string]string // label to repository
+	repos  map[string]string // repository to label
+}
+
 var _ proxy.HostTable = (*envHosts)(nil)
 
-// NewEnvHosts returns the host table read through c.
-func NewEnvHosts(c *Conn) proxy.HostTable { return &envHosts{c: c} }
+// NewEnvHosts returns the host table read through c, loaded once before it
+// returns (or empty, refreshed on the first request, when NATS does not
+// answer within a few seconds).
+func NewEnvHosts(ctx context.Context, c *Conn) (*envHosts, error) {
+	store, err := c.HostStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &envHosts{store: store}
+	if t, err := h.load(); err == nil {
+		h.table, h.loaded = t, time.Now()
+	}
+	return h, nil
+}
 
 // Lookup implements proxy.HostTable.
-func (h *envHosts) Lookup(host string) (string, string, bool) {
+func (h *envHosts) Lookup(host string) (proxy.Route, bool) {
+	t := h.current()
+	r, ok := t.routes[host]
+	return r, ok
+}
+
+// Repo implements proxy.HostTable.
+func (h *envHosts) Repo(label string) (string, bool) {
+	t := h.current()
+	r, ok := t.labels[label]
+	return r, ok
+}
+
+// Label returns the host label of repo, as last read.
+func (h *envHosts) Label(repo string) (string, bool) {
+	t := h.current()
+	l, ok := t.repos[repo]
+	return l, ok
+}
+
+// current returns the table, starting a refresh when it is old.
+func (h *envHosts) current() hostTable {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if time.Since(h.loaded) > hostsTTL && !h.loading {
 		h.loading = true
 		go h.refresh()
 	}
-	r, ok := h.table[host]
-	return r[0], r[1], ok
+	return h.table
 }
 
 // refresh reads the table again; on failure the previous one stays.
@@ -56,29 +114,24 @@ func (h *envHosts) refresh() {
 	}
 }
 
-// load reads the host names every environment declares.
-func (h *envHosts) load() (map[string][2]string, error) {
+// load reads every claim and label.
+func (h *envHosts) load() (hostTable, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	envs, err := h.c.Envs(ctx)
+	claims, err := h.store.List(ctx)
 	if err != nil {
-		return nil, err
+		return hostTable{}, err
 	}
-	states, err := envs.List(ctx)
+	labels, err := h.store.Labels(ctx)
 	if err != nil {
-		return nil, err
+		return hostTable{}, err
 	}
-	sort.Slice(states, func(i, j int) bool { return states[i].Env < states[j].Env })
-	table := map[string][2]string{}
-	for _, st := range states {
-		for _, img := range st.Images {
-			for _, host := range img.Service.Hosts {
-				host = strings.ToLower(host)
-				if _, taken := table[host]; !taken {
-					table[host] = [2]string{st.Env, img.Service.Name}
-				}
-			}
-		}
+	t := hostTable{routes: map[string]proxy.Route{}, labels: labels, repos: map[string]string{}}
+	for _, c := range claims {
+		t.routes[c.Host] = proxy.Route{Repo: c.Repo, Env: c.Env, Service: c.Service}
 	}
-	return table, nil
+	for l, r := range labels {
+		t.repos[r] = l
+	}
+	return t, nil
 }

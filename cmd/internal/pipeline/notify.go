@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/forgeapi"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
 )
@@ -149,8 +150,9 @@ func (p pullRequests) IsOpen(ctx context.Context, pv preview.Preview) (bool, err
 	return p.fallback.IsOpen(ctx, pv)
 }
 
-// serviceURL returns the proxy address of a service, for status links.
-func serviceURL(cfg *Config) func(env, service string) string {
+// serviceURL returns the proxy address of a service, for status links: its
+// default host, with the label of its repository in table.
+func serviceURL(cfg *Config, table *envHosts) func(repo, env, service string) string {
 	if cfg.ProxyAddr == "" {
 		return nil
 	}
@@ -158,7 +160,11 @@ func serviceURL(cfg *Config) func(env, service string) string {
 	if err != nil {
 		return nil
 	}
-	return func(env, service string) string {
-		return "http://" + service + "." + env + "." + cfg.ProxyDomain + ":" + port + "/"
+	return func(repo, env, service string) string {
+		label, ok := table.Label(repo)
+		if !ok {
+			return ""
+		}
+		return "http://" + hosts.DefaultHost(service, env, label, cfg.ProxyDomain) + ":" + port + "/"
 	}
 }

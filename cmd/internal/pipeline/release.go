@@ -97,7 +97,7 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 			PullRequests: pullRequests{f: forges, fallback: preview.BranchCheck{Branches: mirror}},
 			Locks:        locks,
 		},
-		Notify: &notify.Handler{Config: notify.Config{URL: serviceURL(cfg)}, Hosts: forges.hosts},
+		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
 	}
 	return w, w.Release.Config.Validate()

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -32,22 +33,31 @@ type Sample struct {
 	Server *gitserver.Server
 	Repo   *gitserver.Repo
 	Secret string
-	head   string
+	// Name is the repository's full name, RepoName unless NewNamed chose
+	// another.
+	Name string
+	head string
 }
 
 // New creates the sample repository under dir, served over HTTP, with the
 // sample's files written but not committed.
 func New(ctx context.Context, dir, secret string) (*Sample, error) {
+	return NewNamed(ctx, dir, secret, RepoName)
+}
+
+// NewNamed is New for a copy of the sample called name ("owner/name"): a
+// second repository with the same services.
+func NewNamed(ctx context.Context, dir, secret, name string) (*Sample, error) {
 	srv, err := gitserver.Start(filepath.Join(dir, "host"), "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	repo, err := gitserver.NewRepo(ctx, srv.Root, filepath.Join(dir, "work"), RepoName)
+	repo, err := gitserver.NewRepo(ctx, srv.Root, filepath.Join(dir, "work"), name)
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	s := &Sample{Server: srv, Repo: repo, Secret: secret, head: zeroSHA}
+	s := &Sample{Server: srv, Repo: repo, Secret: secret, Name: name, head: zeroSHA}
 	if err := s.writeShop(); err != nil {
 		srv.Close()
 		return nil, err
@@ -81,7 +91,7 @@ func (s *Sample) Commit(ctx context.Context, msg string) (Push, error) {
 	if err != nil {
 		return Push{}, err
 	}
-	p := Push{Before: s.head, After: sha, Message: msg, CloneURL: s.Server.URL(RepoName)}
+	p := Push{Repo: s.Name, Before: s.head, After: sha, Message: msg, CloneURL: s.Server.URL(s.Name)}
 	s.head = sha
 	return p, nil
 }
@@ -91,17 +101,24 @@ func (s *Sample) WriteFile(path, content string) error { return s.Repo.WriteFile
 
 // Push is one push to main of the sample repository.
 type Push struct {
+	// Repo is the repository's full name; empty means RepoName.
+	Repo                             string
 	Before, After, Message, CloneURL string
 }
 
 // Payload is the GitHub push webhook body of the push.
 func (p Push) Payload() []byte {
+	full := p.Repo
+	if full == "" {
+		full = RepoName
+	}
+	owner, name, _ := strings.Cut(full, "/")
 	b, _ := json.Marshal(map[string]any{
 		"ref": "refs/heads/main", "before": p.Before, "after": p.After,
 		"created": p.Before == zeroSHA, "deleted": false, "forced": false,
 		"repository": map[string]any{
-			"full_name": RepoName, "name": "shop", "clone_url": p.CloneURL,
-			"default_branch": "main", "owner": map[string]any{"login": "acme", "name": "acme"},
+			"full_name": full, "name": name, "clone_url": p.CloneURL,
+			"default_branch": "main", "owner": map[string]any{"login": owner, "name": owner},
 		},
 		"pusher":      map[string]any{"name": "ada", "email": "ada@acme.invalid"},
 		"head_commit": map[string]any{"id": p.After, "message": p.Message},
