@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -22,7 +23,7 @@ func NewDeployQueue(js jetstream.JetStream) *DeployQueue { return &DeployQueue{j
 
 // Latest implements deploy.Queue: the last deploy request published for env.
 func (q *DeployQueue) Latest(ctx context.Context, env string) (*events.DeployRequested, error) {
-	s, err := q.js.Stream(ctx, StreamName)
+	s, err := q.js.Stream(ctx, natsjs.StreamName)
 	if err != nil {
 		return nil, fmt.Errorf("latest deploy request of %s: %w", env, err)
 	}
@@ -33,7 +34,7 @@ func (q *DeployQueue) Latest(ctx context.Context, env string) (*events.DeployReq
 	if err != nil {
 		return nil, fmt.Errorf("latest deploy request of %s: %w", env, err)
 	}
-	envl, err := DecodeHeaders(m.Header, m.Data)
+	envl, err := natsjs.DecodeHeaders(m.Header, m.Data)
 	if err != nil {
 		return nil, fmt.Errorf("latest deploy request of %s: %w", env, err)
 	}
