@@ -12,9 +12,9 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitclone"
 	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -104,7 +104,7 @@ func resolveRelease(ctx context.Context, c *pipeline.Conn, rev string, o release
 	t.staging = release.StagingOf(t.envs, o.Base)
 	t.repo = events.Repo{FullName: o.Repo, DefaultBranch: o.Base}
 	if t.repo.FullName == "" && t.staging != "" {
-		deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, t.staging)
+		deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, t.staging)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func releaseCommit(ctx context.Context, c *pipeline.Conn, rev string, o releaseO
 	if err != nil {
 		return "", err
 	}
-	history := natsjs.NewDeployLog(c.JS)
+	history := natsstore.NewDeployLog(c.JS)
 	if t.repo.FullName == "" {
 		return "", fmt.Errorf("refusing %s: nothing ever ran on %s: %w", t.sha[:12], t.staging, release.ErrNotReleasable)
 	}
@@ -185,7 +185,7 @@ func localPlan(ctx context.Context, c *pipeline.Conn, t *releaseTarget) (*events
 	if err != nil {
 		return nil, err
 	}
-	h := &release.Handler{Source: t.clone, Claims: claims, Envs: envs, Log: t.clone, History: natsjs.NewDeployLog(c.JS)}
+	h := &release.Handler{Source: t.clone, Claims: claims, Envs: envs, Log: t.clone, History: natsstore.NewDeployLog(c.JS)}
 	return h.Plan(ctx, t.repo, t.env, t.envs, t.sha)
 }
 
@@ -230,8 +230,8 @@ func plan(ctx context.Context, c *pipeline.Conn, commit string, o releaseOptions
 		}
 		return release.WriteText(out, p)
 	}
-	m, err := natsjs.LastEvent(ctx, c.JS, events.SubjectReleasePlanned+"."+events.KeyPart(o.Env))
-	if errors.Is(err, natsjs.ErrEventNotFound) {
+	m, err := natsstore.LastEvent(ctx, c.JS, events.SubjectReleasePlanned+"."+events.KeyPart(o.Env))
+	if errors.Is(err, natsstore.ErrEventNotFound) {
 		return fmt.Errorf("no release of %s planned: open a pull request changing its pin file (slipway release), or use -commit", o.Env)
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
@@ -83,7 +84,7 @@ func newHandler(t *testing.T, tg *target) (*deploy.Handler, *workflowstest.Recor
 	return &deploy.Handler{
 		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute},
 		Target:    tg,
-		Claims:    natsjs.NewClaims(kv, "test"),
+		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
 		Store:     st,
 	}, p, st

@@ -43,7 +43,7 @@ type Target interface {
 	Remove(ctx context.Context, env string) error
 }
 
-// EnvRecords forgets what an environment ran (natsjs.EnvStore).
+// EnvRecords forgets what an environment ran (natsstore.EnvStore).
 type EnvRecords interface {
 	Delete(ctx context.Context, env string) error
 }
