@@ -13,7 +13,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -47,7 +47,7 @@ func historyCommand() *ffcli.Command {
 
 // history prints the deploys of env recorded in the stream.
 func history(ctx context.Context, c *pipeline.Conn, env string, out io.Writer) error {
-	envs, err := natsjs.DeployHistory(ctx, c.JS, env)
+	envs, err := natsstore.DeployHistory(ctx, c.JS, env)
 	if err != nil {
 		return err
 	}
