@@ -138,3 +138,68 @@ func TestRunnerPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunnerRedeliversAfterRetryableDelay runs handlers that fail once
+// through watermill on a real consumer and measures when JetStream delivers
+// the message again: after the RetryableError's After, or after the default
+// backoff (1s for a first failure) for any other error.
+func TestRunnerRedeliversAfterRetryableDelay(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		min, max time.Duration
+	}{
+		{"retryable after 2s", events.Retryable(errors.New("buildkitd away"), 2*time.Second), 2 * time.Second, 3500 * time.Millisecond},
+		{"plain error", errors.New("transient"), time.Second, 1900 * time.Millisecond},
+		{"retryable without a delay", events.Retryable(errors.New("transient"), 0), time.Second, 1900 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gap := redeliveryGap(t, tt.err)
+			if gap < tt.min || gap > tt.max {
+				t.Errorf("redelivered %s after the failure, want between %s and %s", gap, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+// redeliveryGap publishes one event to a handler that fails with err the
+// first time, and returns how long after that failure it came again.
+func redeliveryGap(t *testing.T, err error) time.Duration {
+	t.Helper()
+	s := natsjs.MustServer(t)
+	nc, js := natsjs.MustJetStream(t, s.ClientURL())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	failed, again := make(chan time.Time, 1), make(chan time.Time, 1)
+	var calls atomic.Int32
+	h := natsjs.Typed(func(ctx context.Context, e *events.PushReceived) error {
+		if calls.Add(1) == 1 {
+			failed <- time.Now()
+			return err
+		}
+		again <- time.Now()
+		return nil
+	})
+	r := &natsjs.Runner{
+		Connect: func() (*nats.Conn, error) { return natsjs.Connect(s.ClientURL(), "runner") },
+		Conn:    nc, Log: zerolog.Nop(), AckWait: 30 * time.Second, CloseTimeout: 5 * time.Second,
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: h}) }()
+	if _, err := natsjs.NewPublisher(js, "/slipway/test").Publish(ctx, push()); err != nil {
+		t.Fatal(err)
+	}
+	var gap time.Duration
+	select {
+	case at := <-again:
+		gap = at.Sub(<-failed)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the failed message was never delivered again")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return gap
+}
