@@ -119,26 +119,6 @@ func (t *Target) ResolveAll(ctx context.Context, env, service string) ([]string,
 	return addrs, nil
 }
 
-// Resolve returns the host:port of replica 0 of service in env. It wraps
-// ErrNotLive when there is none or it is not running.
-func (t *Target) Resolve(ctx context.Context, env, service string) (string, error) {
-	name := LiveName(env, service)
-	c, err := t.cli.ContainerInspect(ctx, name)
-	if isNotFound(err) {
-		return "", fmt.Errorf("resolve %s: %w", name, ErrNotLive)
-	}
-	if err != nil {
-		return "", daemonError("resolve "+name, err)
-	}
-	if c.Config.Labels[LabelEnv] != env || c.Config.Labels[LabelService] != service {
-		return "", fmt.Errorf("resolve %s: not labelled for %s/%s: %w", name, env, service, ErrNotLive)
-	}
-	if c.State == nil || !c.State.Running {
-		return "", fmt.Errorf("resolve %s: not running: %w", name, ErrNotLive)
-	}
-	return publishedAddr(c)
-}
-
 // publishedAddr returns where the host reaches the service port of c.
 func publishedAddr(c container.InspectResponse) (string, error) {
 	port := nat.Port(c.Config.Labels[LabelPort] + "/tcp")

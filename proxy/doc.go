@@ -2,10 +2,9 @@
 // its containers come and go.
 //
 // A request for host "<service>.<env>.<domain>" (any port) is forwarded to the
-// address a Resolver returns for env and service; with the default domain
-// "localhost", http://web.staging.localhost:8080/ reaches the web service of
-// staging. When the Resolver is a MultiResolver (a service with several
-// replicas), requests go to its addresses in turn (round robin). Resolutions
+// addresses a Resolver returns for env and service, in turn (round robin
+// over the replicas); with the default domain "localhost",
+// http://web.staging.localhost:8080/ reaches the web service of staging. Resolutions
 // are cached for a short TTL. When dialling a cached
 // address fails (its container was just replaced) the proxy resolves again
 // once and dials the new address; the request body is never sent twice. A

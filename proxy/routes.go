@@ -81,21 +81,13 @@ func (rs *routes) cached(rt route) (string, bool) {
 	return addr, true
 }
 
-// lookup asks the Resolver for every address of rt: all of them from a
-// MultiResolver, one otherwise.
+// lookup asks the Resolver for every address of rt.
 func (rs *routes) lookup(ctx context.Context, rt route) ([]string, error) {
-	if m, ok := rs.resolver.(MultiResolver); ok {
-		addrs, err := m.ResolveAll(ctx, rt.env, rt.service)
-		if err == nil && len(addrs) == 0 {
-			err = fmt.Errorf("resolve %s.%s: no address", rt.service, rt.env)
-		}
-		return addrs, err
+	addrs, err := rs.resolver.ResolveAll(ctx, rt.env, rt.service)
+	if err == nil && len(addrs) == 0 {
+		err = fmt.Errorf("resolve %s.%s: no address", rt.service, rt.env)
 	}
-	addr, err := rs.resolver.Resolve(ctx, rt.env, rt.service)
-	if err != nil {
-		return nil, err
-	}
-	return []string{addr}, nil
+	return addrs, err
 }
 
 // retry asks the Resolver once more after retryPause.

@@ -82,7 +82,7 @@ func newHandler(t *testing.T, tg *target) (*deploy.Handler, *workflowstest.Recor
 	}
 	p, st := &workflowstest.Recorder{}, &store{}
 	return &deploy.Handler{
-		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute},
+		Config:    deploy.Config{ClaimTTL: time.Minute},
 		Target:    tg,
 		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
@@ -94,28 +94,6 @@ func request(sha, nonce string) *events.DeployRequested {
 	return &events.DeployRequested{
 		Env: "staging", Repo: repo, Commit: sha, Nonce: nonce,
 		Images: []events.Image{{Service: events.ServiceSpec{Name: "web"}, Ref: "r/web:" + sha, Digest: "sha256:" + sha}},
-	}
-}
-
-func TestHandleBuilt(t *testing.T) {
-	tests := []struct {
-		branch   string
-		wantReqs int
-	}{
-		{"main", 1},
-		{"feature", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.branch, func(t *testing.T) {
-			h, p, _ := newHandler(t, &target{live: map[string]deploy.Release{}})
-			err := h.HandleBuilt(context.Background(), &events.CommitBuilt{Repo: repo, Commit: commit(1), Branch: tt.branch})
-			if tt.wantReqs == 0 && err == nil {
-				t.Error("a commit built on another branch was not ignored")
-			}
-			if got := len(p.OfType(events.TypeDeployRequested)); got != tt.wantReqs {
-				t.Errorf("%d deploy requests, want %d", got, tt.wantReqs)
-			}
-		})
 	}
 }
 

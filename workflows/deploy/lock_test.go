@@ -99,7 +99,7 @@ func lockedHandler(t *testing.T, js jetstream.JetStream, name string, tg deploy.
 	}
 	rec := &workflowstest.Recorder{}
 	return &deploy.Handler{
-		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute, LockTTL: lockTTL},
+		Config:    deploy.Config{ClaimTTL: time.Minute, LockTTL: lockTTL},
 		Target:    tg,
 		Claims:    natsstore.NewClaims(claims, name),
 		Publisher: rec,
