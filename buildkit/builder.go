@@ -54,22 +54,6 @@ func (b *Builder) Close() error {
 	return b.c.Close()
 }
 
-// Ping checks that buildkitd answers and has a worker.
-func (b *Builder) Ping(ctx context.Context) error {
-	ws, err := b.c.ListWorkers(ctx)
-	if err != nil {
-		err = fmt.Errorf("ping buildkitd at %s: %w", b.addr, err)
-		if isTransient(err) {
-			return events.Retryable(err, RetryAfter)
-		}
-		return err
-	}
-	if len(ws) == 0 {
-		return events.Retryable(fmt.Errorf("buildkitd at %s has no worker", b.addr), RetryAfter)
-	}
-	return nil
-}
-
 // Build builds req.Dockerfile in req.ContextDir, pushes the image as
 // req.Image and returns its manifest digest.
 func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, error) {

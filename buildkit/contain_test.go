@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/gitmirror/gittest"
 	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
@@ -131,7 +132,7 @@ func newBuildHandler(t *testing.T, e env) (*build.Handler, *workflowstest.Record
 		Config:    build.Config{Registry: e.registry, ClaimTTL: time.Minute},
 		Source:    mirror,
 		Builder:   e.builder,
-		Claims:    natsjs.NewClaims(kv, "test"),
+		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
 	}, p
 }

@@ -120,26 +120,6 @@ func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]s
 	return addrs, nil
 }
 
-// Resolve returns the host:port of replica 0 of service in env of repo. It
-// wraps ErrNotLive when there is none or it is not running.
-func (t *Target) Resolve(ctx context.Context, repo, env, service string) (string, error) {
-	name := LiveName(repo, env, service)
-	c, err := t.cli.ContainerInspect(ctx, name)
-	if isNotFound(err) {
-		return "", fmt.Errorf("resolve %s: %w", name, ErrNotLive)
-	}
-	if err != nil {
-		return "", daemonError("resolve "+name, err)
-	}
-	if !labelledFor(c.Config.Labels, repo, env, service) {
-		return "", fmt.Errorf("resolve %s: not labelled for %s of %s, service %s: %w", name, env, repo, service, ErrNotLive)
-	}
-	if c.State == nil || !c.State.Running {
-		return "", fmt.Errorf("resolve %s: not running: %w", name, ErrNotLive)
-	}
-	return publishedAddr(c)
-}
-
 // publishedAddr returns where the host reaches the service port of c.
 func publishedAddr(c container.InspectResponse) (string, error) {
 	port := nat.Port(c.Config.Labels[LabelPort] + "/tcp")

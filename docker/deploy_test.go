@@ -84,9 +84,9 @@ func TestDeployServicesComeAndGo(t *testing.T) {
 		t.Fatalf("Current() = %+v, want api and web at v1", rel)
 	}
 	for _, s := range rel.Services {
-		addr, err := f.t.Resolve(f.ctx, f.repo, f.env, s.Name)
+		addr, err := f.replica0(s.Name)
 		if err != nil || addr != s.Addr {
-			t.Errorf("Resolve(%s) = %q, %v; Current says %q", s.Name, addr, err, s.Addr)
+			t.Errorf("replica 0 of %s at %q, %v; Current says %q", s.Name, addr, err, s.Addr)
 		}
 		if got := MustGet(t, f.proxy.URL+"/", s.Name+"."+f.env+".shop.localhost"); got != v1 {
 			t.Errorf("%s via proxy = %q, want v1", s.Name, got)
@@ -95,8 +95,8 @@ func TestDeployServicesComeAndGo(t *testing.T) {
 
 	f.MustDeploy(t, f.deployment(v2, web(f.serve)))
 	f.MustServe(t, v2)
-	if _, err := f.t.Resolve(f.ctx, f.repo, f.env, "api"); !errors.Is(err, docker.ErrNotLive) {
-		t.Errorf("Resolve(api) after it was dropped: %v, want ErrNotLive", err)
+	if _, err := f.replica0("api"); !errors.Is(err, docker.ErrNotLive) {
+		t.Errorf("replica 0 of api after it was dropped: %v, want ErrNotLive", err)
 	}
 }
 
@@ -119,8 +119,8 @@ func TestDeployClearsACrashedDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.t.Resolve(f.ctx, f.repo, f.env, "web"); !errors.Is(err, docker.ErrNotLive) {
-		t.Fatalf("Resolve mid-switch: %v, want ErrNotLive", err)
+	if _, err := f.replica0("web"); !errors.Is(err, docker.ErrNotLive) {
+		t.Fatalf("replica 0 mid-switch: %v, want ErrNotLive", err)
 	}
 
 	// The next deploy fails its health check; the retired container must

@@ -13,12 +13,10 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // The proxy spreads requests over the Target's replicas.
-var _ proxy.MultiResolver = (*docker.Target)(nil)
 
 // replicaScript serves like serveCmd, and "<replica> <hostname>" at /whoami.
 // Run with FAIL_REPLICA=<i>, replica i crashes at start.
@@ -98,8 +96,8 @@ func TestDeployReplicas(t *testing.T) {
 
 	f.MustDeploy(t, f.deployment(v1, replicated(img, 2)))
 	first := f.MustServeReplicas(t, v1, 2)
-	if addr, err := f.t.Resolve(f.ctx, f.repo, f.env, "web"); err != nil || !strings.HasPrefix(addr, "127.0.0.1:") {
-		t.Errorf("Resolve = %q, %v, want replica 0's address", addr, err)
+	if addr, err := f.replica0("web"); err != nil || !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Errorf("replica 0 at %q, %v, want replica 0's address", addr, err)
 	}
 	if addrs, err := f.t.ResolveAll(f.ctx, f.repo, f.env, "web"); err != nil || len(addrs) != 2 {
 		t.Errorf("ResolveAll = %v, %v, want 2 addresses", addrs, err)

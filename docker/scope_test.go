@@ -45,7 +45,7 @@ func TestTwoRepositoriesShareAnEnvironmentName(t *testing.T) {
 		if err != nil || rel.Commit() != tt.commit || len(rel.Services) != 1 || !rel.Services[0].Running {
 			t.Errorf("Current(%s) = %+v, %v, want web running %s", tt.f.repo, rel, err, short(tt.commit))
 		}
-		addr, err := shop.t.Resolve(shop.ctx, tt.f.repo, tt.f.env, "web")
+		addr, err := tt.f.replica0("web")
 		if err != nil || MustGet(t, "http://"+addr+"/", "") != tt.commit {
 			t.Errorf("Resolve(%s) = %q, %v, want the container of %s", tt.f.repo, addr, err, short(tt.commit))
 		}

@@ -44,6 +44,16 @@ type fixture struct {
 	images map[string]dockertest.Image
 }
 
+// replica0 returns the address of replica 0 of service in the fixture's
+// environment, as the proxy resolves it (ResolveAll, replicas in order).
+func (f *fixture) replica0(service string) (string, error) {
+	addrs, err := f.t.ResolveAll(f.ctx, f.repo, f.env, service)
+	if err != nil {
+		return "", err
+	}
+	return addrs[0], nil
+}
+
 // MustFixture returns a fixture for a fresh environment, removed when the
 // test ends.
 func MustFixture(tb testing.TB, opts docker.Options) *fixture {
@@ -118,7 +128,7 @@ func (f *fixture) containers(tb testing.TB) []container.Summary {
 }
 
 // MustServe asserts that the environment's only container serves commit
-// under its live name, and that Current, Resolve and the proxy agree.
+// under its live name, and that Current, ResolveAll and the proxy agree.
 func (f *fixture) MustServe(tb testing.TB, commit string) container.Summary {
 	tb.Helper()
 	cs := f.containers(tb)
@@ -251,8 +261,8 @@ func TestDeployLifecycle(t *testing.T) {
 		if cs := f.containers(t); len(cs) != 0 {
 			t.Errorf("containers left after Remove: %v", names(cs))
 		}
-		if _, err := f.t.Resolve(f.ctx, f.repo, f.env, "web"); !errors.Is(err, docker.ErrNotLive) {
-			t.Errorf("Resolve after Remove: %v, want ErrNotLive", err)
+		if _, err := f.replica0("web"); !errors.Is(err, docker.ErrNotLive) {
+			t.Errorf("replica 0 after Remove: %v, want ErrNotLive", err)
 		}
 		code, body, _ := get(f.proxy.URL+"/", "web."+f.env+".shop.localhost")
 		if code != http.StatusBadGateway {

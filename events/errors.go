@@ -11,8 +11,9 @@ import (
 //
 //   - a PermanentError is recorded and never retried (bad Dockerfile, bad
 //     slipway.yaml, a health check that fails);
-//   - a RetryableError is redelivered after its delay (buildkitd, registry,
-//     dockerd or NATS unreachable);
+//   - a RetryableError is redelivered after its delay, After (buildkitd,
+//     registry, dockerd or NATS unreachable); with After 0 it follows the
+//     default backoff;
 //   - any other error is treated as retryable with the default backoff.
 
 // PermanentError wraps an error that no retry can fix.
@@ -35,7 +36,8 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
-// RetryableError wraps an error worth retrying after After.
+// RetryableError wraps an error worth retrying after After: the consumer
+// naks the message with After as the redelivery delay.
 type RetryableError struct {
 	Err   error
 	After time.Duration

@@ -8,15 +8,14 @@ const SchemaVersion = "v1"
 
 // CloudEvents types of Slipway's events (the ce-type attribute).
 const (
-	TypePushReceived      = "dev.slipway.push.received." + SchemaVersion
-	TypeBuildRequested    = "dev.slipway.build.requested." + SchemaVersion
-	TypeBuildSucceeded    = "dev.slipway.build.succeeded." + SchemaVersion
-	TypeBuildFailed       = "dev.slipway.build.failed." + SchemaVersion
-	TypeCommitBuilt       = "dev.slipway.commit.built." + SchemaVersion
-	TypeCommitBuildFailed = "dev.slipway.commit.failed." + SchemaVersion
-	TypeDeployRequested   = "dev.slipway.deploy.requested." + SchemaVersion
-	TypeDeploySucceeded   = "dev.slipway.deploy.succeeded." + SchemaVersion
-	TypeDeployFailed      = "dev.slipway.deploy.failed." + SchemaVersion
+	TypePushReceived    = "dev.slipway.push.received." + SchemaVersion
+	TypeBuildRequested  = "dev.slipway.build.requested." + SchemaVersion
+	TypeBuildSucceeded  = "dev.slipway.build.succeeded." + SchemaVersion
+	TypeBuildFailed     = "dev.slipway.build.failed." + SchemaVersion
+	TypeCommitBuilt     = "dev.slipway.commit.built." + SchemaVersion
+	TypeDeployRequested = "dev.slipway.deploy.requested." + SchemaVersion
+	TypeDeploySucceeded = "dev.slipway.deploy.succeeded." + SchemaVersion
+	TypeDeployFailed    = "dev.slipway.deploy.failed." + SchemaVersion
 )
 
 // Event is implemented by every payload of this package.
@@ -127,8 +126,7 @@ type BuildSucceeded struct {
 	Digest  string `json:"digest"`
 	// Cached is true when the image already existed for this commit and no
 	// solve ran.
-	Cached   bool          `json:"cached,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
+	Cached bool `json:"cached,omitempty"`
 }
 
 // BuildFailed records a permanent build failure of one service, or of the whole

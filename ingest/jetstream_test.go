@@ -21,6 +21,7 @@ import (
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/forge"
 	"github.com/slipway-dev/slipway/ingest/natsstream"
+	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // stack is the real receiver over HTTP, publishing to an embedded JetStream
@@ -307,14 +308,14 @@ func TestJetStreamSameCommitBuiltOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lease, err := natsjs.NewClaims(kv, "builder-1").Claim(ctx, keys[0], time.Minute)
+	lease, err := natsstore.NewClaims(kv, "builder-1").Claim(ctx, keys[0], time.Minute)
 	if err != nil {
 		t.Fatalf("first claim: %v", err)
 	}
 	if err := lease.Complete(ctx, []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := natsjs.NewClaims(kv, "builder-2").Claim(ctx, keys[1], time.Minute); !errors.Is(err, events.ErrAlreadyDone) {
+	if _, err := natsstore.NewClaims(kv, "builder-2").Claim(ctx, keys[1], time.Minute); !errors.Is(err, events.ErrAlreadyDone) {
 		t.Errorf("second claim of %s = %v, want already done", keys[1], err)
 	}
 }

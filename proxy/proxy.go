@@ -20,16 +20,9 @@ const DefaultDomain = "localhost"
 // DefaultTTL is how long a resolution is reused.
 const DefaultTTL = time.Second
 
-// Resolver returns the host:port that serves service in env of repo.
+// Resolver returns every host:port serving service in env of repo, one per
+// replica; the proxy spreads requests over them in turn.
 type Resolver interface {
-	Resolve(ctx context.Context, repo, env, service string) (string, error)
-}
-
-// MultiResolver is a Resolver that also returns every host:port serving
-// service in env of repo, one per replica. The proxy uses ResolveAll when
-// its Resolver has it and spreads requests over the addresses in turn.
-type MultiResolver interface {
-	Resolver
 	ResolveAll(ctx context.Context, repo, env, service string) ([]string, error)
 }
 

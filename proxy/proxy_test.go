@@ -29,7 +29,7 @@ func newStub(answers map[string][]string) *stubResolver {
 	return &stubResolver{answers: answers, calls: map[string]int{}}
 }
 
-func (s *stubResolver) Resolve(_ context.Context, repo, env, service string) (string, error) {
+func (s *stubResolver) ResolveAll(_ context.Context, repo, env, service string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := stubKey(repo, env, service)
@@ -37,13 +37,13 @@ func (s *stubResolver) Resolve(_ context.Context, repo, env, service string) (st
 	s.calls[key]++
 	as := s.answers[key]
 	if len(as) == 0 {
-		return "", errors.New("no such service")
+		return nil, errors.New("no such service")
 	}
 	a := as[min(n, len(as)-1)]
 	if a == "" {
-		return "", errors.New("not live")
+		return nil, errors.New("not live")
 	}
-	return a, nil
+	return []string{a}, nil
 }
 
 // stubKey is "service.env" for acme/shop, "service.env@repo" for another

@@ -11,7 +11,7 @@ import (
 	"github.com/slipway-dev/slipway/proxy"
 )
 
-// multiStub is a MultiResolver answering from a table: a route gets its
+// multiStub is a Resolver answering from a table: a route gets its
 // answers in turn, the last one repeated; an empty answer is an error.
 type multiStub struct {
 	mu      sync.Mutex
@@ -19,7 +19,7 @@ type multiStub struct {
 	calls   map[string]int
 }
 
-var _ proxy.MultiResolver = (*multiStub)(nil)
+var _ proxy.Resolver = (*multiStub)(nil)
 
 func newMultiStub(answers map[string][][]string) *multiStub {
 	return &multiStub{answers: answers, calls: map[string]int{}}
@@ -36,14 +36,6 @@ func (s *multiStub) ResolveAll(_ context.Context, repo, env, service string) ([]
 		return nil, errors.New("not live")
 	}
 	return as[min(n, len(as)-1)], nil
-}
-
-func (s *multiStub) Resolve(ctx context.Context, repo, env, service string) (string, error) {
-	addrs, err := s.ResolveAll(ctx, repo, env, service)
-	if err != nil {
-		return "", err
-	}
-	return addrs[0], nil
 }
 
 func (s *multiStub) Calls(key string) int {

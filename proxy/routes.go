@@ -78,21 +78,13 @@ func (rs *routes) cached(rt route) (string, bool) {
 	return addr, true
 }
 
-// lookup asks the Resolver for every address of rt: all of them from a
-// MultiResolver, one otherwise.
+// lookup asks the Resolver for every address of rt.
 func (rs *routes) lookup(ctx context.Context, rt route) ([]string, error) {
-	if m, ok := rs.resolver.(MultiResolver); ok {
-		addrs, err := m.ResolveAll(ctx, rt.Repo, rt.Env, rt.Service)
-		if err == nil && len(addrs) == 0 {
-			err = fmt.Errorf("resolve %s of %s of %s: no address", rt.Service, rt.Env, rt.Repo)
-		}
-		return addrs, err
+	addrs, err := rs.resolver.ResolveAll(ctx, rt.Repo, rt.Env, rt.Service)
+	if err == nil && len(addrs) == 0 {
+		err = fmt.Errorf("resolve %s of %s of %s: no address", rt.Service, rt.Env, rt.Repo)
 	}
-	addr, err := rs.resolver.Resolve(ctx, rt.Repo, rt.Env, rt.Service)
-	if err != nil {
-		return nil, err
-	}
-	return []string{addr}, nil
+	return addrs, err
 }
 
 // retry asks the Resolver once more after retryPause.

@@ -8,6 +8,8 @@
 #   registry   Debian's docker-registry (distribution) on 127.0.0.1:5000, no auth
 #   mirror     localhost:5000/mirror/busybox:{<debian-version>,stable}, built
 #              from Debian's busybox-static, not pulled from any hub
+#   golangci-lint  $SLIPWAY_HOME/bin/golangci-lint, built from tools/golangci-lint
+#              (`setup.sh golangci-lint` builds only it, as any user)
 #
 # Every step checks before it acts, so a rerun on a ready machine changes
 # nothing and takes about a second. Progress goes to stderr; the environment
@@ -189,6 +191,41 @@ build_buildkit() {
 	log "buildkit: built ${stale[*]} in $((SECONDS - t0))s"
 }
 
+pinned_golangci_lint() {
+	local v
+	v=$(sed -nE 's#^(require)?[[:space:]]*github\.com/golangci/golangci-lint/v2 (v[^ ]+).*#\2#p' \
+		"$ROOT/tools/golangci-lint/go.mod")
+	[[ -n $v ]] || die "no github.com/golangci/golangci-lint/v2 version in tools/golangci-lint/go.mod"
+	echo "$v"
+}
+
+# build_golangci_lint builds the linter `go tool task lint` runs from the
+# version pinned in tools/golangci-lint, when $BIN has none or another one.
+build_golangci_lint() {
+	step golangci-lint-build
+	local want have
+	want=$(pinned_golangci_lint)
+	have=$("$BIN/golangci-lint" version --short 2>/dev/null || true)
+	if [[ v$have == "$want" ]]; then
+		log "golangci-lint: $BIN/golangci-lint is $want"
+		return
+	fi
+	command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+	log "golangci-lint: building $want (takes about a minute the first time)"
+	mkdir -p "$BIN"
+	local tmp t0=$SECONDS
+	tmp=$(mktemp -d "$BIN/.build.XXXXXX")
+	if ! (cd "$ROOT/tools/golangci-lint" && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath \
+		-ldflags "-s -w -X main.version=${want#v} -X main.date=tools/golangci-lint" \
+		-o "$tmp/golangci-lint" github.com/golangci/golangci-lint/v2/cmd/golangci-lint >&2); then
+		rm -rf "$tmp"
+		die "go build of golangci-lint $want failed"
+	fi
+	mv -f "$tmp/golangci-lint" "$BIN/golangci-lint"
+	rm -rf "$tmp"
+	log "golangci-lint: built $want in $((SECONDS - t0))s"
+}
+
 # firewall_builds drops what build steps send to this machine (see
 # scripts/build-firewall.sh); it runs before buildkitd starts, so no build
 # ever runs without it.
@@ -353,10 +390,16 @@ print_env() {
 }
 
 main() {
+	# `setup.sh golangci-lint` builds only the linter, as any user.
+	if [[ ${1:-} == golangci-lint ]]; then
+		build_golangci_lint
+		return
+	fi
 	[[ $(id -u) == 0 ]] || { STEP=init; die "run as root (starts daemons and installs packages)"; }
 	install_packages
 	start_dockerd
 	build_buildkit
+	build_golangci_lint
 	firewall_builds
 	start_buildkitd
 	start_registry

@@ -16,9 +16,9 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitclone"
 	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
@@ -68,7 +68,7 @@ func gcCommand() *ffcli.Command {
 // gc deletes the registry manifests of built commits the retention rule
 // does not keep, and returns the images deleted ("name@digest").
 func gc(ctx context.Context, c *pipeline.Conn, o gcOptions, out io.Writer) ([]string, error) {
-	log := natsjs.NewDeployLog(c.JS)
+	log := natsstore.NewDeployLog(c.JS)
 	built, err := log.Built(ctx)
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // liveDeploys returns the deploys of the environments that exist: a
 // removed preview needs no image any more.
-func liveDeploys(ctx context.Context, c *pipeline.Conn, log *natsjs.DeployLog) (map[events.EnvID][]release.Deploy, error) {
+func liveDeploys(ctx context.Context, c *pipeline.Conn, log *natsstore.DeployLog) (map[events.EnvID][]release.Deploy, error) {
 	all, err := log.All(ctx)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -56,7 +56,7 @@ func historyCommand() *ffcli.Command {
 
 // history prints the deploys of env of repo recorded in the stream.
 func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
-	envs, err := natsjs.DeployHistory(ctx, c.JS, repo, env)
+	envs, err := natsstore.DeployHistory(ctx, c.JS, repo, env)
 	if err != nil {
 		return err
 	}

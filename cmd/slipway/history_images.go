@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
-	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -16,7 +16,7 @@ import (
 // record of each (time, result, kind, actor, commit, trigger, duration) and
 // the digest of every service.
 func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
-	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, repo, env)
+	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
 	if err != nil {
 		return err
 	}

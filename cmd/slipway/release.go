@@ -12,9 +12,9 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitclone"
 	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -135,7 +135,7 @@ func releaseCommit(ctx context.Context, c *pipeline.Conn, rev string, o releaseO
 	if err != nil {
 		return "", err
 	}
-	history := natsjs.NewDeployLog(c.JS)
+	history := natsstore.NewDeployLog(c.JS)
 	if t.repo.FullName == "" {
 		return "", fmt.Errorf("refusing %s: nothing ever ran on %s: %w", t.sha[:12], t.staging, release.ErrNotReleasable)
 	}
@@ -180,7 +180,7 @@ func localPlan(ctx context.Context, c *pipeline.Conn, t *releaseTarget) (*events
 	if err != nil {
 		return nil, err
 	}
-	h := &release.Handler{Source: t.clone, Claims: claims, Envs: envs, Log: t.clone, History: natsjs.NewDeployLog(c.JS)}
+	h := &release.Handler{Source: t.clone, Claims: claims, Envs: envs, Log: t.clone, History: natsstore.NewDeployLog(c.JS)}
 	return h.Plan(ctx, t.repo, t.env, t.envs, t.sha)
 }
 
@@ -234,7 +234,7 @@ func plan(ctx context.Context, c *pipeline.Conn, commit string, o releaseOptions
 		return err
 	}
 	p, err := lastPlan(ctx, c, repo, o.Env)
-	if errors.Is(err, natsjs.ErrEventNotFound) {
+	if errors.Is(err, natsstore.ErrEventNotFound) {
 		return fmt.Errorf("no release of %s of %s planned: open a pull request changing its pin file (slipway release), or use -commit", o.Env, repo)
 	}
 	if err != nil {
@@ -270,8 +270,8 @@ func planStatus(ctx context.Context, c *pipeline.Conn, p *events.ReleasePlanned,
 // subject of the environment alone when it names repo.
 func lastPlan(ctx context.Context, c *pipeline.Conn, repo, env string) (*events.ReleasePlanned, error) {
 	for _, subject := range []string{events.EnvSubject(events.SubjectReleasePlanned, repo, env), events.LegacyEnvSubject(events.SubjectReleasePlanned, env)} {
-		m, err := natsjs.LastEvent(ctx, c.JS, subject)
-		if errors.Is(err, natsjs.ErrEventNotFound) {
+		m, err := natsstore.LastEvent(ctx, c.JS, subject)
+		if errors.Is(err, natsstore.ErrEventNotFound) {
 			continue
 		}
 		if err != nil {
@@ -285,5 +285,5 @@ func lastPlan(ctx context.Context, c *pipeline.Conn, repo, env string) (*events.
 			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("plan of %s of %s: %w", env, repo, natsjs.ErrEventNotFound)
+	return nil, fmt.Errorf("plan of %s of %s: %w", env, repo, natsstore.ErrEventNotFound)
 }

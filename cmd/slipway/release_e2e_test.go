@@ -23,6 +23,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
@@ -660,7 +661,7 @@ func plan0(ctx context.Context, r *rig, out *bytes.Buffer) error {
 
 func mustDeploys(t testing.TB, ctx context.Context, r *rig, env string) []release.Deploy {
 	t.Helper()
-	ds, err := natsjs.NewDeployLog(r.up.Conn().JS).Deploys(ctx, sample.RepoName, env)
+	ds, err := natsstore.NewDeployLog(r.up.Conn().JS).Deploys(ctx, sample.RepoName, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -80,18 +81,18 @@ func rollbackCommand() *ffcli.Command {
 
 // rollback requests the deploy of an earlier healthy commit of env of repo
 // and waits for its result.
-func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
-	deploys, err := natsjs.NewDeployLog(c.JS).Deploys(ctx, repo, env)
+func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployOutcome, error) {
+	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
 	if err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	target, cur, err := release.RollbackTarget(deploys, env, steps, to)
 	if err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	if target.Commit == cur.Commit {
 		fmt.Fprintf(out, "==> %s already runs %s\n", env, short(cur.Commit))
-		return natsjs.DeployOutcome{Outcome: "unchanged"}, nil
+		return natsstore.DeployOutcome{Outcome: "unchanged"}, nil
 	}
 	req := release.RollbackRequest(target, d.Actor, nonce())
 	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, short(cur.Commit), short(target.Commit),
@@ -100,22 +101,22 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 }
 
 // request publishes a deliberate deploy request and waits for its outcome.
-func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
+func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested, d deliberate, out io.Writer) (natsstore.DeployOutcome, error) {
 	start := time.Now()
 	if _, err := natsjs.NewPublisher(c.JS, "/slipway/cli").Publish(ctx, req); err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	fmt.Fprintf(out, "==> requested %s\n", req.DedupKey())
 	if d.Wait <= 0 {
-		return natsjs.DeployOutcome{}, nil
+		return natsstore.DeployOutcome{}, nil
 	}
 	claims, err := c.Claims(ctx)
 	if err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, d.Wait)
 	defer cancel()
-	o, err := natsjs.WaitDeploy(wctx, c.JS, claims, req.Repo.FullName, req.Env, req.DedupKey())
+	o, err := natsstore.WaitDeploy(wctx, c.JS, claims, req.Repo.FullName, req.Env, req.DedupKey())
 	if err != nil {
 		return o, fmt.Errorf("%w (see slipway history -repo %s %s)", err, req.Repo.FullName, req.Env)
 	}
@@ -164,15 +165,15 @@ func replayCommand() *ffcli.Command {
 
 // replay re-publishes the event ref names (a stream sequence or an event
 // id).
-func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out io.Writer) (natsjs.DeployOutcome, error) {
+func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out io.Writer) (natsstore.DeployOutcome, error) {
 	seq, _ := strconv.ParseUint(ref, 10, 64)
-	m, err := natsjs.FindEvent(ctx, c.JS, seq, ref)
+	m, err := natsstore.FindEvent(ctx, c.JS, seq, ref)
 	if err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	ev, err := m.Decode()
 	if err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	n := nonce()
 	if req, ok := release.ReplayRequest(ev, m.ID, d.Actor, n); ok {
@@ -185,13 +186,13 @@ func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out
 	env.Time = time.Now().UTC()
 	dup, err := natsjs.NewPublisher(c.JS, "/slipway/cli").PublishEnvelope(ctx, m.NATSSubject, env)
 	if err != nil {
-		return natsjs.DeployOutcome{}, err
+		return natsstore.DeployOutcome{}, err
 	}
 	if dup {
-		return natsjs.DeployOutcome{}, errors.New("replay: deduplicated, try again")
+		return natsstore.DeployOutcome{}, errors.New("replay: deduplicated, try again")
 	}
 	fmt.Fprintf(out, "==> re-published %s (#%d) as %s on %s\n", m.ID, m.Seq, env.ID, m.NATSSubject)
-	return natsjs.DeployOutcome{}, nil
+	return natsstore.DeployOutcome{}, nil
 }
 
 // nonce returns a short random id for a deliberate event.

@@ -21,7 +21,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // tenant is one of two repositories pushing to one Slipway: the sample
@@ -238,7 +238,7 @@ func requireRecorded(t testing.TB, ctx context.Context, e *env, repo, sha string
 // deployResults returns the failed deploys of e's environment of repo.
 func deployResults(t testing.TB, ctx context.Context, e *env, repo string) []events.DeployResult {
 	t.Helper()
-	ds, err := natsjs.NewDeployLog(e.up.Conn().JS).Deploys(ctx, repo, e.env)
+	ds, err := natsstore.NewDeployLog(e.up.Conn().JS).Deploys(ctx, repo, e.env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -195,7 +196,7 @@ func legacyResults(t *testing.T, ctx context.Context, js jetstream.JetStream, en
 	p := natsjs.NewPublisher(js, "/old")
 	for _, prefix := range []string{events.SubjectDeployRequested, events.SubjectDeploySucceeded} {
 		subject := events.EnvSubject(prefix, sample.RepoName, env)
-		msgs, err := natsjs.Messages(ctx, js, subject)
+		msgs, err := natsstore.Messages(ctx, js, subject)
 		if err != nil || len(msgs) == 0 {
 			t.Fatalf("messages on %s: %d, %v", subject, len(msgs), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -17,7 +18,9 @@ import (
 )
 
 // HandlerFunc processes one event. Its error decides the message's fate: nil
-// or a permanent error acknowledges it, anything else redelivers it later.
+// or a permanent error acknowledges it, an events.RetryableError redelivers
+// it after its After, anything else redelivers it after a backoff of 1s, 2s,
+// 4s … up to a minute.
 type HandlerFunc func(ctx context.Context, env events.Envelope) error
 
 // Route binds a durable consumer (one of the Consumer* names) to a handler.
@@ -57,12 +60,13 @@ func (r *Runner) Run(ctx context.Context, routes ...Route) error {
 	}()
 	for _, rt := range routes {
 		for i := range max(rt.Workers, 1) {
-			sub, err := r.subscriber(logger)
+			delay := &nakDelay{}
+			sub, err := r.subscriber(logger, delay)
 			if err != nil {
 				return err
 			}
 			subs = append(subs, sub)
-			router.AddConsumerHandler(fmt.Sprintf("%s-%d", rt.Consumer, i), rt.Consumer, sub, r.wrap(rt.Consumer, rt.Handler))
+			router.AddConsumerHandler(fmt.Sprintf("%s-%d", rt.Consumer, i), rt.Consumer, sub, r.wrap(rt.Consumer, rt.Handler, delay))
 		}
 	}
 	if err := router.Run(ctx); err != nil {
@@ -71,8 +75,9 @@ func (r *Runner) Run(ctx context.Context, routes ...Route) error {
 	return nil
 }
 
-// subscriber returns a watermill subscriber on a connection of its own.
-func (r *Runner) subscriber(logger watermill.LoggerAdapter) (message.Subscriber, error) {
+// subscriber returns a watermill subscriber on a connection of its own,
+// naking its messages after delay.
+func (r *Runner) subscriber(logger watermill.LoggerAdapter, delay *nakDelay) (message.Subscriber, error) {
 	nc, err := r.Connect()
 	if err != nil {
 		return nil, fmt.Errorf("connect subscriber: %w", err)
@@ -82,7 +87,7 @@ func (r *Runner) subscriber(logger watermill.LoggerAdapter) (message.Subscriber,
 		Logger:              logger,
 		AckWaitTimeout:      24 * time.Hour, // JetStream's AckWait and in-progress acks decide, not watermill
 		ResourceInitializer: bindConsumer,
-		NakDelay:            backoff{},
+		NakDelay:            delay,
 		Unmarshaler:         unmarshaler{},
 		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
 	})
@@ -103,7 +108,10 @@ func bindConsumer(ctx context.Context, js jetstream.JetStream, topic string) (je
 	return c, nil, nil
 }
 
-func (r *Runner) wrap(name string, h HandlerFunc) message.NoPublishHandlerFunc {
+// wrap adapts h to watermill: it decodes the envelope, keeps the message
+// alive while h runs, and turns h's error into the message's fate, telling
+// delay when to redeliver it.
+func (r *Runner) wrap(name string, h HandlerFunc, delay *nakDelay) message.NoPublishHandlerFunc {
 	return func(wm *message.Message) error {
 		log := r.Log.With().Str("consumer", name).Str("event", wm.Metadata.Get(HeaderID)).
 			Str("delivered", wm.Metadata.Get(metaDelivered)).Logger()
@@ -116,7 +124,9 @@ func (r *Runner) wrap(name string, h HandlerFunc) message.NoPublishHandlerFunc {
 		stop := r.keepAlive(ctx, wm.Metadata.Get(metaReply))
 		err = h(ctx, env)
 		stop()
-		return r.policy(log, err)
+		err = r.policy(log, err)
+		delay.set(err)
+		return err
 	}
 }
 
@@ -160,6 +170,34 @@ func (r *Runner) keepAlive(ctx context.Context, reply string) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// nakDelay is the redelivery delay of the messages of one subscriber: the
+// After of the events.RetryableError its handler returned, else backoff.
+// watermill asks it for the delay of the message it naks, knowing only how
+// often that message was delivered; a subscriber handles one message at a
+// time (PullMaxMessages(1), and jetstream's Consume calls back in order), so
+// the error its handler returned last is that message's.
+type nakDelay struct{ after atomic.Int64 }
+
+var _ wmjs.Delay = (*nakDelay)(nil)
+
+// set records the delay err asks for: its RetryableError's After, or none.
+func (d *nakDelay) set(err error) {
+	var r *events.RetryableError
+	if errors.As(err, &r) && r.After > 0 {
+		d.after.Store(int64(r.After))
+		return
+	}
+	d.after.Store(0)
+}
+
+// WaitTime implements watermill-nats' jetstream.Delay.
+func (d *nakDelay) WaitTime(delivered uint64) time.Duration {
+	if after := time.Duration(d.after.Swap(0)); after > 0 {
+		return after
+	}
+	return backoff{}.WaitTime(delivered)
 }
 
 // backoff redelivers after 1s, 2s, 4s … up to a minute.

@@ -1,9 +1,10 @@
 // Package natsjs is the one place Slipway talks to NATS JetStream and
 // watermill: the embedded server, the idempotent set-up of the stream, its
 // consumers and KV buckets, the CloudEvents wire codec, the publisher, the
-// watermill-based consumer loop with its error policy, the claims that make each
-// step run once, the deploy lock of each environment, the dead-letter stream,
-// the reading of the audit log, and the zerolog adapter for watermill.
+// watermill-based consumer loop with its error policy, the dead-letter stream,
+// the reading of the audit log, the role keys and permissions of the embedded
+// server, and the zerolog adapter for watermill. The stores the workflows use
+// (claims, locks, environments, previews, history) live in natsstore.
 //
 // Guarantees: Publish returns only after JetStream acknowledged the message
 // (or reported it a duplicate inside the duplicate window); every message
@@ -13,5 +14,6 @@
 // the consumer's MaxDeliver; then it is copied into SLIPWAY_DLQ, from where
 // RetryDeadLetter publishes it again under a new id. Reading the audit log
 // (Events) creates no consumer, so it works on a cluster that lost a node.
-// Workflow code never imports this package's dependencies.
+// It imports no workflow; workflow code never imports this package or its
+// dependencies.
 package natsjs

@@ -12,6 +12,12 @@ import (
 	"github.com/slipway-dev/slipway/events"
 )
 
+// Events reads, oldest first, every stored event whose subject matches one of
+// filters: the stream is the audit log. It stops at the end of the stream.
+func Events(ctx context.Context, js jetstream.JetStream, filters ...string) ([]events.Envelope, error) {
+	return readStream(ctx, js, filters)
+}
+
 // readStream returns, oldest first, every message of stream SLIPWAY whose
 // subject matches one of filters, read by "next message for subject" gets
 // from the stream's leader. No consumer is created: on a cluster that lost

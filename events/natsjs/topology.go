@@ -30,6 +30,24 @@ const (
 	BucketEnvs = "slipway_envs"
 )
 
+// BucketHosts holds the claims of host names ("host.<host>") and the host
+// labels of repositories ("label.<label>"), first come.
+const BucketHosts = "slipway_hosts"
+
+// BucketLocks holds one lock per environment while a deploy runs there.
+const BucketLocks = "slipway_locks"
+
+// DeployMaxAckPending bounds the deploys in flight across every deployer:
+// deploys of different environments run in parallel, those of one
+// environment wait for its lock.
+const DeployMaxAckPending = 64
+
+// lockBucketTTL removes a lock nobody renewed for this long: a holder renews
+// every third of its lease, so only locks of dead holders ever reach it. It
+// only keeps the bucket tidy; the expiry written in each lock is what lets
+// another deployer take a dead holder's lock over.
+const lockBucketTTL = time.Hour
+
 // Topology configures the stream, consumers and buckets.
 type Topology struct {
 	// Replicas is 1 on one machine, 3 on a cluster.

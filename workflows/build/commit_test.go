@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
@@ -93,7 +94,7 @@ func TestCommitBuiltOnceWhenServicesFinishTogether(t *testing.T) {
 			h := &build.Handler{
 				Config: build.Config{Registry: "localhost:5000", ClaimTTL: time.Minute},
 				Source: sources, Builder: b, Publisher: together{pubs[i], announced},
-				Claims: counting{natsjs.NewClaims(kv, fmt.Sprintf("worker-%d", i)), &claims},
+				Claims: counting{natsstore.NewClaims(kv, fmt.Sprintf("worker-%d", i)), &claims},
 			}
 			req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main",
 				Service: events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080}}

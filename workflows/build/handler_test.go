@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
@@ -87,7 +88,7 @@ func newHandler(t *testing.T, src tree, b *builder) (*build.Handler, *workflowst
 		Config:    build.Config{Registry: "localhost:5000", ClaimTTL: time.Minute},
 		Source:    src,
 		Builder:   b,
-		Claims:    natsjs.NewClaims(kv, "test"),
+		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
 	}, p
 }

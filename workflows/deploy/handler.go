@@ -35,8 +35,6 @@ type Store interface {
 
 // Config configures the deploy workflow.
 type Config struct {
-	// StagingEnv is the environment following the default branch.
-	StagingEnv string
 	// ClaimTTL is the lease of a running deploy.
 	ClaimTTL time.Duration
 	// LockTTL is the lease of an environment's deploy lock (default
@@ -47,9 +45,6 @@ type Config struct {
 
 // Validate reports an unusable configuration.
 func (c Config) Validate() error {
-	if c.StagingEnv == "" {
-		return errors.New("deploy: staging environment name is required")
-	}
 	if c.ClaimTTL < time.Second {
 		return fmt.Errorf("deploy: claim ttl %s: must be at least 1s", c.ClaimTTL)
 	}
@@ -72,22 +67,6 @@ type Handler struct {
 	// Hosts is optional: without it the hosts services declare are not
 	// claimed (see hosts.go).
 	Hosts Hosts
-}
-
-// HandleBuilt requests the deploy of a commit built on the default branch to
-// staging.
-func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error {
-	if e.Branch != e.Repo.DefaultBranch {
-		return events.Ignored("commit built on %q: staging follows %q", e.Branch, e.Repo.DefaultBranch)
-	}
-	req := &events.DeployRequested{
-		Env: h.Config.StagingEnv, Repo: e.Repo, Commit: e.Commit, Images: e.Images,
-		Trigger: e.DedupKey(), Actor: "slipway",
-	}
-	if _, err := h.Publisher.Publish(ctx, req); err != nil {
-		return fmt.Errorf("request deploy to %s: %w", req.Env, err)
-	}
-	return nil
 }
 
 // HandleDeploy applies one deploy request, once.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
@@ -83,9 +84,9 @@ func newHandler(t *testing.T, tg *target) (*deploy.Handler, *workflowstest.Recor
 	}
 	p, st := &workflowstest.Recorder{}, &store{}
 	return &deploy.Handler{
-		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute},
+		Config:    deploy.Config{ClaimTTL: time.Minute},
 		Target:    tg,
-		Claims:    natsjs.NewClaims(kv, "test"),
+		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
 		Store:     st,
 	}, p, st
@@ -95,28 +96,6 @@ func request(sha, nonce string) *events.DeployRequested {
 	return &events.DeployRequested{
 		Env: "staging", Repo: repo, Commit: sha, Nonce: nonce,
 		Images: []events.Image{{Service: events.ServiceSpec{Name: "web"}, Ref: "r/web:" + sha, Digest: "sha256:" + sha}},
-	}
-}
-
-func TestHandleBuilt(t *testing.T) {
-	tests := []struct {
-		branch   string
-		wantReqs int
-	}{
-		{"main", 1},
-		{"feature", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.branch, func(t *testing.T) {
-			h, p, _ := newHandler(t, &target{live: map[string]deploy.Release{}})
-			err := h.HandleBuilt(context.Background(), &events.CommitBuilt{Repo: repo, Commit: commit(1), Branch: tt.branch})
-			if tt.wantReqs == 0 && err == nil {
-				t.Error("a commit built on another branch was not ignored")
-			}
-			if got := len(p.OfType(events.TypeDeployRequested)); got != tt.wantReqs {
-				t.Errorf("%d deploy requests, want %d", got, tt.wantReqs)
-			}
-		})
 	}
 }
 
@@ -214,7 +193,7 @@ func TestDeployRefusesAHostAnotherRepositoryHolds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store := natsjs.NewHostStore(kv)
+	store := natsstore.NewHostStore(kv)
 	h.Hosts = &hosts.Claimer{Store: store, Grants: grants, Domain: "localhost"}
 	ctx := context.Background()
 	withHost := func(r *events.DeployRequested, host string) *events.DeployRequested {

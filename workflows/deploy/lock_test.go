@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
@@ -98,12 +99,12 @@ func lockedHandler(t *testing.T, js jetstream.JetStream, name string, tg deploy.
 	}
 	rec := &workflowstest.Recorder{}
 	return &deploy.Handler{
-		Config:    deploy.Config{StagingEnv: "staging", ClaimTTL: time.Minute, LockTTL: lockTTL},
+		Config:    deploy.Config{ClaimTTL: time.Minute, LockTTL: lockTTL},
 		Target:    tg,
-		Claims:    natsjs.NewClaims(claims, name),
+		Claims:    natsstore.NewClaims(claims, name),
 		Publisher: rec,
 		Store:     nopStore{},
-		Locks:     natsjs.NewEnvLocks(locks, name),
+		Locks:     natsstore.NewEnvLocks(locks, name),
 	}, rec
 }
 
@@ -181,7 +182,7 @@ func TestDeployLockReleasedOnEveryExitPath(t *testing.T) {
 			_ = h.HandleDeploy(ctx, deployRequest("staging", i+1))
 			cancel()
 			kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
-			lease, err := natsjs.NewEnvLocks(kv, "b").Lock(context.Background(), repo.FullName, "staging", time.Minute)
+			lease, err := natsstore.NewEnvLocks(kv, "b").Lock(context.Background(), repo.FullName, "staging", time.Minute)
 			if err != nil {
 				t.Fatalf("lock after the deploy: %v", err)
 			}
@@ -197,7 +198,7 @@ func TestDeployLockTakenOverFromDeadHolder(t *testing.T) {
 	s := natsjs.MustServer(t)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
-	if _, err := natsjs.NewEnvLocks(kv, "dead").Lock(context.Background(), repo.FullName, "staging", time.Second); err != nil {
+	if _, err := natsstore.NewEnvLocks(kv, "dead").Lock(context.Background(), repo.FullName, "staging", time.Second); err != nil {
 		t.Fatal(err)
 	}
 	tg := newSlowTarget(0)

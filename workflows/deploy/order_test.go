@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -48,7 +49,7 @@ func TestDeployOrder(t *testing.T) {
 			_, js := natsjs.MustJetStream(t, s.ClientURL())
 			tg := newSlowTarget(0)
 			h, rec := lockedHandler(t, js, "a", tg, time.Minute)
-			h.Queue, h.Ancestry = natsjs.NewDeployQueue(js), line{}
+			h.Queue, h.Ancestry = natsstore.NewDeployQueue(js), line{}
 			pub := natsjs.NewPublisher(js, "/test")
 			last := map[int]*events.DeployRequested{}
 			for i, step := range strings.Fields(tt.script) {
@@ -99,14 +100,14 @@ func TestDeploySupersededWhileWaiting(t *testing.T) {
 	s := natsjs.MustServer(t)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	kv, _ := js.KeyValue(context.Background(), natsjs.BucketLocks)
-	held, err := natsjs.NewEnvLocks(kv, "busy").Lock(context.Background(), repo.FullName, "staging", time.Minute)
+	held, err := natsstore.NewEnvLocks(kv, "busy").Lock(context.Background(), repo.FullName, "staging", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Release(context.Background())
 	tg := newSlowTarget(0)
 	h, rec := lockedHandler(t, js, "a", tg, time.Minute)
-	h.Queue, h.Ancestry = natsjs.NewDeployQueue(js), line{}
+	h.Queue, h.Ancestry = natsstore.NewDeployQueue(js), line{}
 	pub := natsjs.NewPublisher(js, "/test")
 	first, second := deployRequest("staging", 1), deployRequest("staging", 2)
 	if _, err := pub.Publish(context.Background(), first); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
@@ -15,7 +16,7 @@ import (
 // mustClaimer returns a Claimer on a real KV bucket, granting acme/shop
 // "*.shop.example.com" and "shop.example.com", and acme/blog both as well
 // (so that only the first claim decides between them).
-func mustClaimer(tb testing.TB) (*hosts.Claimer, *natsjs.HostStore) {
+func mustClaimer(tb testing.TB) (*hosts.Claimer, *natsstore.HostStore) {
 	tb.Helper()
 	s := natsjs.MustServer(tb)
 	_, js := natsjs.MustJetStream(tb, s.ClientURL())
@@ -29,7 +30,7 @@ func mustClaimer(tb testing.TB) (*hosts.Claimer, *natsjs.HostStore) {
 			tb.Fatal(err)
 		}
 	}
-	store := natsjs.NewHostStore(kv)
+	store := natsstore.NewHostStore(kv)
 	return &hosts.Claimer{Store: store, Grants: g, Domain: "localhost"}, store
 }
 
@@ -48,7 +49,7 @@ func images(specs ...string) []events.Image {
 }
 
 // holders returns each claimed host's "repo env service".
-func holders(tb testing.TB, store *natsjs.HostStore) map[string]string {
+func holders(tb testing.TB, store *natsstore.HostStore) map[string]string {
 	tb.Helper()
 	all, err := store.List(context.Background())
 	if err != nil {

@@ -23,6 +23,6 @@
 // of its one repository) are claimed for that repository at the upgrade
 // (KindLegacy) and stay with it while its environment runs the service.
 //
-// Claims live in a Store (natsjs.HostStore, KV slipway_hosts); Claimer
+// Claims live in a Store (natsstore.HostStore, KV slipway_hosts); Claimer
 // holds the rules and never touches a claim of another environment.
 package hosts

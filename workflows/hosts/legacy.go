@@ -11,7 +11,7 @@ import (
 )
 
 // Legacy claims, for the environments whose records were migrated from
-// before environments were scoped by repository (natsjs.EnvStore.Migrate),
+// before environments were scoped by repository (natsstore.EnvStore.Migrate),
 // the hosts they served then: "<service>.<env>.<domain>" for every service,
 // and the hosts the services declared (the first environment by name kept
 // a host two declared, as before). It gives each repository its label. A

@@ -44,7 +44,7 @@ type Target interface {
 	Remove(ctx context.Context, repo, env string) error
 }
 
-// EnvRecords forgets what an environment ran (natsjs.EnvStore).
+// EnvRecords forgets what an environment ran (natsstore.EnvStore).
 type EnvRecords interface {
 	Delete(ctx context.Context, repo, env string) error
 }

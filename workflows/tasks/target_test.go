@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/tasks"
 )
@@ -69,7 +70,7 @@ func TestTasksRunOncePerEnvironmentAndCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, inner, pub := &runner{codes: map[string]int{}}, &target{}, &publisher{}
-	tt := &tasks.Target{Target: inner, Runner: r, Claims: natsjs.NewClaims(kv, "test"), Publisher: pub, ClaimTTL: time.Minute}
+	tt := &tasks.Target{Target: inner, Runner: r, Claims: natsstore.NewClaims(kv, "test"), Publisher: pub, ClaimTTL: time.Minute}
 	ctx := context.Background()
 
 	// A failing migration stops the deploy before anything starts, and
@@ -130,7 +131,7 @@ func TestTasksRunOncePerRepositoryAndAcrossTheUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims := natsjs.NewClaims(kv, "test")
+	claims := natsstore.NewClaims(kv, "test")
 	old, err := claims.Claim(ctx, events.LegacyTaskKey("stg", sha, "api", "migrate"), time.Minute)
 	if err != nil {
 		t.Fatal(err)

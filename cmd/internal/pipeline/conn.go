@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // Conn is a component's connection to JetStream with the resources
@@ -126,21 +127,21 @@ func (c *Conn) runner(cfg *Config, ctx context.Context) *natsjs.Runner {
 }
 
 // claims returns the claims store held in this process's name.
-func (c *Conn) claims(ctx context.Context) (*natsjs.Claims, error) {
+func (c *Conn) claims(ctx context.Context) (*natsstore.Claims, error) {
 	kv, err := c.JS.KeyValue(ctx, natsjs.BucketClaims)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", natsjs.BucketClaims, err)
 	}
-	return natsjs.NewClaims(kv, holderID(c.name)), nil
+	return natsstore.NewClaims(kv, holderID(c.name)), nil
 }
 
 // Envs returns the environment store.
-func (c *Conn) Envs(ctx context.Context) (*natsjs.EnvStore, error) {
+func (c *Conn) Envs(ctx context.Context) (*natsstore.EnvStore, error) {
 	kv, err := c.JS.KeyValue(ctx, natsjs.BucketEnvs)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", natsjs.BucketEnvs, err)
 	}
-	return natsjs.NewEnvStore(kv), nil
+	return natsstore.NewEnvStore(kv), nil
 }
 
 // holderID names this process in claims: host, pid and a random part, so a

@@ -83,7 +83,7 @@ func DeployHandler(ctx context.Context, cfg *Config, c *Conn, target deploy.Targ
 		return nil, err
 	}
 	h := &deploy.Handler{
-		Config:    deploy.Config{StagingEnv: cfg.StagingEnv, ClaimTTL: cfg.ClaimTTL},
+		Config:    deploy.Config{ClaimTTL: cfg.ClaimTTL},
 		Target:    target,
 		Claims:    claims,
 		Publisher: natsjs.NewPublisher(c.JS, "/slipway/deployer"),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
@@ -15,12 +16,12 @@ import (
 const hostsTTL = 2 * time.Second
 
 // HostStore returns the store of host claims and labels.
-func (c *Conn) HostStore(ctx context.Context) (*natsjs.HostStore, error) {
+func (c *Conn) HostStore(ctx context.Context) (*natsstore.HostStore, error) {
 	kv, err := c.JS.KeyValue(ctx, natsjs.BucketHosts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", natsjs.BucketHosts, err)
 	}
-	return natsjs.NewHostStore(kv), nil
+	return natsstore.NewHostStore(kv), nil
 }
 
 // Hosts returns the rules of the host names a deploy may claim: the
@@ -39,7 +40,7 @@ func (c *Conn) Hosts(ctx context.Context, cfg *Config) (*hosts.Claimer, error) {
 // run in the background: a request never waits on NATS, so the proxy keeps
 // serving while the cluster elects a new leader or is away.
 type envHosts struct {
-	store *natsjs.HostStore
+	store *natsstore.HostStore
 
 	mu      sync.Mutex
 	table   hostTable

@@ -10,7 +10,7 @@ import (
 
 // Migrate brings an installation from before environments were scoped by
 // repository up to date, at every deployer's start: the environment
-// records move to their repository's key (natsjs.EnvStore.Migrate), the
+// records move to their repository's key (natsstore.EnvStore.Migrate), the
 // hosts they served are claimed for their repository
 // (hosts.Claimer.Legacy) when it is the only one (an installation of
 // several repositories was open to the takeovers this version refuses: its

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -22,8 +23,8 @@ func orderDeploys(ctx context.Context, cfg *Config, c *Conn, h *deploy.Handler) 
 	if err != nil {
 		return err
 	}
-	h.Locks = natsjs.NewEnvLocks(kv, holderID(c.name))
-	h.Queue = natsjs.NewDeployQueue(c.JS)
+	h.Locks = natsstore.NewEnvLocks(kv, holderID(c.name))
+	h.Queue = natsstore.NewDeployQueue(c.JS)
 	h.Ancestry = mirror
 	h.Config.LockTTL = cfg.LockTTL
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
@@ -84,14 +85,14 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
 			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Claims: claims, Publisher: pub,
-			Envs: envs, Log: mirror, History: natsjs.NewDeployLog(c.JS),
+			Envs: envs, Log: mirror, History: natsstore.NewDeployLog(c.JS),
 		},
 		Preview: &preview.Handler{
 			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL},
 			Source:       mirror,
 			Claims:       claims,
 			Publisher:    pub,
-			Store:        natsjs.NewPreviewStore(kv),
+			Store:        natsstore.NewPreviewStore(kv),
 			Target:       target,
 			Envs:         envs,
 			PullRequests: pullRequests{f: forges, fallback: preview.BranchCheck{Branches: mirror}},

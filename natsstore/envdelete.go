@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/workflows/preview"
 )
 
-// PreviewStore keeps preview records in a KV bucket (BucketPreviews), keyed
+// PreviewStore keeps preview records in a KV bucket (natsjs.BucketPreviews), keyed
 // by repository and pull request number.
 type PreviewStore struct{ kv jetstream.KeyValue }
 

@@ -1,4 +1,4 @@
-package natsjs_test
+package natsstore_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -61,7 +62,7 @@ func TestDeployLogScopesByRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	log := natsjs.NewDeployLog(js)
+	log := natsstore.NewDeployLog(js)
 	tests := []struct {
 		repo    string
 		commits []string
@@ -83,11 +84,11 @@ func TestDeployLogScopesByRepository(t *testing.T) {
 		if !slices.Equal(got, tt.commits) {
 			t.Errorf("Deploys(%s, stg) = %v, want %v", tt.repo, got, tt.commits)
 		}
-		hist, err := natsjs.DeployHistory(ctx, js, tt.repo, "stg")
+		hist, err := natsstore.DeployHistory(ctx, js, tt.repo, "stg")
 		if err != nil || len(hist) != len(tt.commits) {
 			t.Errorf("DeployHistory(%s, stg) = %d results, %v, want %d", tt.repo, len(hist), err, len(tt.commits))
 		}
-		req, err := natsjs.NewDeployQueue(js).Latest(ctx, tt.repo, "stg")
+		req, err := natsstore.NewDeployQueue(js).Latest(ctx, tt.repo, "stg")
 		if err != nil || (req == nil) != (tt.latest == "") || (req != nil && req.Commit != tt.latest) {
 			t.Errorf("Latest(%s, stg) = %+v, %v, want commit %q", tt.repo, req, err, tt.latest)
 		}
@@ -107,7 +108,7 @@ func TestDeployQueueAfterAnUpgrade(t *testing.T) {
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	ctx := context.Background()
 	p := natsjs.NewPublisher(js, "/test")
-	q := natsjs.NewDeployQueue(js)
+	q := natsstore.NewDeployQueue(js)
 	const a, b = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	publishLegacy(t, p, &events.DeployRequested{Env: "stg", Repo: shop, Commit: a}, "stg", "deploy.stg."+a)
 	latest := func(repo string) string {
@@ -160,7 +161,7 @@ func TestEnvStoreMigrate(t *testing.T) {
 	put("production", deploy.State{Env: "production", Repo: shop, Commit: a})
 	put("pr-7", deploy.State{Env: "pr-7", Commit: b}) // no repository
 
-	store := natsjs.NewEnvStore(kv)
+	store := natsstore.NewEnvStore(kv)
 	m, err := store.Migrate(ctx)
 	if err != nil || len(m.Moved) != 3 || len(m.Left) != 0 {
 		t.Fatalf("Migrate() = %+v, %v, want 3 records moved", m, err)

@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -7,12 +7,6 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 )
-
-// Events reads, oldest first, every stored event whose subject matches one of
-// filters: the stream is the audit log. It stops at the end of the stream.
-func Events(ctx context.Context, js jetstream.JetStream, filters ...string) ([]events.Envelope, error) {
-	return readStream(ctx, js, filters)
-}
 
 // DeployHistory returns the deploy results of env of repo, oldest first,
 // with those earlier versions recorded without the repository in their

@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -124,7 +125,7 @@ type Message struct {
 // Messages reads, oldest first, every stored event on one of filters, with
 // its stream sequence.
 func Messages(ctx context.Context, js jetstream.JetStream, filters ...string) ([]Message, error) {
-	c, err := js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
+	c, err := js.OrderedConsumer(ctx, natsjs.StreamName, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
 	if err != nil {
 		return nil, fmt.Errorf("read %v: %w", filters, err)
 	}
@@ -141,7 +142,7 @@ func Messages(ctx context.Context, js jetstream.JetStream, filters ...string) ([
 		n := 0
 		for m := range batch.Messages() {
 			n++
-			env, err := DecodeHeaders(m.Headers(), m.Data())
+			env, err := natsjs.DecodeHeaders(m.Headers(), m.Data())
 			if err != nil {
 				continue
 			}
@@ -169,7 +170,7 @@ var ErrEventNotFound = errors.New("event not found")
 // FindEvent returns the stored event at stream sequence seq, or, with seq 0,
 // the last one whose ce-id is id.
 func FindEvent(ctx context.Context, js jetstream.JetStream, seq uint64, id string) (Message, error) {
-	s, err := js.Stream(ctx, StreamName)
+	s, err := js.Stream(ctx, natsjs.StreamName)
 	if err != nil {
 		return Message{}, fmt.Errorf("find event: %w", err)
 	}
@@ -181,7 +182,7 @@ func FindEvent(ctx context.Context, js jetstream.JetStream, seq uint64, id strin
 		if err != nil {
 			return Message{}, fmt.Errorf("find event %d: %w", seq, err)
 		}
-		env, err := DecodeHeaders(raw.Header, raw.Data)
+		env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
 		if err != nil {
 			return Message{}, err
 		}
@@ -201,7 +202,7 @@ func FindEvent(ctx context.Context, js jetstream.JetStream, seq uint64, id strin
 
 // LastEvent returns the last stored event on subject.
 func LastEvent(ctx context.Context, js jetstream.JetStream, subject string) (Message, error) {
-	s, err := js.Stream(ctx, StreamName)
+	s, err := js.Stream(ctx, natsjs.StreamName)
 	if err != nil {
 		return Message{}, fmt.Errorf("last event on %s: %w", subject, err)
 	}
@@ -212,7 +213,7 @@ func LastEvent(ctx context.Context, js jetstream.JetStream, subject string) (Mes
 	if err != nil {
 		return Message{}, fmt.Errorf("last event on %s: %w", subject, err)
 	}
-	env, err := DecodeHeaders(raw.Header, raw.Data)
+	env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
 	if err != nil {
 		return Message{}, err
 	}

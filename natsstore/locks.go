@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -11,20 +11,6 @@ import (
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
-// BucketLocks holds one lock per environment while a deploy runs there.
-const BucketLocks = "slipway_locks"
-
-// DeployMaxAckPending bounds the deploys in flight across every deployer:
-// deploys of different environments run in parallel, those of one
-// environment wait for its lock.
-const DeployMaxAckPending = 64
-
-// lockBucketTTL removes a lock nobody renewed for this long: a holder renews
-// every third of its lease, so only locks of dead holders ever reach it. It
-// only keeps the bucket tidy; the expiry written in each lock is what lets
-// another deployer take a dead holder's lock over.
-const lockBucketTTL = time.Hour
-
 // EnvLocks implements deploy.Locks on a JetStream KV bucket: a lock is a
 // lease (holder, expiry) created with a revision-checked Create, renewed with
 // revision-checked Updates while the deploy runs, deleted when it ends, and
@@ -36,7 +22,7 @@ type EnvLocks struct {
 
 var _ deploy.Locks = (*EnvLocks)(nil)
 
-// NewEnvLocks returns the locks on kv (BucketLocks) taken in the name of
+// NewEnvLocks returns the locks on kv (natsjs.BucketLocks) taken in the name of
 // holder (unique per process).
 func NewEnvLocks(kv jetstream.KeyValue, holder string) *EnvLocks {
 	return &EnvLocks{kv: kv, holder: holder}

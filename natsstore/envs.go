@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -20,7 +20,7 @@ type EnvStore struct{ kv jetstream.KeyValue }
 
 var _ deploy.Store = (*EnvStore)(nil)
 
-// NewEnvStore returns the store on kv (BucketEnvs).
+// NewEnvStore returns the store on kv (natsjs.BucketEnvs).
 func NewEnvStore(kv jetstream.KeyValue) *EnvStore { return &EnvStore{kv: kv} }
 
 // Record implements deploy.Store.

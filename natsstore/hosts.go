@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -10,14 +10,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
-// BucketHosts holds the claims of host names ("host.<host>") and the host
-// labels of repositories ("label.<label>"), first come.
-const BucketHosts = "slipway_hosts"
-
-// HostStore implements hosts.Store on a KV bucket (BucketHosts): claims and
+// HostStore implements hosts.Store on a KV bucket (natsjs.BucketHosts): claims and
 // labels are created with a revision-checked Create, so two deployers
 // claiming one host at once give it to one of them.
 type HostStore struct{ kv jetstream.KeyValue }
@@ -115,7 +112,7 @@ func (s *HostStore) each(ctx context.Context, prefix string, fn func(k string, v
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("list %s: %w", BucketHosts, err)
+		return fmt.Errorf("list %s: %w", natsjs.BucketHosts, err)
 	}
 	for k := range lister.Keys() {
 		e, err := s.kv.Get(ctx, k)

@@ -1,4 +1,4 @@
-package natsjs
+package natsstore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -25,7 +26,7 @@ func NewDeployQueue(js jetstream.JetStream) *DeployQueue { return &DeployQueue{j
 // environment alone counts when it is the later one and names repo.
 func (q *DeployQueue) Latest(ctx context.Context, repo, env string) (*events.DeployRequested, error) {
 	id := events.EnvID{Repo: repo, Env: env}
-	s, err := q.js.Stream(ctx, StreamName)
+	s, err := q.js.Stream(ctx, natsjs.StreamName)
 	if err != nil {
 		return nil, fmt.Errorf("latest deploy request of %s: %w", id, err)
 	}
@@ -53,7 +54,7 @@ func lastRequest(ctx context.Context, s jetstream.Stream, subject string) (*even
 	if err != nil {
 		return nil, 0, err
 	}
-	envl, err := DecodeHeaders(m.Header, m.Data)
+	envl, err := natsjs.DecodeHeaders(m.Header, m.Data)
 	if err != nil {
 		return nil, 0, err
 	}

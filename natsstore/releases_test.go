@@ -1,4 +1,4 @@
-package natsjs_test
+package natsstore_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/release"
@@ -21,7 +22,7 @@ func TestPreviewStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := natsjs.NewPreviewStore(kv)
+	st := natsstore.NewPreviewStore(kv)
 	if all, err := st.List(ctx); err != nil || len(all) != 0 {
 		t.Fatalf("List() on an empty bucket = %v, %v", all, err)
 	}
@@ -75,7 +76,7 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ds, err := natsjs.NewDeployLog(js).Deploys(ctx, shop.FullName, "stg")
+	ds, err := natsstore.NewDeployLog(js).Deploys(ctx, shop.FullName, "stg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,25 +93,25 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 		t.Errorf("the rollback is not recognised: %+v", ds[3])
 	}
 
-	bySeq, err := natsjs.FindEvent(ctx, js, ds[1].Seq, "")
+	bySeq, err := natsstore.FindEvent(ctx, js, ds[1].Seq, "")
 	if err != nil || bySeq.ID != ds[1].ID || bySeq.Type != events.TypeDeployFailed {
 		t.Fatalf("FindEvent(seq) = %+v, %v", bySeq, err)
 	}
-	byID, err := natsjs.FindEvent(ctx, js, 0, ds[0].ID)
+	byID, err := natsstore.FindEvent(ctx, js, 0, ds[0].ID)
 	if err != nil || byID.Seq != ds[0].Seq {
 		t.Fatalf("FindEvent(id) = %+v, %v", byID, err)
 	}
-	if _, err := natsjs.FindEvent(ctx, js, 999, ""); !errors.Is(err, natsjs.ErrEventNotFound) {
+	if _, err := natsstore.FindEvent(ctx, js, 999, ""); !errors.Is(err, natsstore.ErrEventNotFound) {
 		t.Errorf("FindEvent(999): %v", err)
 	}
-	if _, err := natsjs.FindEvent(ctx, js, 0, "nope"); !errors.Is(err, natsjs.ErrEventNotFound) {
+	if _, err := natsstore.FindEvent(ctx, js, 0, "nope"); !errors.Is(err, natsstore.ErrEventNotFound) {
 		t.Errorf("FindEvent(nope): %v", err)
 	}
-	last, err := natsjs.LastEvent(ctx, js, events.EnvSubject(events.SubjectDeploySucceeded, shop.FullName, "stg"))
+	last, err := natsstore.LastEvent(ctx, js, events.EnvSubject(events.SubjectDeploySucceeded, shop.FullName, "stg"))
 	if err != nil || last.Seq != ds[3].Seq {
 		t.Errorf("LastEvent() = %+v, %v", last, err)
 	}
-	if _, err := natsjs.LastEvent(ctx, js, events.SubjectReleasePlanned+".stg"); !errors.Is(err, natsjs.ErrEventNotFound) {
+	if _, err := natsstore.LastEvent(ctx, js, events.SubjectReleasePlanned+".stg"); !errors.Is(err, natsstore.ErrEventNotFound) {
 		t.Errorf("LastEvent(none): %v", err)
 	}
 
@@ -118,7 +119,7 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	envs := natsjs.NewEnvStore(envKV)
+	envs := natsstore.NewEnvStore(envKV)
 	if err := envs.Record(ctx, deploy.State{Env: "pr-1", Repo: shop, Commit: a}); err != nil {
 		t.Fatal(err)
 	}
