@@ -59,13 +59,14 @@ func RolePermissions(r Role) *server.Permissions {
 		g.consume(StreamName, ConsumerBuilt, ConsumerDeploy, ConsumerReleasePush, ConsumerReleasePR,
 			ConsumerPreviewPR, ConsumerPreviewBuilt, ConsumerNotify)
 		g.deadLetters()
-		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews} {
+		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts} {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketClaims, "deploy.>", "task.>")
 		g.writeKeys(BucketEnvs, ">")
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")
+		g.writeKeys(BucketHosts, ">")
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}
