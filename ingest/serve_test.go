@@ -156,13 +156,15 @@ func TestServeHTTPPublishedEvent(t *testing.T) {
 }
 
 // TestServeHTTPLogs checks that a refused delivery leaves one structured log
-// line naming the repository.
+// line naming the repository. The delivery is signed with a configured
+// secret: one whose signature matches none is refused before its body is
+// read, so its repository is unknown.
 func TestServeHTTPLogs(t *testing.T) {
 	push := MustReadFixture(t, "push-main-1commit.json")
 	cfg := Config{Secrets: map[string][][]byte{"someone/else": {secretOther}}}
 	var logs bytes.Buffer
 	rec := httptest.NewRecorder()
-	req := githubDelivery("push", push, secretOld)
+	req := githubDelivery("push", push, secretOther)
 	MustNewHandler(t, cfg, &stubPublisher{}).ServeHTTP(rec, req.request(zerolog.New(&logs)))
 
 	var line struct {

@@ -33,10 +33,22 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	if rep != nil {
 		return *rep
 	}
-	// Parse is pure: its result names the repository whose secrets verify
-	// the delivery, and is acted on only once the delivery is verified.
+	if len(req.Body) == 0 {
+		return refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", errors.New("empty body"))
+	}
+	// The signature is checked over the raw bytes before any of them is
+	// parsed; Parse then refuses payloads nesting deeper than forge.MaxDepth.
+	signed, err := h.verifyRaw(f, req)
+	if err != nil {
+		return refuse(http.StatusUnauthorized, zerolog.WarnLevel, "signature missing or invalid", err)
+	}
 	d, parseErr := f.Parse(req)
-	if rep := h.authenticate(f, req, repoName(d), forge.IsPing(parseErr), log); rep != nil {
+	repo, rep := h.repoOf(f, req, d, parseErr)
+	if rep != nil {
+		return *rep
+	}
+	*log = log.With().Str("repo", clipLog(repo)).Logger()
+	if rep := h.authorise(signed, repo, forge.IsPing(parseErr)); rep != nil {
 		return *rep
 	}
 	if parseErr != nil {
@@ -44,6 +56,24 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	}
 	*log = log.With().Str("delivery", clipLog(d.ID)).Logger()
 	return h.publish(r.Context(), f.Name(), d, received, log)
+}
+
+// repoOf returns the repository a verified delivery names: that of its
+// events or, when it has none (a ping, an ignored or malformed delivery),
+// the one the forge reads from the body.
+func (h *Handler) repoOf(f forge.Forge, req forge.Request, d forge.Delivery, parseErr error) (string, *reply) {
+	if repo := repoName(d); repo != "" {
+		return repo, nil
+	}
+	repo, err := f.Repo(req)
+	if err != nil {
+		if parseErr == nil {
+			parseErr = err
+		}
+		rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", parseErr)
+		return "", &rep
+	}
+	return repo, nil
 }
 
 // readRequest reads the body, at most MaxBodyBytes of it.
@@ -63,35 +93,6 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (forge.Req
 		return forge.Request{}, &rep
 	}
 	return forge.Request{Header: r.Header, Body: body}, nil
-}
-
-// authenticate picks the secrets of the repository the delivery names and
-// verifies the signature. repo is the repository of the parsed events; when
-// there are none (a ping, an ignored or malformed delivery) the forge reads
-// it from the body. A ping naming no repository is verified with every
-// configured secret.
-func (h *Handler) authenticate(f forge.Forge, req forge.Request, repo string, ping bool, log *zerolog.Logger) *reply {
-	if repo == "" {
-		var err error
-		if repo, err = f.Repo(req); err != nil {
-			rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
-			return &rep
-		}
-	}
-	*log = log.With().Str("repo", clipLog(repo)).Logger()
-	secrets, ok := h.secretsFor(repo)
-	if repo == "" && ping {
-		secrets, ok = h.anySecret(), true
-	}
-	if !ok {
-		rep := refuse(http.StatusForbidden, zerolog.WarnLevel, "repository not configured", nil)
-		return &rep
-	}
-	if err := f.Verify(req, secrets); err != nil {
-		rep := refuse(http.StatusUnauthorized, zerolog.WarnLevel, "signature missing or invalid", err)
-		return &rep
-	}
-	return nil
 }
 
 // parseFailure answers a delivery Parse did not turn into an event: a ping is

@@ -52,12 +52,23 @@ func (u *Up) Open(ctx context.Context) error {
 	return nil
 }
 
-// Run runs every component until ctx ends or one fails.
+// Run runs every component until ctx ends or one fails. A component that
+// panics is restarted alone (see supervise).
 func (u *Up) Run(ctx context.Context) error {
+	return runComponents(ctx, map[string]func(context.Context) error{
+		"ingest":   func(ctx context.Context) error { return RunIngest(ctx, &u.Config, u.conn, u.ln) },
+		"builder":  func(ctx context.Context) error { return RunBuilder(ctx, &u.Config, u.conn) },
+		"deployer": func(ctx context.Context) error { return RunDeployer(ctx, &u.Config, u.conn) },
+	})
+}
+
+// runComponents runs each component, supervised, until ctx ends or one
+// returns an error, which stops the others.
+func runComponents(ctx context.Context, components map[string]func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return RunIngest(ctx, &u.Config, u.conn, u.ln) })
-	g.Go(func() error { return RunBuilder(ctx, &u.Config, u.conn) })
-	g.Go(func() error { return RunDeployer(ctx, &u.Config, u.conn) })
+	for name, run := range components {
+		g.Go(func() error { return supervise(ctx, name, run) })
+	}
 	return g.Wait()
 }
 
