@@ -37,15 +37,22 @@ func KeyPart(s string) string {
 	return b.String()
 }
 
+// RepoKey encodes a repository's full name for use inside a key: KeyPart of
+// its lower-cased form. Git hosts match names case-insensitively (a
+// delivery of "Acme/Shop" verifies with the secret of "acme/shop"), so
+// every key naming a repository uses RepoKey, and two spellings of one
+// repository share their dedup keys, claims and mirror.
+func RepoKey(fullName string) string { return KeyPart(strings.ToLower(fullName)) }
+
 // BuildKey is the dedup key of building one service of one commit.
 func BuildKey(repo, sha, service string) string {
-	return "build." + KeyPart(repo) + "." + sha + "." + KeyPart(service)
+	return "build." + RepoKey(repo) + "." + sha + "." + KeyPart(service)
 }
 
 // CommitKey is the dedup key of a commit of a repository, used for the
 // commit-built event of a branch.
 func CommitKey(repo, branch, sha string) string {
-	return "built." + KeyPart(repo) + "." + KeyPart(branch) + "." + sha
+	return "built." + RepoKey(repo) + "." + KeyPart(branch) + "." + sha
 }
 
 // DeployKey is the dedup key of deploying sha to env. nonce is empty for the
@@ -63,9 +70,16 @@ func (e *PushReceived) Subject() string   { return SubjectPushReceived }
 func (e *PushReceived) CESubject() string { return e.Repo.FullName + "@" + e.After }
 
 // DedupKey includes the ref: the same commit pushed to two branches is two
-// pushes (and one build, through the build keys).
+// pushes (and one build, through the build keys). It includes where the ref
+// was before ("0" for a new branch): moving a branch back to a commit it
+// held a moment ago (a force-push) is a new push, while a redelivery of the
+// same move keeps its key.
 func (e *PushReceived) DedupKey() string {
-	return "push." + KeyPart(e.Repo.FullName) + "." + KeyPart(e.Ref) + "." + e.After
+	before := e.Before
+	if before == "" || strings.Trim(before, "0") == "" {
+		before = "0"
+	}
+	return "push." + RepoKey(e.Repo.FullName) + "." + KeyPart(e.Ref) + "." + e.After + "." + before
 }
 
 func (e *BuildRequested) EventType() string { return TypeBuildRequested }
