@@ -81,3 +81,33 @@ func TestJetStreamRepositoryCase(t *testing.T) {
 		t.Errorf("stream holds %d events, want 1", n)
 	}
 }
+
+// TestJetStreamRefusesBadRefsAndHosts sends signed pushes of refs git
+// refuses (or would read as an option) and of a clone URL whose ssh host is
+// an option: each is 400 and nothing is published.
+func TestJetStreamRefusesBadRefsAndHosts(t *testing.T) {
+	s := mustStack(t, jetstreamConfig())
+	push := MustReadFixture(t, "push-main-1commit.json")
+	withRef := func(ref string) []byte {
+		return bytes.Replace(push, []byte(`"ref": "refs/heads/main"`), []byte(`"ref": "`+ref+`"`), 1)
+	}
+	bodies := map[string][]byte{
+		"option as a branch": withRef("refs/heads/--upload-pack=touch${IFS}pwned"),
+		"dot dot":            withRef("refs/heads/a..b"),
+		"invalid utf-8":      withRef("refs/heads/\xff\xfe"),
+		"ssh host option": bytes.Replace(push, []byte(`"clone_url": "https://github.com/woodpecker-ci/woodpecker.git"`),
+			[]byte(`"clone_url": "ssh://x@-oProxyCommand=sh/a/b.git"`), 1),
+	}
+	for name, body := range bodies {
+		if bytes.Equal(body, push) {
+			t.Fatalf("%s: the fixture did not change", name)
+		}
+		status, got := s.send(t, githubDelivery("push", body, secretOld))
+		if status != http.StatusBadRequest || got.Error != "malformed payload" {
+			t.Errorf("%s: %d %+v, want 400 malformed payload", name, status, got)
+		}
+	}
+	if n := len(s.stored(t)); n != 0 {
+		t.Errorf("stream holds %d events, want none", n)
+	}
+}
