@@ -8,8 +8,12 @@
 //
 // For a delivery the handler guarantees, in this order:
 //
-//   - 405 for a method other than POST, 404 for an unknown forge, 413 for a
-//     body over Config.MaxBodyBytes, 400 for an empty body;
+//   - 405 for a method other than POST, 404 for an unknown forge; 503 with
+//     Retry-After when Config.MaxConcurrentBodies deliveries are being
+//     handled and none ends within Config.QueueWait, or when reading the
+//     body would take the bytes held by them past Config.MaxBytesInFlight
+//     (so that held or slow uploads cost bounded memory); 413 for a body
+//     over Config.MaxBodyBytes, 400 for an empty body;
 //   - 401 when the signature or token is missing or matches none of the
 //     configured secrets (every repository's, and the fallback when unknown
 //     repositories are allowed). This is checked over the raw bytes before
@@ -49,7 +53,8 @@
 // recover catches. A panic while serving a request (a bug) is logged and
 // answered 500. Nothing is published unless the delivery was verified. Bad
 // input never causes a 5xx: a 5xx means JetStream could not be reached (or
-// the delivery store could not catch up with it). Secrets are never logged or returned; the handler
+// the delivery store could not catch up with it), the receiver is at its
+// limits, or a bug. Secrets are never logged or returned; the handler
 // logs one structured line per delivery through zerolog.Ctx(r.Context()), so
 // the caller attaches its logger to the request context (for instance with
 // http.Server.BaseContext).

@@ -23,6 +23,7 @@ type Handler struct {
 	forges     *forge.Registry
 	pub        Publisher
 	deliveries Deliveries
+	limit      *limiter
 	now        func() time.Time
 	mux        *http.ServeMux
 }
@@ -47,6 +48,7 @@ func NewHandler(cfg Config, forges *forge.Registry, pub Publisher, deliveries De
 		forges:     forges,
 		pub:        pub,
 		deliveries: deliveries,
+		limit:      newLimiter(cfg),
 		now:        time.Now,
 		mux:        http.NewServeMux(),
 	}

@@ -29,7 +29,13 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	if !ok {
 		return refuse(http.StatusNotFound, zerolog.InfoLevel, "unknown forge", nil)
 	}
-	req, rep := h.readRequest(w, r)
+	if !h.limit.acquire(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		return refuse(http.StatusServiceUnavailable, zerolog.WarnLevel, "too many deliveries at once, retry later", nil)
+	}
+	defer h.limit.release()
+	req, release, rep := h.readRequest(w, r)
+	defer release()
 	if rep != nil {
 		return *rep
 	}
@@ -76,23 +82,43 @@ func (h *Handler) repoOf(f forge.Forge, req forge.Request, d forge.Delivery, par
 	return repo, nil
 }
 
-// readRequest reads the body, at most MaxBodyBytes of it.
-func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (forge.Request, *reply) {
+// readRequest reads the body, at most MaxBodyBytes of it, within the bytes
+// in flight budget; release returns the bytes read to the budget once the
+// body is no longer used.
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (_ forge.Request, release func(), _ *reply) {
+	release = func() {}
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		rep := refuse(http.StatusRequestEntityTooLarge, zerolog.WarnLevel, "body too large", nil)
-		return forge.Request{}, &rep
+		return forge.Request{}, release, &rep
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if !h.limit.fits(max(r.ContentLength, 0)) {
+		return forge.Request{}, release, overBudget(w, nil)
+	}
+	br := &budgetReader{r: http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), l: h.limit}
+	body, err := io.ReadAll(br)
 	var tooLarge *http.MaxBytesError
 	switch {
+	case errors.Is(err, errOverBudget):
+		br.done()
+		return forge.Request{}, release, overBudget(w, err)
 	case errors.As(err, &tooLarge):
+		br.done()
 		rep := refuse(http.StatusRequestEntityTooLarge, zerolog.WarnLevel, "body too large", nil)
-		return forge.Request{}, &rep
+		return forge.Request{}, release, &rep
 	case err != nil:
+		br.done()
 		rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "cannot read body", err)
-		return forge.Request{}, &rep
+		return forge.Request{}, release, &rep
 	}
-	return forge.Request{Header: r.Header, Body: body}, nil
+	return forge.Request{Header: r.Header, Body: body}, br.done, nil
+}
+
+// overBudget answers a delivery refused because the bodies being read hold
+// too many bytes already.
+func overBudget(w http.ResponseWriter, err error) *reply {
+	w.Header().Set("Retry-After", "1")
+	rep := refuse(http.StatusServiceUnavailable, zerolog.WarnLevel, "too many bytes in flight, retry later", err)
+	return &rep
 }
 
 // parseFailure answers a delivery Parse did not turn into an event: a ping is

@@ -28,6 +28,7 @@ type Config struct {
 	AllowUnknownRepos bool
 	FallbackSecret    string
 	Webhooks          WebhookConfig
+	Limits            ReceiverLimits
 
 	// builder
 	BuildkitHost string
@@ -58,6 +59,7 @@ func DefaultConfig() Config {
 		HTTPAddr:      "127.0.0.1:7700",
 		RepoSecrets:   RepoSecrets{},
 		Webhooks:      DefaultWebhookConfig(),
+		Limits:        DefaultReceiverLimits(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
 		ClaimTTL:      30 * time.Second,
@@ -104,6 +106,7 @@ func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
 	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret")
 	c.Webhooks.Bind(fs)
+	c.Limits.Bind(fs)
 }
 
 // BindBuilder binds the builder's settings.
@@ -139,6 +142,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
+	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("fallback secret set without -allow-unknown-repos"))
