@@ -25,6 +25,7 @@ type Config struct {
 	// ingest
 	HTTPAddr          string
 	RepoSecrets       RepoSecrets
+	RepoSecretsFile   string
 	AllowUnknownRepos bool
 	FallbackSecret    string
 	Webhooks          WebhookConfig
@@ -102,9 +103,10 @@ func (c *Config) BindEmbedded(fs *flag.FlagSet) {
 // BindIngest binds the webhook receiver's settings.
 func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the webhook receiver listens on")
-	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation)")
+	fs.StringVar(&c.RepoSecretsFile, "repo-secrets-file", c.RepoSecretsFile, "file of owner/name=secret lines, readable by its owner only (chmod 600): the repositories and their webhook secrets")
+	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation); prefer -repo-secrets-file or SLIPWAY_REPO_SECRET, a flag is visible to local users")
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
-	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret")
+	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret; prefer SLIPWAY_FALLBACK_SECRET, a flag is visible to local users")
 	c.Webhooks.Bind(fs)
 	c.Limits.Bind(fs)
 }

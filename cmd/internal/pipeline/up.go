@@ -25,6 +25,9 @@ type Up struct {
 // Open starts the embedded server, connects, provisions and binds the
 // webhook listener, so that Run can be called and webhooks can be sent.
 func (u *Up) Open(ctx context.Context) error {
+	if err := u.Config.LoadRepoSecretsFile(); err != nil {
+		return err
+	}
 	if err := u.Config.Validate(); err != nil {
 		return err
 	}
