@@ -3,10 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,15 +15,16 @@ import (
 // Handler receives webhooks. Build it with NewHandler; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg        Config
-	secrets    map[string][][]byte // by lower-cased full name
-	repos      []string            // the keys of secrets, sorted
-	forges     *forge.Registry
-	pub        Publisher
-	deliveries Deliveries
-	limit      *limiter
-	now        func() time.Time
-	mux        *http.ServeMux
+	cfg         Config
+	secrets     map[string][][]byte // by lower-cased full name
+	signers     []signer
+	signerIndex map[string]int // of signers, by lower-cased full name
+	forges      *forge.Registry
+	pub         Publisher
+	deliveries  Deliveries
+	limit       *limiter
+	now         func() time.Time
+	mux         *http.ServeMux
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -52,7 +51,7 @@ func NewHandler(cfg Config, forges *forge.Registry, pub Publisher, deliveries De
 		now:        time.Now,
 		mux:        http.NewServeMux(),
 	}
-	h.repos = slices.Sorted(maps.Keys(h.secrets))
+	h.signers, h.signerIndex = newSigners(cfg)
 	h.mux.HandleFunc("/webhooks/{forge}", h.serveWebhook)
 	h.mux.HandleFunc("/healthz", serveHealth)
 	return h, nil

@@ -54,7 +54,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 		return *rep
 	}
 	*log = log.With().Str("repo", clipLog(repo)).Logger()
-	if rep := h.authorise(signed, repo, forge.IsPing(parseErr)); rep != nil {
+	if rep := h.authorise(f, req, signed, repo, forge.IsPing(parseErr)); rep != nil {
 		return *rep
 	}
 	if parseErr != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,4 +86,53 @@ func TestServeHTTPRecoversPanics(t *testing.T) {
 		}
 	}
 	mustNotLogSecrets(t, logs.String())
+}
+
+// TestServeHTTPSharedSecrets checks deliveries verified before their body
+// is read against the configured secrets: a secret shared by repositories
+// verifies each (whichever holder matched first), the body naming its
+// repository in another case than the configuration included; and a
+// repository's secret never verifies another's delivery.
+func TestServeHTTPSharedSecrets(t *testing.T) {
+	push := MustReadFixture(t, "push-main-1commit.json")
+	shared := []byte("one-secret-for-all-never-logged")
+	cfg := Config{Secrets: map[string][][]byte{
+		"aaa/first":                {shared},
+		"Woodpecker-CI/Woodpecker": {shared},
+		"zzz/last":                 {secretOther},
+	}}
+	tests := []struct {
+		name       string
+		secret     []byte
+		wantStatus int
+	}{
+		{"shared secret, another holder sorted first", shared, 202},
+		{"the secret of another repository", secretOther, 401},
+		{"no configured secret", secretOld, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &stubPublisher{}
+			rec := httptest.NewRecorder()
+			MustNewHandler(t, cfg, pub).ServeHTTP(rec, githubDelivery("push", push, tt.secret).request(zerolog.Nop()))
+			if rec.Code != tt.wantStatus || (len(pub.published()) == 1) != (tt.wantStatus == 202) {
+				t.Errorf("status %d, %d published; want %d", rec.Code, len(pub.published()), tt.wantStatus)
+			}
+		})
+	}
+}
+
+// TestNamedStrings checks the strings verifyRaw tries the secrets of first.
+func TestNamedStrings(t *testing.T) {
+	body := []byte(`{"ref":"refs/heads/Main","x":"a\"b/c","repository":{"name":"shop","full_name":"Acme/Shop"},"long":"` + strings.Repeat("x/", 200) + `"}`)
+	var got []string
+	namedStrings(body, func(s []byte) bool { got = append(got, string(s)); return true })
+	if want := []string{"refs/heads/main", "acme/shop"}; !slices.Contains(got, want[0]) || !slices.Contains(got, want[1]) || slices.ContainsFunc(got, func(s string) bool { return len(s) > 256 }) {
+		t.Errorf("namedStrings = %q, want %q among them and no long string", got, want)
+	}
+	var first []string
+	namedStrings(body, func(s []byte) bool { first = append(first, string(s)); return false })
+	if len(first) != 1 {
+		t.Errorf("namedStrings went on after yield returned false: %q", first)
+	}
 }
