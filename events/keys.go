@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -123,7 +125,19 @@ func (e *BuildFailed) DedupKey() string {
 func (e *CommitBuilt) EventType() string { return TypeCommitBuilt }
 func (e *CommitBuilt) Subject() string   { return SubjectCommitBuilt }
 func (e *CommitBuilt) CESubject() string { return e.Repo.FullName + "@" + e.Commit }
-func (e *CommitBuilt) DedupKey() string  { return CommitKey(e.Repo.FullName, e.Branch, e.Commit) }
+func (e *CommitBuilt) DedupKey() string {
+	if e.Push != "" {
+		return CommitKey(e.Repo.FullName, e.Branch, e.Commit) + "." + MoveNonce(e.Push)
+	}
+	return CommitKey(e.Repo.FullName, e.Branch, e.Commit)
+}
+
+// MoveNonce names a move of a branch (a push, by its dedup key) in other
+// keys: "moved-" and 16 hex digits of its SHA-256.
+func MoveNonce(pushKey string) string {
+	sum := sha256.Sum256([]byte(pushKey))
+	return "moved-" + hex.EncodeToString(sum[:8])
+}
 
 func (e *DeployRequested) EventType() string { return TypeDeployRequested }
 func (e *DeployRequested) Subject() string {

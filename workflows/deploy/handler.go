@@ -81,6 +81,9 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		Env: h.Config.StagingEnv, Repo: e.Repo, Commit: e.Commit, Images: e.Images,
 		Trigger: e.DedupKey(), Actor: "slipway",
 	}
+	if e.Push != "" { // a force-push back: a deliberate move of the branch
+		req.Nonce, req.Explicit = events.MoveNonce(e.Push), true
+	}
 	if _, err := h.Publisher.Publish(ctx, req); err != nil {
 		return fmt.Errorf("request deploy to %s: %w", req.Env, err)
 	}
