@@ -31,3 +31,34 @@ func TestCheckDepth(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckDepth compares CheckDepth with a byte-at-a-time count.
+func FuzzCheckDepth(f *testing.F) {
+	f.Add([]byte(`{"a":"\\"[[[","b":[[[]]]}`))
+	f.Add([]byte(`"\\\\\"[[[[`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		const limit = 3
+		depth, deepest, inString, escaped := 0, 0, false, false
+		for _, c := range payload {
+			switch {
+			case inString && escaped:
+				escaped = false
+			case inString && c == '\\':
+				escaped = true
+			case inString && c == '"':
+				inString = false
+			case inString:
+			case c == '"':
+				inString = true
+			case c == '[' || c == '{':
+				depth++
+				deepest = max(deepest, depth)
+			case c == ']' || c == '}':
+				depth--
+			}
+		}
+		if got := CheckDepth(payload, limit) != nil; got != (deepest > limit) {
+			t.Errorf("CheckDepth(%q) error %v, want %v", payload, got, deepest > limit)
+		}
+	})
+}
