@@ -20,14 +20,15 @@ func (id EnvID) String() string {
 	return id.Env + " of " + id.Repo
 }
 
-// RepoToken is repo as one token of a key or subject: KeyPart(repo), or "_"
-// (which KeyPart never returns) when repo is empty, so that a subject never
-// has an empty token.
+// RepoToken is repo as one token of a key or subject: RepoKey(repo)
+// (lower-cased, as hosts match names regardless of case), or "_" (which
+// KeyPart never returns) when repo is empty, so that a subject never has an
+// empty token.
 func RepoToken(repo string) string {
 	if repo == "" {
 		return "_"
 	}
-	return KeyPart(repo)
+	return RepoKey(repo)
 }
 
 // EnvKey names the environment env of repository repo in KV keys and

@@ -155,6 +155,11 @@ type CommitBuilt struct {
 	Commit string  `json:"commit"`
 	Branch string  `json:"branch"`
 	Images []Image `json:"images"`
+	// Push is the dedup key of a force-push that moved the branch back to
+	// this commit, built before; empty for a commit built after its push.
+	// It makes that move a new event, whose deploys are explicit: they may
+	// move an environment back to the commit.
+	Push string `json:"push,omitempty"`
 }
 
 // DeployRequested asks for a commit to be deployed to an environment.

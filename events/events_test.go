@@ -35,9 +35,9 @@ func TestGolden(t *testing.T) {
 	}{
 		{"push_received", &events.PushReceived{Repo: repo, Ref: "refs/heads/main", Branch: "main", Before: "fedcba9876543210fedcba9876543210fedcba98", After: sha, Pusher: "ada", Message: "Add cart", DeliveryID: "72d3162e", ReceivedAt: at,
 			Commits: []events.Commit{{ID: sha, Message: "Add cart", Author: "Ada"}}, CommitCount: 1},
-			"push.acme_2fshop.refs_2fheads_2fmain." + sha, events.SubjectPushReceived},
+			"push.acme_2fshop.refs_2fheads_2fmain." + sha + ".fedcba9876543210fedcba9876543210fedcba98", events.SubjectPushReceived},
 		{"push_received_created", &events.PushReceived{Repo: repo, Ref: "refs/heads/cart", Branch: "cart", Before: "0000000000000000000000000000000000000000", After: sha, Forced: true, Created: true, ReceivedAt: at},
-			"push.acme_2fshop.refs_2fheads_2fcart." + sha, events.SubjectPushReceived},
+			"push.acme_2fshop.refs_2fheads_2fcart." + sha + ".0", events.SubjectPushReceived},
 		{"branch_deleted", &events.BranchDeleted{Repo: repo, Ref: "refs/heads/cart", Branch: "cart", Before: sha, Pusher: "ada", DeliveryID: "72d3162e"},
 			"deleted.acme_2fshop.refs_2fheads_2fcart." + sha, events.SubjectBranchDeleted},
 		{"branch_deleted_no_sha", &events.BranchDeleted{Repo: repo, Ref: "refs/heads/cart", Branch: "cart", DeliveryID: "72d3162e"},

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -37,15 +39,22 @@ func KeyPart(s string) string {
 	return b.String()
 }
 
+// RepoKey encodes a repository's full name for use inside a key: KeyPart of
+// its lower-cased form. Git hosts match names case-insensitively (a
+// delivery of "Acme/Shop" verifies with the secret of "acme/shop"), so
+// every key naming a repository uses RepoKey, and two spellings of one
+// repository share their dedup keys, claims and mirror.
+func RepoKey(fullName string) string { return KeyPart(strings.ToLower(fullName)) }
+
 // BuildKey is the dedup key of building one service of one commit.
 func BuildKey(repo, sha, service string) string {
-	return "build." + KeyPart(repo) + "." + sha + "." + KeyPart(service)
+	return "build." + RepoKey(repo) + "." + sha + "." + KeyPart(service)
 }
 
 // CommitKey is the dedup key of a commit of a repository, used for the
 // commit-built event of a branch.
 func CommitKey(repo, branch, sha string) string {
-	return "built." + KeyPart(repo) + "." + KeyPart(branch) + "." + sha
+	return "built." + RepoKey(repo) + "." + KeyPart(branch) + "." + sha
 }
 
 // DeployKey is the dedup key of deploying sha to env of repo. nonce is empty
@@ -64,9 +73,16 @@ func (e *PushReceived) Subject() string   { return SubjectPushReceived }
 func (e *PushReceived) CESubject() string { return e.Repo.FullName + "@" + e.After }
 
 // DedupKey includes the ref: the same commit pushed to two branches is two
-// pushes (and one build, through the build keys).
+// pushes (and one build, through the build keys). It includes where the ref
+// was before ("0" for a new branch): moving a branch back to a commit it
+// held a moment ago (a force-push) is a new push, while a redelivery of the
+// same move keeps its key.
 func (e *PushReceived) DedupKey() string {
-	return "push." + KeyPart(e.Repo.FullName) + "." + KeyPart(e.Ref) + "." + e.After
+	before := e.Before
+	if before == "" || strings.Trim(before, "0") == "" {
+		before = "0"
+	}
+	return "push." + RepoKey(e.Repo.FullName) + "." + KeyPart(e.Ref) + "." + e.After + "." + before
 }
 
 func (e *BuildRequested) EventType() string { return TypeBuildRequested }
@@ -110,7 +126,19 @@ func (e *BuildFailed) DedupKey() string {
 func (e *CommitBuilt) EventType() string { return TypeCommitBuilt }
 func (e *CommitBuilt) Subject() string   { return SubjectCommitBuilt }
 func (e *CommitBuilt) CESubject() string { return e.Repo.FullName + "@" + e.Commit }
-func (e *CommitBuilt) DedupKey() string  { return CommitKey(e.Repo.FullName, e.Branch, e.Commit) }
+func (e *CommitBuilt) DedupKey() string {
+	if e.Push != "" {
+		return CommitKey(e.Repo.FullName, e.Branch, e.Commit) + "." + MoveNonce(e.Push)
+	}
+	return CommitKey(e.Repo.FullName, e.Branch, e.Commit)
+}
+
+// MoveNonce names a move of a branch (a push, by its dedup key) in other
+// keys: "moved-" and 16 hex digits of its SHA-256.
+func MoveNonce(pushKey string) string {
+	sum := sha256.Sum256([]byte(pushKey))
+	return "moved-" + hex.EncodeToString(sum[:8])
+}
 
 func (e *DeployRequested) EventType() string { return TypeDeployRequested }
 func (e *DeployRequested) Subject() string {

@@ -47,7 +47,7 @@ func (e *PullRequestChanged) CESubject() string {
 // DedupKey names the pull request, the action and the head commit: the same
 // action on the same commit is one event.
 func (e *PullRequestChanged) DedupKey() string {
-	return "pr." + KeyPart(e.Repo.FullName) + "." + itoa(e.Number) + "." + KeyPart(e.Action) + "." + e.HeadSHA
+	return "pr." + RepoKey(e.Repo.FullName) + "." + itoa(e.Number) + "." + KeyPart(e.Action) + "." + e.HeadSHA
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

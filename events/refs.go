@@ -83,7 +83,7 @@ func (e *TagPushed) CESubject() string { return e.Repo.FullName + "@" + e.Ref }
 
 // DedupKey names the tag and the object it now points to.
 func (e *TagPushed) DedupKey() string {
-	return "tag." + KeyPart(e.Repo.FullName) + "." + KeyPart(e.Ref) + "." + e.After
+	return "tag." + RepoKey(e.Repo.FullName) + "." + KeyPart(e.Ref) + "." + e.After
 }
 
 func (e *TagDeleted) EventType() string { return TypeTagDeleted }
@@ -99,7 +99,7 @@ func (e *TagDeleted) DedupKey() string {
 // say what the ref pointed to, ".d-<delivery id>" in place of the commit so
 // that deleting a re-created ref is a new event.
 func deletedKey(repo, ref, before, delivery string) string {
-	k := "deleted." + KeyPart(repo) + "." + KeyPart(ref) + "."
+	k := "deleted." + RepoKey(repo) + "." + KeyPart(ref) + "."
 	if before != "" {
 		return k + before
 	}

@@ -71,7 +71,7 @@ func (e *ReleasePlanned) CESubject() string { return e.Env + "@" + e.To }
 // DedupKey names the environment, the pull request and its head: one plan
 // per update of the pull request.
 func (e *ReleasePlanned) DedupKey() string {
-	return "plan." + KeyPart(e.Env) + "." + KeyPart(e.Repo.FullName) + "." + strconv.Itoa(e.Number) + "." + e.HeadSHA
+	return "plan." + KeyPart(e.Env) + "." + RepoKey(e.Repo.FullName) + "." + strconv.Itoa(e.Number) + "." + e.HeadSHA
 }
 
 // Reasons a preview is removed.
@@ -107,5 +107,5 @@ func (e *PreviewRemoved) CESubject() string {
 // DedupKey names the preview and its generation: each preview is removed
 // once.
 func (e *PreviewRemoved) DedupKey() string {
-	return "preview." + KeyPart(e.Repo.FullName) + "." + strconv.Itoa(e.Number) + "." + strconv.Itoa(e.Generation) + ".removed"
+	return "preview." + RepoKey(e.Repo.FullName) + "." + strconv.Itoa(e.Number) + "." + strconv.Itoa(e.Generation) + ".removed"
 }

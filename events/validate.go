@@ -24,6 +24,12 @@ func CheckCloneURL(raw string) error {
 	if err != nil || !cloneSchemes[u.Scheme] || u.Host == "" || len(raw) > MaxCloneURL {
 		return errors.New("clone url is not an absolute http(s), ssh or git url")
 	}
+	// git hands an ssh host to ssh as an argument: "ssh://x@-oProxyCommand=…"
+	// would be an option.
+	if host := u.Hostname(); host == "" || strings.HasPrefix(host, "-") ||
+		strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return errors.New("clone url host is empty, begins with \"-\" or holds a control character")
+	}
 	return nil
 }
 

@@ -6,16 +6,16 @@
 //
 // The contract of every Forge:
 //
-//   - Repo reads the repository full name from the body without verifying it,
-//     so that the caller can choose that repository's secrets; it never
-//     decides anything else from unverified bytes.
+//   - Repo reads the repository full name from the body. Receivers call it
+//     on verified deliveries only (ingest verifies against every configured
+//     secret first, then checks the repository named owns the secret that
+//     matched); it decides nothing else.
 //   - Verify checks the delivery's HMAC, token or password against any of the
 //     secrets (rotation) in constant time and returns an error wrapping
 //     ErrMissingSignature or ErrBadSignature. It never logs or returns a
 //     secret.
-//   - Parse is pure: it reads the request and nothing else, so a receiver may
-//     call it before Verify to learn the repository (saving a second decoding
-//     of the body), but acts on its result only after Verify succeeded. It
+//   - Parse is pure: it reads the request and nothing else. Receivers call it
+//     once Verify succeeded. It
 //     returns a Delivery of at least one valid event (lower-case hex commit
 //     ids, a branch or tag, a clone URL without credentials; see
 //     forgetest.CheckEvent), every event naming the repository Repo returns;
@@ -24,6 +24,10 @@
 //     opened, updated with new commits, merged, closed or reopened, other
 //     event kinds); or an error wrapping ErrMalformed. It never panics on any
 //     input.
+//
+// Every forge decodes JSON through Decode, which refuses a payload nesting
+// arrays or objects deeper than MaxDepth (ErrMalformed) before decoding, so
+// no payload can overflow the decoder's stack.
 //
 // Forges perform no I/O: they read bytes and headers, nothing else. Stamping
 // the time a delivery was received and publishing it belong to the caller

@@ -82,6 +82,11 @@ func TestStripCredentials(t *testing.T) {
 		{"git@github.com:a/b.git", "", true},
 		{"/a/b.git", "", true},
 		{"https://[::1", "", true},
+		{"ssh://x@-oProxyCommand=sh/a/b.git", "", true},
+		{"ssh://-oProxyCommand=x/a/b.git", "", true},
+		{"git://-x:9418/a.git", "", true},
+		{"https://a\x01b/a.git", "", true},
+		{"ssh://git@host-with-dash.example/a-b/-c.git", "ssh://host-with-dash.example/a-b/-c.git", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -49,6 +49,13 @@ func TestPushNormalise(t *testing.T) {
 		{"short before", push("refs/heads/x", "abc", shaA), nil, ErrMalformed},
 		{"no repository", Push{Ref: "refs/heads/x", After: shaA, CloneURL: "https://h/a"}, nil, ErrMalformed},
 		{"no clone url", Push{FullName: "a/b", Ref: "refs/heads/x", After: shaA}, nil, ErrMalformed},
+		{"option as a branch", push("refs/heads/--upload-pack=x", shaB, shaA), nil, ErrMalformed},
+		{"dot dot in a branch", push("refs/heads/a..b", shaB, shaA), nil, ErrMalformed},
+		{"invalid utf-8 branch", push("refs/heads/\xff", shaB, shaA), nil, ErrMalformed},
+		{"option as a tag", push("refs/tags/-v1", shaB, shaA), nil, ErrMalformed},
+		{"deleted bad branch", push("refs/heads/a..b", shaB, zero), nil, ErrMalformed},
+		{"default branch an option", Push{FullName: "a/b", CloneURL: "https://h/a/b", DefaultBranch: "refs/heads/-x", Ref: "refs/heads/x", After: shaA}, nil, ErrMalformed},
+		{"ssh host beginning with -", Push{FullName: "a/b", CloneURL: "ssh://x@-oProxyCommand=x/a/b", Ref: "refs/heads/x", After: shaA}, nil, ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +126,10 @@ func TestPullRequestNormalise(t *testing.T) {
 		{"head too short", func(p *PullRequest) { p.HeadSHA = "abc" }},
 		{"head upper-case", func(p *PullRequest) { p.HeadSHA = strings.ToUpper(shaA) }},
 		{"no base", func(p *PullRequest) { p.BaseBranch = "" }},
+		{"head branch an option", func(p *PullRequest) { p.HeadBranch = "--upload-pack=x" }},
+		{"base branch with dot dot", func(p *PullRequest) { p.BaseBranch = "a..b" }},
+		{"head branch invalid utf-8", func(p *PullRequest) { p.HeadBranch = "\xff" }},
+		{"source host beginning with -", func(p *PullRequest) { p.SourceCloneURL = "ssh://git@-oProxyCommand=x/a/b" }},
 		{"bad merge sha", func(p *PullRequest) { p.MergeSHA = "zz" }},
 		{"bad source url", func(p *PullRequest) { p.SourceCloneURL = "file:///x" }},
 		{"no repository", func(p *PullRequest) { p.FullName = "" }},

@@ -2,10 +2,12 @@ package forge
 
 import (
 	"fmt"
-	"github.com/segmentio/encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
+	"unicode/utf8"
+
+	"github.com/segmentio/encoding/json"
 )
 
 // Payload returns the JSON payload of a delivery. Hosts send it either as the
@@ -47,8 +49,18 @@ func RepoFullName(payload []byte) (string, error) {
 }
 
 // Decode unmarshals a JSON payload into v, wrapping any failure in
-// ErrMalformed.
+// ErrMalformed. A payload nesting deeper than MaxDepth is refused before it
+// is decoded (see CheckDepth): every forge decodes through here, so none can
+// be made to overflow its stack. So is one that is not UTF-8 (JSON is, and
+// the decoder would silently turn a ref's invalid bytes into U+FFFD, naming
+// another ref).
 func Decode(payload []byte, v any) error {
+	if err := CheckDepth(payload, MaxDepth); err != nil {
+		return err
+	}
+	if !utf8.Valid(payload) {
+		return fmt.Errorf("%w: json is not valid UTF-8", ErrMalformed)
+	}
 	if err := json.Unmarshal(payload, v); err != nil {
 		return fmt.Errorf("%w: decode json: %v", ErrMalformed, err)
 	}

@@ -82,5 +82,11 @@ func (p PullRequest) validate() error {
 	case p.MergeSHA != "" && !IsCommitID(p.MergeSHA):
 		return fmt.Errorf("%w: pull request merge commit %.80q is not a commit id", ErrMalformed, p.MergeSHA)
 	}
+	if err := ValidateBranch(p.BaseBranch); err != nil {
+		return fmt.Errorf("pull request base: %w", err)
+	}
+	if err := ValidateBranch(p.HeadBranch); err != nil {
+		return fmt.Errorf("pull request head: %w", err)
+	}
 	return nil
 }

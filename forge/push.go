@@ -57,8 +57,9 @@ type Push struct {
 // push to a branch is an *events.PushReceived (Created when the branch is
 // new), a deleted branch an *events.BranchDeleted, a tag pushed or deleted an
 // *events.TagPushed or *events.TagDeleted. Any other ref is ignored
-// (ReasonNotBranch). A missing repository or ref, a commit id that is not
-// lower-case hex or an unusable clone URL is ErrMalformed. Credentials are
+// (ReasonNotBranch). A missing repository or ref, a branch or tag git would
+// refuse (ValidateRef), a commit id that is not lower-case hex or an
+// unusable clone URL is ErrMalformed. Credentials are
 // stripped from the clone URL; commit lists and messages are capped.
 func (p Push) Normalise() (events.Event, error) {
 	if err := p.validate(); err != nil {
@@ -74,6 +75,9 @@ func (p Push) Normalise() (events.Event, error) {
 		before = ""
 	}
 	if tag, ok := strings.CutPrefix(p.Ref, TagPrefix); ok && tag != "" {
+		if err := ValidateRef(p.Ref); err != nil {
+			return nil, err
+		}
 		if deleted {
 			return &events.TagDeleted{Repo: repo, Ref: p.Ref, Tag: tag, Before: before, Pusher: clip(p.Pusher, maxText)}, nil
 		}
@@ -83,6 +87,8 @@ func (p Push) Normalise() (events.Event, error) {
 	switch {
 	case !ok || branch == "":
 		return nil, events.Ignored(ReasonNotBranch)
+	case ValidateRef(p.Ref) != nil:
+		return nil, ValidateRef(p.Ref)
 	case deleted:
 		return &events.BranchDeleted{Repo: repo, Ref: p.Ref, Branch: branch, Before: before, Pusher: clip(p.Pusher, maxText)}, nil
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // NewRepo returns the events.Repo of a repository of forge, with the
-// credentials stripped from its clone URL. A missing name or an unusable
-// clone URL is ErrMalformed.
+// credentials stripped from its clone URL. A missing name, an unusable
+// clone URL or a default branch git would refuse is ErrMalformed.
 func NewRepo(forge, fullName, cloneURL, defaultBranch string) (events.Repo, error) {
 	if fullName == "" {
 		return events.Repo{}, fmt.Errorf("%w: no repository name", ErrMalformed)
@@ -19,6 +19,11 @@ func NewRepo(forge, fullName, cloneURL, defaultBranch string) (events.Repo, erro
 	clean, err := StripCredentials(cloneURL)
 	if err != nil {
 		return events.Repo{}, err
+	}
+	if branch := strings.TrimPrefix(defaultBranch, BranchPrefix); branch != "" {
+		if err := ValidateBranch(branch); err != nil {
+			return events.Repo{}, fmt.Errorf("default %w", err)
+		}
 	}
 	return events.Repo{
 		Forge:         forge,
@@ -30,8 +35,9 @@ func NewRepo(forge, fullName, cloneURL, defaultBranch string) (events.Repo, erro
 
 // StripCredentials returns rawURL without user info, query or fragment: a
 // clone URL needs none of them and they are where tokens hide. A URL that is
-// not an absolute http(s), ssh or git URL (events.CheckCloneURL) is
-// ErrMalformed.
+// not an absolute http(s), ssh or git URL, or whose host begins with "-" (git
+// would pass it to ssh as an option: "ssh://x@-oProxyCommand=...") or holds
+// a control character (events.CheckCloneURL), is ErrMalformed.
 func StripCredentials(rawURL string) (string, error) {
 	if err := events.CheckCloneURL(rawURL); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrMalformed, err)

@@ -24,7 +24,7 @@ func (m *Mirror) Checkout(ctx context.Context, repo events.Repo, sha string) (st
 	if err != nil {
 		return "", nil, err
 	}
-	dir, err := os.MkdirTemp(m.checkouts, events.KeyPart(repo.FullName)+"-"+sha[:12]+"-")
+	dir, err := os.MkdirTemp(m.checkouts, events.RepoKey(repo.FullName)+"-"+sha[:12]+"-")
 	if err != nil {
 		return "", nil, fmt.Errorf("create checkout dir: %w", err)
 	}

@@ -1,7 +1,7 @@
 // Package gitmirror implements build.Source with the git command-line tool.
 //
 // A Mirror keeps one bare repository per source repository under its
-// directory (<dir>/<events.KeyPart(full name)>.git) and fetches into it only
+// directory (<dir>/<events.RepoKey(full name)>.git) and fetches into it only
 // when a requested commit is missing: first every branch, then the commit by
 // its id (for commits no branch reaches, such as pull-request heads). Fetched
 // commits are never garbage-collected, so a commit seen once stays readable

@@ -76,7 +76,7 @@ func (m *Mirror) ensure(ctx context.Context, repo events.Repo, sha string) (stri
 	if err := checkRepo(repo, sha); err != nil {
 		return "", events.Permanent(err)
 	}
-	gitDir := filepath.Join(m.dir, events.KeyPart(repo.FullName)+".git")
+	gitDir := filepath.Join(m.dir, events.RepoKey(repo.FullName)+".git")
 	if m.hasCommit(ctx, gitDir, sha) {
 		return gitDir, nil
 	}

@@ -28,7 +28,8 @@ import (
 const benchClients = 16
 
 // BenchmarkIngest compares, in the same run and with the same load
-// generator, the receiver (verify, parse, delivery look-up in memory,
+// generator, the receiver (verify against the secrets of benchRepos
+// repositories, parse, delivery look-up in memory,
 // publish of the event carrying the delivery record) with a bare net/http handler that publishes the
 // raw body to the same JetStream stream with no checks, for a signed ~7.7 KB
 // GitHub push, each request a new delivery of a new commit. A third side is
@@ -105,10 +106,24 @@ func mustServe(b *testing.B, h http.Handler) string {
 	return ts.URL
 }
 
-// benchHandler is the receiver as the pipeline builds it, logging one line
-// per delivery to nowhere.
+// benchRepos is how many repositories the benchmarked receiver has secrets
+// for; the deliveries go to each in turn, each signed with its own secret,
+// and are verified before their body is decoded.
+const benchRepos = 10
+
+// benchRepo is the name and secret of the i-th benchmarked repository.
+func benchRepo(i int) (string, []byte) {
+	return fmt.Sprintf("acme/service-%d", i), []byte(fmt.Sprintf("secret-of-service-%d-never-logged", i))
+}
+
+// benchHandler is the receiver as the pipeline builds it, with benchRepos
+// configured repositories, logging one line per delivery to nowhere.
 func benchHandler(b *testing.B, js jetstream.JetStream, deliveries Deliveries) http.Handler {
-	cfg := Config{Secrets: map[string][][]byte{"ailisp/gcbapp-buildconfig-example": {secretNew}}, DefaultBranch: "main"}
+	cfg := Config{Secrets: map[string][][]byte{}, DefaultBranch: "main"}
+	for i := range benchRepos {
+		name, secret := benchRepo(i)
+		cfg.Secrets[name] = [][]byte{secret}
+	}
 	h, err := NewHandler(cfg, MustForges(b), natsjs.NewPublisher(js, "/slipway/ingest"), deliveries)
 	if err != nil {
 		b.Fatal(err)
@@ -153,16 +168,19 @@ func newPushGenerator(tb testing.TB) *pushGenerator {
 	return &pushGenerator{body: compact.Bytes(), after: []byte(`"after":"e238171456e973f696a972b80599a849db5fe540"`)}
 }
 
-// next returns a delivery of a push of a commit no other delivery named.
+// next returns a delivery of a push of a commit no other delivery named, to
+// the next of the benchRepos repositories.
 func (g *pushGenerator) next() (body []byte, header http.Header) {
 	i := g.seq.Add(1)
 	sha := fmt.Sprintf("%040x", i)
+	repo, secret := benchRepo(int(i % benchRepos))
 	body = bytes.Replace(g.body, g.after, []byte(`"after":"`+sha+`"`), 1)
+	body = bytes.Replace(body, []byte(`"full_name":"ailisp/gcbapp-buildconfig-example"`), []byte(`"full_name":"`+repo+`"`), 1)
 	header = http.Header{}
 	header.Set("Content-Type", "application/json")
 	header.Set("X-GitHub-Event", "push")
 	header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-%d", i))
-	header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(forge.SignHMACSHA256(body, secretNew)))
+	header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(forge.SignHMACSHA256(body, secret)))
 	return body, header
 }
 

@@ -14,10 +14,20 @@ const (
 	// DefaultPublishTimeout leaves an answer inside Gitea's default 5 s
 	// delivery timeout (GitHub waits 10 s).
 	DefaultPublishTimeout = 4 * time.Second
+	// DefaultMaxConcurrentBodies is how many deliveries are read and
+	// handled at once.
+	DefaultMaxConcurrentBodies = 32
+	// DefaultMaxBytesInFlight is how many body bytes those deliveries may
+	// hold together: enough for two of the largest bodies at once.
+	DefaultMaxBytesInFlight = 64 << 20
+	// DefaultQueueWait is how long a delivery waits for a free slot
+	// before it is answered 503.
+	DefaultQueueWait = time.Second
 )
 
-// Config configures a Handler. The zero value of MaxBodyBytes and
-// PublishTimeout means their default.
+// Config configures a Handler. The zero value of MaxBodyBytes,
+// PublishTimeout, MaxConcurrentBodies, MaxBytesInFlight and QueueWait means
+// their default.
 type Config struct {
 	// Secrets holds the webhook secrets of each repository, keyed by full
 	// name ("owner/name", matched case-insensitively as the hosts do). A
@@ -34,6 +44,16 @@ type Config struct {
 	MaxBodyBytes int64
 	// PublishTimeout bounds the wait for Publish; past it the answer is 503.
 	PublishTimeout time.Duration
+	// MaxConcurrentBodies bounds the deliveries read and handled at once;
+	// one finding every slot taken for QueueWait is answered 503 with
+	// Retry-After.
+	MaxConcurrentBodies int
+	// MaxBytesInFlight bounds the body bytes those deliveries hold
+	// together; a delivery that would take them past it is answered 503
+	// with Retry-After. It is at least MaxBodyBytes.
+	MaxBytesInFlight int64
+	// QueueWait is how long a delivery waits for a free slot.
+	QueueWait time.Duration
 	// DefaultBranch is the default branch given to repositories whose host
 	// does not name theirs in its payloads (Bitbucket); empty leaves it
 	// unknown, and the build workflow then builds no push of theirs.
@@ -42,7 +62,10 @@ type Config struct {
 
 // DefaultConfig returns a Config with every default set and no secrets.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: DefaultMaxBodyBytes, PublishTimeout: DefaultPublishTimeout, DefaultBranch: "main"}
+	return Config{
+		MaxBodyBytes: DefaultMaxBodyBytes, PublishTimeout: DefaultPublishTimeout, DefaultBranch: "main",
+		MaxConcurrentBodies: DefaultMaxConcurrentBodies, MaxBytesInFlight: DefaultMaxBytesInFlight, QueueWait: DefaultQueueWait,
+	}
 }
 
 // withDefaults returns c with zero values replaced by their defaults.
@@ -52,6 +75,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.MaxConcurrentBodies == 0 {
+		c.MaxConcurrentBodies = DefaultMaxConcurrentBodies
+	}
+	if c.MaxBytesInFlight == 0 {
+		c.MaxBytesInFlight = max(DefaultMaxBytesInFlight, c.MaxBodyBytes)
+	}
+	if c.QueueWait == 0 {
+		c.QueueWait = DefaultQueueWait
 	}
 	return c
 }
@@ -63,8 +95,14 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("max body bytes %d is negative", c.MaxBodyBytes))
 	}
-	if c.PublishTimeout < 0 {
-		errs = append(errs, fmt.Errorf("publish timeout %s is negative", c.PublishTimeout))
+	if c.PublishTimeout < 0 || c.QueueWait < 0 {
+		errs = append(errs, fmt.Errorf("publish timeout %s, queue wait %s: must not be negative", c.PublishTimeout, c.QueueWait))
+	}
+	if c.MaxConcurrentBodies < 0 {
+		errs = append(errs, fmt.Errorf("max concurrent bodies %d is negative", c.MaxConcurrentBodies))
+	}
+	if c.MaxBytesInFlight < c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("max bytes in flight %d is below max body bytes %d: the largest body would never fit", c.MaxBytesInFlight, c.MaxBodyBytes))
 	}
 	if len(c.Secrets) == 0 && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("no repository secrets and unknown repositories not allowed: every delivery would be refused"))

@@ -8,15 +8,24 @@
 //
 // For a delivery the handler guarantees, in this order:
 //
-//   - 405 for a method other than POST, 404 for an unknown forge, 413 for a
-//     body over Config.MaxBodyBytes, 400 for a body naming no readable
-//     repository;
-//   - 403 (logged with the repository) when the repository has no secrets
-//     and unknown repositories are not allowed; 401 when the signature or
-//     token is missing or matches none of the repository's secrets (several
-//     are tried, for rotation). A ping naming no repository (an organisation
-//     hook, Bitbucket Server's "Test connection") is verified with any
-//     configured secret;
+//   - 405 for a method other than POST, 404 for an unknown forge; 503 with
+//     Retry-After when Config.MaxConcurrentBodies deliveries are being
+//     handled and none ends within Config.QueueWait, or when reading the
+//     body would take the bytes held by them past Config.MaxBytesInFlight
+//     (so that held or slow uploads cost bounded memory); 413 for a body
+//     over Config.MaxBodyBytes, 400 for an empty body;
+//   - 401 when the signature or token is missing or matches none of the
+//     configured secrets (every repository's, and the fallback when unknown
+//     repositories are allowed). This is checked over the raw bytes before
+//     any of them is parsed, since the body is what names the repository;
+//   - 400 for a verified body naming no readable repository; 403 (logged
+//     with the repository) when the repository it names has no secrets and
+//     unknown repositories are not allowed; 401 when it was signed with
+//     another repository's secret (or with the fallback secret, for a
+//     configured repository). Several secrets per repository are tried, for
+//     rotation. A ping naming no repository (an organisation hook,
+//     Bitbucket Server's "Test connection") verified with any configured
+//     secret is answered 200;
 //   - 400 for a verified but malformed delivery; 200 for a ping; 202 with
 //     {"status":"ignored","reason":...} for a delivery Slipway chose not to
 //     act on (the host must not retry those);
@@ -38,11 +47,14 @@
 //     duplicate. The dedup keys make a retry of a partly published delivery
 //     harmless.
 //
-// The forge's Parse is pure and runs first, to name the repository whose
-// secrets verify the delivery; its result is acted on only once the delivery
-// is verified. Nothing is published unless the delivery was verified. Bad
+// No byte of an unverified body is parsed, and the forges refuse payloads
+// nesting deeper than forge.MaxDepth (400) before decoding them: the JSON
+// decoder recurses per level, and a stack overflow is a fatal error that no
+// recover catches. A panic while serving a request (a bug) is logged and
+// answered 500. Nothing is published unless the delivery was verified. Bad
 // input never causes a 5xx: a 5xx means JetStream could not be reached (or
-// the delivery store could not catch up with it). Secrets are never logged or returned; the handler
+// the delivery store could not catch up with it), the receiver is at its
+// limits, or a bug. Secrets are never logged or returned; the handler
 // logs one structured line per delivery through zerolog.Ctx(r.Context()), so
 // the caller attaches its logger to the request context (for instance with
 // http.Server.BaseContext).

@@ -3,6 +3,8 @@ package ingest
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/slipway-dev/slipway/forge/forgetest"
 )
 
 // FuzzServeHTTP signs arbitrary bodies of arbitrary event kinds for every
@@ -11,6 +13,9 @@ import (
 func FuzzServeHTTP(f *testing.F) {
 	for i, c := range corpus {
 		f.Add(uint8(i), c.event, forgetestRead(f, c.copyPath()))
+		for _, deep := range forgetest.DeepNesting() {
+			f.Add(uint8(i), c.event, deep)
+		}
 	}
 	cfg := Config{AllowUnknownRepos: true, FallbackSecrets: [][]byte{secretCorpus}, DefaultBranch: "main"}
 	h := MustNewHandler(f, cfg, &stubPublisher{})

@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
-	"strings"
+	"runtime/debug"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/forge"
 )
@@ -12,13 +15,16 @@ import (
 // Handler receives webhooks. Build it with NewHandler; it is safe for
 // concurrent use.
 type Handler struct {
-	cfg        Config
-	secrets    map[string][][]byte // by lower-cased full name
-	forges     *forge.Registry
-	pub        Publisher
-	deliveries Deliveries
-	now        func() time.Time
-	mux        *http.ServeMux
+	cfg         Config
+	secrets     map[string][][]byte // by lower-cased full name
+	signers     []signer
+	signerIndex map[string]int // of signers, by lower-cased full name
+	forges      *forge.Registry
+	pub         Publisher
+	deliveries  Deliveries
+	limit       *limiter
+	now         func() time.Time
+	mux         *http.ServeMux
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -41,17 +47,36 @@ func NewHandler(cfg Config, forges *forge.Registry, pub Publisher, deliveries De
 		forges:     forges,
 		pub:        pub,
 		deliveries: deliveries,
+		limit:      newLimiter(cfg),
 		now:        time.Now,
 		mux:        http.NewServeMux(),
 	}
+	h.signers, h.signerIndex = newSigners(cfg)
 	h.mux.HandleFunc("/webhooks/{forge}", h.serveWebhook)
 	h.mux.HandleFunc("/healthz", serveHealth)
 	return h, nil
 }
 
-// ServeHTTP routes the request.
+// ServeHTTP routes the request. A panic while serving it (a bug) is logged
+// and answered 500; the process and the other requests are unaffected.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer recoverRequest(w, r)
 	h.mux.ServeHTTP(w, r)
+}
+
+// recoverRequest turns a panic of a request into a logged 500, leaving
+// http.ErrAbortHandler to net/http.
+func recoverRequest(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	zerolog.Ctx(r.Context()).Error().Str("panic", fmt.Sprint(p)).Bytes("stack", debug.Stack()).
+		Str("path", r.URL.Path).Msg("webhook handler panicked")
+	writeJSON(w, http.StatusInternalServerError, errorBody{Status: "error", Error: "internal error"})
 }
 
 // serveHealth answers liveness probes. It checks nothing beyond the process
@@ -63,28 +88,4 @@ func serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
-}
-
-// secretsFor returns the secrets to verify a delivery of repo with, and false
-// when the repository is unknown and unknown repositories are not allowed.
-func (h *Handler) secretsFor(repo string) ([][]byte, bool) {
-	if secrets, ok := h.secrets[strings.ToLower(repo)]; ok && repo != "" {
-		return secrets, true
-	}
-	if h.cfg.AllowUnknownRepos {
-		return h.cfg.FallbackSecrets, true
-	}
-	return nil, false
-}
-
-// anySecret returns every configured secret. A ping that names no
-// repository (an organisation hook, Bitbucket Server's "Test connection")
-// is verified with them: it proves the sender knows one, and publishes
-// nothing.
-func (h *Handler) anySecret() [][]byte {
-	all := append([][]byte(nil), h.cfg.FallbackSecrets...)
-	for _, secrets := range h.secrets {
-		all = append(all, secrets...)
-	}
-	return all
 }

@@ -116,7 +116,7 @@ func jetstreamConfig() Config {
 func TestJetStreamStatusCodes(t *testing.T) {
 	s := mustStack(t, jetstreamConfig())
 	push := MustReadFixture(t, "push-main-1commit.json")
-	const pushKey = "push.woodpecker-ci_2fwoodpecker.refs_2fheads_2fmain.366701fde727cb7a9e7f21eb88264f59f6f9b89c"
+	const pushKey = "push.woodpecker-ci_2fwoodpecker.refs_2fheads_2fmain.366701fde727cb7a9e7f21eb88264f59f6f9b89c.2f780193b136b72bfea4eeb640786a8c4450c7a2"
 	gitlabMR := forgetestRead(t, "../forge/gitlab/testdata/merge_request-update-no-code-change.json")
 	unknownRepo := bytes.Replace(push, []byte(`"full_name": "woodpecker-ci/woodpecker"`), []byte(`"full_name": "stranger/repo"`), 1)
 	tests := []struct {

@@ -29,8 +29,8 @@ type response struct {
 func TestServeHTTP(t *testing.T) {
 	push := MustReadFixture(t, "push-main-1commit.json")
 	giteaPush := MustReadFixture(t, "gitea-push-1commit.json")
-	const pushKey = "push.woodpecker-ci_2fwoodpecker.refs_2fheads_2fmain.366701fde727cb7a9e7f21eb88264f59f6f9b89c"
-	const giteaKey = "push.gordon_2fhello-world.refs_2fheads_2fmain.ef98532add3b2feb7a137426bba1248724367df5"
+	const pushKey = "push.woodpecker-ci_2fwoodpecker.refs_2fheads_2fmain.366701fde727cb7a9e7f21eb88264f59f6f9b89c.2f780193b136b72bfea4eeb640786a8c4450c7a2"
+	const giteaKey = "push.gordon_2fhello-world.refs_2fheads_2fmain.ef98532add3b2feb7a137426bba1248724367df5.4b2626259b5a97b6b4eab5e6cca66adb986b672b"
 	badPush := []byte(`{"ref":"refs/heads/main","after":"not-a-sha","repository":{"full_name":"other/repo","clone_url":"https://github.com/other/repo.git"}}`)
 	unknownRepo := bytes.Replace(push, []byte(`"full_name": "woodpecker-ci/woodpecker"`), []byte(`"full_name": "stranger/repo"`), 1)
 	allowUnknown := testConfig()
@@ -71,7 +71,7 @@ func TestServeHTTP(t *testing.T) {
 		{name: "push", req: githubDelivery("push", push, secretOld), wantStatus: 202, want: response{Status: "accepted", ID: pushKey}, wantPublish: 1},
 		{name: "push, rotated secret", req: githubDelivery("push", push, secretNew), wantStatus: 202, want: response{Status: "accepted", ID: pushKey}, wantPublish: 1},
 		{name: "push, duplicate", duplicate: true, req: githubDelivery("push", push, secretOld), wantStatus: 202, want: response{Status: "accepted", ID: pushKey, Duplicate: true}, wantPublish: 1},
-		{name: "push, unknown repo allowed", cfg: &allowUnknown, req: githubDelivery("push", unknownRepo, secretFallback), wantStatus: 202, want: response{Status: "accepted", ID: "push.stranger_2frepo.refs_2fheads_2fmain.366701fde727cb7a9e7f21eb88264f59f6f9b89c"}, wantPublish: 1},
+		{name: "push, unknown repo allowed", cfg: &allowUnknown, req: githubDelivery("push", unknownRepo, secretFallback), wantStatus: 202, want: response{Status: "accepted", ID: "push.stranger_2frepo.refs_2fheads_2fmain.366701fde727cb7a9e7f21eb88264f59f6f9b89c.2f780193b136b72bfea4eeb640786a8c4450c7a2"}, wantPublish: 1},
 		{name: "publish fails", pubErr: errors.New("nats: no responders"), req: githubDelivery("push", push, secretOld), wantStatus: 503, want: response{Status: "error", Error: "event not stored, retry later"}},
 		{name: "gitea push", req: giteaDelivery("/webhooks/gitea", "X-Gitea", "push", giteaPush, secretNew), wantStatus: 202, want: response{Status: "accepted", ID: giteaKey}, wantPublish: 1},
 		{name: "forgejo push", req: giteaDelivery("/webhooks/forgejo", "X-Forgejo", "push", giteaPush, secretNew), wantStatus: 202, want: response{Status: "accepted", ID: giteaKey}, wantPublish: 1},
@@ -156,13 +156,15 @@ func TestServeHTTPPublishedEvent(t *testing.T) {
 }
 
 // TestServeHTTPLogs checks that a refused delivery leaves one structured log
-// line naming the repository.
+// line naming the repository. The delivery is signed with a configured
+// secret: one whose signature matches none is refused before its body is
+// read, so its repository is unknown.
 func TestServeHTTPLogs(t *testing.T) {
 	push := MustReadFixture(t, "push-main-1commit.json")
 	cfg := Config{Secrets: map[string][][]byte{"someone/else": {secretOther}}}
 	var logs bytes.Buffer
 	rec := httptest.NewRecorder()
-	req := githubDelivery("push", push, secretOld)
+	req := githubDelivery("push", push, secretOther)
 	MustNewHandler(t, cfg, &stubPublisher{}).ServeHTTP(rec, req.request(zerolog.New(&logs)))
 
 	var line struct {

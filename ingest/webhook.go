@@ -29,14 +29,32 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	if !ok {
 		return refuse(http.StatusNotFound, zerolog.InfoLevel, "unknown forge", nil)
 	}
-	req, rep := h.readRequest(w, r)
+	if !h.limit.acquire(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		return refuse(http.StatusServiceUnavailable, zerolog.WarnLevel, "too many deliveries at once, retry later", nil)
+	}
+	defer h.limit.release()
+	req, release, rep := h.readRequest(w, r)
+	defer release()
 	if rep != nil {
 		return *rep
 	}
-	// Parse is pure: its result names the repository whose secrets verify
-	// the delivery, and is acted on only once the delivery is verified.
+	if len(req.Body) == 0 {
+		return refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", errors.New("empty body"))
+	}
+	// The signature is checked over the raw bytes before any of them is
+	// parsed; Parse then refuses payloads nesting deeper than forge.MaxDepth.
+	signed, err := h.verifyRaw(f, req)
+	if err != nil {
+		return refuse(http.StatusUnauthorized, zerolog.WarnLevel, "signature missing or invalid", err)
+	}
 	d, parseErr := f.Parse(req)
-	if rep := h.authenticate(f, req, repoName(d), forge.IsPing(parseErr), log); rep != nil {
+	repo, rep := h.repoOf(f, req, d, parseErr)
+	if rep != nil {
+		return *rep
+	}
+	*log = log.With().Str("repo", clipLog(repo)).Logger()
+	if rep := h.authorise(f, req, signed, repo, forge.IsPing(parseErr)); rep != nil {
 		return *rep
 	}
 	if parseErr != nil {
@@ -46,52 +64,61 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log *zerolog.L
 	return h.publish(r.Context(), f.Name(), d, received, log)
 }
 
-// readRequest reads the body, at most MaxBodyBytes of it.
-func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (forge.Request, *reply) {
-	if r.ContentLength > h.cfg.MaxBodyBytes {
-		rep := refuse(http.StatusRequestEntityTooLarge, zerolog.WarnLevel, "body too large", nil)
-		return forge.Request{}, &rep
+// repoOf returns the repository a verified delivery names: that of its
+// events or, when it has none (a ping, an ignored or malformed delivery),
+// the one the forge reads from the body.
+func (h *Handler) repoOf(f forge.Forge, req forge.Request, d forge.Delivery, parseErr error) (string, *reply) {
+	if repo := repoName(d); repo != "" {
+		return repo, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		rep := refuse(http.StatusRequestEntityTooLarge, zerolog.WarnLevel, "body too large", nil)
-		return forge.Request{}, &rep
-	case err != nil:
-		rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "cannot read body", err)
-		return forge.Request{}, &rep
+	repo, err := f.Repo(req)
+	if err != nil {
+		if parseErr == nil {
+			parseErr = err
+		}
+		rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", parseErr)
+		return "", &rep
 	}
-	return forge.Request{Header: r.Header, Body: body}, nil
+	return repo, nil
 }
 
-// authenticate picks the secrets of the repository the delivery names and
-// verifies the signature. repo is the repository of the parsed events; when
-// there are none (a ping, an ignored or malformed delivery) the forge reads
-// it from the body. A ping naming no repository is verified with every
-// configured secret.
-func (h *Handler) authenticate(f forge.Forge, req forge.Request, repo string, ping bool, log *zerolog.Logger) *reply {
-	if repo == "" {
-		var err error
-		if repo, err = f.Repo(req); err != nil {
-			rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "malformed payload", err)
-			return &rep
-		}
+// readRequest reads the body, at most MaxBodyBytes of it, within the bytes
+// in flight budget; release returns the bytes read to the budget once the
+// body is no longer used.
+func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request) (_ forge.Request, release func(), _ *reply) {
+	release = func() {}
+	if r.ContentLength > h.cfg.MaxBodyBytes {
+		rep := refuse(http.StatusRequestEntityTooLarge, zerolog.WarnLevel, "body too large", nil)
+		return forge.Request{}, release, &rep
 	}
-	*log = log.With().Str("repo", clipLog(repo)).Logger()
-	secrets, ok := h.secretsFor(repo)
-	if repo == "" && ping {
-		secrets, ok = h.anySecret(), true
+	if !h.limit.fits(max(r.ContentLength, 0)) {
+		return forge.Request{}, release, overBudget(w, nil)
 	}
-	if !ok {
-		rep := refuse(http.StatusForbidden, zerolog.WarnLevel, "repository not configured", nil)
-		return &rep
+	br := &budgetReader{r: http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), l: h.limit}
+	body, err := io.ReadAll(br)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, errOverBudget):
+		br.done()
+		return forge.Request{}, release, overBudget(w, err)
+	case errors.As(err, &tooLarge):
+		br.done()
+		rep := refuse(http.StatusRequestEntityTooLarge, zerolog.WarnLevel, "body too large", nil)
+		return forge.Request{}, release, &rep
+	case err != nil:
+		br.done()
+		rep := refuse(http.StatusBadRequest, zerolog.InfoLevel, "cannot read body", err)
+		return forge.Request{}, release, &rep
 	}
-	if err := f.Verify(req, secrets); err != nil {
-		rep := refuse(http.StatusUnauthorized, zerolog.WarnLevel, "signature missing or invalid", err)
-		return &rep
-	}
-	return nil
+	return forge.Request{Header: r.Header, Body: body}, br.done, nil
+}
+
+// overBudget answers a delivery refused because the bodies being read hold
+// too many bytes already.
+func overBudget(w http.ResponseWriter, err error) *reply {
+	w.Header().Set("Retry-After", "1")
+	rep := refuse(http.StatusServiceUnavailable, zerolog.WarnLevel, "too many bytes in flight, retry later", err)
+	return &rep
 }
 
 // parseFailure answers a delivery Parse did not turn into an event: a ping is

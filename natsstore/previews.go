@@ -24,7 +24,7 @@ var _ preview.Store = (*PreviewStore)(nil)
 func NewPreviewStore(kv jetstream.KeyValue) *PreviewStore { return &PreviewStore{kv: kv} }
 
 func previewKey(repo string, number int) string {
-	return events.KeyPart(repo) + "." + strconv.Itoa(number)
+	return events.RepoKey(repo) + "." + strconv.Itoa(number)
 }
 
 // Get implements preview.Store.

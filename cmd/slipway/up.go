@@ -27,6 +27,7 @@ func upCommand() *ffcli.Command {
 				return err
 			}
 			ctx = log.WithContext(ctx)
+			pipeline.WarnSecretFlags(&log, os.Args[1:])
 			up := &pipeline.Up{Config: cfg}
 			if err := up.Open(ctx); err != nil {
 				return err

@@ -124,6 +124,9 @@ func TestParseMalformed(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, fx := range Fixtures {
 		f.Add(fx.EventType, forgetest.MustReadFile(f, filepath.Join("testdata", fx.File)))
+		for _, deep := range forgetest.DeepNesting() {
+			f.Add(fx.EventType, deep)
+		}
 	}
 	f.Fuzz(func(t *testing.T, eventType string, body []byte) {
 		evs, err := parse(eventType, body)

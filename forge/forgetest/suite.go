@@ -1,11 +1,14 @@
 package forgetest
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/slipway-dev/slipway/events"
@@ -211,6 +214,14 @@ func testMalformed(t *testing.T, h Harness) {
 		{name: "no event header", req: forge.Request{Header: http.Header{}, Body: h.Push}, skip: h.EventInBody},
 		{name: "form without payload", req: formRequest(h, "x=1"), skip: !h.FormPayloads},
 	}
+	deepField := append([]byte(`{"x":`+strings.Repeat("[", forge.MaxDepth)+strings.Repeat("]", forge.MaxDepth)+`,`), bytes.TrimLeft(h.Push, " \n")[1:]...)
+	for i, deep := range append(DeepNesting(), deepField) {
+		tests = append(tests, struct {
+			name string
+			req  forge.Request
+			skip bool
+		}{name: fmt.Sprintf("deep nesting %d", i+1), req: h.signed(h.PushType, deep, nil)})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.skip {
@@ -224,6 +235,11 @@ func testMalformed(t *testing.T, h Harness) {
 	}
 	if _, err := h.Forge.Repo(h.signed(h.PushType, []byte("[1"), nil)); !errors.Is(err, forge.ErrMalformed) {
 		t.Errorf("Repo(not json) = %v, want ErrMalformed", err)
+	}
+	for i, deep := range DeepNesting() {
+		if _, err := h.Forge.Repo(h.signed(h.PushType, deep, nil)); !errors.Is(err, forge.ErrMalformed) {
+			t.Errorf("Repo(deep nesting %d) = %v, want ErrMalformed", i+1, err)
+		}
 	}
 }
 

@@ -109,6 +109,9 @@ func FuzzParse(f *testing.F) {
 	for _, file := range Fixtures {
 		f.Add(forgetest.MustReadFile(f, filepath.Join("testdata", file)))
 	}
+	for _, deep := range forgetest.DeepNesting() {
+		f.Add(deep)
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, evs, err := parse(body)
 		if err := forgetest.CheckResult(Name, evs, err); err != nil {

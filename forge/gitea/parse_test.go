@@ -144,6 +144,9 @@ func TestParseSHA256Repository(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, fx := range Fixtures {
 		f.Add(fx.EventType, forgetest.MustReadFile(f, filepath.Join("testdata", fx.File)), fx.Gogs)
+		for _, deep := range forgetest.DeepNesting() {
+			f.Add(fx.EventType, deep, fx.Gogs)
+		}
 	}
 	f.Fuzz(func(t *testing.T, eventType string, body []byte, gogs bool) {
 		evs, err := parse(eventType, body, gogs)

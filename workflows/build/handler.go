@@ -66,7 +66,8 @@ type record struct {
 }
 
 // HandlePush plans the builds of a pushed commit: one BuildRequested per
-// service declared in its slipway.yaml.
+// service declared in its slipway.yaml. A force-push back to a commit whose
+// services are all built is announced built again instead (movedBack).
 func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error {
 	if err := h.admit(e.Repo, e.After); err != nil {
 		return err
@@ -81,6 +82,11 @@ func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error 
 	names := make([]string, len(services))
 	for i, s := range services {
 		names[i] = s.Name
+	}
+	if e.Forced {
+		if done, err := h.movedBack(ctx, e, names); done || err != nil {
+			return err
+		}
 	}
 	for _, s := range services {
 		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s}
@@ -104,6 +110,31 @@ func (h *Handler) admit(repo events.Repo, sha string) error {
 		return events.Permanent(fmt.Errorf("refuse event: repository %s is not configured", repo.FullName))
 	}
 	return nil
+}
+
+// movedBack announces again, as built, a commit a force-push moved the
+// branch back to when every service of it is built already: its build
+// requests and commit-built event carry the ids of the first time and would
+// be dropped as duplicates or done, so the environments following the
+// branch would keep serving a commit no longer on it. The event names the
+// push, which makes it new (and its deploys explicit); a redelivery of the
+// push has the same key. done is false when some service still needs a
+// build: the usual requests follow.
+func (h *Handler) movedBack(ctx context.Context, e *events.PushReceived, services []string) (done bool, err error) {
+	images, err := BuiltImages(ctx, h.Claims, e.Repo.FullName, e.After, services)
+	if errors.Is(err, ErrNotBuilt) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	built := &events.CommitBuilt{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Images: images, Push: e.DedupKey()}
+	if _, err := h.Publisher.Publish(ctx, built); err != nil {
+		return false, fmt.Errorf("publish commit built again: %w", err)
+	}
+	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.After).Str("before", e.Before).
+		Msg("force-push back to a built commit: announced built again")
+	return true, nil
 }
 
 // services reads and validates the commit's slipway.yaml. A missing or bad

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -55,7 +56,7 @@ func (h *Handler) overtakenByLater(ctx context.Context, e *events.DeployRequeste
 		return "", err
 	}
 	older := false
-	if !later.Deliberate() && later.Repo.FullName == e.Repo.FullName {
+	if !later.Deliberate() && strings.EqualFold(later.Repo.FullName, e.Repo.FullName) {
 		if older, err = h.older(ctx, e.Repo, later.Commit, e.Commit); err != nil {
 			return "", err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -147,7 +148,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 	}
 	n := 0
 	for _, p := range all {
-		if !p.Open || p.Repo.FullName != e.Repo.FullName || p.HeadSHA != e.Commit {
+		if !p.Open || !strings.EqualFold(p.Repo.FullName, e.Repo.FullName) || p.HeadSHA != e.Commit {
 			continue
 		}
 		m, err := release.ReadManifest(ctx, h.Source, e.Repo, e.Commit)
@@ -177,7 +178,7 @@ func template(m *manifest.Manifest) (manifest.Environment, bool) {
 
 // fork reports whether the head of e lives in another repository.
 func fork(e *events.PullRequestChanged) bool {
-	return e.SourceRepo.FullName != "" && e.SourceRepo.FullName != e.Repo.FullName
+	return e.SourceRepo.FullName != "" && !strings.EqualFold(e.SourceRepo.FullName, e.Repo.FullName)
 }
 
 func (h *Handler) now() time.Time {

@@ -101,6 +101,9 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 			Env: env.Name, Repo: e.Repo, Commit: e.Commit, Images: env.Apply(e.Images),
 			Trigger: e.DedupKey(), Actor: "slipway",
 		}
+		if e.Push != "" { // a force-push back: a deliberate move of the branch
+			req.Nonce, req.Explicit = events.MoveNonce(e.Push), true
+		}
 		if _, err := h.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request deploy to %s: %w", env.Name, err)
 		}

@@ -61,6 +61,7 @@ func TestHandleBuilt(t *testing.T) {
 		{"a branch nothing follows", builtEvent(c1, "feature"), nil, true},
 		{"no environments declared: the configured staging", builtEvent(c2, "main"), []string{"staging-x"}, false},
 		{"slipway.yaml gone: the defaults", builtEvent(c3, "main"), []string{"staging-x"}, false},
+		{"force-pushed back: explicit", func() *events.CommitBuilt { e := builtEvent(c1, "main"); e.Push = "push.x"; return e }(), []string{"stage"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +75,8 @@ func TestHandleBuilt(t *testing.T) {
 			var got []string
 			for _, r := range reqs {
 				got = append(got, r.Env)
-				if r.Commit != tt.event.Commit || r.Deliberate() || r.Trigger != tt.event.DedupKey() || len(r.Images) != 2 {
+				moved := tt.event.Push != ""
+				if r.Commit != tt.event.Commit || r.Deliberate() != moved || r.Explicit != moved || r.Trigger != tt.event.DedupKey() || len(r.Images) != 2 {
 					t.Errorf("request %+v", r)
 				}
 			}

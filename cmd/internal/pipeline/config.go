@@ -34,9 +34,11 @@ type Config struct {
 	// ingest
 	HTTPAddr          string
 	RepoSecrets       RepoSecrets
+	RepoSecretsFile   string
 	AllowUnknownRepos bool
 	FallbackSecret    string
 	Webhooks          WebhookConfig
+	Receiver          ReceiverLimits
 
 	// builder
 	BuildkitHost string
@@ -84,6 +86,7 @@ func DefaultConfig() Config {
 		RepoSecrets:   RepoSecrets{},
 		HostGrants:    hosts.Grants{},
 		Webhooks:      DefaultWebhookConfig(),
+		Receiver:      DefaultReceiverLimits(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
 		ClaimTTL:      30 * time.Second,
@@ -131,10 +134,12 @@ func (c *Config) BindEmbedded(fs *flag.FlagSet) {
 // BindIngest binds the webhook receiver's settings.
 func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the webhook receiver listens on")
-	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation)")
+	fs.StringVar(&c.RepoSecretsFile, "repo-secrets-file", c.RepoSecretsFile, "file of owner/name=secret lines, readable by its owner only (chmod 600): the repositories and their webhook secrets")
+	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation); prefer -repo-secrets-file or SLIPWAY_REPO_SECRET, a flag is visible to local users")
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
-	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret")
+	fs.StringVar(&c.FallbackSecret, "fallback-secret", c.FallbackSecret, "webhook secret of repositories not listed with -repo-secret; prefer SLIPWAY_FALLBACK_SECRET, a flag is visible to local users")
 	c.Webhooks.Bind(fs)
+	c.Receiver.Bind(fs)
 }
 
 // BindBuilder binds the builder's settings.
@@ -193,6 +198,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("container limits: %w", err))
+	}
+	if err := c.Receiver.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
 		errs = append(errs, errors.New("fallback secret set without -allow-unknown-repos"))

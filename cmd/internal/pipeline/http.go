@@ -12,10 +12,16 @@ import (
 )
 
 // serve serves h on ln until ctx ends, then shuts down within 10 seconds.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+// Every phase of a connection is bounded by limits: a slow body, a stalled
+// reader of the answer and an idle keep-alive connection are cut off.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, limits ReceiverLimits) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, limits.ReadTimeout),
+		ReadTimeout:       limits.ReadTimeout,
+		WriteTimeout:      limits.WriteTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          nil,
 	}

@@ -30,6 +30,8 @@ func IngestHandler(ctx context.Context, cfg *Config, c *Conn) (*ingest.Handler, 
 		icfg.FallbackSecrets = [][]byte{[]byte(cfg.FallbackSecret)}
 	}
 	icfg.MaxBodyBytes = cfg.Webhooks.MaxBodyBytes
+	icfg.MaxConcurrentBodies = cfg.Receiver.MaxConcurrentBodies
+	icfg.MaxBytesInFlight = cfg.Receiver.MaxBytesInFlight
 	icfg.DefaultBranch = cfg.Webhooks.DefaultBranch
 	return ingest.NewHandler(icfg, forges, pub, deliveries)
 }
@@ -42,5 +44,5 @@ func RunIngest(ctx context.Context, cfg *Config, c *Conn, ln net.Listener) error
 	}
 	log := logger(ctx).With().Str("component", "ingest").Logger()
 	log.Info().Str("addr", ln.Addr().String()).Msg("receiving webhooks")
-	return serve(ctx, ln, withLogger(log, h))
+	return serve(ctx, ln, withLogger(log, h), cfg.Receiver)
 }

@@ -48,11 +48,15 @@ func (m *Main) ParseFlags(args []string) error {
 	if m.Config.NATSURL == "" {
 		return fmt.Errorf("%s: -nats-url (SLIPWAY_NATS_URL) is required", m.Name)
 	}
+	if err := m.Config.LoadRepoSecretsFile(); err != nil {
+		return err
+	}
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
 	log, err := NewLogger(m.Stderr, m.Config.LogLevel, m.Config.LogFormat)
 	m.log = log.With().Str("component", m.Name).Logger()
+	WarnSecretFlags(&m.log, args)
 	return err
 }
 

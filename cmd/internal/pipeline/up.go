@@ -28,6 +28,9 @@ type Up struct {
 // Open starts the embedded server, connects, provisions and binds the
 // webhook listener, so that Run can be called and webhooks can be sent.
 func (u *Up) Open(ctx context.Context) error {
+	if err := u.Config.LoadRepoSecretsFile(); err != nil {
+		return err
+	}
 	if err := u.Config.Validate(); err != nil {
 		return err
 	}
@@ -92,12 +95,23 @@ func (u *Up) auth(ctx context.Context) (func(natsjs.Role) []nats.Option, error) 
 }
 
 // Run runs every component, each on a connection of its role, until ctx
-// ends or one fails.
+// ends or one fails. A component that panics is restarted alone (see
+// supervise).
 func (u *Up) Run(ctx context.Context) error {
+	return runComponents(ctx, map[string]func(context.Context) error{
+		"ingest":   func(ctx context.Context) error { return RunIngest(ctx, &u.Config, u.roles[natsjs.RoleIngest], u.ln) },
+		"builder":  func(ctx context.Context) error { return RunBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder]) },
+		"deployer": func(ctx context.Context) error { return RunDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer]) },
+	})
+}
+
+// runComponents runs each component, supervised, until ctx ends or one
+// returns an error, which stops the others.
+func runComponents(ctx context.Context, components map[string]func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return RunIngest(ctx, &u.Config, u.roles[natsjs.RoleIngest], u.ln) })
-	g.Go(func() error { return RunBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder]) })
-	g.Go(func() error { return RunDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer]) })
+	for name, run := range components {
+		g.Go(func() error { return supervise(ctx, name, run) })
+	}
 	return g.Wait()
 }
 
