@@ -15,8 +15,8 @@ import (
 // req through an os.Root of the checkout, so that what BuildKit reads never
 // leaves the checkout: a symbolic link on the way to either, or inside them,
 // that leads out of it is refused by the kernel-checked lookups of os.Root,
-// not by comparing path strings. close releases both.
-func openContext(req build.Request) (contextFS, dockerfileFS fsutil.FS, close func(), err error) {
+// not by comparing path strings. release releases both.
+func openContext(req build.Request) (contextFS, dockerfileFS fsutil.FS, release func(), err error) {
 	checkout := req.Checkout
 	if checkout == "" {
 		checkout = req.ContextDir

@@ -64,7 +64,7 @@ func checkPattern(p string) error {
 	switch {
 	case strings.Contains(p, "**") || strings.ContainsAny(p, " \t\n"):
 		return fmt.Errorf("allowed base image %q: want a reference with single '*' wildcards", p)
-	case !ok || !(strings.ContainsAny(host, ".:") || host == "localhost"):
+	case !ok || !strings.ContainsAny(host, ".:") && host != "localhost":
 		return fmt.Errorf("allowed base image %q: start with the registry, e.g. docker.io/library/%s", p, p)
 	case wild:
 		return nil

@@ -15,8 +15,9 @@ import (
 
 // solveOpt translates a request into a solve of the Dockerfile frontend,
 // with the context and the Dockerfile's directory opened through the
-// checkout (see openContext); close releases them once the solve is over.
-func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, close func(), err error) {
+// checkout (see openContext); closeContext releases them once the solve is
+// over.
+func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, closeContext func(), err error) {
 	insecure, err := insecureRegistry(req.Image)
 	if err != nil {
 		return client.SolveOpt{}, nil, err

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -34,14 +35,13 @@ var (
 
 // fixture is a Target on the real daemon with a proxy in front of it.
 type fixture struct {
-	t      *docker.Target
-	cli    *client.Client
-	repo   string
-	env    string
-	proxy  *httptest.Server
-	ctx    context.Context
-	serve  dockertest.Image
-	images map[string]dockertest.Image
+	t     *docker.Target
+	cli   *client.Client
+	repo  string
+	env   string
+	proxy *httptest.Server
+	ctx   context.Context
+	serve dockertest.Image
 }
 
 // replica0 returns the address of replica 0 of service in the fixture's
@@ -210,7 +210,7 @@ func TestDeployLifecycle(t *testing.T) {
 
 	f.MustDeploy(t, f.deployment(v2, web(f.serve)))
 	second := f.MustServe(t, v2)
-	if _, err := f.cli.ContainerInspect(context.Background(), first.ID); !client.IsErrNotFound(err) {
+	if _, err := f.cli.ContainerInspect(context.Background(), first.ID); !isNotFound(err) {
 		t.Errorf("v1 container still exists after v2 (inspect err %v)", err)
 	}
 
@@ -271,7 +271,7 @@ func TestDeployLifecycle(t *testing.T) {
 	})
 }
 
-func isNotFound(err error) bool { return client.IsErrNotFound(err) }
+func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 
 // The proxy routes through the Target.
 var _ proxy.Resolver = (*docker.Target)(nil)

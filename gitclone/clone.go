@@ -62,11 +62,10 @@ func (c *Clone) ReadFile(ctx context.Context, _ events.Repo, sha, path string) (
 	if !fs.ValidPath(path) || strings.HasPrefix(sha, "-") {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fs.ErrInvalid}
 	}
-	out, err := c.git(ctx, nil, "cat-file", "-e", sha+":"+path)
-	if err != nil {
+	if _, err := c.git(ctx, nil, "cat-file", "-e", sha+":"+path); err != nil {
 		return nil, &fs.PathError{Op: "read", Path: path + "@" + sha, Err: fs.ErrNotExist}
 	}
-	out, err = c.git(ctx, nil, "cat-file", "blob", sha+":"+path)
+	out, err := c.git(ctx, nil, "cat-file", "blob", sha+":"+path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s at %s: %w", path, sha, err)
 	}
@@ -74,7 +73,7 @@ func (c *Clone) ReadFile(ctx context.Context, _ events.Repo, sha, path string) (
 }
 
 // Log implements release.Log for this clone.
-func (c *Clone) Log(ctx context.Context, _ events.Repo, from, to string, max int) ([]events.Commit, int, error) {
+func (c *Clone) Log(ctx context.Context, _ events.Repo, from, to string, limit int) ([]events.Commit, int, error) {
 	rng := []string{to}
 	if from != "" {
 		rng = append(rng, "^"+from)
@@ -84,10 +83,10 @@ func (c *Clone) Log(ctx context.Context, _ events.Repo, from, to string, max int
 		return nil, 0, events.Permanent(fmt.Errorf("count commits %s: %w", strings.Join(rng, " "), err))
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(out))
-	if n == 0 || max <= 0 {
+	if n == 0 || limit <= 0 {
 		return nil, n, nil
 	}
-	out, err = c.git(ctx, nil, append([]string{"log", "--no-color", "-n", strconv.Itoa(max), "--format=%H%x00%an%x00%s"}, append(rng, "--")...)...)
+	out, err = c.git(ctx, nil, append([]string{"log", "--no-color", "-n", strconv.Itoa(limit), "--format=%H%x00%an%x00%s"}, append(rng, "--")...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("log: %w", err)
 	}

@@ -18,9 +18,9 @@ var (
 )
 
 // Log implements release.Log: the commits reachable from to and not from
-// from, newest first, at most max, and how many there are; with from empty,
+// from, newest first, at most limit, and how many there are; with from empty,
 // to's history. Both commits are fetched when missing.
-func (m *Mirror) Log(ctx context.Context, repo events.Repo, from, to string, max int) ([]events.Commit, int, error) {
+func (m *Mirror) Log(ctx context.Context, repo events.Repo, from, to string, limit int) ([]events.Commit, int, error) {
 	gitDir, err := m.ensure(ctx, repo, to)
 	if err != nil {
 		return nil, 0, err
@@ -40,10 +40,10 @@ func (m *Mirror) Log(ctx context.Context, repo events.Repo, from, to string, max
 	if err != nil {
 		return nil, 0, fmt.Errorf("count commits: %q: %w", out, err)
 	}
-	if n == 0 || max <= 0 {
+	if n == 0 || limit <= 0 {
 		return nil, n, nil
 	}
-	args := append([]string{"log", "--no-color", "-n", strconv.Itoa(max), "--format=%H%x00%an%x00%s"}, rng...)
+	args := append([]string{"log", "--no-color", "-n", strconv.Itoa(limit), "--format=%H%x00%an%x00%s"}, rng...)
 	out, err = m.run(ctx, gitDir, "", append(args, "--")...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("log %s: %w", strings.Join(rng, " "), err)

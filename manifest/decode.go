@@ -39,13 +39,6 @@ func (d *decoder) fail(path string, n *yaml.Node, format string, args ...any) {
 	d.errs = append(d.errs, &FieldError{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-// check records msg as a problem unless it is empty.
-func (d *decoder) check(path string, n *yaml.Node, msg string) {
-	if msg != "" {
-		d.fail(path, n, "%s", msg)
-	}
-}
-
 // resolve follows aliases to the node they name. Anchors cannot be put on
 // aliases, so one step is enough; the bound guards against a malformed tree.
 func resolve(n *yaml.Node) *yaml.Node {

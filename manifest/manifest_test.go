@@ -2,7 +2,6 @@ package manifest_test
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -201,12 +200,11 @@ func problems(err error) []string {
 	var out []string
 	var walk func(error)
 	walk = func(err error) {
-		var fe *manifest.FieldError
-		if errors.As(err, &fe) && fe == err {
-			out = append(out, fe.Error())
-			return
-		}
-		switch u := err.(type) {
+		// The walk visits the tree itself, one node at a time: what counts
+		// is each node's own type, not what it wraps.
+		switch u := err.(type) { //nolint:errorlint // see above
+		case *manifest.FieldError:
+			out = append(out, u.Error())
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {
 				walk(e)

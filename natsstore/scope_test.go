@@ -3,6 +3,7 @@ package natsstore_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -171,7 +172,7 @@ func TestEnvStoreMigrate(t *testing.T) {
 		if err != nil || !ok || st.Commit != want || st.Repo.FullName != shop.FullName {
 			t.Errorf("Get(%s, %s) = %+v, %v, %v, want commit %s", shop.FullName, env, st, ok, err, want)
 		}
-		if _, err := kv.Get(ctx, env); err != jetstream.ErrKeyNotFound {
+		if _, err := kv.Get(ctx, env); !errors.Is(err, jetstream.ErrKeyNotFound) {
 			t.Errorf("old key %s: %v, want gone", env, err)
 		}
 	}

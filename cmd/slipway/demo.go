@@ -74,12 +74,12 @@ func demo(ctx context.Context, cfg pipeline.Config, keep bool, out io.Writer) er
 	return errors.Join(err, ignoreCanceled(<-errc), up.Close())
 }
 
-func runDemo(ctx context.Context, up *pipeline.Up, dir, secret string, out io.Writer) error {
+func runDemo(ctx context.Context, up *pipeline.Up, dir, secret string, out io.Writer) (err error) {
 	s, err := sample.New(ctx, dir, secret)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { err = errors.Join(err, s.Close()) }()
 	fmt.Fprintf(out, "==> sample monorepo %s served at %s\n", sample.RepoName, s.Server.URL(sample.RepoName))
 	steps := []struct{ msg, file, content string }{
 		{"Add web and api services", "", ""},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,12 +24,12 @@ func dlqCommand() *ffcli.Command {
 		n := bindOperatorNATS(fs)
 		return &ffcli.Command{
 			Name: name, ShortUsage: usage, ShortHelp: help, FlagSet: fs, Options: pipeline.Options(),
-			Exec: func(ctx context.Context, args []string) error {
+			Exec: func(ctx context.Context, args []string) (err error) {
 				c, err := n.attach("slipway-dlq")
 				if err != nil {
 					return err
 				}
-				defer c.Close()
+				defer func() { err = errors.Join(err, c.Close()) }()
 				return run(ctx, c.JS, args)
 			},
 		}

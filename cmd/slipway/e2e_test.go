@@ -280,7 +280,7 @@ func (e *env) requireOnce(t testing.TB, ctx context.Context, sha string, stored 
 			t.Fatalf("build claim of %s: %v", svc, err)
 		}
 		var rec struct{ State string }
-		if json.Unmarshal(entry.Value(), &rec); rec.State != "done" || entry.Revision() == 0 {
+		if err := json.Unmarshal(entry.Value(), &rec); err != nil || rec.State != "done" || entry.Revision() == 0 {
 			t.Errorf("build claim of %s: %s", svc, entry.Value())
 		}
 	}

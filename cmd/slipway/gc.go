@@ -53,12 +53,12 @@ func gcCommand() *ffcli.Command {
 			"registry frees the space at its next `registry garbage-collect`.",
 		FlagSet: fs,
 		Options: pipeline.Options(),
-		Exec: func(ctx context.Context, _ []string) error {
+		Exec: func(ctx context.Context, _ []string) (err error) {
 			c, err := n.attach("slipway-gc")
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			_, err = gc(ctx, c, o, os.Stdout)
 			return err
 		},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,8 +30,8 @@ func historyCommand() *ffcli.Command {
 		ShortHelp:  "list the deploys of an environment, oldest first",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
-		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+		Exec: func(ctx context.Context, args []string) (err error) {
+			args, err = positional(fs, args)
 			if err != nil {
 				return err
 			}
@@ -41,7 +42,7 @@ func historyCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			r, err := chooseRepo(ctx, c, *repo)
 			if err != nil {
 				return err

@@ -55,7 +55,7 @@ func releaseCommand() *ffcli.Command {
 			"deploys the pinned commit from the images already built.",
 		FlagSet: fs,
 		Options: pipeline.Options(),
-		Exec: func(ctx context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
 				return fmt.Errorf("release: want one commit: %w", flag.ErrHelp)
 			}
@@ -63,7 +63,7 @@ func releaseCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			_, err = releaseCommit(ctx, c, args[0], o, os.Stdout)
 			return err
 		},
@@ -196,8 +196,8 @@ func planCommand() *ffcli.Command {
 		ShortHelp:  "show the release plan of an environment: per service the digest now and after, the commits in between",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
-		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+		Exec: func(ctx context.Context, args []string) (err error) {
+			args, err = positional(fs, args)
 			if err != nil {
 				return err
 			}
@@ -208,7 +208,7 @@ func planCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			o.Env = args[0]
 			return plan(ctx, c, *commit, o, os.Stdout)
 		},

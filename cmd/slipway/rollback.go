@@ -56,8 +56,8 @@ func rollbackCommand() *ffcli.Command {
 			"back twice goes two commits back. -to picks any commit that ran healthy there.",
 		FlagSet: fs,
 		Options: pipeline.Options(),
-		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+		Exec: func(ctx context.Context, args []string) (err error) {
+			args, err = positional(fs, args)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ func rollbackCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			r, err := chooseRepo(ctx, c, *repo)
 			if err != nil {
 				return err
@@ -148,7 +148,7 @@ func replayCommand() *ffcli.Command {
 			"with a new id; steps it leads to that are done already (builds) are not done again.",
 		FlagSet: fs,
 		Options: pipeline.Options(),
-		Exec: func(ctx context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
 				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
 			}
@@ -156,7 +156,7 @@ func replayCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			_, err = replay(ctx, c, args[0], d, os.Stdout)
 			return err
 		},

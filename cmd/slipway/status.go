@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,7 +30,7 @@ func statusCommand() *ffcli.Command {
 		ShortHelp:  "show each environment's commit, services and health, of every repository or of one",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
-		Exec: func(ctx context.Context, args []string) error {
+		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) > 1 {
 				return fmt.Errorf("status: want at most one repository: %w", flag.ErrHelp)
 			}
@@ -37,7 +38,7 @@ func statusCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer func() { err = errors.Join(err, c.Close()) }()
 			if len(args) == 1 {
 				return statusOf(ctx, c, &cfg, args[0], os.Stdout)
 			}
@@ -54,7 +55,7 @@ func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.
 
 // statusOf is status of the environments of repo, or of every repository
 // when repo is empty.
-func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo string, out io.Writer) error {
+func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo string, out io.Writer) (err error) {
 	envs, err := c.Envs(ctx)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo 
 	if err != nil {
 		return err
 	}
-	defer target.Close()
+	defer func() { err = errors.Join(err, target.Close()) }()
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "REPO\tENV\tCOMMIT\tSERVICE\tDIGEST\tSTATE\tHEALTH\tURL")
 	shown := 0

@@ -57,7 +57,7 @@ func MustDocker(tb testing.TB) *client.Client {
 	if err != nil {
 		tb.Fatalf("create docker client: %v", err)
 	}
-	tb.Cleanup(func() { cli.Close() })
+	tb.Cleanup(func() { _ = cli.Close() }) // only closes idle connections
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(ctx); err != nil {

@@ -84,13 +84,6 @@ func TestDeployOrder(t *testing.T) {
 	}
 }
 
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
 var _ deploy.Ancestry = line{}
 
 // TestDeploySupersededWhileWaiting: a request waiting for its environment's
@@ -104,7 +97,11 @@ func TestDeploySupersededWhileWaiting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.Release(context.Background())
+	defer func() {
+		if err := held.Release(context.Background()); err != nil {
+			t.Errorf("release the held lock: %v", err)
+		}
+	}()
 	tg := newSlowTarget(0)
 	h, rec := lockedHandler(t, js, "a", tg, time.Minute)
 	h.Queue, h.Ancestry = natsstore.NewDeployQueue(js), line{}

@@ -39,7 +39,7 @@ func CheckHealthy(staging []Deploy, env, sha string) error {
 // ErrNotReleasable says which is missing.
 func CheckReleasable(ctx context.Context, claims workflows.Claims, history History, repo, sha string, services []string, staging string) error {
 	if _, err := build.BuiltImages(ctx, claims, repo, sha, services); errors.Is(err, build.ErrNotBuilt) {
-		return fmt.Errorf("%s was never built (%v): %w", short(sha), err, ErrNotReleasable)
+		return fmt.Errorf("%s was never built (%w): %w", short(sha), err, ErrNotReleasable)
 	} else if err != nil {
 		return err
 	}

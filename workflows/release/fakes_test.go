@@ -63,7 +63,7 @@ func (h history) Deploys(_ context.Context, repo, env string) ([]release.Deploy,
 // gitLog is release.Log over a linear history, oldest first.
 type gitLog []string
 
-func (g gitLog) Log(_ context.Context, _ events.Repo, from, to string, max int) ([]events.Commit, int, error) {
+func (g gitLog) Log(_ context.Context, _ events.Repo, from, to string, limit int) ([]events.Commit, int, error) {
 	var out []events.Commit
 	started := from == ""
 	for _, sha := range g {
@@ -81,8 +81,8 @@ func (g gitLog) Log(_ context.Context, _ events.Repo, from, to string, max int) 
 		return nil, 0, nil
 	}
 	n := len(out)
-	if len(out) > max {
-		out = out[:max]
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, n, nil
 }

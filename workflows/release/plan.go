@@ -129,11 +129,11 @@ func (h *Handler) commits(ctx context.Context, p *events.ReleasePlanned) error {
 	if h.Log == nil {
 		return nil
 	}
-	max := h.Config.PlanCommits
-	if max <= 0 {
-		max = defaultPlanCommits
+	limit := h.Config.PlanCommits
+	if limit <= 0 {
+		limit = defaultPlanCommits
 	}
-	commits, n, err := h.Log.Log(ctx, p.Repo, p.From, p.To, max)
+	commits, n, err := h.Log.Log(ctx, p.Repo, p.From, p.To, limit)
 	if err != nil && !events.IsPermanent(err) {
 		return err
 	}
@@ -144,7 +144,7 @@ func (h *Handler) commits(ctx context.Context, p *events.ReleasePlanned) error {
 	if n == 0 && p.From != "" {
 		// Nothing new: the pinned commit precedes the running one.
 		p.Backwards = true
-		commits, n, err = h.Log.Log(ctx, p.Repo, p.To, p.From, max)
+		commits, n, err = h.Log.Log(ctx, p.Repo, p.To, p.From, limit)
 		if err != nil && !events.IsPermanent(err) {
 			return err
 		}

@@ -27,9 +27,9 @@ type Envs interface {
 // Log lists the commits of a repository between two commits (gitmirror).
 type Log interface {
 	// Log returns the commits reachable from to but not from from, newest
-	// first, at most max of them, and how many there are. An empty from
+	// first, at most limit of them, and how many there are. An empty from
 	// lists to's history.
-	Log(ctx context.Context, repo events.Repo, from, to string, max int) ([]events.Commit, int, error)
+	Log(ctx context.Context, repo events.Repo, from, to string, limit int) ([]events.Commit, int, error)
 }
 
 // History reads the recorded deploys of an environment from the audit log.

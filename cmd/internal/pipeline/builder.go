@@ -20,7 +20,7 @@ func RunBuilder(ctx context.Context, cfg *Config, c *Conn) error {
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
 		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(cfg, ctx).Run(ctx, pushRoute(cfg, h),
+		return c.runner(ctx, cfg).Run(ctx, pushRoute(cfg, h),
 			natsjs.Route{Consumer: natsjs.ConsumerBuild, Handler: natsjs.Typed(h.HandleBuild)},
 		)
 	})

@@ -55,11 +55,14 @@ func TestPushOfHangingRepositoryBlocksNoOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := make(chan error, 1)
-	go func() { ran <- c.runner(&cfg, ctx).Run(ctx, pushRoute(&cfg, h)) }()
+	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, pushRoute(&cfg, h)) }()
 	defer func() {
 		cancel()
 		select {
-		case <-ran:
+		case err := <-ran:
+			if err != nil {
+				t.Errorf("the push consumer: %v", err)
+			}
 		case <-time.After(cfg.GitTimeout + 10*time.Second):
 			t.Errorf("the push consumer did not stop")
 		}

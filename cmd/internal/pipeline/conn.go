@@ -116,7 +116,7 @@ func AttachOperator(cfg *Config, name string) (*Conn, error) {
 func (c *Conn) Close() error { return c.NC.Drain() }
 
 // runner returns a watermill runner consuming on connections of its own.
-func (c *Conn) runner(cfg *Config, ctx context.Context) *natsjs.Runner {
+func (c *Conn) runner(ctx context.Context, cfg *Config) *natsjs.Runner {
 	return &natsjs.Runner{
 		Connect:      func() (*nats.Conn, error) { return natsjs.Connect(c.URL, c.name+"-consumer", c.opts...) },
 		Conn:         c.NC,

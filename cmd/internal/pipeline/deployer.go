@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
@@ -14,13 +15,13 @@ import (
 
 // RunDeployer consumes commit-built and deploy events, and serves the proxy,
 // until ctx ends.
-func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
+func RunDeployer(ctx context.Context, cfg *Config, c *Conn) (err error) {
 	ctx = logger(ctx).With().Str("component", "deployer").Logger().WithContext(ctx)
 	target, err := NewTarget(cfg)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	defer target.Close()
+	defer func() { err = errors.Join(err, target.Close()) }()
 	claimer, err := c.Hosts(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
@@ -54,9 +55,9 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
-	g.Go(func() error { return rel.Run(ctx, c.runner(cfg, ctx)) })
+	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })
 	g.Go(func() error {
-		return c.runner(cfg, ctx).Run(ctx,
+		return c.runner(ctx, cfg).Run(ctx,
 			natsjs.Route{Consumer: natsjs.ConsumerBuilt, Handler: natsjs.Typed(rel.Release.HandleBuilt)},
 			natsjs.Route{Consumer: natsjs.ConsumerDeploy, Handler: natsjs.Typed(h.HandleDeploy), Workers: cfg.DeployWorkers},
 		)

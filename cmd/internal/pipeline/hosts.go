@@ -34,12 +34,12 @@ func (c *Conn) Hosts(ctx context.Context, cfg *Config) (*hosts.Claimer, error) {
 	return &hosts.Claimer{Store: store, Grants: cfg.HostGrants, Domain: cfg.ProxyDomain}, nil
 }
 
-// envHosts is the proxy's table of host names: the hosts environments
+// EnvHosts is the proxy's table of host names: the hosts environments
 // claimed (KV slipway_hosts, see package hosts) and the host labels of the
 // repositories, read at start and refreshed at most every hostsTTL. Refreshes
 // run in the background: a request never waits on NATS, so the proxy keeps
 // serving while the cluster elects a new leader or is away.
-type envHosts struct {
+type EnvHosts struct {
 	store *natsstore.HostStore
 
 	mu      sync.Mutex
@@ -55,17 +55,17 @@ type hostTable struct {
 	repos  map[string]string // repository to label
 }
 
-var _ proxy.HostTable = (*envHosts)(nil)
+var _ proxy.HostTable = (*EnvHosts)(nil)
 
 // NewEnvHosts returns the host table read through c, loaded once before it
 // returns (or empty, refreshed on the first request, when NATS does not
 // answer within a few seconds).
-func NewEnvHosts(ctx context.Context, c *Conn) (*envHosts, error) {
+func NewEnvHosts(ctx context.Context, c *Conn) (*EnvHosts, error) {
 	store, err := c.HostStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	h := &envHosts{store: store}
+	h := &EnvHosts{store: store}
 	if t, err := h.load(); err == nil {
 		h.table, h.loaded = t, time.Now()
 	}
@@ -73,28 +73,28 @@ func NewEnvHosts(ctx context.Context, c *Conn) (*envHosts, error) {
 }
 
 // Lookup implements proxy.HostTable.
-func (h *envHosts) Lookup(host string) (proxy.Route, bool) {
+func (h *EnvHosts) Lookup(host string) (proxy.Route, bool) {
 	t := h.current()
 	r, ok := t.routes[host]
 	return r, ok
 }
 
 // Repo implements proxy.HostTable.
-func (h *envHosts) Repo(label string) (string, bool) {
+func (h *EnvHosts) Repo(label string) (string, bool) {
 	t := h.current()
 	r, ok := t.labels[label]
 	return r, ok
 }
 
 // Label returns the host label of repo, as last read.
-func (h *envHosts) Label(repo string) (string, bool) {
+func (h *EnvHosts) Label(repo string) (string, bool) {
 	t := h.current()
 	l, ok := t.repos[repo]
 	return l, ok
 }
 
 // current returns the table, starting a refresh when it is old.
-func (h *envHosts) current() hostTable {
+func (h *EnvHosts) current() hostTable {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if time.Since(h.loaded) > hostsTTL && !h.loading {
@@ -105,7 +105,7 @@ func (h *envHosts) current() hostTable {
 }
 
 // refresh reads the table again; on failure the previous one stays.
-func (h *envHosts) refresh() {
+func (h *EnvHosts) refresh() {
 	table, err := h.load()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -116,7 +116,7 @@ func (h *envHosts) refresh() {
 }
 
 // load reads every claim and label.
-func (h *envHosts) load() (hostTable, error) {
+func (h *EnvHosts) load() (hostTable, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	claims, err := h.store.List(ctx)

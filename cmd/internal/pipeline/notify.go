@@ -152,7 +152,7 @@ func (p pullRequests) IsOpen(ctx context.Context, pv preview.Preview) (bool, err
 
 // serviceURL returns the proxy address of a service, for status links: its
 // default host, with the label of its repository in table.
-func serviceURL(cfg *Config, table *envHosts) func(repo, env, service string) string {
+func serviceURL(cfg *Config, table *EnvHosts) func(repo, env, service string) string {
 	if cfg.ProxyAddr == "" {
 		return nil
 	}

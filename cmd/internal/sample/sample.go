@@ -11,6 +11,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -54,13 +55,11 @@ func NewNamed(ctx context.Context, dir, secret, name string) (*Sample, error) {
 	}
 	repo, err := gitserver.NewRepo(ctx, srv.Root, filepath.Join(dir, "work"), name)
 	if err != nil {
-		srv.Close()
-		return nil, err
+		return nil, errors.Join(err, srv.Close())
 	}
 	s := &Sample{Server: srv, Repo: repo, Secret: secret, Name: name, head: zeroSHA}
 	if err := s.writeShop(); err != nil {
-		srv.Close()
-		return nil, err
+		return nil, errors.Join(err, srv.Close())
 	}
 	return s, nil
 }
