@@ -15,9 +15,9 @@ const MaxDepth = 64
 
 // CheckDepth reports, in one linear pass over payload and without
 // allocating, an error wrapping ErrMalformed when arrays and objects nest
-// deeper than max. Brackets inside strings do not count. It checks nothing else: malformed
+// deeper than limit. Brackets inside strings do not count. It checks nothing else: malformed
 // JSON within the limit is left to the decoder.
-func CheckDepth(payload []byte, max int) error {
+func CheckDepth(payload []byte, limit int) error {
 	depth := 0
 	for i := 0; i < len(payload); i++ {
 		switch payload[i] {
@@ -28,8 +28,8 @@ func CheckDepth(payload []byte, max int) error {
 			}
 			i = end
 		case '[', '{':
-			if depth++; depth > max {
-				return fmt.Errorf("%w: json nests deeper than %d levels at byte %d", ErrMalformed, max, i)
+			if depth++; depth > limit {
+				return fmt.Errorf("%w: json nests deeper than %d levels at byte %d", ErrMalformed, limit, i)
 			}
 		case ']', '}':
 			depth--

@@ -21,7 +21,7 @@ func Payload(r Request) ([]byte, error) {
 	}
 	form, err := url.ParseQuery(string(r.Body))
 	if err != nil {
-		return nil, fmt.Errorf("%w: form body: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: form body: %w", ErrMalformed, err)
 	}
 	payload := form.Get("payload")
 	if payload == "" {
@@ -62,7 +62,7 @@ func Decode(payload []byte, v any) error {
 		return fmt.Errorf("%w: json is not valid UTF-8", ErrMalformed)
 	}
 	if err := json.Unmarshal(payload, v); err != nil {
-		return fmt.Errorf("%w: decode json: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: decode json: %w", ErrMalformed, err)
 	}
 	return nil
 }

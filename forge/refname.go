@@ -68,7 +68,7 @@ func ValidateRef(ref string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%w: ref %.80q %v", ErrMalformed, ref, err)
+		return fmt.Errorf("%w: ref %.80q %w", ErrMalformed, ref, err)
 	}
 	return nil
 }

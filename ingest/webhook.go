@@ -136,9 +136,9 @@ func parseFailure(err error) reply {
 // clipLog cuts a value read from an unverified request to a length worth a
 // log line.
 func clipLog(s string) string {
-	const max = 256
-	if len(s) <= max {
+	const limit = 256
+	if len(s) <= limit {
 		return s
 	}
-	return s[:max] + "..."
+	return s[:limit] + "..."
 }

@@ -108,7 +108,7 @@ func describeConnectErr(err error) string {
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired),
 		errors.Is(err, nats.ErrAuthRevoked), errors.Is(err, nats.ErrAccountAuthExpired):
 		return "the server refused the credentials (" + msg + ")"
-	case strings.Contains(msg, "tls:"), strings.Contains(msg, "x509:"), errors.Is(err, nats.ErrSecureConnRequired),
+	case strings.Contains(msg, "tls:"), strings.Contains(msg, "tls error"), strings.Contains(msg, "x509:"), errors.Is(err, nats.ErrSecureConnRequired),
 		errors.Is(err, nats.ErrSecureConnWanted):
 		return "TLS failed (" + msg + ")"
 	}

@@ -17,10 +17,10 @@ import (
 func CheckResult(forgeName string, evs []events.Event, err error) error {
 	if err != nil {
 		if len(evs) != 0 {
-			return fmt.Errorf("%d events returned with error %v", len(evs), err)
+			return fmt.Errorf("%d events returned with error %w", len(evs), err)
 		}
 		if _, ignored := forge.IgnoredReason(err); !ignored && !errors.Is(err, forge.ErrMalformed) {
-			return fmt.Errorf("error %v is neither ignored nor malformed", err)
+			return fmt.Errorf("error %w is neither ignored nor malformed", err)
 		}
 		return nil
 	}

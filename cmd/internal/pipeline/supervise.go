@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -31,8 +32,8 @@ func supervise(ctx context.Context, name string, run func(context.Context) error
 	pause := time.Second
 	for {
 		err := runRecovering(ctx, run)
-		p, panicked := err.(*panicError)
-		if !panicked {
+		var p *panicError
+		if !errors.As(err, &p) {
 			return err
 		}
 		logger(ctx).Error().Str("component", name).Str("panic", fmt.Sprint(p.value)).
