@@ -30,7 +30,8 @@ type FileReader interface {
 type Planner struct {
 	// Source reads slipway.yaml.
 	Source FileReader
-	// Publisher publishes the build requests and a commit's failure.
+	// Publisher publishes the build requests and a commit's failure; a
+	// planner only asked for manifests (the operator's commands) needs none.
 	Publisher Publisher
 	// Repos, when not empty, are the only repositories built (full names,
 	// "owner/name"); an event about another is refused.
