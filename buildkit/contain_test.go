@@ -134,6 +134,7 @@ func newBuildHandler(t *testing.T, e env) (*build.Handler, *workflowstest.Record
 		Builder:   e.builder,
 		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
+		Planner:   &build.Planner{Source: mirror, Publisher: p},
 	}, p
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-dev/slipway/gitclone"
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -180,7 +181,7 @@ func localPlan(ctx context.Context, c *pipeline.Conn, t *releaseTarget) (*events
 	if err != nil {
 		return nil, err
 	}
-	h := &release.Handler{Source: t.clone, Claims: claims, Envs: envs, Log: t.clone, History: natsstore.NewDeployLog(c.JS)}
+	h := &release.Handler{Source: t.clone, Planner: &build.Planner{Source: t.clone}, Claims: claims, Envs: envs, Log: t.clone, History: natsstore.NewDeployLog(c.JS)}
 	return h.Plan(ctx, t.repo, t.env, t.envs, t.sha)
 }
 

@@ -31,10 +31,12 @@ func TestPushGrowsStreamLinearly(t *testing.T) {
 	for _, n := range []int{20, 200} {
 		s := natsjs.MustServer(t)
 		_, js := natsjs.MustJetStream(t, s.ClientURL())
+		src, pub := tree{"slipway.yaml": manifestOf(n)}, natsjs.NewPublisher(js, "/test")
 		h := &build.Handler{
 			Config:    build.Config{Registry: "localhost:5000", ClaimTTL: time.Minute},
-			Source:    tree{"slipway.yaml": manifestOf(n)},
-			Publisher: natsjs.NewPublisher(js, "/test"),
+			Source:    src,
+			Publisher: pub,
+			Planner:   &build.Planner{Source: src, Publisher: pub},
 		}
 		if err := h.HandlePush(context.Background(), push("main")); err != nil {
 			t.Fatal(err)

@@ -94,7 +94,8 @@ func TestCommitBuiltOnceWhenServicesFinishTogether(t *testing.T) {
 			h := &build.Handler{
 				Config: build.Config{Registry: "localhost:5000", ClaimTTL: time.Minute},
 				Source: sources, Builder: b, Publisher: together{pubs[i], announced},
-				Claims: counting{natsstore.NewClaims(kv, fmt.Sprintf("worker-%d", i)), &claims},
+				Claims:  counting{natsstore.NewClaims(kv, fmt.Sprintf("worker-%d", i)), &claims},
+				Planner: &build.Planner{Source: sources, Publisher: pubs[i]},
 			}
 			req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: "main",
 				Service: events.ServiceSpec{Name: name, Context: name, Dockerfile: "Dockerfile", Port: 8080}}

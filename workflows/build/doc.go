@@ -1,5 +1,9 @@
-// Package build turns pushes into images. A push to the default branch is
-// planned into one BuildRequested per service of the commit's slipway.yaml;
+// Package build turns commits into images. Planner is the one place builds
+// are planned — a push to the default branch here, a push to another
+// followed branch by the release workflow, a pull request head by the
+// preview workflow: it admits the event, reads and validates the commit's
+// slipway.yaml once per commit, and publishes one BuildRequested per
+// service;
 // each BuildRequested is one BuildKit solve, claimed in the claims store so
 // that it runs once per (repository, commit, service) however often it is
 // delivered; the worker that completes the last service publishes the

@@ -5,20 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows"
 )
-
-// ManifestPath is where the user's monorepo declares its services.
-const ManifestPath = "slipway.yaml"
 
 // Publisher publishes an event and returns once it is stored.
 type Publisher interface {
@@ -32,9 +26,6 @@ type Config struct {
 	// ClaimTTL is the lease of a running build; it is renewed while the
 	// build runs and taken over by another worker when this one dies.
 	ClaimTTL time.Duration
-	// Repos, when not empty, are the only repositories built (full names,
-	// "owner/name"); an event about another is refused.
-	Repos []string
 }
 
 // Validate reports a missing registry or lease.
@@ -48,13 +39,15 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Handler is the build workflow.
+// Handler is the build workflow. Planner plans its pushes, admits its
+// build requests and tells the services of a commit.
 type Handler struct {
 	Config    Config
 	Source    Source
 	Builder   Builder
 	Claims    workflows.Claims
 	Publisher Publisher
+	Planner   *Planner
 }
 
 // record is what a completed build claim holds.
@@ -65,51 +58,23 @@ type record struct {
 	Failed  string             `json:"failed,omitempty"`
 }
 
-// HandlePush plans the builds of a pushed commit: one BuildRequested per
-// service declared in its slipway.yaml. A force-push back to a commit whose
-// services are all built is announced built again instead (movedBack).
+// HandlePush plans the builds of a commit pushed to the default branch
+// with the Planner: one BuildRequested per service declared in its
+// slipway.yaml. A force-push back to a commit whose services are all built
+// is announced built again instead (movedBack).
 func (h *Handler) HandlePush(ctx context.Context, e *events.PushReceived) error {
-	if err := h.admit(e.Repo, e.After); err != nil {
+	if err := h.Planner.Admit(e.Repo, e.After); err != nil {
 		return err
 	}
 	if e.Branch == "" || e.Branch != e.Repo.DefaultBranch {
 		return events.Ignored("push to %q: only the default branch %q is built", e.Branch, e.Repo.DefaultBranch)
 	}
-	services, err := h.services(ctx, e)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(services))
-	for i, s := range services {
-		names[i] = s.Name
-	}
 	if e.Forced {
-		if done, err := h.movedBack(ctx, e, names); done || err != nil {
+		if done, err := h.movedBack(ctx, e); done || err != nil {
 			return err
 		}
 	}
-	for _, s := range services {
-		req := &events.BuildRequested{Repo: e.Repo, Commit: e.After, Branch: e.Branch, Service: s}
-		if _, err := h.Publisher.Publish(ctx, req); err != nil {
-			return fmt.Errorf("request build of %s: %w", s.Name, err)
-		}
-	}
-	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.After).
-		Strs("services", names).Msg("builds requested")
-	return nil
-}
-
-// admit checks a consumed event before anything is fetched or built: the
-// bus is not trusted to carry only what ingest verified. A refused event is
-// a permanent error: it is never built, and never retried.
-func (h *Handler) admit(repo events.Repo, sha string) error {
-	if err := events.CheckCommit(repo, sha); err != nil {
-		return events.Permanent(fmt.Errorf("refuse event: %w", err))
-	}
-	if len(h.Config.Repos) > 0 && !slices.Contains(h.Config.Repos, repo.FullName) {
-		return events.Permanent(fmt.Errorf("refuse event: repository %s is not configured", repo.FullName))
-	}
-	return nil
+	return h.Planner.Plan(ctx, e.Repo, e.After, e.Branch)
 }
 
 // movedBack announces again, as built, a commit a force-push moved the
@@ -119,9 +84,14 @@ func (h *Handler) admit(repo events.Repo, sha string) error {
 // branch would keep serving a commit no longer on it. The event names the
 // push, which makes it new (and its deploys explicit); a redelivery of the
 // push has the same key. done is false when some service still needs a
-// build: the usual requests follow.
-func (h *Handler) movedBack(ctx context.Context, e *events.PushReceived, services []string) (done bool, err error) {
-	images, err := BuiltImages(ctx, h.Claims, e.Repo.FullName, e.After, services)
+// build, or the commit's slipway.yaml cannot be read: the Planner then
+// requests the builds, or fails the commit.
+func (h *Handler) movedBack(ctx context.Context, e *events.PushReceived) (done bool, err error) {
+	names, err := h.serviceNames(ctx, e.Repo, e.After)
+	if err != nil {
+		return false, nil
+	}
+	images, err := BuiltImages(ctx, h.Claims, e.Repo.FullName, e.After, names)
 	if errors.Is(err, ErrNotBuilt) {
 		return false, nil
 	}
@@ -137,32 +107,11 @@ func (h *Handler) movedBack(ctx context.Context, e *events.PushReceived, service
 	return true, nil
 }
 
-// services reads and validates the commit's slipway.yaml. A missing or bad
-// file fails the commit permanently.
-func (h *Handler) services(ctx context.Context, e *events.PushReceived) ([]events.ServiceSpec, error) {
-	data, err := h.Source.ReadFile(ctx, e.Repo, e.After, ManifestPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, h.failCommit(ctx, e.Repo, e.After, e.Branch, fmt.Errorf("%s not found in commit %s", ManifestPath, e.After))
-	case err != nil:
-		return nil, fmt.Errorf("read %s: %w", ManifestPath, err)
-	}
-	m, err := manifest.Parse(data)
-	if err != nil {
-		return nil, h.failCommit(ctx, e.Repo, e.After, e.Branch, err)
-	}
-	return m.Services(), nil
-}
-
-// serviceNames reads the names of the services of a commit from its
+// serviceNames returns the names of the services of a commit from its
 // slipway.yaml, which a commit never changes: what the completion of a
 // commit checks, instead of each build request carrying the list.
 func (h *Handler) serviceNames(ctx context.Context, repo events.Repo, sha string) ([]string, error) {
-	data, err := h.Source.ReadFile(ctx, repo, sha, ManifestPath)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", ManifestPath, err)
-	}
-	m, err := manifest.Parse(data)
+	m, err := h.Planner.Manifest(ctx, repo, sha)
 	if err != nil {
 		return nil, fmt.Errorf("read services of %s: %w", sha, err)
 	}
@@ -172,11 +121,7 @@ func (h *Handler) serviceNames(ctx context.Context, repo events.Repo, sha string
 // failCommit publishes a commit-level build failure and returns the cause as
 // a permanent error.
 func (h *Handler) failCommit(ctx context.Context, repo events.Repo, sha, branch string, cause error) error {
-	ev := &events.BuildFailed{Repo: repo, Commit: sha, Branch: branch, Reason: Reason(cause)}
-	if _, err := h.Publisher.Publish(ctx, ev); err != nil {
-		return fmt.Errorf("publish commit failure: %w", err)
-	}
-	return events.Permanent(cause)
+	return failCommit(ctx, h.Publisher, repo, sha, branch, cause)
 }
 
 // ImageRef is the tag of a service image of a commit:

@@ -90,6 +90,7 @@ func newHandler(t *testing.T, src tree, b *builder) (*build.Handler, *workflowst
 		Builder:   b,
 		Claims:    natsstore.NewClaims(kv, "test"),
 		Publisher: p,
+		Planner:   &build.Planner{Source: src, Publisher: p},
 	}, p
 }
 

@@ -11,7 +11,7 @@ import (
 type Source interface {
 	// ReadFile returns the content of path at sha, or an error wrapping
 	// fs.ErrNotExist when the file is not in that commit.
-	ReadFile(ctx context.Context, repo events.Repo, sha, path string) ([]byte, error)
+	FileReader
 	// Checkout materialises the tree of sha in a fresh directory. release
 	// removes it; it is safe to call more than once.
 	Checkout(ctx context.Context, repo events.Repo, sha string) (dir string, release func(), err error)

@@ -16,7 +16,7 @@ import (
 // HandleBuild builds one service of one commit, once. A redelivery of a
 // completed build publishes its recorded result again instead of solving.
 func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) error {
-	if err := h.admit(e.Repo, e.Commit); err != nil {
+	if err := h.Planner.Admit(e.Repo, e.Commit); err != nil {
 		return err
 	}
 	key := events.BuildKey(e.Repo.FullName, e.Commit, e.Service.Name)

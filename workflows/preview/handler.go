@@ -12,10 +12,8 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/manifest"
-	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/deploy"
-	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 // Config configures the preview workflow.
@@ -32,10 +30,12 @@ type Config struct {
 }
 
 // Handler is the preview workflow. PullRequests and Locks are optional.
+// Planner reads the head's slipway.yaml and plans its builds; Deploys
+// prepares the deploy of a built head.
 type Handler struct {
 	Config       Config
-	Source       release.Source
-	Claims       workflows.Claims
+	Planner      Planner
+	Deploys      DeployRequester
 	Publisher    Publisher
 	Store        Store
 	Target       Target
@@ -67,13 +67,9 @@ func (h *Handler) open(ctx context.Context, e *events.PullRequestChanged) error 
 	if fork(e) && !h.Config.AllowForks {
 		return events.Ignored("pull request #%d comes from the fork %s: previews of forks are off", e.Number, e.SourceRepo.FullName)
 	}
-	m, err := release.ReadManifest(ctx, h.Source, e.Repo, e.HeadSHA)
+	m, err := h.Planner.Manifest(ctx, e.Repo, e.HeadSHA)
 	if events.IsPermanent(err) {
-		fail := &events.BuildFailed{Repo: e.Repo, Commit: e.HeadSHA, Branch: e.HeadBranch, Reason: err.Error()}
-		if _, perr := h.Publisher.Publish(ctx, fail); perr != nil {
-			return perr
-		}
-		return err
+		return h.Planner.FailCommit(ctx, e.Repo, e.HeadSHA, e.HeadBranch, err)
 	}
 	if err != nil {
 		return err
@@ -86,7 +82,7 @@ func (h *Handler) open(ctx context.Context, e *events.PullRequestChanged) error 
 	if err != nil {
 		return err
 	}
-	return h.deployOrBuild(ctx, p, m, e.DedupKey(), e.Author)
+	return h.deployOrBuild(ctx, p, e.DedupKey(), e.Author)
 }
 
 // record stores the preview as open at e's head: a new generation unless
@@ -108,13 +104,14 @@ func (h *Handler) record(ctx context.Context, e *events.PullRequestChanged, tmpl
 	return p, nil
 }
 
-// deployOrBuild deploys the preview's head from its built images, or
-// requests the builds; the commit-built event then brings it to HandleBuilt.
-func (h *Handler) deployOrBuild(ctx context.Context, p Preview, m *manifest.Manifest, trigger, actor string) error {
-	rel := &release.Handler{Source: h.Source, Claims: h.Claims}
-	req, err := rel.Request(ctx, p.Repo, manifest.Environment{Name: p.Env}, p.HeadSHA)
+// deployOrBuild deploys the preview's head from its built images, or has
+// the Planner request its builds; the commit-built event then brings it to
+// HandleBuilt.
+func (h *Handler) deployOrBuild(ctx context.Context, p Preview, trigger, actor string) error {
+	req, err := h.Deploys.Request(ctx, p.Repo, manifest.Environment{Name: p.Env}, p.HeadSHA)
 	if errors.Is(err, build.ErrNotBuilt) {
-		return h.requestBuilds(ctx, p, m)
+		zerolog.Ctx(ctx).Info().Str("env", p.Env).Str("sha", p.HeadSHA).Msg("preview head not built")
+		return h.Planner.Plan(ctx, p.Repo, p.HeadSHA, p.HeadBranch)
 	}
 	if err != nil {
 		return err
@@ -123,19 +120,6 @@ func (h *Handler) deployOrBuild(ctx context.Context, p Preview, m *manifest.Mani
 	if _, err := h.Publisher.Publish(ctx, req); err != nil {
 		return fmt.Errorf("request deploy of %s: %w", p.Env, err)
 	}
-	return nil
-}
-
-// requestBuilds publishes one build request per service of the head.
-func (h *Handler) requestBuilds(ctx context.Context, p Preview, m *manifest.Manifest) error {
-	names := m.Names()
-	for _, s := range m.Services() {
-		req := &events.BuildRequested{Repo: p.Repo, Commit: p.HeadSHA, Branch: p.HeadBranch, Service: s}
-		if _, err := h.Publisher.Publish(ctx, req); err != nil {
-			return fmt.Errorf("request build of %s: %w", s.Name, err)
-		}
-	}
-	zerolog.Ctx(ctx).Info().Str("env", p.Env).Str("sha", p.HeadSHA).Strs("services", names).Msg("preview builds requested")
 	return nil
 }
 
@@ -151,11 +135,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if !p.Open || !strings.EqualFold(p.Repo.FullName, e.Repo.FullName) || p.HeadSHA != e.Commit {
 			continue
 		}
-		m, err := release.ReadManifest(ctx, h.Source, e.Repo, e.Commit)
-		if err != nil {
-			return err
-		}
-		if err := h.deployOrBuild(ctx, p, m, e.DedupKey(), "slipway"); err != nil {
+		if err := h.deployOrBuild(ctx, p, e.DedupKey(), "slipway"); err != nil {
 			return err
 		}
 		n++

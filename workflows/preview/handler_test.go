@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/preview"
+	"github.com/slipway-dev/slipway/workflows/release"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
 )
 
@@ -121,8 +123,10 @@ func newFixture() *fixture {
 		now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	src := workflowstest.Files{h1: {"slipway.yaml": yml}, h2: {"slipway.yaml": yml}, h3: {"slipway.yaml": "version: 1\n"},
 		h4: {"slipway.yaml": "version: 1\nservices: [{name: web, context: web, port: 80}]\nenvironments: {staging: {}}\n"}}
+	planner := &build.Planner{Source: src, Publisher: f.pub}
 	f.h = &preview.Handler{
-		Source: src, Claims: f.claims, Publisher: f.pub, Store: &store{m: map[string]preview.Preview{}},
+		Planner: planner, Deploys: &release.Handler{Planner: planner, Claims: f.claims},
+		Publisher: f.pub, Store: &store{m: map[string]preview.Preview{}},
 		Target: f.target, Envs: envRecords{}, PullRequests: f.open, Now: func() time.Time { return f.now },
 	}
 	return f

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -72,6 +73,26 @@ func (b BranchCheck) IsOpen(ctx context.Context, p Preview) (bool, error) {
 		repo = p.Repo
 	}
 	return b.Branches.BranchExists(ctx, repo, p.HeadBranch)
+}
+
+// Planner reads the slipway.yaml of a commit, once per commit, and plans
+// its builds (build.Planner).
+type Planner interface {
+	// Manifest returns the parsed slipway.yaml of sha; a missing or invalid
+	// file is a permanent error.
+	Manifest(ctx context.Context, repo events.Repo, sha string) (*manifest.Manifest, error)
+	// Plan requests the builds of sha, built on branch.
+	Plan(ctx context.Context, repo events.Repo, sha, branch string) error
+	// FailCommit publishes the build failure of sha and returns cause as a
+	// permanent error.
+	FailCommit(ctx context.Context, repo events.Repo, sha, branch string, cause error) error
+}
+
+// DeployRequester prepares the deploy of a built commit to an environment,
+// with the values the commit's slipway.yaml gives it (release.Handler). A
+// commit not built is an error wrapping build.ErrNotBuilt.
+type DeployRequester interface {
+	Request(ctx context.Context, repo events.Repo, env manifest.Environment, sha string) (*events.DeployRequested, error)
 }
 
 // Publisher publishes an event and returns once it is stored.

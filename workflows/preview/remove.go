@@ -11,7 +11,6 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows"
-	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 // Defaults of Config.
@@ -41,7 +40,7 @@ func (h *Handler) closeEvent(ctx context.Context, e *events.PullRequestChanged, 
 // previewName is the preview's name from the template at the head, or the
 // default template's.
 func (h *Handler) previewName(ctx context.Context, e *events.PullRequestChanged) string {
-	if m, err := release.ReadManifest(ctx, h.Source, e.Repo, e.HeadSHA); err == nil {
+	if m, err := h.Planner.Manifest(ctx, e.Repo, e.HeadSHA); err == nil {
 		if t, ok := template(m); ok {
 			return t.PreviewName(e.Number)
 		}

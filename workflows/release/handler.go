@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -12,6 +11,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/build"
 )
 
 // Config configures the release workflow.
@@ -32,10 +32,13 @@ func (c Config) Validate() error {
 }
 
 // Handler is the release workflow. Log and History are optional: without
-// them a plan lists no commits and does not check staging.
+// them a plan lists no commits and does not check staging. Planner reads
+// every slipway.yaml it needs and plans the builds of followed branches;
+// Source reads the pin files.
 type Handler struct {
 	Config    Config
 	Source    Source
+	Planner   Planner
 	Claims    workflows.Claims
 	Publisher Publisher
 	Envs      Envs
@@ -44,17 +47,11 @@ type Handler struct {
 	Now       func() time.Time
 }
 
-// ReadManifest reads and parses the slipway.yaml of a commit. A missing or
-// invalid file is a permanent error.
+// ReadManifest reads and parses the slipway.yaml of a commit, for the
+// operator's commands (build.ReadManifest). A missing or invalid file is a
+// permanent error.
 func ReadManifest(ctx context.Context, src Source, repo events.Repo, sha string) (*manifest.Manifest, error) {
-	data, err := src.ReadFile(ctx, repo, sha, manifest.Filename)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, events.Permanent(fmt.Errorf("%s not found in commit %s", manifest.Filename, sha))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s at %s: %w", manifest.Filename, sha, err)
-	}
-	return manifest.Parse(data)
+	return build.ReadManifest(ctx, src, repo, sha)
 }
 
 // Environments returns the environments m declares, with the default
@@ -74,7 +71,7 @@ func Environments(m *manifest.Manifest, staging string) []manifest.Environment {
 // environments returns the environments declared at sha. A commit whose
 // slipway.yaml cannot be read any more gets the default environments.
 func (h *Handler) environments(ctx context.Context, repo events.Repo, sha string) (*manifest.Manifest, []manifest.Environment, error) {
-	m, err := ReadManifest(ctx, h.Source, repo, sha)
+	m, err := h.Planner.Manifest(ctx, repo, sha)
 	if err != nil {
 		return nil, nil, err
 	}

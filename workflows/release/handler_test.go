@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/manifest"
+	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/release"
 	"github.com/slipway-dev/slipway/workflows/workflowstest"
@@ -38,7 +39,8 @@ func newHandler(src workflowstest.Files, c workflowstest.Results, st envs, h his
 	p := &workflowstest.Recorder{}
 	return &release.Handler{
 		Config: release.Config{StagingEnv: "staging-x"}, Source: src, Claims: c, Publisher: p,
-		Envs: st, History: h, Log: log,
+		Planner: &build.Planner{Source: src, Publisher: p},
+		Envs:    st, History: h, Log: log,
 	}, p
 }
 

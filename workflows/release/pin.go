@@ -124,7 +124,7 @@ func (h *Handler) deployPinned(ctx context.Context, e *events.PushReceived, env 
 // the caller's to set. A commit not built is an error wrapping
 // build.ErrNotBuilt.
 func (h *Handler) Request(ctx context.Context, repo events.Repo, env manifest.Environment, sha string) (*events.DeployRequested, error) {
-	m, err := ReadManifest(ctx, h.Source, repo, sha)
+	m, err := h.Planner.Manifest(ctx, repo, sha)
 	if err != nil {
 		return nil, err
 	}

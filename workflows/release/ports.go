@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -12,6 +13,16 @@ import (
 // path missing from the commit is an error wrapping fs.ErrNotExist.
 type Source interface {
 	ReadFile(ctx context.Context, repo events.Repo, sha, path string) ([]byte, error)
+}
+
+// Planner reads the slipway.yaml of a commit, once per commit, and plans
+// its builds (build.Planner).
+type Planner interface {
+	// Manifest returns the parsed slipway.yaml of sha; a missing or invalid
+	// file is a permanent error.
+	Manifest(ctx context.Context, repo events.Repo, sha string) (*manifest.Manifest, error)
+	// Plan requests the builds of sha, built on branch.
+	Plan(ctx context.Context, repo events.Repo, sha, branch string) error
 }
 
 // Publisher publishes an event and returns once it is stored.

@@ -11,8 +11,14 @@ import (
 
 // RunBuilder consumes push and build events until ctx ends.
 func RunBuilder(ctx context.Context, cfg *Config, c *Conn) error {
+	return runBuilder(ctx, cfg, c, nil)
+}
+
+// runBuilder is RunBuilder with the planning p, or one of its own when p
+// is nil.
+func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	ctx = logger(ctx).With().Str("component", "builder").Logger().WithContext(ctx)
-	h, closeFn, err := BuildHandler(ctx, cfg, c)
+	h, closeFn, err := buildHandler(ctx, cfg, c, p)
 	if err != nil {
 		return fmt.Errorf("builder: %w", err)
 	}
@@ -36,24 +42,32 @@ func pushRoute(cfg *Config, h *build.Handler) natsjs.Route {
 
 // BuildHandler wires the build workflow to git, BuildKit and JetStream.
 func BuildHandler(ctx context.Context, cfg *Config, c *Conn) (*build.Handler, func(), error) {
+	return buildHandler(ctx, cfg, c, nil)
+}
+
+// buildHandler is BuildHandler with the planning p, or one of its own when
+// p is nil.
+func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*build.Handler, func(), error) {
 	claims, err := c.claims(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	mirror, err := cfg.newMirror(cfg.mirrorDir())
-	if err != nil {
-		return nil, nil, err
+	if p == nil {
+		if p, err = builderPlanning(cfg, c); err != nil {
+			return nil, nil, err
+		}
 	}
 	bk, err := buildkit.New(ctx, cfg.BuildkitHost, buildkit.AllowBaseImages(cfg.BaseImageAllow...))
 	if err != nil {
 		return nil, nil, err
 	}
 	h := &build.Handler{
-		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL, Repos: cfg.knownRepos()},
-		Source:    mirror,
+		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL},
+		Source:    p.Mirror,
 		Builder:   bk,
 		Claims:    claims,
-		Publisher: natsjs.NewPublisher(c.JS, "/slipway/builder"),
+		Publisher: natsjs.NewPublisher(c.JS, builderSource),
+		Planner:   p.Planner,
 	}
 	if err := h.Config.Validate(); err != nil {
 		_ = bk.Close()

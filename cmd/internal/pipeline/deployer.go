@@ -15,7 +15,13 @@ import (
 
 // RunDeployer consumes commit-built and deploy events, and serves the proxy,
 // until ctx ends.
-func RunDeployer(ctx context.Context, cfg *Config, c *Conn) (err error) {
+func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
+	return runDeployer(ctx, cfg, c, nil)
+}
+
+// runDeployer is RunDeployer whose release and preview workflows plan
+// builds with p, or with a planning of their own when p is nil.
+func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err error) {
 	ctx = logger(ctx).With().Str("component", "deployer").Logger().WithContext(ctx)
 	target, err := NewTarget(cfg)
 	if err != nil {
@@ -42,7 +48,7 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) (err error) {
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	rel, err := NewReleaseWorkflows(ctx, cfg, c, target, h.Locks)
+	rel, err := newReleaseWorkflows(ctx, cfg, c, target, h.Locks, p)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}

@@ -64,6 +64,12 @@ type ReleaseWorkflows struct {
 // a git mirror of their own (<mirror-dir>/release) and target. locks are the
 // deploy workflow's environment locks (may be nil).
 func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target preview.Target, locks deploy.Locks) (*ReleaseWorkflows, error) {
+	return newReleaseWorkflows(ctx, cfg, c, target, locks, nil)
+}
+
+// newReleaseWorkflows is NewReleaseWorkflows planning builds with p, or
+// with a planner reading through their own mirror when p is nil.
+func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target preview.Target, locks deploy.Locks, p *Planning) (*ReleaseWorkflows, error) {
 	claims, err := c.claims(ctx)
 	if err != nil {
 		return nil, err
@@ -80,17 +86,19 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	if err != nil {
 		return nil, err
 	}
-	pub := natsjs.NewPublisher(c.JS, "/slipway/release")
+	if p == nil {
+		p = &Planning{Mirror: mirror, Planner: newPlanner(cfg, c, mirror, releaseSource)}
+	}
+	pub := natsjs.NewPublisher(c.JS, releaseSource)
 	forges := newForgeClients(&cfg.Release)
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
-			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Claims: claims, Publisher: pub,
+			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Planner: p.Planner, Claims: claims, Publisher: pub,
 			Envs: envs, Log: mirror, History: natsstore.NewDeployLog(c.JS),
 		},
 		Preview: &preview.Handler{
 			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL},
-			Source:       mirror,
-			Claims:       claims,
+			Planner:      p.Planner,
 			Publisher:    pub,
 			Store:        natsstore.NewPreviewStore(kv),
 			Target:       target,
@@ -101,8 +109,13 @@ func NewReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
 	}
+	w.Preview.Deploys = w.Release
 	return w, w.Release.Config.Validate()
 }
+
+// releaseSource is the CloudEvents source of what the release and preview
+// workflows publish.
+const releaseSource = "/slipway/release"
 
 // Routes are the consumers of the release and preview workflows, besides
 // the commit-built one the deployer routes to Release.HandleBuilt.

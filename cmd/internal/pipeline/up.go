@@ -96,12 +96,18 @@ func (u *Up) auth(ctx context.Context) (func(natsjs.Role) []nats.Option, error) 
 
 // Run runs every component, each on a connection of its role, until ctx
 // ends or one fails. A component that panics is restarted alone (see
-// supervise).
+// supervise). The builder and the deployer share one Planning (the mirror
+// of -mirror-dir and its build planner, publishing as the builder): a
+// commit's slipway.yaml is read once, whichever workflow plans it.
 func (u *Up) Run(ctx context.Context) error {
+	p, err := builderPlanning(&u.Config, u.roles[natsjs.RoleBuilder])
+	if err != nil {
+		return err
+	}
 	return runComponents(ctx, map[string]func(context.Context) error{
 		"ingest":   func(ctx context.Context) error { return RunIngest(ctx, &u.Config, u.roles[natsjs.RoleIngest], u.ln) },
-		"builder":  func(ctx context.Context) error { return RunBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder]) },
-		"deployer": func(ctx context.Context) error { return RunDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer]) },
+		"builder":  func(ctx context.Context) error { return runBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder], p) },
+		"deployer": func(ctx context.Context) error { return runDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer], p) },
 	})
 }
 
