@@ -43,7 +43,7 @@ func (c Config) lockWait() time.Duration {
 // the message meanwhile), enough to take over the lock of a holder that died;
 // then the request is redelivered later. A request that already completed
 // does not wait, nor does one a later request overtook while it waited: it
-// is recorded as superseded at once (see supersedeWaiting).
+// is recorded as superseded at once (see supersedeIfOvertaken).
 func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locked context.Context, unlock func(), err error) {
 	if h.Locks == nil {
 		return ctx, func() {}, nil
@@ -69,8 +69,8 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locke
 		}
 		if time.Since(checked) >= time.Second {
 			checked = time.Now()
-			if reason, err := h.overtakenByLater(ctx, e); err != nil || reason != "" {
-				return nil, nil, h.supersedeWaiting(ctx, e, reason, err)
+			if err := h.supersedeIfOvertaken(ctx, e); err != nil {
+				return nil, nil, err
 			}
 		}
 		if time.Now().After(deadline) {
@@ -85,28 +85,6 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locke
 		case <-time.After(poll):
 		}
 	}
-}
-
-// supersedeWaiting records, without the environment's lock, a request that
-// a later one overtook while it waited: it claims the request, publishes
-// deploy.superseded and completes the claim. It never deploys, so it needs
-// no lock. Its error wraps events.ErrAlreadyDone when it is done.
-func (h *Handler) supersedeWaiting(ctx context.Context, e *events.DeployRequested, reason string, err error) error {
-	if err != nil {
-		return err
-	}
-	lease, err := h.Claims.Claim(ctx, e.DedupKey(), h.Config.ClaimTTL)
-	if err != nil {
-		return err
-	}
-	cur, _ := h.Target.Current(ctx, e.Repo.FullName, e.Env) // for the record only
-	if _, err := h.supersede(ctx, e, cur.Commit(), reason, nil); err != nil {
-		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
-	}
-	if err := lease.Complete(ctx, []byte(`{"outcome":"superseded"}`)); err != nil {
-		return err
-	}
-	return fmt.Errorf("deploy %s superseded while waiting: %w", e.DedupKey(), events.ErrAlreadyDone)
 }
 
 // keepLock renews lease until the returned function releases it, and returns

@@ -118,7 +118,7 @@ func (h *Handler) deployOrBuild(ctx context.Context, p Preview, m *manifest.Mani
 	if err != nil {
 		return err
 	}
-	req.Trigger, req.Actor, req.Nonce = trigger, actor, "preview-"+strconv.Itoa(p.Generation)
+	req.Ask(events.KindPreview, trigger, actor, strconv.Itoa(p.Generation))
 	if _, err := h.Publisher.Publish(ctx, req); err != nil {
 		return fmt.Errorf("request deploy of %s: %w", p.Env, err)
 	}
