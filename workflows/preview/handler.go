@@ -154,7 +154,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if err != nil {
 			return err
 		}
-		if err := h.deployOrBuild(ctx, p, m, e.DedupKey(), "slipway"); err != nil {
+		if err := h.deployOrBuild(ctx, p, m, e.DedupKey(), events.ActorSlipway); err != nil {
 			return err
 		}
 		n++
