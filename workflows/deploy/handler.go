@@ -80,19 +80,13 @@ func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) e
 		return err
 	}
 	defer unlock()
-	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
-	switch {
-	case errors.Is(err, workflows.ErrClaimHeld):
-		return events.Retryable(err, h.Config.ClaimTTL/2)
-	case err != nil:
+	var outcome events.DeployOutcome
+	lease, err := workflows.RunClaimed(locked, h.Claims, key, h.Config.ClaimTTL, func(ctx context.Context) (err error) {
+		outcome, err = h.apply(ctx, e)
 		return err
-	}
-	work, stop := workflows.KeepLease(locked, lease, h.Config.ClaimTTL/3)
-	outcome, err := h.apply(work, e)
-	err = workflows.LeaseErr(work, err)
-	stop()
-	if err != nil && !events.IsPermanent(err) {
-		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
+	})
+	if lease == nil {
+		return err
 	}
 	return errors.Join(err, complete(ctx, lease, e, outcome))
 }
