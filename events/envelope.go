@@ -33,8 +33,10 @@ func NewEnvelope(e Event, source string, now time.Time) (Envelope, error) {
 	}, nil
 }
 
-// Decode returns the typed event in the envelope. An unknown type or a payload
-// that does not match its type is a Permanent error: redelivering it cannot help.
+// Decode returns the typed event in the envelope, a deploy event stored by
+// an earlier version completed with its kind and outcome (legacy.go). An
+// unknown type or a payload that does not match its type is a Permanent
+// error: redelivering it cannot help.
 func (env Envelope) Decode() (Event, error) {
 	var e Event
 	switch env.Type {
@@ -74,6 +76,9 @@ func (env Envelope) Decode() (Event, error) {
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}
 	if err := json.Unmarshal(env.Data, e); err != nil {
+		return nil, Permanent(fmt.Errorf("decode %s %s: %w", env.Type, env.ID, err))
+	}
+	if err := completeDeploy(e); err != nil {
 		return nil, Permanent(fmt.Errorf("decode %s %s: %w", env.Type, env.ID, err))
 	}
 	return e, nil

@@ -170,23 +170,31 @@ type DeployRequested struct {
 	Images []Image `json:"images"`
 	// Trigger is the id of the event that caused this deploy.
 	Trigger string `json:"trigger"`
-	Actor   string `json:"actor,omitempty"`
-	// Nonce makes a deliberate re-deploy (rollback, replay) a new event.
+	// Kind is what asked for the deploy, Actor who: ActorSlipway for an
+	// automatic one, the operator or the pusher otherwise (see Ask).
+	Kind  DeployKind `json:"kind,omitempty"`
+	Actor string     `json:"actor,omitempty"`
+	// Nonce makes a deliberate deploy (release, rollback, replay, preview) a
+	// new event: it is part of the id. It starts with the kind's word, for
+	// people reading ids; code reads Kind.
 	Nonce string `json:"nonce,omitempty"`
-	// Explicit marks a deploy a person or a release asked for (release,
-	// rollback): it may move the environment to an older commit. Automatic
-	// deploys never do (see Deliberate).
+	// Explicit is true for a release, a rollback and a replay. Deployers
+	// read Kind (see Deliberate); Explicit is still written for deployers of
+	// earlier versions during an upgrade.
 	Explicit bool `json:"explicit,omitempty"`
 }
 
-// DeployResult is the outcome of one deploy, success or failure.
+// DeployResult is the record of how one deploy request ended: its Outcome
+// (the one of the result event's type), and the request's Kind and Actor.
 type DeployResult struct {
 	Env       string        `json:"env"`
 	Repo      Repo          `json:"repo"`
 	Commit    string        `json:"commit"`
 	Images    []Image       `json:"images"`
 	Trigger   string        `json:"trigger"`
+	Kind      DeployKind    `json:"kind,omitempty"`
 	Actor     string        `json:"actor,omitempty"`
+	Outcome   DeployOutcome `json:"outcome,omitempty"`
 	Previous  string        `json:"previous,omitempty"`
 	StartedAt time.Time     `json:"started_at"`
 	Duration  time.Duration `json:"duration_ns"`

@@ -21,11 +21,20 @@ var (
 	img  = events.Image{Service: web, Ref: "localhost:5000/acme/shop/web:" + sha, Digest: "sha256:" + sha + sha[:24]}
 	at   = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	res  = events.DeployResult{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "built.acme_2fshop.main." + sha,
-		Actor: "slipway", Previous: "fedcba9876543210fedcba9876543210fedcba98", StartedAt: at, Duration: 1500 * time.Millisecond, Request: "deploy.staging." + sha}
+		Kind: events.KindAuto, Actor: events.ActorSlipway, Previous: "fedcba9876543210fedcba9876543210fedcba98", StartedAt: at, Duration: 1500 * time.Millisecond, Request: "deploy.staging." + sha}
 )
 
-// TestGolden freezes the wire form of every event: a diff here is a schema
-// change and needs a new SchemaVersion.
+// result is res with an outcome and a reason.
+func result(o events.DeployOutcome, reason string) events.DeployResult {
+	r := res
+	r.Outcome, r.Reason = o, reason
+	return r
+}
+
+// TestGolden freezes the wire form of every event: a renamed, retyped or
+// removed field is a schema change and needs a new SchemaVersion. A field
+// added keeps the earlier form readable (TestDecodeEarlierVersions reads
+// the earlier forms in testdata/v1).
 func TestGolden(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -56,14 +65,16 @@ func TestGolden(t *testing.T) {
 			"built.acme_2fshop.main." + sha + ".failed", events.SubjectCommitFailed},
 		{"commit_built", &events.CommitBuilt{Repo: repo, Commit: sha, Branch: "main", Images: []events.Image{img}},
 			"built.acme_2fshop.main." + sha, events.SubjectCommitBuilt},
-		{"deploy_requested", &events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "built.acme_2fshop.main." + sha, Actor: "slipway"},
+		{"deploy_requested", &events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "built.acme_2fshop.main." + sha, Kind: events.KindAuto, Actor: "slipway"},
 			"deploy.acme_2fshop.staging." + sha, events.SubjectDeployRequested + ".acme_2fshop.staging"},
-		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: res},
+		{"deploy_requested_rollback", (&events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}}).Ask(events.KindRollback, "deploy.acme_2fshop.staging.fedcba9876543210fedcba9876543210fedcba98.succeeded", "ada", "1a2b3c4d5e6f"),
+			"deploy.acme_2fshop.staging." + sha + ".rollback-1a2b3c4d5e6f", events.SubjectDeployRequested + ".acme_2fshop.staging"},
+		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: result(events.OutcomeSucceeded, "")},
 			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
 		{"pull_request_opened", &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 42, HeadSHA: sha, HeadBranch: "cart", BaseBranch: "main",
 			SourceRepo: events.Repo{Forge: "github", FullName: "ada/shop", CloneURL: "https://git.example.com/ada/shop.git", DefaultBranch: "main"}, Title: "Add cart", Author: "ada"},
 			"pr.acme_2fshop.42.opened." + sha, events.SubjectPullRequest + ".opened"},
-		{"deploy_superseded", &events.DeploySuperseded{DeployResult: func() events.DeployResult { r := res; r.Reason = "superseded by fedcba987654"; return r }()},
+		{"deploy_superseded", &events.DeploySuperseded{DeployResult: result(events.OutcomeSuperseded, "superseded by fedcba987654")},
 			"deploy.staging." + sha + ".superseded", events.SubjectDeploySuperseded + ".acme_2fshop.staging"},
 		{"release_planned", &events.ReleasePlanned{Env: "production", Repo: repo, Number: 43, HeadSHA: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 			From: "fedcba9876543210fedcba9876543210fedcba98", To: sha,
@@ -81,7 +92,7 @@ func TestGolden(t *testing.T) {
 			"task.acme_2fshop.production." + sha + ".api.migrate.failed.1795694400000000000", events.SubjectTaskFinished + ".acme_2fshop.production"},
 		{"preview_removed", &events.PreviewRemoved{Env: "pr-42", Repo: repo, Number: 42, HeadSHA: sha, Generation: 1, Reason: events.RemovedMerged, RemovedAt: at},
 			"preview.acme_2fshop.42.1.removed", events.SubjectPreviewRemoved + ".acme_2fshop.pr-42"},
-		{"deploy_failed", &events.DeployFailed{DeployResult: func() events.DeployResult { r := res; r.Reason = "web: health check failed"; return r }()},
+		{"deploy_failed", &events.DeployFailed{DeployResult: result(events.OutcomeFailed, "web: health check failed")},
 			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".acme_2fshop.staging"},
 	}
 	for _, tt := range tests {

@@ -19,9 +19,3 @@ func (e *DeploySuperseded) Subject() string {
 }
 func (e *DeploySuperseded) CESubject() string { return e.Env + "@" + e.Commit }
 func (e *DeploySuperseded) DedupKey() string  { return e.Request + ".superseded" }
-
-// Deliberate reports whether a person or a release asked for this deploy
-// (Explicit, or a Nonce as a rollback or replay sets): only a deliberate
-// deploy may move an environment to an older commit. An automatic deploy
-// (a commit built on the branch an environment follows) never does.
-func (e *DeployRequested) Deliberate() bool { return e.Explicit || e.Nonce != "" }

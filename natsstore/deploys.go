@@ -74,18 +74,9 @@ func deploysOf(msgs []Message) []release.Deploy {
 		if err != nil {
 			continue
 		}
-		d := release.Deploy{ID: m.ID, Seq: m.Seq, Time: m.Time}
-		switch r := ev.(type) {
-		case *events.DeploySucceeded:
-			d.DeployResult, d.Outcome = r.DeployResult, release.OutcomeSucceeded
-		case *events.DeployFailed:
-			d.DeployResult, d.Outcome = r.DeployResult, release.OutcomeFailed
-		case *events.DeploySuperseded:
-			d.DeployResult, d.Outcome = r.DeployResult, release.OutcomeSuperseded
-		default:
-			continue
+		if r, ok := events.ResultOf(ev); ok {
+			out = append(out, release.Deploy{DeployResult: r, ID: m.ID, Seq: m.Seq, Time: m.Time})
 		}
-		out = append(out, d)
 	}
 	return out
 }

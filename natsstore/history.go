@@ -22,22 +22,9 @@ func DeployHistory(ctx context.Context, js jetstream.JetStream, repo, env string
 		if err != nil {
 			continue
 		}
-		if r, ok := resultOf(ev); ok && r.Repo.FullName == repo {
+		if r, ok := events.ResultOf(ev); ok && r.Repo.FullName == repo {
 			out = append(out, m.Envelope)
 		}
 	}
 	return out, nil
-}
-
-// resultOf returns the deploy result an event carries.
-func resultOf(ev events.Event) (events.DeployResult, bool) {
-	switch r := ev.(type) {
-	case *events.DeploySucceeded:
-		return r.DeployResult, true
-	case *events.DeployFailed:
-		return r.DeployResult, true
-	case *events.DeploySuperseded:
-		return r.DeployResult, true
-	}
-	return events.DeployResult{}, false
 }

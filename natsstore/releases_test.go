@@ -80,7 +80,7 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{release.OutcomeSucceeded, release.OutcomeFailed, release.OutcomeSuperseded, release.OutcomeSucceeded}
+	want := []events.DeployOutcome{events.OutcomeSucceeded, events.OutcomeFailed, events.OutcomeSuperseded, events.OutcomeSucceeded}
 	if len(ds) != len(want) {
 		t.Fatalf("%d deploys, want %d", len(ds), len(want))
 	}

@@ -2,7 +2,6 @@ package natsstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,13 +10,14 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
-// DeployOutcome is how a deploy request ended, as WaitDeploy reports it.
-type DeployOutcome struct {
-	// Outcome is the deploy workflow's: "deployed", "failed", "superseded"
-	// or "unchanged" (the environment already ran the request's images).
-	Outcome string
+// DeployDone is how a deploy request ended, as WaitDeploy reports it: the
+// record of its claim (its Outcome, OutcomeUnchanged when the environment
+// already ran the request's images) and its result event.
+type DeployDone struct {
+	deploy.Done
 	// Result is the recorded result event; nil when unchanged.
 	Result *Message
 }
@@ -25,33 +25,31 @@ type DeployOutcome struct {
 // WaitDeploy waits until the deploy request whose id is request has been
 // handled, reading its claim, and returns its outcome with the result event
 // the deploy workflow recorded in the stream.
-func WaitDeploy(ctx context.Context, js jetstream.JetStream, claims workflows.Claims, repo, env, request string) (DeployOutcome, error) {
+func WaitDeploy(ctx context.Context, js jetstream.JetStream, claims workflows.Claims, repo, env, request string) (DeployDone, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		b, err := claims.Result(ctx, request)
 		switch {
 		case err == nil:
-			return deployOutcome(ctx, js, repo, env, request, b)
+			return deployDone(ctx, js, repo, env, request, b)
 		case !errors.Is(err, workflows.ErrNoResult):
-			return DeployOutcome{}, err
+			return DeployDone{}, err
 		}
 		select {
 		case <-ctx.Done():
-			return DeployOutcome{}, fmt.Errorf("wait for %s: %w", request, ctx.Err())
+			return DeployDone{}, fmt.Errorf("wait for %s: %w", request, ctx.Err())
 		case <-tick.C:
 		}
 	}
 }
 
-// deployOutcome finds the result event of a completed request.
-func deployOutcome(ctx context.Context, js jetstream.JetStream, repo, env, request string, claim []byte) (DeployOutcome, error) {
-	var rec struct {
-		Outcome string `json:"outcome"`
-	}
-	_ = json.Unmarshal(claim, &rec)
-	out := DeployOutcome{Outcome: rec.Outcome}
-	if rec.Outcome == "unchanged" {
+// deployDone finds the result event of a completed request. A record it
+// cannot read leaves the outcome unknown; the result event still tells.
+func deployDone(ctx context.Context, js jetstream.JetStream, repo, env, request string, claim []byte) (DeployDone, error) {
+	done, _ := deploy.ParseDone(claim)
+	out := DeployDone{Done: done}
+	if done.Outcome == events.OutcomeUnchanged {
 		return out, nil
 	}
 	results := []struct{ subject, suffix string }{

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
 )
 
 // ErrLeaseLost is returned by Lease.Renew when another worker took the step
@@ -59,4 +61,30 @@ func LeaseErr(ctx context.Context, err error) error {
 		return fmt.Errorf("%w (%w)", err, cause)
 	}
 	return err
+}
+
+// RunClaimed runs step once for key: it claims key for ttl and runs step in
+// a context that lives while the lease is renewed (KeepLease, every ttl/3).
+// A claim another worker holds is events.Retryable after ttl/2; a step
+// done before returns Claim's error, which wraps events.ErrAlreadyDone,
+// without running step. When step fails and its error is not
+// events.Permanent, the lease is released for a retry and nil is returned
+// with the error. Otherwise the lease is returned still held, with step's
+// error (nil or permanent), for the caller to record the result
+// (Lease.Complete).
+func RunClaimed(ctx context.Context, claims Claims, key string, ttl time.Duration, step func(ctx context.Context) error) (Lease, error) {
+	lease, err := claims.Claim(ctx, key, ttl)
+	switch {
+	case errors.Is(err, ErrClaimHeld):
+		return nil, events.Retryable(err, ttl/2)
+	case err != nil:
+		return nil, err
+	}
+	work, stop := KeepLease(ctx, lease, ttl/3)
+	err = LeaseErr(work, step(work))
+	stop()
+	if err != nil && !events.IsPermanent(err) {
+		return nil, errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
+	}
+	return lease, err
 }

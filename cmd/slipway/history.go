@@ -15,7 +15,6 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/natsstore"
-	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 func historyCommand() *ffcli.Command {
@@ -68,24 +67,15 @@ func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Wri
 		if err != nil {
 			continue
 		}
-		r, result := deployResult(ev)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), result,
-			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), release.Kind(r), r.Actor, r.Trigger, r.Reason)
+		r, ok := events.ResultOf(ev)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), r.Outcome,
+			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), r.Kind, r.Actor, r.Trigger, r.Reason)
 	}
 	if len(envs) == 0 {
 		fmt.Fprintf(w, "(no deploys to %s of %s yet)\n", env, repo)
 	}
 	return w.Flush()
-}
-
-func deployResult(e events.Event) (events.DeployResult, string) {
-	switch ev := e.(type) {
-	case *events.DeploySucceeded:
-		return ev.DeployResult, "succeeded"
-	case *events.DeployFailed:
-		return ev.DeployResult, "failed"
-	case *events.DeploySuperseded:
-		return ev.DeployResult, "superseded"
-	}
-	return events.DeployResult{}, "?"
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/natsstore"
-	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 // historyImages prints every deploy of env with what it ran: the audit
@@ -23,7 +22,7 @@ func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, out 
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, d := range deploys {
 		fmt.Fprintf(w, "#%d\t%s\t%s\t%s by %s\t%s → %s\t%s\ttrigger %s\n", d.Seq, d.Time.Local().Format(time.DateTime), d.Outcome,
-			release.Kind(d.DeployResult), d.Actor, short(d.Previous), short(d.Commit), d.Duration.Round(time.Millisecond), d.Trigger)
+			d.Kind, d.Actor, short(d.Previous), short(d.Commit), d.Duration.Round(time.Millisecond), d.Trigger)
 		for _, img := range d.Images {
 			fmt.Fprintf(w, "\t\t%s\t%s\t%s\t\t\n", img.Service.Name, img.Digest, img.Ref)
 		}

@@ -53,7 +53,7 @@ func BenchmarkRollback(b *testing.B) {
 		start := time.Now()
 		o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, c2, d, io.Discard)
 		wall += time.Since(start)
-		if err != nil || o.Outcome != "deployed" || o.Result == nil {
+		if err != nil || o.Outcome != events.OutcomeSucceeded || o.Result == nil {
 			b.Fatalf("rollback to %s: %+v, %v", c2[:12], o, err)
 		}
 		ev, err := o.Result.Decode()

@@ -497,7 +497,7 @@ func TestReleaseFlow(t *testing.T) {
 		solves := len(r.all(t, ctx, events.SubjectBuildRequested))
 		d := deliberate{Actor: "ada", Wait: 2 * time.Minute}
 		o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 2, "", d, out)
-		if err != nil || o.Outcome != "deployed" {
+		if err != nil || o.Outcome != events.OutcomeSucceeded {
 			t.Fatalf("rollback: %+v, %v", o, err)
 		}
 		r.requireEnv(t, ctx, r.stg, c1)
@@ -513,7 +513,7 @@ func TestReleaseFlow(t *testing.T) {
 			}
 		}
 		o, err = replay(ctx, r.up.Conn(), fmt.Sprint(seq), d, out)
-		if err != nil || o.Outcome != "deployed" {
+		if err != nil || o.Outcome != events.OutcomeSucceeded {
 			t.Fatalf("replay #%d: %+v, %v", seq, o, err)
 		}
 		r.requireEnv(t, ctx, r.stg, head)
@@ -648,7 +648,7 @@ func (r *rig) requireGC(t *testing.T, ctx context.Context, c1, c2 string, out *b
 		}
 	}
 	d := deliberate{Actor: "ada", Wait: 2 * time.Minute}
-	if o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, c1, d, out); err != nil || o.Outcome != "deployed" {
+	if o, err := rollback(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, c1, d, out); err != nil || o.Outcome != events.OutcomeSucceeded {
 		t.Fatalf("rollback to the kept %s after gc: %+v, %v", c1[:12], o, err)
 	}
 	r.requireEnv(t, ctx, r.stg, c1)

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -81,18 +82,18 @@ func rollbackCommand() *ffcli.Command {
 
 // rollback requests the deploy of an earlier healthy commit of env of repo
 // and waits for its result.
-func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployOutcome, error) {
+func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
 	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
 	if err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	target, cur, err := release.RollbackTarget(deploys, env, steps, to)
 	if err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	if target.Commit == cur.Commit {
 		fmt.Fprintf(out, "==> %s already runs %s\n", env, short(cur.Commit))
-		return natsstore.DeployOutcome{Outcome: "unchanged"}, nil
+		return natsstore.DeployDone{Done: deploy.Done{Outcome: events.OutcomeUnchanged}}, nil
 	}
 	req := release.RollbackRequest(target, d.Actor, nonce())
 	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, short(cur.Commit), short(target.Commit),
@@ -101,18 +102,18 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 }
 
 // request publishes a deliberate deploy request and waits for its outcome.
-func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested, d deliberate, out io.Writer) (natsstore.DeployOutcome, error) {
+func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
 	start := time.Now()
 	if _, err := natsjs.NewPublisher(c.JS, "/slipway/cli").Publish(ctx, req); err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	fmt.Fprintf(out, "==> requested %s\n", req.DedupKey())
 	if d.Wait <= 0 {
-		return natsstore.DeployOutcome{}, nil
+		return natsstore.DeployDone{}, nil
 	}
 	claims, err := c.Claims(ctx)
 	if err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, d.Wait)
 	defer cancel()
@@ -123,12 +124,12 @@ func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested,
 	reason := ""
 	if o.Result != nil {
 		if ev, err := o.Result.Decode(); err == nil {
-			r, _ := deployResult(ev)
+			r, _ := events.ResultOf(ev)
 			reason = r.Reason
 		}
 	}
 	fmt.Fprintf(out, "==> %s: %s in %s %s\n", req.Env, o.Outcome, time.Since(start).Round(time.Millisecond), reason)
-	if o.Outcome == "failed" {
+	if o.Outcome == events.OutcomeFailed {
 		return o, fmt.Errorf("deploy of %s to %s failed: %s", short(req.Commit), req.Env, reason)
 	}
 	return o, nil
@@ -165,15 +166,15 @@ func replayCommand() *ffcli.Command {
 
 // replay re-publishes the event ref names (a stream sequence or an event
 // id).
-func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out io.Writer) (natsstore.DeployOutcome, error) {
+func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
 	seq, _ := strconv.ParseUint(ref, 10, 64)
 	m, err := natsstore.FindEvent(ctx, c.JS, seq, ref)
 	if err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	ev, err := m.Decode()
 	if err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	n := nonce()
 	if req, ok := release.ReplayRequest(ev, m.ID, d.Actor, n); ok {
@@ -181,18 +182,18 @@ func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out
 		return request(ctx, c, req, d, out)
 	}
 	env := m.Envelope
-	env.ID = m.ID + "." + release.NoncePrefixReplay + n
+	env.ID = m.ID + "." + events.KindReplay.Nonce(n)
 	env.Source = "/slipway/cli"
 	env.Time = time.Now().UTC()
 	dup, err := natsjs.NewPublisher(c.JS, "/slipway/cli").PublishEnvelope(ctx, m.NATSSubject, env)
 	if err != nil {
-		return natsstore.DeployOutcome{}, err
+		return natsstore.DeployDone{}, err
 	}
 	if dup {
-		return natsstore.DeployOutcome{}, errors.New("replay: deduplicated, try again")
+		return natsstore.DeployDone{}, errors.New("replay: deduplicated, try again")
 	}
 	fmt.Fprintf(out, "==> re-published %s (#%d) as %s on %s\n", m.ID, m.Seq, env.ID, m.NATSSubject)
-	return natsstore.DeployOutcome{}, nil
+	return natsstore.DeployDone{}, nil
 }
 
 // nonce returns a short random id for a deliberate event.

@@ -244,7 +244,7 @@ func deployResults(t testing.TB, ctx context.Context, e *env, repo string) []eve
 	}
 	var out []events.DeployResult
 	for _, d := range ds {
-		if d.Outcome == "failed" {
+		if d.Outcome == events.OutcomeFailed {
 			out = append(out, d.DeployResult)
 		}
 	}

@@ -20,23 +20,17 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 		return err
 	}
 	key := events.BuildKey(e.Repo.FullName, e.Commit, e.Service.Name)
-	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
-	switch {
-	case errors.Is(err, events.ErrAlreadyDone):
-		return h.republish(ctx, e, key)
-	case errors.Is(err, workflows.ErrClaimHeld):
-		return events.Retryable(err, h.Config.ClaimTTL/2)
-	case err != nil:
+	var rec record
+	lease, err := workflows.RunClaimed(ctx, h.Claims, key, h.Config.ClaimTTL, func(ctx context.Context) (err error) {
+		rec, err = h.build(ctx, e)
 		return err
-	}
-	work, stop := workflows.KeepLease(ctx, lease, h.Config.ClaimTTL/3)
-	rec, err := h.build(work, e)
-	err = workflows.LeaseErr(work, err)
-	stop()
-	if err != nil {
-		if !events.IsPermanent(err) {
-			return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
-		}
+	})
+	switch {
+	case lease == nil && errors.Is(err, events.ErrAlreadyDone):
+		return h.republish(ctx, e, key)
+	case lease == nil:
+		return err
+	case err != nil:
 		rec.Failed = Reason(err)
 	}
 	b, _ := json.Marshal(rec)

@@ -10,5 +10,9 @@
 // its environment is skipped and recorded as superseded (latest wins, a
 // running deploy is never cancelled); and an automatic request never moves
 // an environment to an ancestor of the commit it runs. Only a deliberate
-// request (Explicit, or a Nonce) may move it back.
+// request (its Kind is not auto) may move it back.
+//
+// Every handled request ends with one events.DeployOutcome, published as
+// its result event (with the request's kind and actor) and recorded in its
+// claim as a Done.
 package deploy

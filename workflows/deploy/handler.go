@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -20,12 +19,16 @@ type Publisher interface {
 
 // State is what Slipway recorded an environment runs.
 type State struct {
-	Env        string         `json:"env"`
-	Repo       events.Repo    `json:"repo"`
-	Commit     string         `json:"commit"`
-	Images     []events.Image `json:"images"`
-	Request    string         `json:"request"`
-	DeployedAt time.Time      `json:"deployed_at"`
+	Env     string         `json:"env"`
+	Repo    events.Repo    `json:"repo"`
+	Commit  string         `json:"commit"`
+	Images  []events.Image `json:"images"`
+	Request string         `json:"request"`
+	// Kind and Actor are those of the request that put Commit there
+	// (empty in records of earlier versions).
+	Kind       events.DeployKind `json:"kind,omitempty"`
+	Actor      string            `json:"actor,omitempty"`
+	DeployedAt time.Time         `json:"deployed_at"`
 }
 
 // Store records the commit each environment runs.
@@ -77,43 +80,33 @@ func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) e
 		return err
 	}
 	defer unlock()
-	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
-	switch {
-	case errors.Is(err, workflows.ErrClaimHeld):
-		return events.Retryable(err, h.Config.ClaimTTL/2)
-	case err != nil:
+	var outcome events.DeployOutcome
+	lease, err := workflows.RunClaimed(locked, h.Claims, key, h.Config.ClaimTTL, func(ctx context.Context) (err error) {
+		outcome, err = h.apply(ctx, e)
+		return err
+	})
+	if lease == nil {
 		return err
 	}
-	work, stop := workflows.KeepLease(locked, lease, h.Config.ClaimTTL/3)
-	outcome, err := h.apply(work, e)
-	err = workflows.LeaseErr(work, err)
-	stop()
-	if err != nil && !events.IsPermanent(err) {
-		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
-	}
-	b, _ := json.Marshal(map[string]string{"outcome": outcome})
-	return errors.Join(err, lease.Complete(ctx, b))
+	return errors.Join(err, complete(ctx, lease, e, outcome))
 }
 
 // apply deploys unless the environment already runs the commit, and records
 // and announces the result.
-func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (outcome string, err error) {
+func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.DeployOutcome, error) {
 	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("env", e.Env).Str("sha", e.Commit).Logger()
 	cur, err := h.Target.Current(ctx, e.Repo.FullName, e.Env)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", e.Env, err)
+		return events.OutcomeUnknown, fmt.Errorf("read %s: %w", e.Env, err)
 	}
 	if runs(cur, e) {
 		log.Info().Msg("environment already runs this commit: nothing to do")
-		return "unchanged", nil
+		return events.OutcomeUnchanged, nil
 	}
 	if reason, err := h.overtaken(ctx, cur.Commit(), e); err != nil || reason != "" {
 		return h.supersede(ctx, e, cur.Commit(), reason, err)
 	}
-	res := events.DeployResult{
-		Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Trigger: e.Trigger,
-		Actor: e.Actor, Previous: cur.Commit(), StartedAt: h.now(), Request: e.DedupKey(),
-	}
+	res := e.Result(events.OutcomeSucceeded, cur.Commit(), h.now())
 	log.Info().Str("previous", res.Previous).Msg("deploy started")
 	undo, err := h.claimHosts(ctx, e)
 	if err == nil {
@@ -125,19 +118,20 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (outcome
 	res.Duration = h.now().Sub(res.StartedAt)
 	if err != nil {
 		if !events.IsPermanent(err) {
-			return "", err
+			return events.OutcomeUnknown, err
 		}
-		res.Reason = err.Error()
+		res.Outcome, res.Reason = events.OutcomeFailed, err.Error()
 		log.Error().Err(err).Msg("deploy failed; previous commit keeps serving")
-		return "failed", errors.Join(err, h.publish(ctx, &events.DeployFailed{DeployResult: res}))
+		return res.Outcome, errors.Join(err, h.publish(ctx, res.Event()))
 	}
-	state := State{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Request: res.Request, DeployedAt: h.now()}
+	state := State{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Request: res.Request,
+		Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now()}
 	if err := h.Store.Record(ctx, state); err != nil {
-		return "", err
+		return events.OutcomeUnknown, err
 	}
 	h.pruneHosts(ctx, e)
 	log.Info().Dur("took", res.Duration).Msg("deploy succeeded")
-	return "deployed", h.publish(ctx, &events.DeploySucceeded{DeployResult: res})
+	return res.Outcome, h.publish(ctx, res.Event())
 }
 
 func (h *Handler) publish(ctx context.Context, e events.Event) error {

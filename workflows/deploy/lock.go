@@ -43,7 +43,7 @@ func (c Config) lockWait() time.Duration {
 // the message meanwhile), enough to take over the lock of a holder that died;
 // then the request is redelivered later. A request that already completed
 // does not wait, nor does one a later request overtook while it waited: it
-// is recorded as superseded at once (see supersedeWaiting).
+// is recorded as superseded at once (see supersedeIfOvertaken).
 func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locked context.Context, unlock func(), err error) {
 	if h.Locks == nil {
 		return ctx, func() {}, nil
@@ -52,61 +52,57 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locke
 	if _, err := h.Claims.Result(ctx, key); err == nil {
 		return nil, nil, fmt.Errorf("deploy %s: %w", key, events.ErrAlreadyDone)
 	}
-	ttl, log := h.Config.lockTTL(), zerolog.Ctx(ctx)
-	deadline, poll := time.Now().Add(h.Config.lockWait()), min(max(ttl/20, 50*time.Millisecond), time.Second)
+	ttl, poll := h.Config.lockTTL(), min(max(h.Config.lockTTL()/20, 50*time.Millisecond), time.Second)
 	var checked time.Time
+	lease, err := WaitLock(ctx, h.Locks, e.Repo.FullName, e.Env, ttl, h.Config.lockWait(), poll, func() error {
+		if time.Since(checked) < time.Second {
+			return nil
+		}
+		checked = time.Now()
+		return h.supersedeIfOvertaken(ctx, e)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	locked, unlock = h.keepLock(ctx, e.Env, lease, ttl)
+	return locked, unlock, nil
+}
+
+// WaitLock takes the lock of env of repo for ttl, trying again every poll
+// while another holds it, for at most wait; then its error is
+// events.Retryable after ttl/2, so the message is redelivered later. Between
+// attempts it calls meanwhile (when not nil), whose error ends the wait.
+func WaitLock(ctx context.Context, locks Locks, repo, env string, ttl, wait, poll time.Duration, meanwhile func() error) (workflows.Lease, error) {
+	log := zerolog.Ctx(ctx)
+	deadline := time.Now().Add(wait)
 	for waited := false; ; waited = true {
-		lease, err := h.Locks.Lock(ctx, e.Repo.FullName, e.Env, ttl)
+		lease, err := locks.Lock(ctx, repo, env, ttl)
 		if err == nil {
 			if waited {
-				log.Info().Str("env", e.Env).Msg("environment lock taken")
+				log.Info().Str("env", env).Msg("environment lock taken")
 			}
-			locked, unlock := h.keepLock(ctx, e.Env, lease, ttl)
-			return locked, unlock, nil
+			return lease, nil
 		}
 		if !errors.Is(err, workflows.ErrClaimHeld) {
-			return nil, nil, fmt.Errorf("lock %s: %w", e.Env, err)
+			return nil, fmt.Errorf("lock %s: %w", env, err)
 		}
-		if time.Since(checked) >= time.Second {
-			checked = time.Now()
-			if reason, err := h.overtakenByLater(ctx, e); err != nil || reason != "" {
-				return nil, nil, h.supersedeWaiting(ctx, e, reason, err)
+		if meanwhile != nil {
+			if err := meanwhile(); err != nil {
+				return nil, err
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, nil, events.Retryable(fmt.Errorf("lock %s: %w", e.Env, err), ttl/2)
+			return nil, events.Retryable(fmt.Errorf("lock %s: %w", env, err), ttl/2)
 		}
 		if !waited {
-			log.Info().Str("env", e.Env).Err(err).Msg("waiting for the environment lock")
+			log.Info().Str("env", env).Err(err).Msg("waiting for the environment lock")
 		}
 		select {
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(poll):
 		}
 	}
-}
-
-// supersedeWaiting records, without the environment's lock, a request that
-// a later one overtook while it waited: it claims the request, publishes
-// deploy.superseded and completes the claim. It never deploys, so it needs
-// no lock. Its error wraps events.ErrAlreadyDone when it is done.
-func (h *Handler) supersedeWaiting(ctx context.Context, e *events.DeployRequested, reason string, err error) error {
-	if err != nil {
-		return err
-	}
-	lease, err := h.Claims.Claim(ctx, e.DedupKey(), h.Config.ClaimTTL)
-	if err != nil {
-		return err
-	}
-	cur, _ := h.Target.Current(ctx, e.Repo.FullName, e.Env) // for the record only
-	if _, err := h.supersede(ctx, e, cur.Commit(), reason, nil); err != nil {
-		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
-	}
-	if err := lease.Complete(ctx, []byte(`{"outcome":"superseded"}`)); err != nil {
-		return err
-	}
-	return fmt.Errorf("deploy %s superseded while waiting: %w", e.DedupKey(), events.ErrAlreadyDone)
 }
 
 // keepLock renews lease until the returned function releases it, and returns

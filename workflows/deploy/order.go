@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -86,14 +87,37 @@ func (h *Handler) older(ctx context.Context, repo events.Repo, a, b string) (boo
 
 // supersede records that e was skipped, and why. A non-nil err (from
 // overtaken) is returned instead.
-func (h *Handler) supersede(ctx context.Context, e *events.DeployRequested, running, reason string, err error) (string, error) {
+func (h *Handler) supersede(ctx context.Context, e *events.DeployRequested, running, reason string, err error) (events.DeployOutcome, error) {
 	if err != nil {
-		return "", err
+		return events.OutcomeUnknown, err
 	}
 	zerolog.Ctx(ctx).Info().Str("env", e.Env).Str("sha", e.Commit).Str("reason", reason).Msg("deploy superseded")
-	res := events.DeployResult{
-		Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Trigger: e.Trigger,
-		Actor: e.Actor, Previous: running, StartedAt: h.now(), Reason: reason, Request: e.DedupKey(),
+	res := e.Result(events.OutcomeSuperseded, running, h.now())
+	res.Reason = reason
+	return res.Outcome, h.publish(ctx, res.Event())
+}
+
+// supersedeIfOvertaken records, without the environment's lock, a request
+// that a later one overtook while it waited for the lock: it claims the
+// request, publishes deploy.superseded and completes the claim. It never
+// deploys, so it needs no lock. It returns nil while e is not overtaken,
+// and an error wrapping events.ErrAlreadyDone once e is recorded.
+func (h *Handler) supersedeIfOvertaken(ctx context.Context, e *events.DeployRequested) error {
+	reason, err := h.overtakenByLater(ctx, e)
+	if err != nil || reason == "" {
+		return err
 	}
-	return "superseded", h.publish(ctx, &events.DeploySuperseded{DeployResult: res})
+	lease, err := h.Claims.Claim(ctx, e.DedupKey(), h.Config.ClaimTTL)
+	if err != nil {
+		return err
+	}
+	cur, _ := h.Target.Current(ctx, e.Repo.FullName, e.Env) // for the record only
+	outcome, err := h.supersede(ctx, e, cur.Commit(), reason, nil)
+	if err != nil {
+		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
+	}
+	if err := complete(ctx, lease, e, outcome); err != nil {
+		return err
+	}
+	return fmt.Errorf("deploy %s superseded while waiting: %w", e.DedupKey(), events.ErrAlreadyDone)
 }

@@ -58,7 +58,7 @@ func TestDeployOrder(t *testing.T) {
 				case 'p', 'P':
 					req := deployRequest("staging", n)
 					if step[0] == 'P' {
-						req.Explicit, req.Nonce = true, "rollback-"+strconv.Itoa(i)
+						req.Ask(events.KindRollback, req.Trigger, "ada", strconv.Itoa(i))
 					}
 					if _, err := pub.Publish(context.Background(), req); err != nil {
 						t.Fatal(err)

@@ -116,7 +116,7 @@ func (h *Handler) deployOrBuild(ctx context.Context, p Preview, trigger, actor s
 	if err != nil {
 		return err
 	}
-	req.Trigger, req.Actor, req.Nonce = trigger, actor, "preview-"+strconv.Itoa(p.Generation)
+	req.Ask(events.KindPreview, trigger, actor, strconv.Itoa(p.Generation))
 	if _, err := h.Publisher.Publish(ctx, req); err != nil {
 		return fmt.Errorf("request deploy of %s: %w", p.Env, err)
 	}
@@ -135,7 +135,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if !p.Open || !strings.EqualFold(p.Repo.FullName, e.Repo.FullName) || p.HeadSHA != e.Commit {
 			continue
 		}
-		if err := h.deployOrBuild(ctx, p, e.DedupKey(), "slipway"); err != nil {
+		if err := h.deployOrBuild(ctx, p, e.DedupKey(), events.ActorSlipway); err != nil {
 			return err
 		}
 		n++

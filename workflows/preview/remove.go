@@ -10,7 +10,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/manifest"
-	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // Defaults of Config.
@@ -107,24 +107,11 @@ func (h *Handler) lock(ctx context.Context, repo, env string) (func(), error) {
 	if ttl <= 0 {
 		ttl = defaultLockTTL
 	}
-	deadline := time.Now().Add(ttl)
-	for {
-		lease, err := h.Locks.Lock(ctx, repo, env, ttl)
-		if err == nil {
-			return func() { _ = lease.Release(context.WithoutCancel(ctx)) }, nil
-		}
-		if !errors.Is(err, workflows.ErrClaimHeld) {
-			return nil, fmt.Errorf("lock %s: %w", env, err)
-		}
-		if time.Now().After(deadline) {
-			return nil, events.Retryable(fmt.Errorf("lock %s: %w", env, err), ttl/2)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+	lease, err := deploy.WaitLock(ctx, h.Locks, repo, env, ttl, ttl, 250*time.Millisecond, nil)
+	if err != nil {
+		return nil, err
 	}
+	return func() { _ = lease.Release(context.WithoutCancel(ctx)) }, nil
 }
 
 // Reconcile removes the previews of pull requests no longer open (a missed

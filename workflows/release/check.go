@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
@@ -24,7 +25,7 @@ func CheckHealthy(staging []Deploy, env, sha string) error {
 		if d.Succeeded() {
 			return nil
 		}
-		if d.Outcome == OutcomeFailed {
+		if d.Outcome == events.OutcomeFailed {
 			failed = &staging[i]
 		}
 	}

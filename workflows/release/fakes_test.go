@@ -88,12 +88,13 @@ func (g gitLog) Log(_ context.Context, _ events.Repo, from, to string, limit int
 }
 
 // deployed is a recorded deploy of sha to env.
-func deployed(env, sha, outcome string, seq uint64, request string) release.Deploy {
+func deployed(env, sha string, outcome events.DeployOutcome, seq uint64, request string) release.Deploy {
 	if request == "" {
 		request = events.DeployKey(repo.FullName, env, sha, "")
 	}
 	return release.Deploy{
-		DeployResult: events.DeployResult{Env: env, Repo: repo, Commit: sha, Images: []events.Image{image("web", sha)}, Request: request},
-		ID:           request + "." + outcome, Seq: seq, Outcome: outcome,
+		DeployResult: events.DeployResult{Env: env, Repo: repo, Commit: sha, Images: []events.Image{image("web", sha)}, Request: request,
+			Kind: events.KindAuto, Outcome: outcome},
+		ID: request + "." + outcome.String(), Seq: seq,
 	}
 }

@@ -9,11 +9,11 @@ import (
 )
 
 func TestRetentionKept(t *testing.T) {
-	ok := release.OutcomeSucceeded
+	ok := events.OutcomeSucceeded
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	stg, prod := events.EnvID{Repo: repo.FullName, Env: "stg"}, events.EnvID{Repo: repo.FullName, Env: "prod"}
 	deploys := map[events.EnvID][]release.Deploy{
-		stg:  {deployed("stg", c1, ok, 1, ""), deployed("stg", c2, ok, 2, ""), deployed("stg", c3, release.OutcomeFailed, 3, "")},
+		stg:  {deployed("stg", c1, ok, 1, ""), deployed("stg", c2, ok, 2, ""), deployed("stg", c3, events.OutcomeFailed, 3, "")},
 		prod: {deployed("prod", c1, ok, 4, "")},
 	}
 	built := []release.Built{

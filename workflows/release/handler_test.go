@@ -171,7 +171,7 @@ func TestHandlePullRequestPlans(t *testing.T) {
 	prev := image("web", c1)
 	prev.Digest = image("web", c3).Digest // web did not change between c1 and c3
 	st := envs{"prod": {Env: "prod", Repo: repo, Commit: c1, Images: []events.Image{prev, image("api", c1)}}}
-	hist := history{"stage": {deployed("stage", c3, release.OutcomeFailed, 9, "")}}
+	hist := history{"stage": {deployed("stage", c3, events.OutcomeFailed, 9, "")}}
 	h, p := newHandler(src, c, st, hist, gitLog{c1, c2, c3})
 	pr := &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 7, HeadSHA: head, BaseBranch: "main"}
 	if err := h.HandlePullRequest(context.Background(), pr); err != nil {
@@ -201,7 +201,7 @@ func TestHandlePullRequestPlans(t *testing.T) {
 
 	// Healthy on staging now, and released: no plan for a pull request
 	// pinning what production runs.
-	hist["stage"] = append(hist["stage"], deployed("stage", c3, release.OutcomeSucceeded, 10, ""))
+	hist["stage"] = append(hist["stage"], deployed("stage", c3, events.OutcomeSucceeded, 10, ""))
 	pr.Action, pr.HeadSHA = events.PRUpdated, head
 	if err := h.HandlePullRequest(context.Background(), pr); err != nil {
 		t.Fatal(err)

@@ -13,14 +13,6 @@ import (
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
-// NoncePrefix marks the deliberate deploys this package asks for, in the
-// DeployRequested nonce (and so in the request's id).
-const (
-	NoncePrefixRelease  = "release-"
-	NoncePrefixRollback = "rollback-"
-	NoncePrefixReplay   = "replay-"
-)
-
 // HandlePush deploys the commit a pin file names when a push to the default
 // branch changed that file: the merge of a release pull request. The images
 // are those built for the pinned commit; nothing is built.
@@ -95,22 +87,19 @@ func (h *Handler) pinChange(ctx context.Context, e *events.PushReceived, env man
 // deployPinned requests the deploy of sha to env from its built images, or
 // records a failed deploy when sha was never built.
 func (h *Handler) deployPinned(ctx context.Context, e *events.PushReceived, env manifest.Environment, sha string) error {
-	nonce := NoncePrefixRelease + short(e.After)
 	req, err := h.Request(ctx, e.Repo, env, sha)
 	if errors.Is(err, build.ErrNotBuilt) || events.IsPermanent(err) {
-		res := events.DeployResult{
-			Env: env.Name, Repo: e.Repo, Commit: sha, Trigger: e.DedupKey(), Actor: e.Pusher,
-			StartedAt: h.now(), Request: events.DeployKey(e.Repo.FullName, env.Name, sha, nonce),
-			Reason: fmt.Sprintf("release of %s: %v; a release deploys only a commit built before", short(sha), err),
-		}
+		refused := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: sha}).Ask(events.KindRelease, e.DedupKey(), e.Pusher, short(e.After))
+		res := refused.Result(events.OutcomeFailed, "", h.now())
+		res.Reason = fmt.Sprintf("release of %s: %v; a release deploys only a commit built before", short(sha), err)
 		zerolog.Ctx(ctx).Error().Err(err).Str("env", env.Name).Str("sha", sha).Msg("release refused")
-		_, perr := h.Publisher.Publish(ctx, &events.DeployFailed{DeployResult: res})
+		_, perr := h.Publisher.Publish(ctx, res.Event())
 		return perr
 	}
 	if err != nil {
 		return err
 	}
-	req.Trigger, req.Actor, req.Nonce, req.Explicit = e.DedupKey(), e.Pusher, nonce, true
+	req.Ask(events.KindRelease, e.DedupKey(), e.Pusher, short(e.After))
 	if _, err := h.Publisher.Publish(ctx, req); err != nil {
 		return fmt.Errorf("request release of %s to %s: %w", short(sha), env.Name, err)
 	}
@@ -120,8 +109,8 @@ func (h *Handler) deployPinned(ctx context.Context, e *events.PushReceived, env 
 
 // Request returns the deploy request of sha to env from the images built
 // for sha, with the values env declares at sha (or, when sha's slipway.yaml
-// does not declare env, those of env as given). Trigger, actor and nonce are
-// the caller's to set. A commit not built is an error wrapping
+// does not declare env, those of env as given). Its kind, trigger and
+// actor are the caller's to set (DeployRequested.Ask). A commit not built is an error wrapping
 // build.ErrNotBuilt.
 func (h *Handler) Request(ctx context.Context, repo events.Repo, env manifest.Environment, sha string) (*events.DeployRequested, error) {
 	m, err := h.Planner.Manifest(ctx, repo, sha)

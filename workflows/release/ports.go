@@ -49,24 +49,16 @@ type History interface {
 	Deploys(ctx context.Context, repo, env string) ([]Deploy, error)
 }
 
-// Outcomes of a recorded deploy.
-const (
-	OutcomeSucceeded  = "succeeded"
-	OutcomeFailed     = "failed"
-	OutcomeSuperseded = "superseded"
-)
-
 // Deploy is one recorded deploy result: the event and where it is in the
 // audit log.
 type Deploy struct {
 	events.DeployResult
 	// ID is the result event's id, Seq its sequence in the stream, Time when
 	// it was recorded.
-	ID      string
-	Seq     uint64
-	Time    time.Time
-	Outcome string
+	ID   string
+	Seq  uint64
+	Time time.Time
 }
 
 // Succeeded reports whether the deploy put its commit in service.
-func (d Deploy) Succeeded() bool { return d.Outcome == OutcomeSucceeded }
+func (d Deploy) Succeeded() bool { return d.Outcome == events.OutcomeSucceeded }

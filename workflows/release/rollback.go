@@ -13,40 +13,7 @@ import (
 var ErrNoRollback = errors.New("no commit to roll back to")
 
 // IsRollback reports whether a deploy answered a rollback request.
-func IsRollback(r events.DeployResult) bool {
-	return strings.HasPrefix(nonceOf(r), NoncePrefixRollback)
-}
-
-// nonceOf returns the nonce in a deploy's request id,
-// "deploy.<repo>.<env>.<sha>.<nonce>" (events.DeployKey), or "". The token
-// after the commit (the result's, or else the first commit id) is the
-// nonce, so the ids of earlier versions, "deploy.<env>.<sha>.<nonce>", read
-// the same.
-func nonceOf(r events.DeployResult) string {
-	parts := strings.Split(r.Request, ".")
-	if len(parts) < 4 || parts[0] != "deploy" {
-		return ""
-	}
-	for i := 2; i < len(parts)-1; i++ {
-		if parts[i] == r.Commit || (r.Commit == "" && isCommitID(parts[i])) {
-			return parts[i+1]
-		}
-	}
-	return ""
-}
-
-// isCommitID reports whether s is a full SHA-1 or SHA-256 commit id.
-func isCommitID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if (s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f') {
-			return false
-		}
-	}
-	return true
-}
+func IsRollback(r events.DeployResult) bool { return r.Kind == events.KindRollback }
 
 // Stack returns the successful deploys an environment moved through, oldest
 // first, without those a rollback undid: the last one is the commit the
@@ -127,10 +94,8 @@ func RollbackTarget(deploys []Deploy, env string, steps int, to string) (target,
 // new event, never deduplicated away); it is explicit, so the environment
 // may move back.
 func RollbackRequest(target Deploy, actor, nonce string) *events.DeployRequested {
-	return &events.DeployRequested{
-		Env: target.Env, Repo: target.Repo, Commit: target.Commit, Images: target.Images,
-		Trigger: target.ID, Actor: actor, Nonce: NoncePrefixRollback + nonce, Explicit: true,
-	}
+	req := &events.DeployRequested{Env: target.Env, Repo: target.Repo, Commit: target.Commit, Images: target.Images}
+	return req.Ask(events.KindRollback, target.ID, actor, nonce)
 }
 
 // ReplayRequest returns the deploy request that re-applies a recorded
@@ -139,28 +104,18 @@ func RollbackRequest(target Deploy, actor, nonce string) *events.DeployRequested
 // caller re-publishes it under a new id instead, and the workflows'
 // claims make that a no-op for steps already done.
 func ReplayRequest(e events.Event, id, actor, nonce string) (req *events.DeployRequested, ok bool) {
-	var r events.DeployResult
-	switch ev := e.(type) {
-	case *events.DeployRequested:
+	if ev, isReq := e.(*events.DeployRequested); isReq {
 		c := *ev
 		req = &c
-	case *events.DeploySucceeded:
-		r = ev.DeployResult
-	case *events.DeployFailed:
-		r = ev.DeployResult
-	case *events.DeploySuperseded:
-		r = ev.DeployResult
-	default:
-		return nil, false
-	}
-	if req == nil {
+	} else if r, isResult := events.ResultOf(e); isResult {
 		req = &events.DeployRequested{Env: r.Env, Repo: r.Repo, Commit: r.Commit, Images: r.Images}
+	} else {
+		return nil, false
 	}
 	if len(req.Images) == 0 {
 		return nil, false
 	}
-	req.Trigger, req.Actor, req.Nonce, req.Explicit = id, actor, NoncePrefixReplay+nonce, true
-	return req, true
+	return req.Ask(events.KindReplay, id, actor, nonce), true
 }
 
 // Retained returns the last keep distinct commits deployed successfully
@@ -179,17 +134,4 @@ func Retained(deploys []Deploy, keep int) []Deploy {
 		out = append(out, d)
 	}
 	return out
-}
-
-// Kind names what asked for a deploy, from its request id: "release",
-// "rollback", "replay", "preview", or "auto" for a commit built on a
-// followed branch.
-func Kind(r events.DeployResult) string {
-	nonce := nonceOf(r)
-	for _, k := range []string{NoncePrefixRelease, NoncePrefixRollback, NoncePrefixReplay, "preview-"} {
-		if strings.HasPrefix(nonce, k) {
-			return strings.TrimSuffix(k, "-")
-		}
-	}
-	return "auto"
 }

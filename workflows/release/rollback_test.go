@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/release"
@@ -18,11 +19,13 @@ func commitsOf(ds []release.Deploy) string {
 }
 
 func rollbackOf(env, sha string, seq uint64) release.Deploy {
-	return deployed(env, sha, release.OutcomeSucceeded, seq, events.DeployKey(repo.FullName, env, sha, "rollback-n"+string(rune('0'+seq))))
+	d := deployed(env, sha, events.OutcomeSucceeded, seq, events.DeployKey(repo.FullName, env, sha, "rollback-n"+string(rune('0'+seq))))
+	d.Kind = events.KindRollback
+	return d
 }
 
 func TestStack(t *testing.T) {
-	ok, failed := release.OutcomeSucceeded, release.OutcomeFailed
+	ok, failed := events.OutcomeSucceeded, events.OutcomeFailed
 	tests := []struct {
 		name    string
 		deploys []release.Deploy
@@ -48,8 +51,8 @@ func TestStack(t *testing.T) {
 }
 
 func TestRollbackTarget(t *testing.T) {
-	ok := release.OutcomeSucceeded
-	hist := []release.Deploy{deployed("s", c1, ok, 1, ""), deployed("s", c2, ok, 2, ""), deployed("s", c3, release.OutcomeFailed, 3, ""), deployed("s", c4, ok, 4, "")}
+	ok := events.OutcomeSucceeded
+	hist := []release.Deploy{deployed("s", c1, ok, 1, ""), deployed("s", c2, ok, 2, ""), deployed("s", c3, events.OutcomeFailed, 3, ""), deployed("s", c4, ok, 4, "")}
 	tests := []struct {
 		name    string
 		steps   int
@@ -82,8 +85,8 @@ func TestRollbackTarget(t *testing.T) {
 				req.Images[0].Digest != image("web", tt.want).Digest || req.Trigger != target.ID {
 				t.Errorf("request %+v", req)
 			}
-			if !release.IsRollback(events.DeployResult{Request: req.DedupKey()}) {
-				t.Error("IsRollback does not recognise the request's id")
+			if res := req.Result(events.OutcomeSucceeded, cur.Commit, time.Now()); !release.IsRollback(res) || res.Actor != "ada" {
+				t.Errorf("the result of the request is not a rollback by ada: %+v", res)
 			}
 		})
 	}
@@ -93,7 +96,7 @@ func TestRollbackTarget(t *testing.T) {
 }
 
 func TestReplayRequest(t *testing.T) {
-	res := deployed("s", c2, release.OutcomeSucceeded, 3, "").DeployResult
+	res := deployed("s", c2, events.OutcomeSucceeded, 3, "").DeployResult
 	tests := []struct {
 		name   string
 		event  events.Event
@@ -124,8 +127,8 @@ func TestReplayRequest(t *testing.T) {
 }
 
 func TestRetained(t *testing.T) {
-	ok := release.OutcomeSucceeded
-	hist := []release.Deploy{deployed("s", c1, ok, 1, ""), deployed("s", c2, ok, 2, ""), deployed("s", c3, release.OutcomeFailed, 3, ""),
+	ok := events.OutcomeSucceeded
+	hist := []release.Deploy{deployed("s", c1, ok, 1, ""), deployed("s", c2, ok, 2, ""), deployed("s", c3, events.OutcomeFailed, 3, ""),
 		deployed("s", c4, ok, 4, ""), rollbackOf("s", c2, 5)}
 	for keep, want := range map[int]string{1: "2", 2: "24", 3: "241", 10: "241"} {
 		if got := commitsOf(release.Retained(hist, keep)); got != want {
@@ -135,7 +138,7 @@ func TestRetained(t *testing.T) {
 }
 
 func TestCheckHealthy(t *testing.T) {
-	hist := []release.Deploy{deployed("s", c1, release.OutcomeSucceeded, 1, ""), deployed("s", c2, release.OutcomeFailed, 2, "")}
+	hist := []release.Deploy{deployed("s", c1, events.OutcomeSucceeded, 1, ""), deployed("s", c2, events.OutcomeFailed, 2, "")}
 	hist[1].Reason = "service api: no 2xx\nlog"
 	tests := []struct {
 		sha, want string
@@ -176,25 +179,5 @@ func TestRender(t *testing.T) {
 	p.Problems = nil
 	if !strings.Contains(release.Markdown(p), "Ready") {
 		t.Error("a plan without problems is not ready")
-	}
-}
-
-func TestKind(t *testing.T) {
-	for request, want := range map[string]string{
-		events.DeployKey(repo.FullName, "s", c1, ""):             "auto",
-		events.DeployKey(repo.FullName, "s", c1, "release-abc"):  "release",
-		events.DeployKey(repo.FullName, "s", c1, "rollback-abc"): "rollback",
-		events.DeployKey(repo.FullName, "s", c1, "replay-abc"):   "replay",
-		events.DeployKey(repo.FullName, "pr-1", c1, "preview-2"): "preview",
-		events.DeployKey(repo.FullName, "release-x", c1, ""):     "auto",
-		events.DeployKey("release-x/rollback-y", "s", c1, ""):    "auto",
-		// ids of the versions before environments were scoped by repository
-		"deploy.s." + c1:                   "auto",
-		"deploy.s." + c1 + ".rollback-abc": "rollback",
-		"deploy.pr-1." + c1 + ".preview-2": "preview",
-	} {
-		if got := release.Kind(events.DeployResult{Request: request}); got != want {
-			t.Errorf("Kind(%s) = %q, want %q", request, got, want)
-		}
 	}
 }

@@ -57,22 +57,17 @@ func (t *Target) run(ctx context.Context, d deploy.Deployment, img events.Image,
 	if t.doneBefore(ctx, d, img, task) {
 		return nil
 	}
-	lease, err := t.Claims.Claim(ctx, key, t.ClaimTTL)
+	var ev *events.TaskFinished
+	lease, err := workflows.RunClaimed(ctx, t.Claims, key, t.ClaimTTL, func(ctx context.Context) (err error) {
+		ev, err = t.execute(ctx, d, img, task)
+		return err
+	})
 	switch {
-	case errors.Is(err, events.ErrAlreadyDone):
+	case lease == nil && errors.Is(err, events.ErrAlreadyDone):
 		zerolog.Ctx(ctx).Info().Str("task", task.Name).Str("service", img.Service.Name).Msg("task done before for this commit")
 		return nil
-	case errors.Is(err, workflows.ErrClaimHeld):
-		return events.Retryable(err, t.ClaimTTL/2)
-	case err != nil:
+	case lease == nil:
 		return err
-	}
-	work, stop := workflows.KeepLease(ctx, lease, t.ClaimTTL/3)
-	ev, err := t.execute(work, d, img, task)
-	err = workflows.LeaseErr(work, err)
-	stop()
-	if err != nil && !events.IsPermanent(err) {
-		return errors.Join(err, lease.Release(context.WithoutCancel(ctx)))
 	}
 	if _, perr := t.Publisher.Publish(ctx, ev); perr != nil {
 		return errors.Join(perr, lease.Release(context.WithoutCancel(ctx)))
