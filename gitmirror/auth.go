@@ -134,36 +134,50 @@ func (a *access) environ(env []string) []string {
 
 // classify turns the failure of a git network operation that the host
 // refused into a permanent error naming the repository and the credential
-// (never its value); other errors are returned unchanged.
+// (never its value) and quoting git's line that says why; other errors are
+// returned unchanged.
 func (a *access) classify(err error) error {
 	var ge *gitError
 	if err == nil || !errors.As(err, &ge) {
 		return err
 	}
-	msg := strings.ToLower(ge.stderr)
-	switch {
-	case containsAny(msg, "host key verification failed", "remote host identification has changed"):
+	url := redactURL(a.url)
+	if why := lineWith(ge.stderr, hostKeyFailures); why != "" {
 		if a.cred == nil {
-			return events.Permanent(fmt.Errorf("repository %s: %w: the SSH host key of %s is not known: %w", a.repo, ErrHostKey, redactURL(a.url), err))
+			return events.Permanent(fmt.Errorf("repository %s: %w: the SSH host key of %s is not known: %s", a.repo, ErrHostKey, url, why))
 		}
-		return events.Permanent(fmt.Errorf("repository %s: %w: the SSH host key of %s is not one pinned in %s (%s): %w", a.repo, ErrHostKey, redactURL(a.url), a.cred.KnownHosts, a.cred.Name, err))
-	case containsAny(msg, "authentication failed", "could not read username", "could not read password",
-		"returned error: 401", "returned error: 403", "permission denied (publickey", "permission denied, please try again"):
+		return events.Permanent(fmt.Errorf("repository %s: %w: the SSH host key of %s is not one pinned in %s (%s): %s", a.repo, ErrHostKey, url, a.cred.KnownHosts, a.cred.Name, why))
+	}
+	if why := lineWith(ge.stderr, authFailures); why != "" {
 		if a.cred == nil {
-			return events.Permanent(fmt.Errorf("repository %s: %w: %s asks for credentials and none is configured for the repository or its host (-git-credentials): %w", a.repo, ErrAuth, redactURL(a.url), err))
+			return events.Permanent(fmt.Errorf("repository %s: %w: %s asks for credentials and none is configured for the repository or its host (-git-credentials): %s", a.repo, ErrAuth, url, why))
 		}
-		return events.Permanent(fmt.Errorf("repository %s: %w: %s refused the %s: %w", a.repo, ErrAuth, redactURL(a.url), a.cred.Name, err))
+		return events.Permanent(fmt.Errorf("repository %s: %w: %s refused the %s: %s", a.repo, ErrAuth, url, a.cred.Name, why))
 	}
 	return err
 }
 
-func containsAny(s string, subs ...string) bool {
+// hostKeyFailures and authFailures are what git and ssh say (lower-cased)
+// when a host's key is not the pinned one, and when the host refuses the
+// credentials or asks for some.
+var (
+	hostKeyFailures = []string{"host key verification failed", "remote host identification has changed"}
+	authFailures    = []string{"authentication failed", "could not read username", "could not read password",
+		"returned error: 401", "returned error: 403", "permission denied (publickey", "permission denied, please try again"}
+)
+
+// lineWith returns the first line of s holding subs[0] (lower-case), else
+// subs[1] and so on, or "".
+func lineWith(s string, subs []string) string {
+	lines := strings.Split(s, "\n")
 	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
+		for _, line := range lines {
+			if strings.Contains(strings.ToLower(line), sub) {
+				return strings.TrimSpace(line)
+			}
 		}
 	}
-	return false
+	return ""
 }
 
 // urlHost returns the lower-case host and port of a clone URL, also of an
