@@ -24,13 +24,20 @@
 //   - Checkout writes the exact tree of the commit (export-subst and
 //     export-ignore attributes are disabled), with file times set to the
 //     commit time so the same commit yields the same build context.
+//   - Credentials of private repositories (WithCredentials, read by
+//     LoadCredentials from a file only its owner may read) reach git in the
+//     environment of the one git process that needs them: an HTTPS token as
+//     an http.extraHeader (GIT_CONFIG_KEY_n) for the clone URL's origin, a
+//     deploy key as a GIT_SSH_COMMAND that uses that key alone and trusts
+//     only the host keys pinned in its known_hosts. A token is never on a
+//     command line, in a URL, in the mirror's files or in an error.
 //   - Credentials in clone URLs are never written to disk (the URL is passed
 //     to each fetch, not stored as a remote) and are stripped from every
 //     error.
 //
 // Errors carry their policy: an unreachable remote, a fetch past its
 // timeout (ErrTimeout) and a fetch that waited too long for another are
-// events.Retryable; a
-// bad commit id, a commit the remote does not have and a missing file are
-// events.Permanent (a missing file also wraps fs.ErrNotExist).
+// events.Retryable; a host refusing the credentials or asking for some
+// (ErrAuth), an SSH host key not pinned (ErrHostKey), a bad commit id, a
+// commit the remote does not have and a missing file are events.Permanent (a missing file also wraps fs.ErrNotExist).
 package gitmirror

@@ -46,15 +46,16 @@ func (m *Mirror) run(ctx context.Context, gitDir, secretURL string, args ...stri
 	return m.runCmd(m.command(ctx, gitDir, args...), secretURL, args)
 }
 
-// runCmd runs cmd, whose arguments after --git-dir are args, as run does.
-func (m *Mirror) runCmd(cmd *exec.Cmd, secretURL string, args []string) ([]byte, error) {
+// runCmd runs cmd, whose arguments after --git-dir are args, as run does;
+// secrets are removed from git's words too.
+func (m *Mirror) runCmd(cmd *exec.Cmd, secretURL string, args []string, secrets ...string) ([]byte, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedWriter{buf: &stderr, n: maxStderr}
 	out, err := cmd.Output()
 	if err != nil {
 		return out, &gitError{
 			args:   subcommand(args),
-			stderr: scrub(strings.TrimSpace(stderr.String()), secretURL),
+			stderr: scrubSecrets(scrub(strings.TrimSpace(stderr.String()), secretURL), secrets),
 			err:    err,
 		}
 	}
@@ -139,6 +140,16 @@ func scrub(s, secretURL string) string {
 	p, _ := u.User.Password()
 	for _, secret := range []string{u.User.Username(), p} {
 		if len(secret) >= 8 {
+			s = strings.ReplaceAll(s, secret, "xxxxx")
+		}
+	}
+	return s
+}
+
+// scrubSecrets replaces every secret in s.
+func scrubSecrets(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "xxxxx")
 		}
 	}

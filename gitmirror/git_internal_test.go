@@ -86,3 +86,35 @@ func TestSSHBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenConfigIndex: a token's http.extraHeader takes the index after
+// the operator's own GIT_CONFIG_COUNT entries, which stay as they are.
+func TestTokenConfigIndex(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"none of the operator's", []string{"LC_ALL=C"},
+			[]string{"LC_ALL=C", "GIT_CONFIG_KEY_0=http.https://git.example.com/.extraHeader", "GIT_CONFIG_COUNT=1"}},
+		{"two of the operator's", []string{"GIT_CONFIG_COUNT=2", "GIT_CONFIG_KEY_0=a.b", "GIT_CONFIG_KEY_1=c.d"},
+			[]string{"GIT_CONFIG_COUNT=2", "GIT_CONFIG_KEY_0=a.b", "GIT_CONFIG_KEY_1=c.d", "GIT_CONFIG_KEY_2=http.https://git.example.com/.extraHeader", "GIT_CONFIG_COUNT=3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := access{repo: "acme/shop", url: "https://git.example.com/acme/shop.git", cred: &Credential{Name: "token", User: "u", Token: "t0ken"}}
+			if err := a.withToken(); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, kv := range a.environ(tt.env) {
+				if !strings.HasPrefix(kv, "GIT_CONFIG_VALUE_") && kv != "GIT_TRACE_REDACT=1" {
+					got = append(got, kv)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("environment\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}

@@ -69,9 +69,13 @@ func (m *Mirror) BranchExists(ctx context.Context, repo events.Repo, branch stri
 	}
 	ctx, cancel := context.WithTimeout(ctx, branchTimeout)
 	defer cancel()
-	out, err := m.remote(ctx, m.dir, repo.CloneURL, "ls-remote", "--heads", repo.CloneURL, "refs/heads/"+branch)
+	a, err := m.access(repo)
 	if err != nil {
-		return false, fmt.Errorf("ls-remote %s: %w", redactURL(repo.CloneURL), err)
+		return false, err
+	}
+	out, err := m.remote(ctx, m.dir, a, "ls-remote", "--heads", a.url, "refs/heads/"+branch)
+	if err != nil {
+		return false, fmt.Errorf("ls-remote %s: %w", redactURL(a.url), err)
 	}
 	return strings.Contains(string(out), "\trefs/heads/"+branch+"\n"), nil
 }

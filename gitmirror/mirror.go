@@ -36,6 +36,7 @@ type Mirror struct {
 	// GIT_SSH_COMMAND of fetches, empty when the operator chose one.
 	timeout, lockWait time.Duration
 	sshCommand        string
+	creds             *Credentials
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // one fetch at a time per repository
@@ -106,23 +107,32 @@ var fetchArgs = []string{"-c", "fetch.unpackLimit=1", "fetch", "--quiet", "--no-
 
 // fetch brings sha into gitDir: every branch first, then the commit by id.
 func (m *Mirror) fetch(ctx context.Context, gitDir string, repo events.Repo, sha string) error {
-	url := repo.CloneURL
+	a, err := m.access(repo)
+	if err != nil {
+		return err
+	}
+	url := a.url
 	safe := redactURL(url)
-	if _, err := m.remote(ctx, gitDir, url, slices.Concat(fetchArgs, []string{"--prune", url, "+refs/heads/*:refs/heads/*"})...); err != nil {
-		if ctx.Err() != nil {
+	if _, err := m.remote(ctx, gitDir, a, slices.Concat(fetchArgs, []string{"--prune", url, "+refs/heads/*:refs/heads/*"})...); err != nil {
+		switch {
+		case ctx.Err() != nil:
 			return fmt.Errorf("fetch %s: %w", safe, ctx.Err())
+		case events.IsPermanent(err):
+			return fmt.Errorf("fetch %s: %w", safe, err)
 		}
 		return events.Retryable(fmt.Errorf("fetch %s: %w", safe, err), RetryAfter)
 	}
 	if m.hasCommit(ctx, gitDir, sha) {
 		return nil
 	}
-	_, err := m.remote(ctx, gitDir, url, slices.Concat(fetchArgs, []string{url, sha + ":refs/slipway/" + sha})...)
+	_, err = m.remote(ctx, gitDir, a, slices.Concat(fetchArgs, []string{url, sha + ":refs/slipway/" + sha})...)
 	switch {
 	case err == nil && m.hasCommit(ctx, gitDir, sha):
 		return nil
 	case ctx.Err() != nil:
 		return fmt.Errorf("fetch %s from %s: %w", sha, safe, ctx.Err())
+	case events.IsPermanent(err):
+		return fmt.Errorf("fetch %s from %s: %w", sha, safe, err)
 	case err != nil && !isMissingObject(err):
 		return events.Retryable(fmt.Errorf("fetch %s from %s: %w", sha, safe, err), RetryAfter)
 	}

@@ -59,19 +59,25 @@ func defaultLockWait(timeout time.Duration) time.Duration {
 	return min(15*time.Second, timeout)
 }
 
-// remote runs a git command that talks to secretURL, bounded by the
+// remote runs a git command that talks to a.url, bounded by the
 // Mirror's timeout and git's own low-speed limit, in a process group of its
 // own so that the transport helper git starts (git-remote-http, ssh) dies
 // with it. It returns the standard output; past the timeout the error wraps
 // ErrTimeout. When ctx itself ends, the error is ctx's.
-func (m *Mirror) remote(ctx context.Context, gitDir, secretURL string, args ...string) ([]byte, error) {
+//
+// The command reaches the remote as a says (its credential in its
+// environment only), and a refusal by the host is a permanent error
+// wrapping ErrAuth or ErrHostKey.
+func (m *Mirror) remote(ctx context.Context, gitDir string, a access, args ...string) ([]byte, error) {
 	tctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	args = slices.Concat([]string{
 		"-c", "http.lowSpeedLimit=1",
 		"-c", "http.lowSpeedTime=" + strconv.Itoa(int(lowSpeedTime.Seconds())),
 	}, args)
-	out, err := m.runCmd(m.remoteCommand(tctx, gitDir, args...), secretURL, args)
+	cmd := m.remoteCommand(tctx, gitDir, args...)
+	cmd.Env = a.environ(cmd.Env)
+	out, err := m.runCmd(cmd, a.url, args, a.secrets...)
 	switch {
 	case err == nil:
 		return out, nil
@@ -80,7 +86,7 @@ func (m *Mirror) remote(ctx context.Context, gitDir, secretURL string, args ...s
 	case errors.Is(tctx.Err(), context.DeadlineExceeded):
 		return out, fmt.Errorf("git %s: no answer within %s: %w", subcommand(args), m.timeout, ErrTimeout)
 	}
-	return out, err
+	return out, a.classify(err)
 }
 
 // remoteCommand prepares a git command that reaches a remote: in a process

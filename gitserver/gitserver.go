@@ -6,6 +6,7 @@ package gitserver
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +24,24 @@ type Server struct {
 	srv  *http.Server
 }
 
+// Option configures a Server.
+type Option func(*options)
+
+type options struct{ user, password string }
+
+// WithBasicAuth has the Server answer only requests that authenticate with
+// HTTP basic authentication as user and password, like a private
+// repository's host; any other request gets 401 Unauthorized.
+func WithBasicAuth(user, password string) Option {
+	return func(o *options) { o.user, o.password = user, password }
+}
+
 // Start serves Root on addr ("127.0.0.1:0" picks a free port).
-func Start(root, addr string) (*Server, error) {
+func Start(root, addr string, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	backend, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		return nil, fmt.Errorf("find git http-backend: %w", err)
@@ -40,7 +57,11 @@ func Start(root, addr string) (*Server, error) {
 		// reaches the client, which reports it; the server keeps quiet.
 		Stderr: io.Discard,
 	}
-	s := &Server{Root: root, ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	var handler http.Handler = h
+	if o.user != "" || o.password != "" {
+		handler = basicAuth(o.user, o.password, h)
+	}
+	s := &Server{Root: root, ln: ln, srv: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
 }
@@ -58,6 +79,20 @@ func (s *Server) Close() error {
 		return err
 	}
 	return nil
+}
+
+// basicAuth passes to next only the requests authenticated as user and
+// password.
+func basicAuth(user, password string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(user)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func trimNewline(b []byte) []byte {

@@ -52,6 +52,9 @@ type Config struct {
 	BaseImageAllow Patterns
 	// GitTimeout bounds each git network operation (git.go).
 	GitTimeout time.Duration
+	// GitCredentialsFile holds the tokens and deploy keys of private
+	// repositories (gitmirror.LoadCredentials).
+	GitCredentialsFile string
 	// PushWorkers is how many pushes a builder handles at once.
 	PushWorkers int
 
@@ -192,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
+	}
+	if _, err := c.gitCredentials(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.NATSAuth.Validate(); err != nil {
 		errs = append(errs, err)
