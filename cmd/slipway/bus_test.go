@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -53,7 +54,7 @@ func TestForgedPushIsNotBuilt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitHandled(t, ctx, js, natsjs.ConsumerPush, ack.Sequence)
+			waitHandled(t, ctx, js, pipeline.ConsumerPush, ack.Sequence)
 			requested, err := natsjs.Events(ctx, js, events.SubjectBuildRequested)
 			if err != nil {
 				t.Fatal(err)

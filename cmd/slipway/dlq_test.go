@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 )
@@ -20,7 +21,7 @@ import (
 // `slipway status` and `slipway dlq list`; `slipway dlq retry` sends it again
 // and empties the DLQ.
 func TestDeadLetterCommands(t *testing.T) {
-	topo := natsjs.DefaultTopology()
+	topo := pipeline.Topology()
 	topo.MaxDeliver, topo.AckWait = 2, time.Second
 	s := natsjs.MustServerWith(t, topo)
 	nc, js := natsjs.MustJetStream(t, s.ClientURL())
@@ -33,7 +34,7 @@ func TestDeadLetterCommands(t *testing.T) {
 		Conn:    nc, Log: zerolog.Nop(), AckWait: topo.AckWait, CloseTimeout: 5 * time.Second,
 	}
 	go func() {
-		_ = r.Run(ctx, natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: func(_ context.Context, env events.Envelope) error {
+		_ = r.Run(ctx, natsjs.Route{Consumer: pipeline.ConsumerPush, Handler: func(_ context.Context, env events.Envelope) error {
 			if !fixed.Load() {
 				return errors.New("git host unreachable")
 			}
@@ -56,7 +57,7 @@ func TestDeadLetterCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !strings.Contains(out.String(), push.DedupKey()) || !strings.Contains(out.String(), natsjs.ConsumerPush) {
+	if !strings.Contains(out.String(), push.DedupKey()) || !strings.Contains(out.String(), pipeline.ConsumerPush) {
 		t.Errorf("status:\n%s", out.String())
 	}
 	out.Reset()

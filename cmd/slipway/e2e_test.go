@@ -308,7 +308,7 @@ func (e *env) waitIdle(t testing.TB, ctx context.Context) {
 }
 
 func (e *env) idle(ctx context.Context) bool {
-	for _, name := range []string{natsjs.ConsumerPush, natsjs.ConsumerBuild, natsjs.ConsumerBuilt, natsjs.ConsumerDeploy} {
+	for _, name := range []string{pipeline.ConsumerPush, pipeline.ConsumerBuild, pipeline.ConsumerBuilt, pipeline.ConsumerDeploy} {
 		c, err := e.up.Conn().JS.Consumer(ctx, natsjs.StreamName, name)
 		if err != nil {
 			return false

@@ -332,8 +332,8 @@ func (r *rig) waitGone(t testing.TB, envName string, within time.Duration) {
 // too, has handled every event.
 func (r *rig) waitAllIdle(t testing.TB, ctx context.Context) {
 	t.Helper()
-	names := []string{natsjs.ConsumerPush, natsjs.ConsumerBuild, natsjs.ConsumerBuilt, natsjs.ConsumerDeploy,
-		natsjs.ConsumerReleasePush, natsjs.ConsumerReleasePR, natsjs.ConsumerPreviewPR, natsjs.ConsumerPreviewBuilt}
+	names := []string{pipeline.ConsumerPush, pipeline.ConsumerBuild, pipeline.ConsumerBuilt, pipeline.ConsumerDeploy,
+		pipeline.ConsumerReleasePush, pipeline.ConsumerReleasePR, pipeline.ConsumerPreviewPR, pipeline.ConsumerPreviewBuilt}
 	deadline := time.Now().Add(4 * time.Minute)
 	for time.Now().Before(deadline) {
 		idle := true

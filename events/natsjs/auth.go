@@ -141,11 +141,12 @@ func writeSeed(path string) error {
 	return errors.Join(err, f.Close())
 }
 
-// users returns the server's users: one per role, with its permissions.
-func (k *Keys) users() []*server.NkeyUser {
+// users returns the server's users: one per role, with its permissions on
+// a stream whose durable consumers are consumers.
+func (k *Keys) users(consumers []Consumer) []*server.NkeyUser {
 	var out []*server.NkeyUser
 	for _, r := range Roles() {
-		out = append(out, &server.NkeyUser{Nkey: k.public[r], Permissions: RolePermissions(r)})
+		out = append(out, &server.NkeyUser{Nkey: k.public[r], Permissions: RolePermissions(r, consumers)})
 	}
 	return out
 }

@@ -18,7 +18,7 @@ import (
 // TestServerRefusesUnauthenticated: the embedded server of `slipway up`
 // accepts no connection without a role key, and says so at once.
 func TestServerRefusesUnauthenticated(t *testing.T) {
-	s, _ := natsjs.MustAuthServer(t)
+	s, _ := natsjs.MustAuthServer(t, testTopology())
 	start := time.Now()
 	nc, err := natsjs.Connect(s.ClientURL(), t.Name())
 	if err == nil {
@@ -36,7 +36,7 @@ func TestServerRefusesUnauthenticated(t *testing.T) {
 // TestRolePermissions publishes, as each role, what it may and may not,
 // against the real server, and checks from the stream what was stored.
 func TestRolePermissions(t *testing.T) {
-	s, keys := natsjs.MustAuthServer(t)
+	s, keys := natsjs.MustAuthServer(t, testTopology())
 	_, admin := natsjs.MustRoleJetStream(t, s.ClientURL(), keys, natsjs.RoleAdmin)
 	tests := []struct {
 		role    natsjs.Role
@@ -83,7 +83,7 @@ func TestRolePermissions(t *testing.T) {
 // TestRolesMayNotChangeTheTopology: no role but admin creates or deletes a
 // stream or a durable consumer, or pulls another role's consumer.
 func TestRolesMayNotChangeTheTopology(t *testing.T) {
-	s, keys := natsjs.MustAuthServer(t)
+	s, keys := natsjs.MustAuthServer(t, testTopology())
 	_, admin := natsjs.MustRoleJetStream(t, s.ClientURL(), keys, natsjs.RoleAdmin)
 	ctx := context.Background()
 	tests := []struct {
@@ -94,9 +94,9 @@ func TestRolesMayNotChangeTheTopology(t *testing.T) {
 		{"builder deletes the stream", natsjs.RoleBuilder, "$JS.API.STREAM.DELETE." + natsjs.StreamName},
 		{"ingest purges the stream", natsjs.RoleIngest, "$JS.API.STREAM.PURGE." + natsjs.StreamName},
 		{"builder creates a stream", natsjs.RoleBuilder, "$JS.API.STREAM.CREATE.EVIL"},
-		{"builder deletes deployer-deploy", natsjs.RoleBuilder, "$JS.API.CONSUMER.DELETE." + natsjs.StreamName + "." + natsjs.ConsumerDeploy},
-		{"deployer rewrites builder-push", natsjs.RoleDeployer, "$JS.API.CONSUMER.CREATE." + natsjs.StreamName + "." + natsjs.ConsumerPush},
-		{"builder pulls deployer-deploy", natsjs.RoleBuilder, "$JS.API.CONSUMER.MSG.NEXT." + natsjs.StreamName + "." + natsjs.ConsumerDeploy},
+		{"builder deletes deployer-deploy", natsjs.RoleBuilder, "$JS.API.CONSUMER.DELETE." + natsjs.StreamName + "." + consumerDeploy},
+		{"deployer rewrites builder-push", natsjs.RoleDeployer, "$JS.API.CONSUMER.CREATE." + natsjs.StreamName + "." + consumerPush},
+		{"builder pulls deployer-deploy", natsjs.RoleBuilder, "$JS.API.CONSUMER.MSG.NEXT." + natsjs.StreamName + "." + consumerDeploy},
 		{"builder writes a deploy claim", natsjs.RoleBuilder, "$KV." + natsjs.BucketClaims + ".deploy.staging.x"},
 		{"ingest writes an environment", natsjs.RoleIngest, "$KV." + natsjs.BucketEnvs + ".staging"},
 		{"builder replies into the deployer's inbox", natsjs.RoleBuilder, natsjs.InboxPrefix(natsjs.RoleDeployer) + ".x"},
@@ -115,7 +115,7 @@ func TestRolesMayNotChangeTheTopology(t *testing.T) {
 	if _, err := admin.Stream(ctx, natsjs.StreamName); err != nil {
 		t.Errorf("stream gone: %v", err)
 	}
-	for _, c := range []string{natsjs.ConsumerDeploy, natsjs.ConsumerPush} {
+	for _, c := range []string{consumerDeploy, consumerPush} {
 		if _, err := admin.Consumer(ctx, natsjs.StreamName, c); err != nil {
 			t.Errorf("consumer %s gone: %v", c, err)
 		}
@@ -125,7 +125,7 @@ func TestRolesMayNotChangeTheTopology(t *testing.T) {
 // TestRoleSubscribesToItsOwnInboxOnly: a builder may not listen to the
 // replies another role receives.
 func TestRoleSubscribesToItsOwnInboxOnly(t *testing.T) {
-	s, keys := natsjs.MustAuthServer(t)
+	s, keys := natsjs.MustAuthServer(t, testTopology())
 	for _, subject := range []string{"_INBOX.>", natsjs.InboxPrefix(natsjs.RoleDeployer) + ".>", ">"} {
 		errs := make(chan error, 8)
 		nc, _ := natsjs.MustRoleJetStream(t, s.ClientURL(), keys, natsjs.RoleBuilder,

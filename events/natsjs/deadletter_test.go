@@ -19,7 +19,7 @@ import (
 // with where it came from; retrying it publishes it again under a new id,
 // which the consumer then handles, and removes it from the DLQ.
 func TestDeadLetters(t *testing.T) {
-	topo := natsjs.DefaultTopology()
+	topo := testTopology()
 	topo.MaxDeliver, topo.AckWait = 2, time.Second
 	s := natsjs.MustServerWith(t, topo)
 	nc, js := natsjs.MustJetStream(t, s.ClientURL())
@@ -37,7 +37,7 @@ func TestDeadLetters(t *testing.T) {
 		Connect: func() (*nats.Conn, error) { return natsjs.Connect(s.ClientURL(), "runner") },
 		Conn:    nc, Log: zerolog.Nop(), AckWait: topo.AckWait, CloseTimeout: 5 * time.Second,
 	}
-	go func() { _ = r.Run(ctx, natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: spy(h, seen)}) }()
+	go func() { _ = r.Run(ctx, natsjs.Route{Consumer: consumerPush, Handler: spy(h, seen)}) }()
 	go func() { _ = natsjs.CopyDeadLetters(ctx, js, zerolog.Nop()) }()
 	if _, err := natsjs.NewPublisher(js, "/test").Publish(ctx, push()); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestDeadLetters(t *testing.T) {
 		}
 	}
 	d := dead[0]
-	if len(dead) != 1 || d.Consumer != natsjs.ConsumerPush || d.Deliveries != 2 || d.Subject != events.SubjectPushReceived ||
+	if len(dead) != 1 || d.Consumer != consumerPush || d.Deliveries != 2 || d.Subject != events.SubjectPushReceived ||
 		d.ID != push().DedupKey() || d.Type != events.TypePushReceived || d.StreamSeq != 1 {
 		t.Fatalf("dead letters: %+v", dead)
 	}

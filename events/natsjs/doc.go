@@ -1,9 +1,12 @@
 // Package natsjs is the one place Slipway talks to NATS JetStream and
-// watermill: the embedded server, the idempotent set-up of the stream, its
-// consumers and KV buckets, the CloudEvents wire codec, the publisher, the
-// watermill-based consumer loop with its error policy, the dead-letter stream,
-// the reading of the audit log, the role keys and permissions of the embedded
-// server, and the zerolog adapter for watermill. The stores the workflows use
+// watermill: the embedded server, the idempotent set-up of the stream, the
+// durable consumers it is given (the wiring declares them:
+// cmd/internal/pipeline/topology.go) and the KV buckets, the CloudEvents wire
+// codec, the publisher, the watermill-based consumer loop with its error
+// policy, the dead-letter stream, the reading of the audit log and the
+// ordered headers-only follower (Follow), the role keys and the permissions
+// of the embedded server (derived from the declared consumers), and the
+// zerolog adapter for watermill. The stores the workflows use
 // (claims, locks, environments, previews, history) live in natsstore.
 //
 // Guarantees: Publish returns only after JetStream acknowledged the message

@@ -69,10 +69,10 @@ func TestPublishCarriesCloudEventsAndDeduplicates(t *testing.T) {
 }
 
 func TestProvisionIsIdempotent(t *testing.T) {
-	s := natsjs.MustServer(t)
+	s := natsjs.MustServerWith(t, testTopology())
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	for i := 0; i < 2; i++ {
-		if err := natsjs.Provision(context.Background(), js, natsjs.DefaultTopology()); err != nil {
+		if err := natsjs.Provision(context.Background(), js, testTopology()); err != nil {
 			t.Fatalf("provision %d: %v", i, err)
 		}
 	}
@@ -82,7 +82,7 @@ func TestProvisionIsIdempotent(t *testing.T) {
 // success and permanent errors are acknowledged once, other errors are
 // redelivered.
 func TestRunnerPolicy(t *testing.T) {
-	s := natsjs.MustServer(t)
+	s := natsjs.MustServerWith(t, testTopology())
 	nc, js := natsjs.MustJetStream(t, s.ClientURL())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -103,7 +103,7 @@ func TestRunnerPolicy(t *testing.T) {
 		Conn:    nc, Log: zerolog.Nop(), AckWait: 30 * time.Second, CloseTimeout: 5 * time.Second,
 	}
 	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: h}) }()
+	go func() { done <- r.Run(ctx, natsjs.Route{Consumer: consumerPush, Handler: h}) }()
 	if _, err := p.Publish(ctx, push()); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestRunnerPolicy(t *testing.T) {
 		t.Fatalf("permanent failure was redelivered (call %d)", n)
 	case <-time.After(2500 * time.Millisecond):
 	}
-	c, err := js.Consumer(ctx, natsjs.StreamName, natsjs.ConsumerPush)
+	c, err := js.Consumer(ctx, natsjs.StreamName, consumerPush)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestRunnerRedeliversAfterRetryableDelay(t *testing.T) {
 // first time, and returns how long after that failure it came again.
 func redeliveryGap(t *testing.T, err error) time.Duration {
 	t.Helper()
-	s := natsjs.MustServer(t)
+	s := natsjs.MustServerWith(t, testTopology())
 	nc, js := natsjs.MustJetStream(t, s.ClientURL())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -186,7 +186,7 @@ func redeliveryGap(t *testing.T, err error) time.Duration {
 		Conn:    nc, Log: zerolog.Nop(), AckWait: 30 * time.Second, CloseTimeout: 5 * time.Second,
 	}
 	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: h}) }()
+	go func() { done <- r.Run(ctx, natsjs.Route{Consumer: consumerPush, Handler: h}) }()
 	if _, err := natsjs.NewPublisher(js, "/slipway/test").Publish(ctx, push()); err != nil {
 		t.Fatal(err)
 	}

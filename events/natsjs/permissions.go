@@ -23,7 +23,8 @@ type grant struct {
 
 func (g *grant) add(pub ...string) { g.pub = append(g.pub, pub...) }
 
-// RolePermissions returns the permissions of role on the embedded server.
+// RolePermissions returns the permissions of role on the embedded server,
+// whose durable consumers are consumers (each pulled by its Role).
 // Every role but admin:
 //   - publishes only the events its workflows publish (a builder never a
 //     deploy request, ingest only what git hosts sent);
@@ -33,7 +34,7 @@ func (g *grant) add(pub ...string) { g.pub = append(g.pub, pub...) }
 //     (admin provisions them);
 //   - writes only its own keys of the buckets;
 //   - receives replies on its own inbox prefix (InboxPrefix).
-func RolePermissions(r Role) *server.Permissions {
+func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 	if r == RoleAdmin {
 		all := &server.SubjectPermission{Allow: []string{">"}}
 		return &server.Permissions{Publish: all, Subscribe: all}
@@ -48,7 +49,7 @@ func RolePermissions(r Role) *server.Permissions {
 	case RoleBuilder:
 		g.add(events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed,
 			events.SubjectCommitBuilt, events.SubjectCommitFailed)
-		g.consume(StreamName, ConsumerPush, ConsumerBuild)
+		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
 		g.readBucket(BucketClaims)
 		g.writeKeys(BucketClaims, "build.>", "built.>")
@@ -56,8 +57,7 @@ func RolePermissions(r Role) *server.Permissions {
 		g.add(events.SubjectBuildRequested, events.SubjectDeployRequested+".>", events.SubjectDeploySucceeded+".>",
 			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>",
 			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>")
-		g.consume(StreamName, ConsumerBuilt, ConsumerDeploy, ConsumerReleasePush, ConsumerReleasePR,
-			ConsumerPreviewPR, ConsumerPreviewBuilt, ConsumerNotify)
+		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
 		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts} {
 			g.readBucket(b)
@@ -70,7 +70,7 @@ func RolePermissions(r Role) *server.Permissions {
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}
-	g.denyDurables(r)
+	g.denyDurables(r, consumers)
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: g.pub, Deny: g.denyPub},
 		Subscribe: &server.SubjectPermission{Allow: g.sub},
@@ -117,25 +117,26 @@ func (g *grant) writeKeys(bucket string, patterns ...string) {
 	}
 }
 
-// ownDurables are the durable consumers each role pulls.
-var ownDurables = map[Role][]string{
-	RoleBuilder: {ConsumerPush, ConsumerBuild},
-	RoleDeployer: {ConsumerBuilt, ConsumerDeploy, ConsumerReleasePush, ConsumerReleasePR,
-		ConsumerPreviewPR, ConsumerPreviewBuilt, ConsumerNotify},
+// owned returns the names of the consumers role r pulls.
+func owned(r Role, consumers []Consumer) []string {
+	var out []string
+	for _, c := range consumers {
+		if c.Role == r {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // denyDurables forbids the role to create, change or delete any durable
 // consumer of stream SLIPWAY, and to pull another role's.
-func (g *grant) denyDurables(r Role) {
-	own := map[string]bool{}
-	for _, d := range ownDurables[r] {
-		own[d] = true
-	}
+func (g *grant) denyDurables(r Role, consumers []Consumer) {
 	api := "$JS.API.CONSUMER."
-	for _, d := range append(ownDurables[RoleBuilder], ownDurables[RoleDeployer]...) {
+	for _, c := range consumers {
+		d := c.Name
 		g.denyPub = append(g.denyPub, api+"CREATE."+StreamName+"."+d, api+"CREATE."+StreamName+"."+d+".>",
 			api+"DELETE."+StreamName+"."+d)
-		if !own[d] {
+		if c.Role != r {
 			g.denyPub = append(g.denyPub, api+"MSG.NEXT."+StreamName+"."+d)
 		}
 	}

@@ -25,6 +25,9 @@ type ServerConfig struct {
 	// Without them the server accepts anyone, so it listens on loopback
 	// only (the tests' servers).
 	Keys *Keys
+	// Consumers are the durable consumers the roles pull (Topology's):
+	// each role may pull and acknowledge only its own.
+	Consumers []Consumer
 	// SyncAlways fsyncs every write before acknowledging it. The default
 	// (false) syncs every SyncInterval (2 minutes by default); acknowledged
 	// writes younger than that can be lost on power loss (Jepsen, NATS
@@ -52,7 +55,7 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		opts.Host = "127.0.0.1"
 	}
 	if cfg.Keys != nil {
-		opts.Nkeys = cfg.Keys.users()
+		opts.Nkeys = cfg.Keys.users(cfg.Consumers)
 	} else if !isLoopback(opts.Host) {
 		return nil, fmt.Errorf("nats server on %s: listening beyond loopback needs credentials", opts.Host)
 	}

@@ -11,15 +11,16 @@ import (
 )
 
 // MustServer starts an embedded JetStream server on a free port with its store
-// in a temporary directory, provisioned with the default topology, and stops
-// it when the test ends.
+// in a temporary directory, provisioned with the default topology (the
+// stream and buckets, no durable consumer of the workflows), and stops it
+// when the test ends.
 func MustServer(tb testing.TB) *server.Server {
 	tb.Helper()
 	return MustServerWith(tb, DefaultTopology())
 }
 
-// MustServerWith is MustServer provisioned with topo (a short duplicate
-// window, few deliveries).
+// MustServerWith is MustServer provisioned with topo (the wiring's
+// consumers, a short duplicate window, few deliveries).
 func MustServerWith(tb testing.TB, topo Topology) *server.Server {
 	tb.Helper()
 	s, err := StartServer(ServerConfig{Dir: tb.TempDir(), Port: -1})
@@ -50,22 +51,23 @@ func MustJetStream(tb testing.TB, url string) (*nats.Conn, jetstream.JetStream) 
 	return nc, js
 }
 
-// MustAuthServer is MustServer requiring the role keys it returns, as
-// `slipway up` runs it; the admin connection provisions.
-func MustAuthServer(tb testing.TB) (*server.Server, *Keys) {
+// MustAuthServer is MustServerWith requiring the role keys it returns, as
+// `slipway up` runs it: each role pulls only its own consumers of topo. The
+// admin connection provisions.
+func MustAuthServer(tb testing.TB, topo Topology) (*server.Server, *Keys) {
 	tb.Helper()
 	dir := tb.TempDir()
 	keys, err := EnsureKeys(filepath.Join(dir, KeysDirName))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := StartServer(ServerConfig{Dir: dir, Port: -1, Keys: keys})
+	s, err := StartServer(ServerConfig{Dir: dir, Port: -1, Keys: keys, Consumers: topo.Consumers})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(s.Shutdown)
 	_, js := MustRoleJetStream(tb, s.ClientURL(), keys, RoleAdmin)
-	if err := Provision(context.Background(), js, DefaultTopology()); err != nil {
+	if err := Provision(context.Background(), js, topo); err != nil {
 		tb.Fatal(err)
 	}
 	return s, keys

@@ -1,9 +1,11 @@
 package natsjs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,11 +17,6 @@ import (
 const (
 	// StreamName is the one stream holding every event: the audit log.
 	StreamName = "SLIPWAY"
-
-	ConsumerPush   = "builder-push"    // push received → plan the builds
-	ConsumerBuild  = "builder-build"   // build requested → one BuildKit solve
-	ConsumerBuilt  = "deployer-built"  // commit built → deploy requested
-	ConsumerDeploy = "deployer-deploy" // deploy requested → target
 
 	// BucketClaims holds one claim per step (build, commit-built, deploy):
 	// the durable second layer of deduplication.
@@ -37,16 +34,38 @@ const BucketHosts = "slipway_hosts"
 // BucketLocks holds one lock per environment while a deploy runs there.
 const BucketLocks = "slipway_locks"
 
-// DeployMaxAckPending bounds the deploys in flight across every deployer:
-// deploys of different environments run in parallel, those of one
-// environment wait for its lock.
-const DeployMaxAckPending = 64
+// BucketPreviews holds one record per pull request preview.
+const BucketPreviews = "slipway_previews"
 
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
 // only keeps the bucket tidy; the expiry written in each lock is what lets
 // another deployer take a dead holder's lock over.
 const lockBucketTTL = time.Hour
+
+// Consumer declares a durable pull consumer of stream SLIPWAY: what it
+// reads, how its messages are redelivered, and which role pulls it. The
+// consumers are the wiring's (cmd/internal/pipeline declares each next to
+// the handler it feeds); natsjs provisions them and derives the roles'
+// permissions from them.
+type Consumer struct {
+	// Name is the durable name a Route refers to.
+	Name        string
+	Description string
+	// Subjects are the filter subjects (one or more).
+	Subjects []string
+	// Role pulls and acknowledges the consumer; no other role may.
+	Role Role
+	// MaxAckPending bounds the messages in flight across every worker.
+	MaxAckPending int
+	// AckWait and MaxDeliver, when zero, are the Topology's.
+	AckWait    time.Duration
+	MaxDeliver int
+	// DeliverNew starts the consumer with the events published after it is
+	// created (a consumer added to an existing stream must not replay its
+	// history); otherwise it starts with the first event stored.
+	DeliverNew bool
+}
 
 // Topology configures the stream, consumers and buckets.
 type Topology struct {
@@ -61,9 +80,12 @@ type Topology struct {
 	AckWait time.Duration
 	// MaxDeliver bounds redeliveries of a message that keeps failing.
 	MaxDeliver int
+	// Consumers are the durable consumers of stream SLIPWAY.
+	Consumers []Consumer
 }
 
-// DefaultTopology returns the settings for one machine.
+// DefaultTopology returns the settings for one machine, with no durable
+// consumer: those are the wiring's (pipeline.Topology adds them).
 func DefaultTopology() Topology {
 	return Topology{Replicas: 1, DuplicateWindow: 15 * time.Minute, AckWait: 30 * time.Second, MaxDeliver: 20}
 }
@@ -83,6 +105,40 @@ func (t Topology) Validate() error {
 	if t.MaxDeliver < 1 {
 		errs = append(errs, fmt.Errorf("max deliver %d: must be positive", t.MaxDeliver))
 	}
+	seen := map[string]bool{}
+	for _, c := range t.Consumers {
+		if err := c.validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if seen[c.Name] {
+			errs = append(errs, fmt.Errorf("consumer %s: declared twice", c.Name))
+		}
+		seen[c.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
+// validate reports a declaration JetStream or the permissions would refuse.
+func (c Consumer) validate() error {
+	var errs []error
+	if c.Name == "" || strings.ContainsAny(c.Name, ".*> \t") {
+		errs = append(errs, fmt.Errorf("consumer %q: name must be non-empty, without dots, wildcards or spaces", c.Name))
+	}
+	if len(c.Subjects) == 0 {
+		errs = append(errs, fmt.Errorf("consumer %s: no filter subject", c.Name))
+	}
+	if c.Role == "" || c.Role == RoleAdmin {
+		errs = append(errs, fmt.Errorf("consumer %s: role %q: must be a component's role", c.Name, c.Role))
+	}
+	if c.MaxAckPending < 1 {
+		errs = append(errs, fmt.Errorf("consumer %s: max ack pending %d: must be positive", c.Name, c.MaxAckPending))
+	}
+	if c.AckWait != 0 && c.AckWait < time.Second {
+		errs = append(errs, fmt.Errorf("consumer %s: ack wait %s: must be at least 1s", c.Name, c.AckWait))
+	}
+	if c.MaxDeliver < 0 {
+		errs = append(errs, fmt.Errorf("consumer %s: max deliver %d: must not be negative", c.Name, c.MaxDeliver))
+	}
 	return errors.Join(errs...)
 }
 
@@ -95,12 +151,12 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 	if _, err := js.CreateOrUpdateStream(ctx, streamConfig(t)); err != nil {
 		return fmt.Errorf("provision stream %s: %w", StreamName, err)
 	}
-	for _, c := range append(consumerConfigs(t), releaseConsumers(t)...) {
-		if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, c); err != nil {
-			return fmt.Errorf("provision consumer %s: %w", c.Durable, err)
+	for _, c := range t.Consumers {
+		if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, consumerConfig(t, c)); err != nil {
+			return fmt.Errorf("provision consumer %s: %w", c.Name, err)
 		}
 	}
-	for _, b := range append(bucketConfigs(t), releaseBuckets(t)...) {
+	for _, b := range bucketConfigs(t) {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, b); err != nil {
 			return fmt.Errorf("provision bucket %s: %w", b.Bucket, err)
 		}
@@ -120,28 +176,27 @@ func streamConfig(t Topology) jetstream.StreamConfig {
 	}
 }
 
-func consumerConfigs(t Topology) []jetstream.ConsumerConfig {
-	c := func(name, filter, desc string, maxPending int) jetstream.ConsumerConfig {
-		return jetstream.ConsumerConfig{
-			Durable:       name,
-			Description:   desc,
-			FilterSubject: filter,
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       t.AckWait,
-			MaxDeliver:    t.MaxDeliver,
-			MaxAckPending: maxPending,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			Replicas:      t.Replicas,
-		}
+// consumerConfig is the JetStream configuration of c.
+func consumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       c.Name,
+		Description:   c.Description,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cmp.Or(c.AckWait, t.AckWait),
+		MaxDeliver:    cmp.Or(c.MaxDeliver, t.MaxDeliver),
+		MaxAckPending: c.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Replicas:      t.Replicas,
 	}
-	return []jetstream.ConsumerConfig{
-		c(ConsumerPush, events.SubjectPushReceived, "plans the builds of a pushed commit", 256),
-		c(ConsumerBuild, events.SubjectBuildRequested, "builds one service of one commit", 256),
-		c(ConsumerBuilt, events.SubjectCommitBuilt, "turns a built commit into deploy requests", 256),
-		// Deploys of different environments run in parallel; the lock of
-		// each environment (BucketLocks) keeps one deploy at a time there.
-		c(ConsumerDeploy, events.SubjectDeployRequested+".>", "deploys a commit to an environment", DeployMaxAckPending),
+	if c.DeliverNew {
+		cfg.DeliverPolicy = jetstream.DeliverNewPolicy
 	}
+	if len(c.Subjects) == 1 {
+		cfg.FilterSubject = c.Subjects[0]
+	} else {
+		cfg.FilterSubjects = c.Subjects
+	}
+	return cfg
 }
 
 func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
@@ -150,6 +205,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketEnvs, Description: "the commit each environment runs", History: 64, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }
 

@@ -21,12 +21,11 @@ import (
 type Deliveries struct {
 	pub    *natsjs.Publisher
 	stream jetstream.Stream
-	// mu guards cons and cc, which restart replaces.
-	mu   sync.Mutex
-	cons jetstream.Consumer
-	cc   jetstream.ConsumeContext
+	// mu guards follower, which restart replaces.
+	mu       sync.Mutex
+	follower *natsjs.Follower
 	// consumer names the server-side consumer the ordered consumer reads
-	// through now. The ordered consumer's own CachedInfo blocks while it
+	// through now. The follower's ConsumerName blocks while it
 	// recreates that consumer (as long as the cluster has no stream
 	// leader), so a look-up never calls it: apply and the run loop keep
 	// this name current.
@@ -66,8 +65,7 @@ func NewDeliveries(ctx context.Context, js jetstream.JetStream, pub *natsjs.Publ
 	if err := d.loadLegacy(ctx, js); err != nil {
 		return nil, fmt.Errorf("open delivery index: read %s: %w", legacyBucket, err)
 	}
-	start := d.now().Add(-natsjs.DeliveryTTL)
-	if err := d.follow(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start}); err != nil {
+	if err := d.follow(ctx, natsjs.FollowConfig{StartTime: d.now().Add(-natsjs.DeliveryTTL)}); err != nil {
 		return nil, fmt.Errorf("open delivery index: %w", err)
 	}
 	if err := d.sync(ctx); err != nil {

@@ -273,7 +273,7 @@ func TestDeliveriesDegraded(t *testing.T) {
 	other, _ := MustDeliveries(t, srv.ClientURL())
 	deliver(t, d, "before")
 	d.mu.Lock()
-	d.cc.Stop() // a consumer stuck recreating itself delivers nothing either
+	d.follower.Stop() // a consumer stuck recreating itself delivers nothing either
 	d.mu.Unlock()
 	deliver(t, other, "meanwhile")     // pending for d's stopped consumer
 	time.Sleep(700 * time.Millisecond) // past half the window: not fresh

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -46,24 +45,18 @@ var errNotFollowing = errors.New("delivery consumer not created")
 // delivery subjects, from where cfg says, in place of the one before (if
 // any). The consumer recreates itself after a reconnect, a server restart
 // or missed heartbeats, from the message after the last one it delivered.
-func (d *Deliveries) follow(ctx context.Context, cfg jetstream.OrderedConsumerConfig) error {
-	cfg.FilterSubjects, cfg.HeadersOnly = natsjs.DeliverySubjects(), true
-	cons, err := d.stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	gen := d.gen.Add(1)
+func (d *Deliveries) follow(ctx context.Context, cfg natsjs.FollowConfig) error {
+	cfg.Filters, cfg.PullExpiry = natsjs.DeliverySubjects(), pullExpiry
 	log := zerolog.Ctx(ctx).With().Str("stream", natsjs.StreamName).Logger()
-	cc, err := cons.Consume(func(m jetstream.Msg) { d.apply(gen, m) }, jetstream.PullExpiry(pullExpiry),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			log.Warn().Err(err).Msg("delivery index: consumer error")
-		}))
+	cfg.OnError = func(err error) { log.Warn().Err(err).Msg("delivery index: consumer error") }
+	gen := d.gen.Add(1)
+	f, err := natsjs.Follow(ctx, d.stream, cfg, func(h natsjs.Headers) { d.apply(gen, h) })
 	if err != nil {
 		return err
 	}
 	d.mu.Lock()
-	old := d.cc
-	d.cons, d.cc = cons, cc
+	old := d.follower
+	d.follower = f
 	d.mu.Unlock()
 	if old != nil {
 		go old.Stop() // it may wait for a recreation in progress
@@ -76,27 +69,23 @@ func (d *Deliveries) follow(ctx context.Context, cfg jetstream.OrderedConsumerCo
 // restart follows the stream with a new ordered consumer from the message
 // after the last one applied.
 func (d *Deliveries) restart(ctx context.Context) error {
-	return d.follow(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   d.streamSeq.Load() + 1,
-	})
+	return d.follow(ctx, natsjs.FollowConfig{StartSeq: d.streamSeq.Load() + 1})
 }
 
 // apply adds the record a message carries, if any, and notes the
 // consumer's progress. Messages of a consumer follow replaced are dropped.
-func (d *Deliveries) apply(gen uint64, m jetstream.Msg) {
-	md, err := m.Metadata()
-	if err != nil || gen != d.gen.Load() {
+func (d *Deliveries) apply(gen uint64, m natsjs.Headers) {
+	if gen != d.gen.Load() {
 		return
 	}
-	if md.Sequence.Stream > d.streamSeq.Load() {
-		d.streamSeq.Store(md.Sequence.Stream)
+	if m.Stream > d.streamSeq.Load() {
+		d.streamSeq.Store(m.Stream)
 	}
-	if key := m.Headers().Get(natsjs.HeaderDelivery); key != "" {
-		d.index.add(key, md.Timestamp)
+	if key := m.Header.Get(natsjs.HeaderDelivery); key != "" {
+		d.index.add(key, m.Time)
 	}
-	d.setConsumer(md.Consumer)
-	d.prog.applied(md.Consumer, md.Sequence.Consumer, md.NumPending, d.now())
+	d.setConsumer(m.ConsumerName)
+	d.prog.applied(m.ConsumerName, m.Consumer, m.Pending, d.now())
 }
 
 // run confirms the index's completeness when no message did lately, keeps
@@ -105,7 +94,7 @@ func (d *Deliveries) run(ctx context.Context) {
 	defer func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		d.cc.Stop()
+		d.follower.Stop()
 	}()
 	log := zerolog.Ctx(ctx).With().Str("stream", natsjs.StreamName).Logger()
 	probe := time.NewTimer(d.probeInterval())
@@ -166,12 +155,11 @@ func (d *Deliveries) ask(ctx context.Context) error {
 	if name == nil {
 		return errNotFollowing
 	}
-	c, err := d.stream.Consumer(ctx, *name)
+	delivered, pending, err := natsjs.Position(ctx, d.stream, *name)
 	if err != nil {
 		return err
 	}
-	info := c.CachedInfo()
-	d.prog.expect(mark{consumer: info.Name, seq: info.Delivered.Consumer + info.NumPending, at: at})
+	d.prog.expect(mark{consumer: *name, seq: delivered + pending, at: at})
 	return nil
 }
 
@@ -180,13 +168,13 @@ func (d *Deliveries) ask(ctx context.Context) error {
 // follow and the run loop call it, never a look-up.
 func (d *Deliveries) refreshConsumer() {
 	d.mu.Lock()
-	cons := d.cons
+	f := d.follower
 	d.mu.Unlock()
-	ci := cons.CachedInfo()
+	name := f.ConsumerName()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if ci != nil && cons == d.cons { // not replaced meanwhile
-		d.setConsumer(ci.Name)
+	if f == d.follower { // not replaced meanwhile
+		d.setConsumer(name)
 	}
 }
 

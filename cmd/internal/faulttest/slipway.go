@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -43,7 +44,7 @@ type Options struct {
 
 // DefaultOptions are short timings for tests: one builder, one deployer.
 func DefaultOptions() Options {
-	t := natsjs.DefaultTopology()
+	t := pipeline.Topology()
 	t.AckWait, t.DuplicateWindow = 2*time.Second, 2*time.Second
 	return Options{Builders: 1, Deployers: 1, Topology: t, ClaimTTL: 3 * time.Second, LockTTL: 3 * time.Second, Health: 20 * time.Second}
 }
@@ -296,7 +297,7 @@ func (s *Slipway) WaitIdle(timeout time.Duration) {
 func (s *Slipway) idle() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, name := range []string{natsjs.ConsumerPush, natsjs.ConsumerBuild, natsjs.ConsumerBuilt, natsjs.ConsumerDeploy} {
+	for _, name := range []string{pipeline.ConsumerPush, pipeline.ConsumerBuild, pipeline.ConsumerBuilt, pipeline.ConsumerDeploy} {
 		c, err := s.JS.Consumer(ctx, natsjs.StreamName, name)
 		if err != nil {
 			return false

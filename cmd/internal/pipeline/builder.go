@@ -26,18 +26,8 @@ func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
 		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(ctx, cfg).Run(ctx, pushRoute(cfg, h),
-			natsjs.Route{Consumer: natsjs.ConsumerBuild, Handler: natsjs.Typed(h.HandleBuild)},
-		)
+		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h})...)
 	})
-}
-
-// pushRoute handles cfg.PushWorkers pushes at once: reading a commit's
-// slipway.yaml may fetch, and a repository whose host is slow or hangs
-// must not hold the pushes of every other repository (the mirror fetches
-// each repository on its own, bounded by -git-timeout).
-func pushRoute(cfg *Config, h *build.Handler) natsjs.Route {
-	return natsjs.Route{Consumer: natsjs.ConsumerPush, Handler: natsjs.Typed(h.HandlePush), Workers: cfg.PushWorkers}
 }
 
 // BuildHandler wires the build workflow to git, BuildKit and JetStream.

@@ -55,7 +55,7 @@ func TestPushOfHangingRepositoryBlocksNoOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := make(chan error, 1)
-	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, pushRoute(&cfg, h)) }()
+	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, route(t, ConsumerPush, handlers{cfg: &cfg, build: h})) }()
 	defer func() {
 		cancel()
 		select {

@@ -84,7 +84,7 @@ func DefaultConfig() Config {
 		NATSHost:      "127.0.0.1",
 		NATSPort:      4222,
 		Provision:     true,
-		Topology:      natsjs.DefaultTopology(),
+		Topology:      Topology(),
 		HTTPAddr:      "127.0.0.1:7700",
 		RepoSecrets:   RepoSecrets{},
 		HostGrants:    hosts.Grants{},

@@ -63,10 +63,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
 	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })
 	g.Go(func() error {
-		return c.runner(ctx, cfg).Run(ctx,
-			natsjs.Route{Consumer: natsjs.ConsumerBuilt, Handler: natsjs.Typed(rel.Release.HandleBuilt)},
-			natsjs.Route{Consumer: natsjs.ConsumerDeploy, Handler: natsjs.Typed(h.HandleDeploy), Workers: cfg.DeployWorkers},
-		)
+		return c.runner(ctx, cfg).Run(ctx, routes(partDeploy, handlers{cfg: cfg, deploy: h, release: rel})...)
 	})
 	return g.Wait()
 }

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -120,19 +119,7 @@ const releaseSource = "/slipway/release"
 // Routes are the consumers of the release and preview workflows, besides
 // the commit-built one the deployer routes to Release.HandleBuilt.
 func (w *ReleaseWorkflows) Routes() []natsjs.Route {
-	return []natsjs.Route{
-		{Consumer: natsjs.ConsumerReleasePush, Handler: natsjs.Typed(w.Release.HandlePush)},
-		{Consumer: natsjs.ConsumerReleasePR, Handler: natsjs.Typed(w.Release.HandlePullRequest)},
-		{Consumer: natsjs.ConsumerPreviewPR, Handler: natsjs.Typed(w.Preview.HandlePullRequest)},
-		{Consumer: natsjs.ConsumerPreviewBuilt, Handler: natsjs.Typed(w.Preview.HandleBuilt)},
-		{Consumer: natsjs.ConsumerNotify, Handler: func(ctx context.Context, env events.Envelope) error {
-			ev, err := env.Decode()
-			if err != nil {
-				return err
-			}
-			return w.Notify.Handle(ctx, ev)
-		}},
-	}
+	return routes(partRelease, handlers{release: w})
 }
 
 // Run consumes the routes with r and reconciles previews periodically until

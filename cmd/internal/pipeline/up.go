@@ -85,6 +85,7 @@ func (u *Up) auth(ctx context.Context) (func(natsjs.Role) []nats.Option, error) 
 	}
 	s, err := natsjs.StartServer(natsjs.ServerConfig{
 		Dir: u.Config.DataDir, Host: u.Config.NATSHost, Port: u.Config.NATSPort, Keys: keys, SyncAlways: u.Config.SyncAlways,
+		Consumers: u.Config.Topology.Consumers,
 	})
 	if err != nil {
 		return nil, err

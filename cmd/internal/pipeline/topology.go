@@ -1,0 +1,179 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// The durable consumers of stream SLIPWAY, each declared once in consumers
+// below with the handler it feeds.
+const (
+	ConsumerPush         = "builder-push"    // push received → plan the builds
+	ConsumerBuild        = "builder-build"   // build requested → one BuildKit solve
+	ConsumerBuilt        = "deployer-built"  // commit built → deploy requested
+	ConsumerDeploy       = "deployer-deploy" // deploy requested → target
+	ConsumerReleasePush  = "release-push"    // push to the default branch → deploy a changed pin
+	ConsumerReleasePR    = "release-pr"      // pull request → release plan
+	ConsumerPreviewPR    = "preview-pr"      // pull request → preview opened, updated, removed
+	ConsumerPreviewBuilt = "preview-built"   // commit built → deploy to the previews it heads
+	ConsumerNotify       = "notify"          // build, deploy and release results → the git host
+)
+
+// deployMaxAckPending bounds the deploys in flight across every deployer:
+// deploys of different environments run in parallel, those of one
+// environment wait for its lock.
+const deployMaxAckPending = 64
+
+// part is the group of handlers a consumer feeds; each group is run by one
+// natsjs.Runner.Run of its component.
+type part int
+
+const (
+	partBuild   part = iota // the builder's: build.Handler
+	partDeploy              // the deployer's deploy workflow: deploy.Handler and the release handler's built
+	partRelease             // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
+)
+
+// handlers are the handlers the consumers feed; a component sets the ones
+// it runs.
+type handlers struct {
+	cfg     *Config
+	build   *build.Handler
+	deploy  *deploy.Handler
+	release *ReleaseWorkflows
+}
+
+// consumer declares a durable consumer and binds it to the handler it
+// feeds.
+type consumer struct {
+	natsjs.Consumer
+	part  part
+	route func(h handlers) natsjs.Route
+}
+
+// consumers is the topology of the workflows: which consumer reads which
+// events, which role pulls it, and which handler it feeds. Provision
+// creates the consumers from it (Topology), the embedded server derives each
+// role's permissions from it, and the components' routes come from it.
+var consumers = []consumer{
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerPush, Role: natsjs.RoleBuilder, Description: "plans the builds of a pushed commit",
+			Subjects: []string{events.SubjectPushReceived}, MaxAckPending: 256},
+		part: partBuild,
+		// cfg.PushWorkers pushes at once: reading a commit's slipway.yaml
+		// may fetch, and a repository whose host is slow or hangs must not
+		// hold the pushes of every other repository (the mirror fetches
+		// each repository on its own, bounded by -git-timeout).
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerPush, Handler: natsjs.Typed(h.build.HandlePush), Workers: h.cfg.PushWorkers}
+		},
+	},
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerBuild, Role: natsjs.RoleBuilder, Description: "builds one service of one commit",
+			Subjects: []string{events.SubjectBuildRequested}, MaxAckPending: 256},
+		part: partBuild,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(h.build.HandleBuild)}
+		},
+	},
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerBuilt, Role: natsjs.RoleDeployer, Description: "turns a built commit into deploy requests",
+			Subjects: []string{events.SubjectCommitBuilt}, MaxAckPending: 256},
+		part: partDeploy,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerBuilt, Handler: natsjs.Typed(h.release.Release.HandleBuilt)}
+		},
+	},
+	{
+		// Deploys of different environments run in parallel; the lock of
+		// each environment (natsjs.BucketLocks) keeps one deploy at a time
+		// there.
+		Consumer: natsjs.Consumer{Name: ConsumerDeploy, Role: natsjs.RoleDeployer, Description: "deploys a commit to an environment",
+			Subjects: []string{events.SubjectDeployRequested + ".>"}, MaxAckPending: deployMaxAckPending},
+		part: partDeploy,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerDeploy, Handler: natsjs.Typed(h.deploy.HandleDeploy), Workers: h.cfg.DeployWorkers}
+		},
+	},
+	// The consumers of the release, preview and notification workflows see
+	// each matching event once. They start with the events published after
+	// they are created: added to an existing stream, they must not replay
+	// its history (old pins, closed pull requests, old statuses).
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerReleasePush, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 64,
+			Description: "deploys the commit a pin file names when a push changes it", Subjects: []string{events.SubjectPushReceived}},
+		part: partRelease,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerReleasePush, Handler: natsjs.Typed(h.release.Release.HandlePush)}
+		},
+	},
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerReleasePR, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 64,
+			Description: "plans the release of a pull request changing a pin file", Subjects: []string{events.SubjectPullRequest + ".>"}},
+		part: partRelease,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerReleasePR, Handler: natsjs.Typed(h.release.Release.HandlePullRequest)}
+		},
+	},
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerPreviewPR, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 64,
+			Description: "opens, updates and removes pull request previews", Subjects: []string{events.SubjectPullRequest + ".>"}},
+		part: partRelease,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerPreviewPR, Handler: natsjs.Typed(h.release.Preview.HandlePullRequest)}
+		},
+	},
+	{
+		Consumer: natsjs.Consumer{Name: ConsumerPreviewBuilt, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 64,
+			Description: "deploys a built commit to the previews it heads", Subjects: []string{events.SubjectCommitBuilt}},
+		part: partRelease,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerPreviewBuilt, Handler: natsjs.Typed(h.release.Preview.HandleBuilt)}
+		},
+	},
+	{
+		// One event at a time, so statuses arrive in order.
+		Consumer: natsjs.Consumer{Name: ConsumerNotify, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 1,
+			Description: "posts build, deploy and release results to the git hosts",
+			Subjects: []string{
+				events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed, events.SubjectCommitFailed,
+				events.SubjectDeployRequested + ".>", events.SubjectDeploySucceeded + ".>", events.SubjectDeployFailed + ".>",
+				events.SubjectDeploySuperseded + ".>", events.SubjectReleasePlanned + ".>",
+			}},
+		part: partRelease,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerNotify, Handler: func(ctx context.Context, env events.Envelope) error {
+				ev, err := env.Decode()
+				if err != nil {
+					return err
+				}
+				return h.release.Notify.Handle(ctx, ev)
+			}}
+		},
+	},
+}
+
+// Topology returns the default topology with the workflows' consumers:
+// what every component provisions and `slipway up`'s server grants.
+func Topology() natsjs.Topology {
+	t := natsjs.DefaultTopology()
+	for _, c := range consumers {
+		t.Consumers = append(t.Consumers, c.Consumer)
+	}
+	return t
+}
+
+// routes binds the consumers of p to their handlers in h.
+func routes(p part, h handlers) []natsjs.Route {
+	var out []natsjs.Route
+	for _, c := range consumers {
+		if c.part == p {
+			out = append(out, c.route(h))
+		}
+	}
+	return out
+}
