@@ -85,7 +85,7 @@ func TestPushOfPrivateRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := make(chan error, 1)
-	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, pushRoute(&cfg, h)) }()
+	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, route(t, ConsumerPush, handlers{cfg: &cfg, build: h})) }()
 	defer func() {
 		cancel()
 		if err := <-ran; err != nil {
@@ -101,7 +101,7 @@ func TestPushOfPrivateRepository(t *testing.T) {
 		}
 	}
 	push("acme/locked")
-	cons, err := c.JS.Consumer(ctx, natsjs.StreamName, natsjs.ConsumerPush)
+	cons, err := c.JS.Consumer(ctx, natsjs.StreamName, ConsumerPush)
 	if err != nil {
 		t.Fatal(err)
 	}
