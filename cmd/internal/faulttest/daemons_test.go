@@ -26,7 +26,10 @@ func TestFaultBuildkitdRestarted(t *testing.T) {
 	faulttest.RestoreDaemons(t)
 	s.WaitServing(p.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
-	s.Check(faulttest.Want{Final: p.After, Retried: true})
+	r := s.Check(faulttest.Want{Final: p.After, Retried: true})
+	if n := r.Started[p.After[:12]+"/web"]; n < 2 {
+		t.Errorf("the web build cut by the restart was leased %d times, want a retry", n)
+	}
 }
 
 // TestFaultRegistryDown: the registry is down for 30 seconds while a commit
@@ -53,7 +56,12 @@ func TestFaultRegistryDown(t *testing.T) {
 	t.Logf("registry back after %s", time.Since(down).Round(time.Second))
 	s.WaitServing(p2.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
-	s.Check(faulttest.Want{Final: p2.After, Retried: true})
+	r := s.Check(faulttest.Want{Final: p2.After, Retried: true})
+	for _, svc := range []string{"web", "api"} {
+		if n := r.Started[p2.After[:12]+"/"+svc]; n < 2 {
+			t.Errorf("the %s build was leased %d times while the registry was down, want retries", svc, n)
+		}
+	}
 }
 
 // TestFaultDockerdDown: dockerd is stopped while a deploy starts its new
@@ -90,5 +98,8 @@ func TestFaultDockerdDown(t *testing.T) {
 	}
 	s.WaitServing(p2.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
-	s.Check(faulttest.Want{Final: p2.After})
+	r := s.Check(faulttest.Want{Final: p2.After})
+	if n := r.DeployAttempts[p2.After[:12]]; n < 2 {
+		t.Errorf("the deploy cut by dockerd's stop was leased %d times, want a retry", n)
+	}
 }
