@@ -38,7 +38,7 @@ func solving(ctx context.Context, addr, image string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // nothing left to report on a watch that ended
 	stream, err := c.ControlClient().ListenBuildHistory(ctx, &controlapi.BuildHistoryRequest{ActiveOnly: true})
 	if err != nil {
 		return false, err
