@@ -36,20 +36,22 @@ func NewClaims(kv jetstream.KeyValue, holder string) *Claims {
 type claimState string
 
 const (
-	stateRunning claimState = "running"
-	stateDone    claimState = "done"
+	stateRunning  claimState = "running"
+	stateDone     claimState = "done"
+	stateReleased claimState = "released" // given up for a retry to take
 )
 
 type claimRecord struct {
 	State   claimState      `json:"state"`
 	Holder  string          `json:"holder"`
 	Expires time.Time       `json:"expires"`
+	Attempt int             `json:"attempt,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
 }
 
 // Claim implements workflows.Claims.
 func (c *Claims) Claim(ctx context.Context, key string, ttl time.Duration) (workflows.Lease, error) {
-	l := &lease{c: c, key: key, ttl: ttl, holder: c.holder + "#" + uuid.NewString()[:8]}
+	l := &lease{c: c, key: key, ttl: ttl, holder: c.holder + "#" + uuid.NewString()[:8], attempt: 1}
 	rev, err := c.kv.Create(ctx, key, l.record(stateRunning, nil))
 	if err == nil {
 		l.rev = rev
@@ -69,11 +71,13 @@ func (c *Claims) Claim(ctx context.Context, key string, ttl time.Duration) (work
 	switch {
 	case cur.State == stateDone:
 		return nil, fmt.Errorf("claim %s: %w", key, events.ErrAlreadyDone)
-	case c.now().Before(cur.Expires):
+	case cur.State == stateRunning && c.now().Before(cur.Expires):
 		return nil, fmt.Errorf("claim %s by %s until %s: %w", key, cur.Holder, cur.Expires.Format(time.RFC3339), workflows.ErrClaimHeld)
 	}
-	// The holder's lease expired (it died or lost NATS for longer than its
-	// lease): take the step over, unless someone else did so first.
+	// The holder released the step, or its lease expired (it died or lost
+	// NATS for longer than its lease): take the step over, unless someone
+	// else did so first.
+	l.attempt = cur.Attempt + 1
 	rev, err = c.kv.Update(ctx, key, l.record(stateRunning, nil), entry.Revision())
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: take over: %w", key, workflows.ErrClaimHeld)
@@ -101,12 +105,42 @@ func (c *Claims) Result(ctx context.Context, key string) ([]byte, error) {
 	return cur.Result, nil
 }
 
+// ClaimInfo is what a claim records of its step, for the tools and tests
+// that observe steps: State is "running", "done" or "released"; Attempt
+// counts the leases taken on the step, the first one included, whoever
+// took them and however they ended (completed, released, expired).
+type ClaimInfo struct {
+	State   string
+	Holder  string
+	Expires time.Time
+	Attempt int
+	Result  json.RawMessage
+}
+
+// Inspect returns the claim of key as recorded; ok is false when the step
+// was never claimed.
+func (c *Claims) Inspect(ctx context.Context, key string) (info ClaimInfo, ok bool, err error) {
+	entry, err := c.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return info, false, nil
+	}
+	if err != nil {
+		return info, false, fmt.Errorf("inspect claim %s: %w", key, err)
+	}
+	var cur claimRecord
+	if err := json.Unmarshal(entry.Value(), &cur); err != nil {
+		return info, false, fmt.Errorf("inspect claim %s: decode: %w", key, err)
+	}
+	return ClaimInfo{State: string(cur.State), Holder: cur.Holder, Expires: cur.Expires, Attempt: cur.Attempt, Result: cur.Result}, true, nil
+}
+
 type lease struct {
-	c      *Claims
-	key    string
-	holder string
-	ttl    time.Duration
-	rev    uint64
+	c       *Claims
+	key     string
+	holder  string
+	ttl     time.Duration
+	rev     uint64
+	attempt int
 }
 
 func (l *lease) record(s claimState, result []byte) []byte {
@@ -114,6 +148,7 @@ func (l *lease) record(s claimState, result []byte) []byte {
 		State:   s,
 		Holder:  l.holder,
 		Expires: l.c.now().Add(l.ttl).UTC(),
+		Attempt: l.attempt,
 		Result:  result,
 	})
 	return b
@@ -143,10 +178,13 @@ func (l *lease) Complete(ctx context.Context, result []byte) error {
 	return nil
 }
 
+// Release records the step as released rather than deleting its claim, so
+// that the next lease on it still counts its attempts.
 func (l *lease) Release(ctx context.Context) error {
-	err := l.c.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
+	rev, err := l.c.kv.Update(ctx, l.key, l.record(stateReleased, nil), l.rev)
 	if err != nil {
 		return fmt.Errorf("release claim %s: %w", l.key, err)
 	}
+	l.rev = rev
 	return nil
 }

@@ -3,6 +3,7 @@ package natsstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -153,4 +154,63 @@ func TestKeepLeaseStopsTheStepWhenTheLeaseIsLost(t *testing.T) {
 	if err := workflows.LeaseErr(work, work.Err()); !errors.Is(err, workflows.ErrLeaseLost) {
 		t.Fatalf("LeaseErr = %v, want it to wrap ErrLeaseLost", err)
 	}
+}
+
+// TestClaimsCountAttempts checks that a claim records how many leases were
+// taken on its step, across releases (a retry after a failure), take-overs
+// of an expired lease (its holder died) and completion.
+func TestClaimsCountAttempts(t *testing.T) {
+	s := natsjs.MustServer(t)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	ctx := context.Background()
+	a, b := mustClaims(t, js, "a"), mustClaims(t, js, "b")
+	want := func(step string, state string, attempt int, holder string) {
+		t.Helper()
+		info, ok, err := b.Inspect(ctx, "k")
+		if err != nil || !ok {
+			t.Fatalf("%s: Inspect() = %+v, %v, %v", step, info, ok, err)
+		}
+		if info.State != state || info.Attempt != attempt || !strings.HasPrefix(info.Holder, holder+"#") {
+			t.Errorf("%s: claim %s, attempt %d, held by %s; want %s, attempt %d, held by %s#…", step, info.State, info.Attempt, info.Holder, state, attempt, holder)
+		}
+	}
+	if _, ok, err := b.Inspect(ctx, "k"); ok || err != nil {
+		t.Fatalf("Inspect() of a step never claimed: ok %v, %v", ok, err)
+	}
+	first, err := a.Claim(ctx, "k", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("claimed", "running", 1, "a")
+	if err := first.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want("released", "released", 1, "a")
+	retry, err := b.Claim(ctx, "k", 10*time.Millisecond)
+	if err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	want("claimed again", "running", 2, "b")
+	if err := first.Complete(ctx, nil); err == nil {
+		t.Fatal("the released lease completed a claim taken by another")
+	}
+	// retry's holder dies: its lease expires and is taken over.
+	var third workflows.Lease
+	for deadline := time.Now().Add(5 * time.Second); third == nil; {
+		if third, err = a.Claim(ctx, "k", time.Minute); err != nil && !errors.Is(err, workflows.ErrClaimHeld) || time.Now().After(deadline) {
+			t.Fatalf("take over expired lease: %v", err)
+		}
+	}
+	want("taken over", "running", 3, "a")
+	if err := retry.Renew(ctx); !errors.Is(err, workflows.ErrLeaseLost) {
+		t.Errorf("renew of the lease taken over: %v, want ErrLeaseLost", err)
+	}
+	if err := third.Complete(ctx, []byte(`{"digest":"sha256:1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	want("completed", "done", 3, "a")
+	if _, err := b.Claim(ctx, "k", time.Minute); !errors.Is(err, events.ErrAlreadyDone) {
+		t.Fatalf("after completion: err = %v, want ErrAlreadyDone", err)
+	}
+	want("claimed when done", "done", 3, "a")
 }

@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,30 +10,40 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/docker"
+	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 )
 
-// Report counts what happened to the commits of a test, from the stream and
-// the processes' logs.
+// Report counts what happened to the commits of a test, from durable state:
+// the stream, the claims and Docker's labels. Keys of the build maps are
+// "<sha12>/<service>", of the deploy maps "<sha12>".
 type Report struct {
-	// Started counts build attempts ("build started" log lines) per
-	// commit/service across every builder, killed ones too; Solved the
-	// attempts that pushed an image ("build succeeded").
+	// Started counts the leases taken on each build (its claim's attempts:
+	// each lease is a checkout and a BuildKit solve), killed ones too;
+	// Solved the builds that pushed an image (build-succeeded events not
+	// answered from a completed claim's record).
 	Started, Solved map[string]int
 	// Built counts commit-built events per commit.
 	Built map[string]int
-	// Applied counts "deploy succeeded" log lines per commit, across every
-	// deployer: deploys applied to the environment.
-	Applied map[string]int
+	// Applied counts the deploy-succeeded events of the environment per
+	// commit; Outcome is what each commit's deploy claim recorded
+	// ("deployed", "unchanged", "superseded", "failed"), DeployAttempts the
+	// leases taken on it.
+	Applied        map[string]int
+	Outcome        map[string]string
+	DeployAttempts map[string]int
 	// Superseded counts deploy requests skipped because a newer one
 	// overtook them.
 	Superseded int
 	// Acked is how many distinct commits ingest acknowledged; Stored how
 	// many of those have their push in the stream.
 	Acked, Stored int
-	// Running is the commit Docker's labels say the environment runs.
-	Running string
+	// Running is the commit Docker's labels say the environment runs;
+	// Containers counts the containers labelled with the environment, per
+	// commit label.
+	Running    string
+	Containers map[string]int
 }
 
 // Report gathers the counts.
@@ -40,24 +51,29 @@ func (s *Slipway) Report() Report {
 	s.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r := Report{Started: map[string]int{}, Solved: map[string]int{}, Built: map[string]int{}, Applied: map[string]int{}}
-	for _, b := range s.Builders {
-		for _, l := range b.Lines() {
-			k := short(fmt.Sprint(l["sha"])) + "/" + fmt.Sprint(l["service"])
-			switch l["message"] {
-			case "build started":
-				r.Started[k]++
-			case "build succeeded":
-				r.Solved[k]++
-			}
+	r := Report{Started: map[string]int{}, Solved: map[string]int{}, Built: map[string]int{}, Applied: map[string]int{},
+		Outcome: map[string]string{}, DeployAttempts: map[string]int{}, Containers: map[string]int{}}
+	for _, e := range s.events(ctx, events.SubjectBuildRequested) {
+		req := e.(*events.BuildRequested)
+		if info, ok := s.Claim(buildClaimKey(req)); ok {
+			r.Started[short(req.Commit)+"/"+req.Service.Name] = info.Attempt
 		}
 	}
-	for _, d := range s.Deployers {
-		for _, l := range d.Lines() {
-			if l["message"] == "deploy succeeded" && l["env"] == s.Env && l["sha"] != nil { // the workflow's line, not docker's
-				r.Applied[short(fmt.Sprint(l["sha"]))]++
-			}
+	for _, e := range s.events(ctx, events.SubjectBuildSucceeded) {
+		if b := e.(*events.BuildSucceeded); !b.Cached {
+			r.Solved[short(b.Commit)+"/"+b.Service]++
 		}
+	}
+	for _, e := range s.events(ctx, events.EnvSubject(events.SubjectDeployRequested, sample.RepoName, s.Env)) {
+		req := e.(*events.DeployRequested)
+		if info, ok := s.Claim(req.DedupKey()); ok {
+			var rec struct{ Outcome string }
+			_ = json.Unmarshal(info.Result, &rec)
+			r.Outcome[short(req.Commit)], r.DeployAttempts[short(req.Commit)] = rec.Outcome, info.Attempt
+		}
+	}
+	for _, e := range s.events(ctx, events.EnvSubject(events.SubjectDeploySucceeded, sample.RepoName, s.Env)) {
+		r.Applied[short(e.(*events.DeploySucceeded).Commit)]++
 	}
 	for _, e := range s.events(ctx, events.SubjectCommitBuilt) {
 		r.Built[short(e.(*events.CommitBuilt).Commit)]++
@@ -67,11 +83,7 @@ func (s *Slipway) Report() Report {
 	for _, e := range s.events(ctx, events.SubjectPushReceived) {
 		pushed[e.(*events.PushReceived).After] = true
 	}
-	acked := map[string]bool{}
-	for _, sha := range s.Acked() {
-		acked[sha] = true
-	}
-	for sha := range acked {
+	for _, sha := range unique(s.Acked()) {
 		r.Acked++
 		if pushed[sha] {
 			r.Stored++
@@ -82,6 +94,9 @@ func (s *Slipway) Report() Report {
 		if rel, err := t.Current(ctx, sample.RepoName, s.Env); err == nil {
 			r.Running = rel.Commit()
 		}
+	}
+	for _, c := range dockertest.Containers(s.tb, s.Env) {
+		r.Containers[short(c[strings.LastIndex(c, "@")+1:])]++
 	}
 	return r
 }
@@ -116,8 +131,9 @@ type Want struct {
 // Check asserts the invariants for every acknowledged commit and logs the
 // report: each (commit, service) built once (twice for Rerun), each commit
 // built once, each commit applied to the environment at most once and the
-// final one exactly once, no acknowledged webhook lost, the environment on
-// Final as Docker's labels and the proxy tell.
+// final one exactly once (its deploy claim recording it deployed), no
+// acknowledged webhook lost, the environment on Final as Docker's labels
+// and the proxy tell, and no container of another commit left.
 func (s *Slipway) Check(want Want) Report {
 	s.tb.Helper()
 	r := s.Report()
@@ -148,6 +164,14 @@ func (s *Slipway) Check(want Want) Report {
 	}
 	if n := r.Applied[short(want.Final)]; n != 1 {
 		s.tb.Errorf("final commit %s applied %d times, want 1", short(want.Final), n)
+	}
+	if o := r.Outcome[short(want.Final)]; o != "deployed" {
+		s.tb.Errorf("the deploy claim of final commit %s records %q, want deployed", short(want.Final), o)
+	}
+	for c, n := range r.Containers {
+		if c != short(want.Final) {
+			s.tb.Errorf("%d containers of commit %s left in %s, want only the final commit's", n, c, s.Env)
+		}
 	}
 	if r.Running != want.Final {
 		s.tb.Errorf("environment runs %q, want %s", r.Running, want.Final)
@@ -180,10 +204,14 @@ func (r Report) String() string {
 		}
 	}
 	sort.Strings(keys)
-	return fmt.Sprintf("builds solved %d ÷ unique (commit, service) %d = %.2f (attempts %d = %.2f%s); deploys applied %d ÷ (environment, commit) %d = %.2f, %d superseded; acknowledged webhooks %d, stored %d; running %s",
+	deploys := 0
+	for _, n := range r.DeployAttempts {
+		deploys += n
+	}
+	return fmt.Sprintf("builds solved %d ÷ unique (commit, service) %d = %.2f (attempts %d = %.2f%s); deploys applied %d ÷ (environment, commit) %d = %.2f (attempts %d), %d superseded; acknowledged webhooks %d, stored %d; running %s, containers %v",
 		solved, len(r.Started), ratio(solved, len(r.Started)), started, ratio(started, len(r.Started)), extra(keys),
-		applied, len(r.Applied), ratio(applied, len(r.Applied)),
-		r.Superseded, r.Acked, r.Stored, short(r.Running))
+		applied, len(r.Applied), ratio(applied, len(r.Applied)), deploys,
+		r.Superseded, r.Acked, r.Stored, short(r.Running), r.Containers)
 }
 
 func extra(keys []string) string {

@@ -21,13 +21,15 @@ func TestFaultBuildkitdRestarted(t *testing.T) {
 	s := faulttest.Start(t, opts)
 	slowBuild(s, "web", 6*time.Second)
 	p := s.Push("slow web")
-	waitAny(t, s.Builders, "build started", map[string]string{"sha": p.After, "service": "web"})
-	time.Sleep(time.Second)
+	s.WaitBuilding(p.After, "web", 2*time.Minute)
 	faulttest.StopDaemon(t, faulttest.Buildkitd, syscall.SIGKILL)
 	faulttest.RestoreDaemons(t)
 	s.WaitServing(p.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
-	s.Check(faulttest.Want{Final: p.After, Retried: true})
+	r := s.Check(faulttest.Want{Final: p.After, Retried: true})
+	if n := r.Started[p.After[:12]+"/web"]; n < 2 {
+		t.Errorf("the web build cut by the restart was leased %d times, want a retry", n)
+	}
 }
 
 // TestFaultRegistryDown: the registry is down for 30 seconds while a commit
@@ -54,7 +56,12 @@ func TestFaultRegistryDown(t *testing.T) {
 	t.Logf("registry back after %s", time.Since(down).Round(time.Second))
 	s.WaitServing(p2.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
-	s.Check(faulttest.Want{Final: p2.After, Retried: true})
+	r := s.Check(faulttest.Want{Final: p2.After, Retried: true})
+	for _, svc := range []string{"web", "api"} {
+		if n := r.Started[p2.After[:12]+"/"+svc]; n < 2 {
+			t.Errorf("the %s build was leased %d times while the registry was down, want retries", svc, n)
+		}
+	}
 }
 
 // TestFaultDockerdDown: dockerd is stopped while a deploy starts its new
@@ -71,8 +78,7 @@ func TestFaultDockerdDown(t *testing.T) {
 
 	slowStart(s, "web", 8*time.Second)
 	p2 := s.Push("web starts slowly")
-	waitAny(t, s.Deployers, "deploy started", map[string]string{"sha": p2.After})
-	time.Sleep(time.Second)
+	s.WaitDeploying(p2.After, 2*time.Minute)
 	faulttest.StopDaemon(t, faulttest.Dockerd, syscall.SIGTERM)
 	time.Sleep(2 * time.Second)
 	faulttest.RestoreDaemons(t)
@@ -92,5 +98,8 @@ func TestFaultDockerdDown(t *testing.T) {
 	}
 	s.WaitServing(p2.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
-	s.Check(faulttest.Want{Final: p2.After})
+	r := s.Check(faulttest.Want{Final: p2.After})
+	if n := r.DeployAttempts[p2.After[:12]]; n < 2 {
+		t.Errorf("the deploy cut by dockerd's stop was leased %d times, want a retry", n)
+	}
 }

@@ -22,8 +22,7 @@ func TestFaultDeployerKilledMidDeploy(t *testing.T) {
 
 	slowStart(s, "web", 5*time.Second)
 	p2 := s.Push("web starts slowly")
-	victim := waitAny(t, s.Deployers, "deploy started", map[string]string{"sha": p2.After})
-	time.Sleep(time.Second)
+	victim := s.WaitDeploying(p2.After, 2*time.Minute)
 	victim.Kill()
 	t.Logf("killed %s mid-deploy", victim.Name)
 	if got, err := s.Serving("web"); got != "web "+p1.After {
@@ -32,10 +31,11 @@ func TestFaultDeployerKilledMidDeploy(t *testing.T) {
 	s.WaitServing(p2.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
 	s.Check(faulttest.Want{Final: p2.After})
-	for _, d := range s.Deployers {
-		if d != victim && d.Count("environment lock taken", map[string]string{"env": s.Env}) == 0 {
-			t.Errorf("%s never waited for and took over the lock of %s", d.Name, s.Env)
-		}
+	// The other deployer took the lock and the deploy over: it leased the
+	// deploy a second time and completed it.
+	req, _ := s.DeployRequest(p2.After)
+	if claim, _ := s.Claim(req.DedupKey()); claim.State != "done" || claim.Attempt != 2 || victim.Holds(claim.Holder) {
+		t.Errorf("deploy of %s: claim %s after %d leases, held by %s; want done after 2, by the deployer left", p2.After[:12], claim.State, claim.Attempt, claim.Holder)
 	}
 	if n := len(dockertest.Containers(t, s.Env)); n != 2 {
 		t.Errorf("%d containers labelled with %s, want 2 (the crashed deploy's candidates removed)", n, s.Env)

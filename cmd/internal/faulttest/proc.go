@@ -1,9 +1,6 @@
 package faulttest
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -79,6 +76,15 @@ func (p *Proc) Alive() bool {
 	}
 }
 
+// Holds reports whether holder, the holder of a claim
+// ("<component>/<host>/<pid>/<random>#<lease>"), is this process as it runs
+// now.
+func (p *Proc) Holds(holder string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil && p.cmd.Process != nil && strings.Contains(holder, fmt.Sprintf("/%d/", p.cmd.Process.Pid))
+}
+
 // Kill sends SIGKILL (kill -9) and waits until the process is gone.
 func (p *Proc) Kill() { p.signal(syscall.SIGKILL, 10*time.Second) }
 
@@ -103,55 +109,6 @@ func (p *Proc) signal(sig syscall.Signal, wait time.Duration) bool {
 	case <-time.After(wait):
 		return false
 	}
-}
-
-// Lines returns the JSON log lines the process wrote, in order.
-func (p *Proc) Lines() []map[string]any {
-	b, _ := os.ReadFile(p.log)
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// Count returns how many log lines have message msg and every field of
-// match.
-func (p *Proc) Count(msg string, match map[string]string) int {
-	n := 0
-	for _, l := range p.Lines() {
-		if matches(l, msg, match) {
-			n++
-		}
-	}
-	return n
-}
-
-func matches(l map[string]any, msg string, match map[string]string) bool {
-	if l["message"] != msg {
-		return false
-	}
-	for k, v := range match {
-		if fmt.Sprint(l[k]) != v {
-			return false
-		}
-	}
-	return true
-}
-
-// WaitLog waits until the process logged msg with the fields of match.
-func (p *Proc) WaitLog(timeout time.Duration, msg string, match map[string]string) bool {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if p.Count(msg, match) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // Tail returns the last n lines of the log.

@@ -22,6 +22,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/internal/daemonlock"
+	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // Secret is the webhook secret of the sample repository.
@@ -62,6 +63,7 @@ type Slipway struct {
 	Builders  []*Proc
 	Deployers []*Proc
 	JS        jetstream.JetStream
+	claims    *natsstore.Claims // read only: Inspect
 	Sample    *sample.Sample
 	Registry  string
 	Buildkit  string
@@ -103,6 +105,11 @@ func Start(tb testing.TB, opts Options) *Slipway {
 	s.provision()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	kv, err := s.JS.KeyValue(ctx, natsjs.BucketClaims)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.claims = natsstore.NewClaims(kv, "faulttest")
 	if s.Sample, err = sample.New(ctx, tb.TempDir(), Secret); err != nil {
 		tb.Fatal(err)
 	}
