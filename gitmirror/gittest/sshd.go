@@ -64,7 +64,7 @@ func MustSSHD(tb testing.TB) *SSHD {
 		tb.Fatalf("gittest: %v", err)
 	}
 	s.Port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	_ = ln.Close() // only held to pick a free port for sshd
 	config := filepath.Join(s.dir, "sshd_config")
 	conf := strings.Join([]string{
 		"Port " + strconv.Itoa(s.Port), "ListenAddress 127.0.0.1",

@@ -132,6 +132,6 @@ func FreePort(tb testing.TB) int {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only held to pick a free port
 	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -113,7 +113,7 @@ func Start(tb testing.TB, opts Options) *Slipway {
 	if s.Sample, err = sample.New(ctx, tb.TempDir(), Secret); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { s.Sample.Close() })
+	tb.Cleanup(func() { _ = s.Sample.Close() })
 	tb.Cleanup(s.removeEnv)
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(tb))
 	s.ingestURL = "http://" + addr
@@ -322,7 +322,7 @@ func (s *Slipway) removeEnv() {
 	if err != nil {
 		return
 	}
-	defer t.Close()
+	defer func() { _ = t.Close() }() // a read-only client
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := t.Remove(ctx, sample.RepoName, s.Env); err != nil {
