@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // Report counts what happened to the commits of a test, from durable state:
@@ -28,7 +28,7 @@ type Report struct {
 	Built map[string]int
 	// Applied counts the deploy-succeeded events of the environment per
 	// commit; Outcome is what each commit's deploy claim recorded
-	// ("deployed", "unchanged", "superseded", "failed"), DeployAttempts the
+	// (an events.DeployOutcome's word), DeployAttempts the
 	// leases taken on it.
 	Applied        map[string]int
 	Outcome        map[string]string
@@ -67,9 +67,11 @@ func (s *Slipway) Report() Report {
 	for _, e := range s.events(ctx, events.EnvSubject(events.SubjectDeployRequested, sample.RepoName, s.Env)) {
 		req := e.(*events.DeployRequested)
 		if info, ok := s.Claim(req.DedupKey()); ok {
-			var rec struct{ Outcome string }
-			_ = json.Unmarshal(info.Result, &rec)
-			r.Outcome[short(req.Commit)], r.DeployAttempts[short(req.Commit)] = rec.Outcome, info.Attempt
+			outcome := "unreadable record"
+			if rec, err := deploy.ParseDone(info.Result); err == nil {
+				outcome = rec.Outcome.String()
+			}
+			r.Outcome[short(req.Commit)], r.DeployAttempts[short(req.Commit)] = outcome, info.Attempt
 		}
 	}
 	for _, e := range s.events(ctx, events.EnvSubject(events.SubjectDeploySucceeded, sample.RepoName, s.Env)) {
@@ -165,8 +167,8 @@ func (s *Slipway) Check(want Want) Report {
 	if n := r.Applied[short(want.Final)]; n != 1 {
 		s.tb.Errorf("final commit %s applied %d times, want 1", short(want.Final), n)
 	}
-	if o := r.Outcome[short(want.Final)]; o != "deployed" {
-		s.tb.Errorf("the deploy claim of final commit %s records %q, want deployed", short(want.Final), o)
+	if o := r.Outcome[short(want.Final)]; o != events.OutcomeSucceeded.String() {
+		s.tb.Errorf("the deploy claim of final commit %s records %q, want %s", short(want.Final), o, events.OutcomeSucceeded)
 	}
 	for c, n := range r.Containers {
 		if c != short(want.Final) {
