@@ -37,5 +37,8 @@ func TestFaultNATSKilledMidBurst(t *testing.T) {
 	last := pushes[burst-1].After
 	s.WaitServing(last, 3*time.Minute)
 	s.WaitIdle(2 * time.Minute)
-	s.Check(faulttest.Want{Final: last})
+	// While NATS is away a running build cannot renew its lease: its step
+	// is cancelled and leased again once NATS is back (workflows.KeepLease),
+	// so attempts may exceed one; each build still succeeds exactly once.
+	s.Check(faulttest.Want{Final: last, Retried: true})
 }
