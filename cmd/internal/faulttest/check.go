@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // Report counts what happened to the commits of a test, from durable state:
@@ -27,11 +27,10 @@ type Report struct {
 	// Built counts commit-built events per commit.
 	Built map[string]int
 	// Applied counts the deploy-succeeded events of the environment per
-	// commit; Outcome is what each commit's deploy claim recorded
-	// ("deployed", "unchanged", "superseded", "failed"), DeployAttempts the
-	// leases taken on it.
+	// commit; Outcome is what each commit's deploy claim recorded,
+	// DeployAttempts the leases taken on it.
 	Applied        map[string]int
-	Outcome        map[string]string
+	Outcome        map[string]events.DeployOutcome
 	DeployAttempts map[string]int
 	// Superseded counts deploy requests skipped because a newer one
 	// overtook them.
@@ -52,7 +51,7 @@ func (s *Slipway) Report() Report {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r := Report{Started: map[string]int{}, Solved: map[string]int{}, Built: map[string]int{}, Applied: map[string]int{},
-		Outcome: map[string]string{}, DeployAttempts: map[string]int{}, Containers: map[string]int{}}
+		Outcome: map[string]events.DeployOutcome{}, DeployAttempts: map[string]int{}, Containers: map[string]int{}}
 	for _, e := range s.events(ctx, events.SubjectBuildRequested) {
 		req := e.(*events.BuildRequested)
 		if info, ok := s.Claim(buildClaimKey(req)); ok {
@@ -67,8 +66,7 @@ func (s *Slipway) Report() Report {
 	for _, e := range s.events(ctx, events.EnvSubject(events.SubjectDeployRequested, sample.RepoName, s.Env)) {
 		req := e.(*events.DeployRequested)
 		if info, ok := s.Claim(req.DedupKey()); ok {
-			var rec struct{ Outcome string }
-			_ = json.Unmarshal(info.Result, &rec)
+			rec, _ := deploy.ParseDone(info.Result) // a claim still running records nothing yet
 			r.Outcome[short(req.Commit)], r.DeployAttempts[short(req.Commit)] = rec.Outcome, info.Attempt
 		}
 	}
@@ -165,8 +163,8 @@ func (s *Slipway) Check(want Want) Report {
 	if n := r.Applied[short(want.Final)]; n != 1 {
 		s.tb.Errorf("final commit %s applied %d times, want 1", short(want.Final), n)
 	}
-	if o := r.Outcome[short(want.Final)]; o != "deployed" {
-		s.tb.Errorf("the deploy claim of final commit %s records %q, want deployed", short(want.Final), o)
+	if o := r.Outcome[short(want.Final)]; o != events.OutcomeSucceeded {
+		s.tb.Errorf("the deploy claim of final commit %s records %q, want %q", short(want.Final), o, events.OutcomeSucceeded)
 	}
 	for c, n := range r.Containers {
 		if c != short(want.Final) {
