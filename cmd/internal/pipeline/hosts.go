@@ -15,6 +15,13 @@ import (
 // hostsTTL is how long the proxy's table of host names is reused.
 const hostsTTL = 2 * time.Second
 
+// missRefresh is how old the table must be before a request for a host
+// label it does not know reads it again at once: a repository another
+// deployer gave its label (a failover, several deployers) is served on the
+// first request, and a flood of unknown names costs at most one read per
+// missRefresh.
+const missRefresh = 250 * time.Millisecond
+
 // HostStore returns the store of host claims and labels.
 func (c *Conn) HostStore(ctx context.Context) (*natsstore.HostStore, error) {
 	kv, err := c.JS.KeyValue(ctx, natsjs.BucketHosts)
@@ -41,6 +48,8 @@ func (c *Conn) Hosts(ctx context.Context, cfg *Config) (*hosts.Claimer, error) {
 // serving while the cluster elects a new leader or is away.
 type EnvHosts struct {
 	store *natsstore.HostStore
+
+	missMu sync.Mutex // one synchronous read for unknown labels at a time
 
 	mu      sync.Mutex
 	table   hostTable
@@ -79,11 +88,37 @@ func (h *EnvHosts) Lookup(host string) (proxy.Route, bool) {
 	return r, ok
 }
 
-// Repo implements proxy.HostTable.
+// Repo implements proxy.HostTable. A label the table does not know is
+// looked up again in a table read at once, unless the table is younger than
+// missRefresh.
 func (h *EnvHosts) Repo(label string) (string, bool) {
-	t := h.current()
-	r, ok := t.labels[label]
+	if r, ok := h.current().labels[label]; ok {
+		return r, true
+	}
+	r, ok := h.reread().labels[label]
 	return r, ok
+}
+
+// reread reads the table now unless it is younger than missRefresh, waiting
+// for a read already under way instead of starting another.
+func (h *EnvHosts) reread() hostTable {
+	h.missMu.Lock()
+	defer h.missMu.Unlock()
+	h.mu.Lock()
+	fresh := time.Since(h.loaded) < missRefresh
+	table := h.table
+	h.mu.Unlock()
+	if fresh {
+		return table
+	}
+	t, err := h.load()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err == nil {
+		h.table = t
+	}
+	h.loaded = time.Now()
+	return h.table
 }
 
 // Label returns the host label of repo, as last read.
