@@ -171,6 +171,12 @@ func (l *lease) Complete(ctx context.Context, result []byte) error {
 		return fmt.Errorf("complete claim %s: result is not JSON", l.key)
 	}
 	rev, err := l.c.kv.Update(ctx, l.key, l.record(stateDone, result), l.rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		// Another worker took the step over, or an earlier try of this
+		// Complete was stored but its answer lost: either way not ours to
+		// write again.
+		return fmt.Errorf("complete claim %s: %w: %w", l.key, workflows.ErrLeaseLost, err)
+	}
 	if err != nil {
 		return fmt.Errorf("complete claim %s: %w", l.key, err)
 	}

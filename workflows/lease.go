@@ -88,3 +88,28 @@ func RunClaimed(ctx context.Context, claims Claims, key string, ttl time.Duratio
 	}
 	return lease, err
 }
+
+// CompleteLease records the step done with result (Lease.Complete), trying
+// again for up to within while the claims store does not answer (NATS away
+// for a moment): the lease is still this worker's for a while after its last
+// renewal, and giving up at once would leave a finished step to be done
+// again on redelivery (a build solved twice). within must stay below the
+// time the lease has left, e.g. half its ttl when it is renewed every
+// third. A lost lease, or a permanent error, ends it at once.
+func CompleteLease(ctx context.Context, lease Lease, result []byte, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	pause := 100 * time.Millisecond
+	for {
+		err := lease.Complete(ctx, result)
+		if err == nil || errors.Is(err, ErrLeaseLost) || events.IsPermanent(err) || !time.Now().Add(pause).Before(deadline) {
+			return err
+		}
+		zerolog.Ctx(ctx).Warn().Err(err).Dur("retry_in", pause).Msg("recording a finished step failed; trying again while the lease holds")
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
+}

@@ -34,7 +34,7 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 		rec.Failed = Reason(err)
 	}
 	b, _ := json.Marshal(rec)
-	if cerr := lease.Complete(ctx, b); cerr != nil {
+	if cerr := workflows.CompleteLease(ctx, lease, b, h.Config.ClaimTTL/2); cerr != nil {
 		return cerr
 	}
 	if err := h.announce(ctx, e, rec, false); err != nil {
