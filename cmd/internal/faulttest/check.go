@@ -58,9 +58,21 @@ func (s *Slipway) Report() Report {
 			r.Started[short(req.Commit)+"/"+req.Service.Name] = info.Attempt
 		}
 	}
+	answered := map[string]bool{} // answered from a completed claim
 	for _, e := range s.events(ctx, events.SubjectBuildSucceeded) {
-		if b := e.(*events.BuildSucceeded); !b.Cached {
-			r.Solved[short(b.Commit)+"/"+b.Service]++
+		b := e.(*events.BuildSucceeded)
+		if k := short(b.Commit) + "/" + b.Service; b.Cached {
+			answered[k] = true
+		} else {
+			r.Solved[k]++
+		}
+	}
+	// A build whose solve was recorded in its claim but whose announcement
+	// was lost (NATS away) is announced again from the claim: it was solved
+	// once, by the attempt that completed the claim.
+	for k := range answered {
+		if r.Solved[k] == 0 {
+			r.Solved[k] = 1
 		}
 	}
 	for _, e := range s.events(ctx, events.EnvSubject(events.SubjectDeployRequested, sample.RepoName, s.Env)) {
