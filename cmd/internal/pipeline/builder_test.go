@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror/gittest"
@@ -35,38 +37,11 @@ func TestPushOfHangingRepositoryBlocksNoOther(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = git.Close() })
 
-	srv := natsjs.MustServer(t)
 	cfg := DefaultConfig()
 	cfg.MirrorDir, cfg.GitTimeout = t.TempDir(), 20*time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c, err := Dial(ctx, srv.ClientURL(), "builder-test", cfg.Topology)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.NC.Close()
-	h, closeBuilder, err := BuildHandler(ctx, &cfg, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeBuilder()
-	requested, err := c.NC.SubscribeSync(events.SubjectBuildRequested)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := make(chan error, 1)
-	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, route(t, ConsumerPush, handlers{cfg: &cfg, build: h})) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-ran:
-			if err != nil {
-				t.Errorf("the push consumer: %v", err)
-			}
-		case <-time.After(cfg.GitTimeout + 10*time.Second):
-			t.Errorf("the push consumer did not stop")
-		}
-	}()
+	c, requested := pushConsumer(t, ctx, cancel, &cfg, cfg.GitTimeout+10*time.Second)
 
 	pub := natsjs.NewPublisher(c.JS, "/test")
 	push := func(name, url string) {
@@ -125,4 +100,40 @@ func mustHangingListener(tb testing.TB, conns *atomic.Int32) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// pushConsumer runs the builder's push consumer of cfg on an embedded
+// JetStream until the test ends, and subscribes to the build requests it
+// publishes. cancel is ctx's; the consumer must stop within stopWithin of it.
+func pushConsumer(t *testing.T, ctx context.Context, cancel context.CancelFunc, cfg *Config, stopWithin time.Duration) (*Conn, *nats.Subscription) {
+	t.Helper()
+	srv := natsjs.MustServer(t)
+	c, err := Dial(ctx, srv.ClientURL(), "builder-test", cfg.Topology)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.NC.Close)
+	h, closeBuilder, err := BuildHandler(ctx, cfg, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requested, err := c.NC.SubscribeSync(events.SubjectBuildRequested)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- c.runner(ctx, cfg).Run(ctx, route(t, ConsumerPush, handlers{cfg: cfg, build: h})) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-ran:
+			if err != nil {
+				t.Errorf("the push consumer: %v", err)
+			}
+		case <-time.After(stopWithin):
+			t.Errorf("the push consumer did not stop")
+		}
+		closeBuilder()
+	})
+	return c, requested
 }

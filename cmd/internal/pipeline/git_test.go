@@ -64,34 +64,12 @@ func TestPushOfPrivateRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := natsjs.MustServer(t)
 	cfg := DefaultConfig()
 	cfg.MirrorDir, cfg.GitCredentialsFile = t.TempDir(), credsFile
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(zerolog.New(&logs).WithContext(context.Background()))
 	defer cancel()
-	c, err := Dial(ctx, srv.ClientURL(), "builder-test", cfg.Topology)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.NC.Close()
-	h, closeBuilder, err := BuildHandler(ctx, &cfg, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeBuilder()
-	requested, err := c.NC.SubscribeSync(events.SubjectBuildRequested)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := make(chan error, 1)
-	go func() { ran <- c.runner(ctx, &cfg).Run(ctx, route(t, ConsumerPush, handlers{cfg: &cfg, build: h})) }()
-	defer func() {
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("the push consumer: %v", err)
-		}
-	}()
+	c, requested := pushConsumer(t, ctx, cancel, &cfg, time.Minute)
 
 	pub := natsjs.NewPublisher(c.JS, "/test")
 	push := func(name string) {
