@@ -1,0 +1,128 @@
+package proxy_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/proxy"
+)
+
+func TestLoadCertificatesRefusesBadFiles(t *testing.T) {
+	ca := MustTestCA(t)
+	dir := t.TempDir()
+	good := ca.IssueNow(t, "shop.example.com")
+	other := ca.IssueNow(t, "shop.example.com")
+	goodCrt, goodKey := good.Write(t, dir, "good")
+	_, otherKey := other.Write(t, dir, "other")
+	expiredCrt, expiredKey := ca.Issue(t, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour), "shop.example.com").Write(t, dir, "expired")
+	futureCrt, futureKey := ca.Issue(t, time.Now().Add(time.Hour), time.Now().Add(48*time.Hour), "shop.example.com").Write(t, dir, "future")
+	blogCrt, blogKey := ca.IssueNow(t, "blog.example.com").Write(t, dir, "blog")
+	garbage := filepath.Join(dir, "garbage.pem")
+	MustWrite(t, garbage, []byte("not a certificate\n"))
+	badDER := filepath.Join(dir, "bad-der.pem")
+	MustWrite(t, badDER, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	keyBody := string(good.KeyPEM[len("-----BEGIN PRIVATE KEY-----\n") : len("-----BEGIN PRIVATE KEY-----\n")+40])
+	badKey := filepath.Join(dir, "bad.key")
+	MustWrite(t, badKey, []byte("-----BEGIN PRIVATE KEY-----\n"+keyBody+"\n-----END PRIVATE KEY-----\n"))
+	missing := filepath.Join(dir, "missing.crt")
+
+	tests := []struct {
+		name      string
+		file      proxy.CertFile
+		wantParts []string // "" file: loads
+	}{
+		{"good", proxy.CertFile{Host: "shop.example.com", CertPath: goodCrt, KeyPath: goodKey}, nil},
+		{"missing certificate", proxy.CertFile{Host: "shop.example.com", CertPath: missing, KeyPath: goodKey}, []string{"shop.example.com", missing, "no such file"}},
+		{"missing key", proxy.CertFile{Host: "shop.example.com", CertPath: goodCrt, KeyPath: missing}, []string{"shop.example.com", missing, "no such file"}},
+		{"not PEM", proxy.CertFile{Host: "shop.example.com", CertPath: garbage, KeyPath: goodKey}, []string{"shop.example.com", garbage, "no PEM certificate"}},
+		{"malformed certificate", proxy.CertFile{Host: "shop.example.com", CertPath: badDER, KeyPath: goodKey}, []string{"shop.example.com", badDER, "malformed certificate"}},
+		{"malformed key", proxy.CertFile{Host: "shop.example.com", CertPath: goodCrt, KeyPath: badKey}, []string{"shop.example.com", badKey, "malformed private key"}},
+		{"key not PEM", proxy.CertFile{Host: "shop.example.com", CertPath: goodCrt, KeyPath: garbage}, []string{"shop.example.com", garbage, "no PEM private key"}},
+		{"expired", proxy.CertFile{Host: "shop.example.com", CertPath: expiredCrt, KeyPath: expiredKey}, []string{"shop.example.com", expiredCrt, "expired at"}},
+		{"not yet valid", proxy.CertFile{Host: "shop.example.com", CertPath: futureCrt, KeyPath: futureKey}, []string{"shop.example.com", futureCrt, "not valid before"}},
+		{"key of another certificate", proxy.CertFile{Host: "shop.example.com", CertPath: goodCrt, KeyPath: otherKey}, []string{"shop.example.com", otherKey, "does not match", goodCrt}},
+		{"certificate of another host", proxy.CertFile{Host: "shop.example.com", CertPath: blogCrt, KeyPath: blogKey}, []string{"shop.example.com", blogCrt, "does not name", "blog.example.com"}},
+		{"wildcard without a wildcard certificate", proxy.CertFile{Host: "*.example.com", CertPath: goodCrt, KeyPath: goodKey}, []string{"*.example.com", "does not name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			certs, err := proxy.LoadCertificates([]proxy.CertFile{tt.file}, time.Now())
+			if tt.wantParts == nil {
+				if err != nil {
+					t.Fatalf("LoadCertificates: %v", err)
+				}
+				if _, ok := certs.Lookup(tt.file.Host); !ok {
+					t.Errorf("no certificate for %s", tt.file.Host)
+				}
+				return
+			}
+			if !errorsContain(err, tt.wantParts...) {
+				t.Fatalf("LoadCertificates = %v, want an error with %q", err, tt.wantParts)
+			}
+			for _, secret := range []string{keyBody, string(good.KeyPEM), string(other.KeyPEM)} {
+				if strings.Contains(err.Error(), strings.TrimSpace(secret)) {
+					t.Errorf("error %q holds key material", err)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadCertificatesReportsEveryBadFile(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.crt"), filepath.Join(dir, "b.crt")
+	_, err := proxy.LoadCertificates([]proxy.CertFile{
+		{Host: "a.example.com", CertPath: a, KeyPath: a},
+		{Host: "b.example.com", CertPath: b, KeyPath: b},
+	}, time.Now())
+	if !errorsContain(err, "a.example.com", a, "b.example.com", b) {
+		t.Errorf("LoadCertificates = %v, want both hosts and files", err)
+	}
+}
+
+func TestCertFilesInDir(t *testing.T) {
+	ca := MustTestCA(t)
+	dir := t.TempDir()
+	ca.IssueNow(t, "shop.example.com").Write(t, dir, "Shop.Example.com")
+	ca.IssueNow(t, "*.apps.example.com").Write(t, dir, "_.apps.example.com")
+	if err := os.Mkdir(filepath.Join(dir, "sub.crt"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files, err := proxy.CertFilesInDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := proxy.LoadCertificates(files, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(certs.Hosts(), " "), "*.apps.example.com shop.example.com"; got != want {
+		t.Errorf("hosts = %q, want %q", got, want)
+	}
+	for host, want := range map[string]bool{"shop.example.com": true, "web.apps.example.com": true, "apps.example.com": false, "a.b.apps.example.com": false, "example.com": false} {
+		if _, ok := certs.Lookup(host); ok != want {
+			t.Errorf("Lookup(%s) = %v, want %v", host, ok, want)
+		}
+	}
+
+	// A key without its certificate, or a certificate without its key.
+	MustWrite(t, filepath.Join(dir, "lone.key"), []byte("x"))
+	if _, err := proxy.CertFilesInDir(dir); !errorsContain(err, filepath.Join(dir, "lone.key"), "no certificate") {
+		t.Errorf("lone key: %v, want an error naming it", err)
+	}
+	os.Remove(filepath.Join(dir, "lone.key"))
+	MustWrite(t, filepath.Join(dir, "lone.example.com.crt"), ca.IssueNow(t, "lone.example.com").CertPEM)
+	files, err = proxy.CertFilesInDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proxy.LoadCertificates(files, time.Now()); !errorsContain(err, "lone.example.com", filepath.Join(dir, "lone.example.com.key"), "no such file") {
+		t.Errorf("lone certificate: %v, want an error naming its missing key", err)
+	}
+	if _, err := proxy.CertFilesInDir(filepath.Join(dir, "nope")); !errorsContain(err, "nope") {
+		t.Errorf("missing directory: %v", err)
+	}
+}
