@@ -97,7 +97,7 @@ type filesFront struct {
 	Roots       *x509.CertPool
 }
 
-func mustFilesFront(t *testing.T, hsts time.Duration) filesFront {
+func mustFilesFront(t testing.TB, hsts time.Duration) filesFront {
 	t.Helper()
 	web := MustBackend(t, "web")
 	ca := MustTestCA(t)

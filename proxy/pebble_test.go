@@ -2,12 +2,14 @@ package proxy_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -45,7 +47,7 @@ func MustPebble(tb testing.TB, httpPort int) *pebble {
 	tb.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
 	logs := &syncBuffer{}
 	tb.Cleanup(func() {
-		if tb.Failed() {
+		if tb.Failed() || os.Getenv("PEBBLE_LOG") != "" {
 			tb.Logf("pebble:\n%s", logs.String())
 		}
 	})
@@ -64,13 +66,13 @@ func MustPebble(tb testing.TB, httpPort int) *pebble {
 		p.Requests.Add(1)
 		acme.ServeHTTP(w, r)
 	}))
-	srv.TLS.Certificates = append(srv.TLS.Certificates, serverCert)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	srv.StartTLS()
 	tb.Cleanup(srv.Close)
 	p.Directory = srv.URL + wfe.DirectoryPath
 
 	mgmt := httptest.NewUnstartedServer(front.ManagementHandler())
-	mgmt.TLS.Certificates = append(mgmt.TLS.Certificates, serverCert)
+	mgmt.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	mgmt.StartTLS()
 	tb.Cleanup(mgmt.Close)
 	p.Roots = mustFetchRoot(tb, mgmt.URL+wfe.RootCertPath+"0", serverCA.Pool)

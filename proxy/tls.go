@@ -112,3 +112,14 @@ func (s *HTTPS) ServeHTTP(next http.Handler) http.Handler {
 		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusPermanentRedirect)
 	})
 }
+
+// Claimed returns the ACME decision function of a host table: a host may
+// have a certificate when an environment claimed it (HostTable.Lookup
+// routes it); a default host or any other name may not.
+func Claimed(t HostTable) func(host string) bool {
+	p := &Proxy{hosts: t}
+	return func(host string) bool {
+		_, ok := p.lookupHost(normalHost(host))
+		return ok
+	}
+}
