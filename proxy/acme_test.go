@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/proxy"
+	"github.com/slipway-dev/slipway/proxy/acmetest"
 )
 
 // acmeFront is a proxy whose claimed hosts get their certificates by ACME.
@@ -68,9 +71,9 @@ func mustACMEFront(t *testing.T, storage string, retryAfter time.Duration, ca fu
 
 // pebbleCA returns a ca function for mustACMEFront starting Pebble, and
 // the Pebble it started once called.
-func pebbleCA(t *testing.T, started **pebble) func(int) (string, *x509.CertPool) {
+func pebbleCA(t *testing.T, started **acmetest.Pebble) func(int) (string, *x509.CertPool) {
 	return func(httpPort int) (string, *x509.CertPool) {
-		p := MustPebble(t, httpPort)
+		p := acmetest.MustPebble(t, httpPort)
 		*started = p
 		return p.Directory, mustReadPool(t, p.ServerRootFile)
 	}
@@ -91,7 +94,7 @@ func mustReadPool(tb testing.TB, path string) *x509.CertPool {
 
 func TestACMEIssuesFromPebble(t *testing.T) {
 	storage := t.TempDir()
-	var ca *pebble
+	var ca *acmetest.Pebble
 	f := mustACMEFront(t, storage, time.Minute, pebbleCA(t, &ca))
 
 	// A real handshake, the chain verified against Pebble's root: the
@@ -138,7 +141,7 @@ func TestACMEIssuesFromPebble(t *testing.T) {
 }
 
 func TestACMERefusesUnclaimedHost(t *testing.T) {
-	var ca *pebble
+	var ca *acmetest.Pebble
 	f := mustACMEFront(t, t.TempDir(), time.Minute, pebbleCA(t, &ca))
 	for _, host := range []string{"other.example.test", "web.staging.shop.localhost", "example.test"} {
 		if _, err := handshake(f.HTTPS, host, ca.Roots); err == nil {
@@ -239,4 +242,22 @@ func TestACMECAUnreachable(t *testing.T) {
 		t.Errorf("default host over HTTP with the CA unreachable: %v %q", err, body)
 	}
 	_ = io.Discard
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/proxy"
+	"github.com/slipway-dev/slipway/proxy/acmetest"
 )
 
 func TestLoadCertificatesRefusesBadFiles(t *testing.T) {
-	ca := MustTestCA(t)
+	ca := acmetest.MustCA(t)
 	dir := t.TempDir()
 	good := ca.IssueNow(t, "shop.example.com")
 	other := ca.IssueNow(t, "shop.example.com")
@@ -21,12 +22,12 @@ func TestLoadCertificatesRefusesBadFiles(t *testing.T) {
 	futureCrt, futureKey := ca.Issue(t, time.Now().Add(time.Hour), time.Now().Add(48*time.Hour), "shop.example.com").Write(t, dir, "future")
 	blogCrt, blogKey := ca.IssueNow(t, "blog.example.com").Write(t, dir, "blog")
 	garbage := filepath.Join(dir, "garbage.pem")
-	MustWrite(t, garbage, []byte("not a certificate\n"))
+	acmetest.MustWrite(t, garbage, []byte("not a certificate\n"))
 	badDER := filepath.Join(dir, "bad-der.pem")
-	MustWrite(t, badDER, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	acmetest.MustWrite(t, badDER, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
 	keyBody := string(good.KeyPEM[len("-----BEGIN PRIVATE KEY-----\n") : len("-----BEGIN PRIVATE KEY-----\n")+40])
 	badKey := filepath.Join(dir, "bad.key")
-	MustWrite(t, badKey, []byte("-----BEGIN PRIVATE KEY-----\n"+keyBody+"\n-----END PRIVATE KEY-----\n"))
+	acmetest.MustWrite(t, badKey, []byte("-----BEGIN PRIVATE KEY-----\n"+keyBody+"\n-----END PRIVATE KEY-----\n"))
 	missing := filepath.Join(dir, "missing.crt")
 
 	tests := []struct {
@@ -84,7 +85,7 @@ func TestLoadCertificatesReportsEveryBadFile(t *testing.T) {
 }
 
 func TestCertFilesInDir(t *testing.T) {
-	ca := MustTestCA(t)
+	ca := acmetest.MustCA(t)
 	dir := t.TempDir()
 	ca.IssueNow(t, "shop.example.com").Write(t, dir, "Shop.Example.com")
 	ca.IssueNow(t, "*.apps.example.com").Write(t, dir, "_.apps.example.com")
@@ -109,12 +110,12 @@ func TestCertFilesInDir(t *testing.T) {
 	}
 
 	// A key without its certificate, or a certificate without its key.
-	MustWrite(t, filepath.Join(dir, "lone.key"), []byte("x"))
+	acmetest.MustWrite(t, filepath.Join(dir, "lone.key"), []byte("x"))
 	if _, err := proxy.CertFilesInDir(dir); !errorsContain(err, filepath.Join(dir, "lone.key"), "no certificate") {
 		t.Errorf("lone key: %v, want an error naming it", err)
 	}
 	os.Remove(filepath.Join(dir, "lone.key"))
-	MustWrite(t, filepath.Join(dir, "lone.example.com.crt"), ca.IssueNow(t, "lone.example.com").CertPEM)
+	acmetest.MustWrite(t, filepath.Join(dir, "lone.example.com.crt"), ca.IssueNow(t, "lone.example.com").CertPEM)
 	files, err = proxy.CertFilesInDir(dir)
 	if err != nil {
 		t.Fatal(err)

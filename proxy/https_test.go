@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/proxy"
+	"github.com/slipway-dev/slipway/proxy/acmetest"
 )
 
 // MustListen listens on a free loopback port.
@@ -100,7 +101,7 @@ type filesFront struct {
 func mustFilesFront(t testing.TB, hsts time.Duration) filesFront {
 	t.Helper()
 	web := MustBackend(t, "web")
-	ca := MustTestCA(t)
+	ca := acmetest.MustCA(t)
 	dir := t.TempDir()
 	ca.IssueNow(t, "shop.example.com").Write(t, dir, "shop.example.com")
 	ca.IssueNow(t, "*.apps.example.com").Write(t, dir, "_.apps.example.com")

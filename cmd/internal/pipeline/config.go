@@ -72,6 +72,8 @@ type Config struct {
 	HostGrants hosts.Grants
 	// Release configures environments, releases and previews (release.go).
 	Release ReleaseConfig
+	// HTTPS configures the proxy's HTTPS listener (https.go).
+	HTTPS HTTPSConfig
 
 	LogLevel  string
 	LogFormat string
@@ -169,6 +171,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.StringVar(&c.StagingEnv, "staging-env", c.StagingEnv, "environment that follows the default branch")
 	fs.StringVar(&c.ProxyAddr, "proxy-addr", c.ProxyAddr, "address of the proxy giving each environment's services a stable URL; empty disables it")
 	fs.StringVar(&c.ProxyDomain, "proxy-domain", c.ProxyDomain, "services answer at http://<service>.<env>.<repository>.<domain>:<proxy port>/")
+	c.HTTPS.Bind(fs)
 	fs.Var(c.HostGrants, "host-grant", "owner/name=host,*.domain,...: host names a repository may declare in slipway.yaml (hosts:); a leading *. matches one label (repeat)")
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
@@ -200,6 +203,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.NATSAuth.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateHTTPS(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Limits.Validate(); err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
-	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -55,10 +54,8 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	rel.Preview.Hosts = claimer
 	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
-	if cfg.ProxyAddr != "" {
-		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain, proxy.WithHosts(table))}
-		g.Go(func() error { return srv.Run(ctx) })
-		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
+	if err := serveProxy(ctx, g, cfg, target, table); err != nil {
+		return fmt.Errorf("deployer: %w", err)
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
 	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })

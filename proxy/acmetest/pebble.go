@@ -1,4 +1,4 @@
-package proxy_test
+package acmetest
 
 import (
 	"bytes"
@@ -23,11 +23,11 @@ import (
 	"github.com/miekg/dns"
 )
 
-// pebble is a Pebble ACME server run in-process by a test. Its validation
+// Pebble is a Pebble ACME server run in-process by a test. Its validation
 // authority resolves every name to 127.0.0.1 through a DNS server of the
 // test and validates http-01 challenges on the given port: real
 // challenges, never PEBBLE_VA_ALWAYS_VALID.
-type pebble struct {
+type Pebble struct {
 	// Directory is the URL of the ACME directory.
 	Directory string
 	// ServerRootFile holds the root of the ACME server's own HTTPS
@@ -41,7 +41,7 @@ type pebble struct {
 }
 
 // MustPebble starts Pebble validating http-01 challenges on 127.0.0.1:httpPort.
-func MustPebble(tb testing.TB, httpPort int) *pebble {
+func MustPebble(tb testing.TB, httpPort int) *Pebble {
 	tb.Helper()
 	tb.Setenv("PEBBLE_VA_NOSLEEP", "1")
 	tb.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
@@ -57,9 +57,9 @@ func MustPebble(tb testing.TB, httpPort int) *pebble {
 	validator := va.New(logger, httpPort, 0, false, MustLoopbackDNS(tb), store)
 	front := wfe.New(logger, store, validator, authority, []string{"pebble.letsencrypt.org"}, false, false, 0, 0)
 
-	serverCA := MustTestCA(tb)
+	serverCA := MustCA(tb)
 	serverCert := serverCA.IssueNow(tb, "127.0.0.1", "localhost").TLS(tb)
-	p := &pebble{ServerRootFile: filepath.Join(tb.TempDir(), "acme-ca-root.pem")}
+	p := &Pebble{ServerRootFile: filepath.Join(tb.TempDir(), "acme-ca-root.pem")}
 	MustWrite(tb, p.ServerRootFile, serverCA.PEM)
 	acme := front.Handler()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +83,7 @@ func MustPebble(tb testing.TB, httpPort int) *pebble {
 // endpoint, trusting trust for the endpoint's HTTPS.
 func mustFetchRoot(tb testing.TB, url string, trust *x509.CertPool) *x509.CertPool {
 	tb.Helper()
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsClient(trust, "")}, Timeout: 10 * time.Second}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: trust, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
 		tb.Fatalf("fetch pebble root: %v", err)

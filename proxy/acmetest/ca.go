@@ -1,4 +1,4 @@
-package proxy_test
+package acmetest
 
 import (
 	"crypto/ecdsa"
@@ -16,16 +16,16 @@ import (
 	"time"
 )
 
-// testCA is a certificate authority made by a test.
-type testCA struct {
+// CA is a certificate authority made by a test.
+type CA struct {
 	cert *x509.Certificate
 	key  *ecdsa.PrivateKey
 	Pool *x509.CertPool
 	PEM  []byte
 }
 
-// MustTestCA returns a new certificate authority.
-func MustTestCA(tb testing.TB) *testCA {
+// MustCA returns a new certificate authority.
+func MustCA(tb testing.TB) *CA {
 	tb.Helper()
 	key := mustKey(tb)
 	tmpl := &x509.Certificate{
@@ -44,7 +44,7 @@ func MustTestCA(tb testing.TB) *testCA {
 	cert, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, Pool: pool, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &CA{cert: cert, key: key, Pool: pool, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
 func mustKey(tb testing.TB) *ecdsa.PrivateKey {
@@ -56,14 +56,14 @@ func mustKey(tb testing.TB) *ecdsa.PrivateKey {
 	return key
 }
 
-// leaf is a certificate of the test CA and its key, PEM-encoded.
-type leaf struct {
+// Leaf is a certificate of a CA and its key, PEM-encoded.
+type Leaf struct {
 	CertPEM, KeyPEM []byte
 }
 
 // Issue returns a certificate for names (DNS names or IP addresses) valid
 // from notBefore to notAfter.
-func (ca *testCA) Issue(tb testing.TB, notBefore, notAfter time.Time, names ...string) leaf {
+func (ca *CA) Issue(tb testing.TB, notBefore, notAfter time.Time, names ...string) Leaf {
 	tb.Helper()
 	key := mustKey(tb)
 	tmpl := &x509.Certificate{
@@ -89,20 +89,20 @@ func (ca *testCA) Issue(tb testing.TB, notBefore, notAfter time.Time, names ...s
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return leaf{
+	return Leaf{
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
 	}
 }
 
 // IssueNow returns a certificate for names valid for a day around now.
-func (ca *testCA) IssueNow(tb testing.TB, names ...string) leaf {
+func (ca *CA) IssueNow(tb testing.TB, names ...string) Leaf {
 	tb.Helper()
 	return ca.Issue(tb, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour), names...)
 }
 
 // TLS returns l as a tls.Certificate.
-func (l leaf) TLS(tb testing.TB) tls.Certificate {
+func (l Leaf) TLS(tb testing.TB) tls.Certificate {
 	tb.Helper()
 	c, err := tls.X509KeyPair(l.CertPEM, l.KeyPEM)
 	if err != nil {
@@ -112,7 +112,7 @@ func (l leaf) TLS(tb testing.TB) tls.Certificate {
 }
 
 // Write writes l as <dir>/<name>.crt and .key and returns their paths.
-func (l leaf) Write(tb testing.TB, dir, name string) (string, string) {
+func (l Leaf) Write(tb testing.TB, dir, name string) (string, string) {
 	tb.Helper()
 	crt, key := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	MustWrite(tb, crt, l.CertPEM)
