@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -241,7 +240,6 @@ func TestACMECAUnreachable(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("default host over HTTP with the CA unreachable: %v %q", err, body)
 	}
-	_ = io.Discard
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
