@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,7 +12,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // CertFile names the PEM certificate (chain) and private key files of a
@@ -25,7 +29,9 @@ type CertFile struct {
 
 // Certificates are certificates read from files, chosen by server name: the
 // certificate of the exact host first, then the wildcard one label up.
+// Watch reads them again while the proxy runs.
 type Certificates struct {
+	mu     sync.RWMutex
 	byHost map[string]*tls.Certificate
 }
 
@@ -97,6 +103,8 @@ func (c *Certificates) Lookup(host string) (*tls.Certificate, bool) {
 	if c == nil {
 		return nil, false
 	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if cert, ok := c.byHost[host]; ok {
 		return cert, true
 	}
@@ -112,12 +120,42 @@ func (c *Certificates) Hosts() []string {
 	if c == nil {
 		return nil
 	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	out := make([]string, 0, len(c.byHost))
 	for h := range c.byHost {
 		out = append(out, h)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Watch reads the certificates again with load every interval until ctx
+// ends, so that renewed files (certbot, cert-manager) are served without a
+// restart. When load fails (a file missing, malformed, expired or not
+// matching its key) the error, naming the host and the file, is logged and
+// the certificates read last stay.
+func (c *Certificates) Watch(ctx context.Context, every time.Duration, load func() (*Certificates, error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		next, err := load()
+		if err != nil {
+			zerolog.Ctx(ctx).Error().Err(err).Msg("proxy: certificate files not reloaded; serving the previous ones")
+			continue
+		}
+		next.mu.RLock()
+		byHost := next.byHost
+		next.mu.RUnlock()
+		c.mu.Lock()
+		c.byHost = byHost
+		c.mu.Unlock()
+	}
 }
 
 // loadCertFile reads the chain at certPath and the key at keyPath and

@@ -1,11 +1,15 @@
 package proxy_test
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/proxy/acmetest"
@@ -125,5 +129,67 @@ func TestCertFilesInDir(t *testing.T) {
 	}
 	if _, err := proxy.CertFilesInDir(filepath.Join(dir, "nope")); !errorsContain(err, "nope") {
 		t.Errorf("missing directory: %v", err)
+	}
+}
+
+func TestCertificatesWatchReloadsFiles(t *testing.T) {
+	ca := acmetest.MustCA(t)
+	dir := t.TempDir()
+	first := ca.IssueNow(t, "shop.example.com")
+	first.Write(t, dir, "shop.example.com")
+	load := func() (*proxy.Certificates, error) {
+		files, err := proxy.CertFilesInDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		return proxy.LoadCertificates(files, time.Now())
+	}
+	certs, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(zerolog.New(logs).WithContext(context.Background()))
+	done := make(chan struct{})
+	go func() { certs.Watch(ctx, 10*time.Millisecond, load); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	served := func() []byte {
+		c, _ := certs.Lookup("shop.example.com")
+		return c.Certificate[0]
+	}
+
+	// Renewed files are served without a restart.
+	second := ca.IssueNow(t, "shop.example.com")
+	second.Write(t, dir, "shop.example.com")
+	want := second.TLS(t).Certificate[0]
+	waitFor(t, "the renewed certificate served", func() bool { return bytes.Equal(served(), want) })
+
+	// A bad key at reload: logged naming the file, the previous pair kept.
+	// (Only what is logged from now on counts: the two files of the
+	// renewal were not written at the same instant.)
+	mark := len(logs.String())
+	bad := filepath.Join(dir, "shop.example.com.key")
+	acmetest.MustWrite(t, bad, ca.IssueNow(t, "shop.example.com").KeyPEM)
+	waitFor(t, "the reload error logged", func() bool {
+		l := logs.String()[mark:]
+		return strings.Contains(l, "not reloaded") && strings.Contains(l, bad) && strings.Contains(l, "does not match")
+	})
+	if !bytes.Equal(served(), want) {
+		t.Error("a failed reload replaced the certificate served")
+	}
+	if strings.Contains(logs.String(), "PRIVATE KEY") {
+		t.Errorf("log holds key material:\n%s", logs)
+	}
+}
+
+// waitFor polls cond until it holds, failing after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

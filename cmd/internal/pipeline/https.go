@@ -18,6 +18,9 @@ import (
 	"github.com/slipway-dev/slipway/proxy"
 )
 
+// certReload is how often the certificate files are read again.
+const certReload = time.Minute
+
 // HTTPSConfig configures the proxy's HTTPS listener: certificates from
 // files (-tls-cert-dir, -tls-cert) and obtained by ACME (-acme) for the
 // hosts environments claimed.
@@ -94,7 +97,7 @@ func (h *HTTPSConfig) certificates() (*proxy.Certificates, error) {
 		}
 		files = append(files, inDir...)
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && h.CertDir == "" {
 		return nil, nil
 	}
 	certs, err := proxy.LoadCertificates(files, time.Now())
@@ -136,6 +139,12 @@ func serveProxy(ctx context.Context, g *errgroup.Group, cfg *Config, resolver pr
 		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: h}
 		g.Go(func() error { return srv.Run(ctx) })
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
+	}
+	if front != nil && front.Files != nil {
+		g.Go(func() error {
+			front.Files.Watch(ctx, certReload, cfg.HTTPS.certificates)
+			return nil
+		})
 	}
 	if front != nil {
 		srv := &proxy.Server{Addr: cfg.HTTPS.Addr, Handler: front.ServeHTTPS(p), TLSConfig: front.TLSConfig()}
