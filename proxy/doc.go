@@ -19,4 +19,11 @@
 // one that cannot be reached, 502. Both bodies say why in one plain line. The
 // proxy adds X-Forwarded-For, -Host and -Proto and nothing else; it keeps
 // the Host header the client sent. It never caches responses.
+//
+// HTTPS (HTTPS, Certificates, ACME): a host is served over TLS when a
+// certificate file covers it, or, with ACME, when an environment claimed
+// it; every other server name is refused at the handshake and no CA is ever
+// asked for it. Plain HTTP of a host with TLS redirects to HTTPS, the ACME
+// http-01 challenge excepted; the default hosts stay plain HTTP unless a
+// file covers them. No error or log line holds key material.
 package proxy
