@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,6 +114,21 @@ func TestACMEIssuesFromPebble(t *testing.T) {
 	}
 	if !strings.Contains(f.Logs.String(), "acme: certificate obtained") {
 		t.Errorf("no log of the issuance:\n%s", f.Logs)
+	}
+
+	// The account and certificate keys are stored readable by their owner only.
+	keys := 0
+	_ = filepath.WalkDir(storage, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".key") {
+			keys++
+			if info, err := d.Info(); err == nil && info.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s has mode %v, want 0600", path, info.Mode().Perm())
+			}
+		}
+		return nil
+	})
+	if keys < 2 {
+		t.Errorf("%d keys stored under %s, want the account's and the certificate's", keys, storage)
 	}
 
 	// Plain HTTP of the claimed host redirects to HTTPS.
