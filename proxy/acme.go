@@ -43,6 +43,9 @@ type ACMEConfig struct {
 	// is refused before the next attempt, doubled after each failure up to
 	// an hour; DefaultRetryAfter when zero.
 	RetryAfter time.Duration
+	// RenewCheck is how often certificates are checked for renewal;
+	// certmagic's default (10 minutes) when zero.
+	RenewCheck time.Duration
 }
 
 // DefaultIssueTimeout bounds one attempt to obtain a certificate.
@@ -110,8 +113,9 @@ func NewACME(ctx context.Context, cfg ACMEConfig, allowed func(host string) bool
 		inflight: map[string]chan struct{}{}, failures: map[string]failure{}}
 	zl := zapToZerolog(a.log)
 	a.cache = certmagic.NewCache(certmagic.CacheOptions{
-		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return a.magic, nil },
-		Logger:           zl,
+		GetConfigForCert:   func(certmagic.Certificate) (*certmagic.Config, error) { return a.magic, nil },
+		RenewCheckInterval: cfg.RenewCheck,
+		Logger:             zl,
 	})
 	a.magic = certmagic.New(a.cache, certmagic.Config{
 		Storage: &certmagic.FileStorage{Path: cfg.StorageDir},

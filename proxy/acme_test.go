@@ -44,6 +44,12 @@ var claimedHosts = proxy.StaticHosts{
 // uses the CA ca returns for the proxy's HTTP port, storing under storage.
 func mustACMEFront(t *testing.T, storage string, retryAfter time.Duration, ca func(httpPort int) (dir string, roots *x509.CertPool)) acmeFront {
 	t.Helper()
+	return mustACMEFrontWith(t, proxy.ACMEConfig{StorageDir: storage, RetryAfter: retryAfter}, ca)
+}
+
+// mustACMEFrontWith is mustACMEFront with more of the ACME settings.
+func mustACMEFrontWith(t *testing.T, acfg proxy.ACMEConfig, ca func(httpPort int) (dir string, roots *x509.CertPool)) acmeFront {
+	t.Helper()
 	web := MustBackend(t, "web")
 	httpLn, httpsLn := MustListen(t), MustListen(t)
 	_, httpPort, _ := net.SplitHostPort(httpLn.Addr().String())
@@ -54,10 +60,8 @@ func mustACMEFront(t *testing.T, storage string, retryAfter time.Duration, ca fu
 	dir, roots := ca(port)
 	logs := &syncBuffer{}
 	ctx := zerolog.New(logs).WithContext(context.Background())
-	a, err := proxy.NewACME(ctx, proxy.ACMEConfig{
-		CA: dir, Email: "ops@example.test", Roots: roots, StorageDir: storage,
-		HTTPAddr: httpLn.Addr().String(), IssueTimeout: 30 * time.Second, RetryAfter: retryAfter,
-	}, proxy.Claimed(claimedHosts))
+	acfg.CA, acfg.Email, acfg.Roots, acfg.HTTPAddr, acfg.IssueTimeout = dir, "ops@example.test", roots, httpLn.Addr().String(), 30*time.Second
+	a, err := proxy.NewACME(ctx, acfg, proxy.Claimed(claimedHosts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +157,35 @@ func TestACMEIssuesFromPebble(t *testing.T) {
 	}
 	if got := ca.Requests.Load(); got != before {
 		t.Errorf("restart asked the CA %d times, want none", got-before)
+	}
+}
+
+func TestACMERenewsBeforeExpiry(t *testing.T) {
+	var ca *acmetest.Pebble
+	f := mustACMEFrontWith(t, proxy.ACMEConfig{StorageDir: t.TempDir(), RetryAfter: time.Minute, RenewCheck: 200 * time.Millisecond},
+		func(port int) (string, *x509.CertPool) {
+			ca = acmetest.MustPebble(t, port, acmetest.Validity(15*time.Second))
+			return ca.Directory, mustReadPool(t, ca.ServerRootFile)
+		})
+	st, err := handshake(f.HTTPS, "shop.example.test", ca.Roots)
+	if err != nil {
+		t.Fatalf("handshake: %v\n%s", err, f.Logs)
+	}
+	first := st.PeerCertificates[0]
+	// Renewed in the background, before it expires, and served.
+	deadline := first.NotAfter
+	for {
+		st, err := handshake(f.HTTPS, "shop.example.test", ca.Roots)
+		if err != nil {
+			t.Fatalf("handshake while renewing: %v", err)
+		}
+		if !st.PeerCertificates[0].Equal(first) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("certificate not renewed before it expired at %s\n%s", deadline, f.Logs)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

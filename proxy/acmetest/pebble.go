@@ -40,8 +40,16 @@ type Pebble struct {
 	Requests atomic.Int64
 }
 
+// Option changes the Pebble MustPebble starts.
+type Option func(*ca.Profile)
+
+// Validity makes Pebble's certificates valid for d (90 days otherwise).
+func Validity(d time.Duration) Option {
+	return func(p *ca.Profile) { p.ValidityPeriod = uint64(d / time.Second) }
+}
+
 // MustPebble starts Pebble validating http-01 challenges on 127.0.0.1:httpPort.
-func MustPebble(tb testing.TB, httpPort int) *Pebble {
+func MustPebble(tb testing.TB, httpPort int, opts ...Option) *Pebble {
 	tb.Helper()
 	tb.Setenv("PEBBLE_VA_NOSLEEP", "1")
 	tb.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
@@ -53,7 +61,11 @@ func MustPebble(tb testing.TB, httpPort int) *Pebble {
 	})
 	logger := log.New(logs, "pebble ", log.Lmicroseconds)
 	store := db.NewMemoryStore()
-	authority := ca.New(logger, store, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {Description: "default"}})
+	profile := ca.Profile{Description: "default"}
+	for _, o := range opts {
+		o(&profile)
+	}
+	authority := ca.New(logger, store, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": profile})
 	validator := va.New(logger, httpPort, 0, false, MustLoopbackDNS(tb), store)
 	front := wfe.New(logger, store, validator, authority, []string{"pebble.letsencrypt.org"}, false, false, 0, 0)
 
