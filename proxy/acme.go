@@ -73,9 +73,10 @@ type ACME struct {
 	issuer  *certmagic.ACMEIssuer
 	log     zerolog.Logger
 
-	mu       sync.Mutex
-	inflight map[string]chan struct{}
-	failures map[string]failure
+	closeOnce sync.Once
+	mu        sync.Mutex
+	inflight  map[string]chan struct{}
+	failures  map[string]failure
 }
 
 // failure is a host's last failed attempt.
@@ -137,8 +138,8 @@ func NewACME(ctx context.Context, cfg ACMEConfig, allowed func(host string) bool
 	return a, nil
 }
 
-// Close stops the background renewals.
-func (a *ACME) Close() { a.cache.Stop() }
+// Close stops the background renewals; it may be called more than once.
+func (a *ACME) Close() { a.closeOnce.Do(a.cache.Stop) }
 
 // HandleChallenge answers the CA's http-01 challenge requests and reports
 // whether r was one.
@@ -195,10 +196,21 @@ func (a *ACME) ensure(ctx context.Context, host string) error {
 	}
 }
 
-// obtain loads host's certificate from storage, or obtains it.
+// obtain loads host's certificate from storage, renewed now when it
+// expired there (the proxy was down), or obtains one.
 func (a *ACME) obtain(ctx context.Context, host string) error {
-	_, err := a.magic.CacheManagedCertificate(ctx, host)
+	cert, err := a.magic.CacheManagedCertificate(ctx, host)
+	if err == nil && !cert.Expired() {
+		return nil
+	}
 	if err == nil {
+		a.log.Info().Str("host", host).Msg("acme: stored certificate expired; renewing it")
+		if err := a.magic.RenewCertSync(ctx, host, false); err != nil {
+			return fmt.Errorf("renew expired certificate of %s from %s: %w", host, a.cfg.CA, err)
+		}
+		if _, err := a.magic.CacheManagedCertificate(ctx, host); err != nil {
+			return fmt.Errorf("load renewed certificate of %s: %w", host, err)
+		}
 		return nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {

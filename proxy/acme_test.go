@@ -28,6 +28,8 @@ type acmeFront struct {
 	HTTP, HTTPS string
 	ACME        *proxy.ACME
 	Logs        *syncBuffer
+	// Stop stops the proxy and its ACME.
+	Stop func()
 }
 
 // claimedHosts are the hosts the fronts' table routes: shop.example.test
@@ -52,6 +54,13 @@ func mustACMEFrontWith(t *testing.T, acfg proxy.ACMEConfig, ca func(httpPort int
 	t.Helper()
 	web := MustBackend(t, "web")
 	httpLn, httpsLn := MustListen(t), MustListen(t)
+	if acfg.HTTPAddr != "" { // the port the CA validates on
+		httpLn.Close()
+		var err error
+		if httpLn, err = net.Listen("tcp", acfg.HTTPAddr); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, httpPort, _ := net.SplitHostPort(httpLn.Addr().String())
 	var port int
 	for _, c := range httpPort {
@@ -69,9 +78,10 @@ func mustACMEFrontWith(t *testing.T, acfg proxy.ACMEConfig, ca func(httpPort int
 	p := proxy.New(newStub(map[string][]string{"web.production": {web}, "web.staging": {web}}), "", proxy.WithHosts(claimedHosts))
 	_, port443, _ := net.SplitHostPort(httpsLn.Addr().String())
 	front := &proxy.HTTPS{ACME: a, Port: port443}
-	MustServe(t, httpLn, front.ServeHTTP(p), nil, logs)
-	MustServe(t, httpsLn, front.ServeHTTPS(p), front.TLSConfig(), logs)
-	return acmeFront{HTTP: httpLn.Addr().String(), HTTPS: httpsLn.Addr().String(), ACME: a, Logs: logs}
+	stopHTTP := MustServe(t, httpLn, front.ServeHTTP(p), nil, logs)
+	stopHTTPS := MustServe(t, httpsLn, front.ServeHTTPS(p), front.TLSConfig(), logs)
+	stop := func() { stopHTTP(); stopHTTPS(); a.Close() }
+	return acmeFront{HTTP: httpLn.Addr().String(), HTTPS: httpsLn.Addr().String(), ACME: a, Logs: logs, Stop: stop}
 }
 
 // pebbleCA returns a ca function for mustACMEFront starting Pebble, and
@@ -186,6 +196,39 @@ func TestACMERenewsBeforeExpiry(t *testing.T) {
 			t.Fatalf("certificate not renewed before it expired at %s\n%s", deadline, f.Logs)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestACMERenewsExpiredStoredCertificate(t *testing.T) {
+	storage := t.TempDir()
+	var ca *acmetest.Pebble
+	// No background renewal: the proxy is down while the certificate expires.
+	acfg := proxy.ACMEConfig{StorageDir: storage, RetryAfter: time.Minute, RenewCheck: time.Hour}
+	f := mustACMEFrontWith(t, acfg, func(port int) (string, *x509.CertPool) {
+		ca = acmetest.MustPebble(t, port, acmetest.Validity(3*time.Second))
+		return ca.Directory, mustReadPool(t, ca.ServerRootFile)
+	})
+	st, err := handshake(f.HTTPS, "shop.example.test", ca.Roots)
+	if err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	first := st.PeerCertificates[0]
+	f.Stop()
+	for !time.Now().After(first.NotAfter.Add(time.Second)) {
+		time.Sleep(100 * time.Millisecond) // until the stored certificate expired
+	}
+	// Started again on the same storage, CA and HTTP port.
+	acfg.HTTPAddr = f.HTTP
+	g := mustACMEFrontWith(t, acfg, func(int) (string, *x509.CertPool) { return ca.Directory, mustReadPool(t, ca.ServerRootFile) })
+	st, err = handshake(g.HTTPS, "shop.example.test", ca.Roots)
+	if err != nil {
+		t.Fatalf("handshake after the stored certificate expired: %v\n%s", err, g.Logs)
+	}
+	if leaf := st.PeerCertificates[0]; leaf.Equal(first) || !time.Now().Before(leaf.NotAfter) {
+		t.Errorf("served %v (expires %s), want a new valid certificate", leaf.SerialNumber, leaf.NotAfter)
+	}
+	if !strings.Contains(g.Logs.String(), "stored certificate expired; renewing it") {
+		t.Errorf("the stored certificate was not renewed:\n%s", g.Logs)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,20 +29,25 @@ func MustListen(tb testing.TB) net.Listener {
 }
 
 // MustServe serves h on ln (over TLS with cfg when set) until the test
-// ends, logging to logs.
-func MustServe(tb testing.TB, ln net.Listener, h http.Handler, cfg *tls.Config, logs io.Writer) {
+// ends or stop is called, logging to logs.
+func MustServe(tb testing.TB, ln net.Listener, h http.Handler, cfg *tls.Config, logs io.Writer) (stop func()) {
 	tb.Helper()
 	l := zerolog.New(logs).Level(zerolog.InfoLevel)
 	ctx, cancel := context.WithCancel(l.WithContext(context.Background()))
 	srv := &proxy.Server{Handler: h, TLSConfig: cfg, ShutdownTimeout: time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("serve: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				tb.Errorf("serve: %v", err)
+			}
+		})
+	}
+	tb.Cleanup(stop)
+	return stop
 }
 
 // tlsClient is a client configuration trusting roots only.
