@@ -72,8 +72,15 @@ func client(addr string, roots *x509.CertPool) *http.Client {
 	}
 }
 
+// reply is what fetch read of a response.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	TLS        *tls.ConnectionState
+}
+
 // fetch sends GET url to addr and returns the response and its body.
-func fetch(tb testing.TB, addr, url string, roots *x509.CertPool) (*http.Response, string, error) {
+func fetch(tb testing.TB, addr, url string, roots *x509.CertPool) (*reply, string, error) {
 	tb.Helper()
 	resp, err := client(addr, roots).Get(url)
 	if err != nil {
@@ -81,7 +88,7 @@ func fetch(tb testing.TB, addr, url string, roots *x509.CertPool) (*http.Respons
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp, string(b), err
+	return &reply{StatusCode: resp.StatusCode, Header: resp.Header, TLS: resp.TLS}, string(b), err
 }
 
 // handshake dials addr and shakes hands with server name host, verifying
