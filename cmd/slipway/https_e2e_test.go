@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,5 +116,8 @@ func TestHTTPSHostWithPebbleCertificate(t *testing.T) {
 	}
 	if ca.Requests.Load() == 0 {
 		t.Error("the certificate did not come from Pebble")
+	}
+	if keys, _ := filepath.Glob(filepath.Join(cfg.DataDir, "acme", "certificates", "*", host, host+".key")); len(keys) != 1 {
+		t.Errorf("no key of %s stored under <data-dir>/acme", host)
 	}
 }

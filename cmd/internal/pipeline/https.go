@@ -32,7 +32,10 @@ type HTTPSConfig struct {
 	ACMECA    string
 	ACMEEmail string
 	ACMERoot  string
-	HSTS      time.Duration
+	// ACMEDir keeps the ACME account, certificates and keys; empty:
+	// <data-dir>/acme.
+	ACMEDir string
+	HSTS    time.Duration
 }
 
 // Bind binds the settings to fs.
@@ -44,6 +47,7 @@ func (h *HTTPSConfig) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&h.ACMECA, "acme-ca", h.ACMECA, "ACME directory URL (default Let's Encrypt's production CA)")
 	fs.StringVar(&h.ACMEEmail, "acme-email", h.ACMEEmail, "contact address of the ACME account")
 	fs.StringVar(&h.ACMERoot, "acme-ca-root", h.ACMERoot, "PEM file of the roots trusted for the ACME CA's own HTTPS (a private CA such as Pebble); default the system's")
+	fs.StringVar(&h.ACMEDir, "acme-dir", h.ACMEDir, "directory of the ACME account, certificates and keys (default <data-dir>/acme; share it between deployers behind one name)")
 	fs.DurationVar(&h.HSTS, "hsts", h.HSTS, "send Strict-Transport-Security with this max-age on HTTPS responses (e.g. 8760h); 0 sends none")
 }
 
@@ -70,8 +74,8 @@ func (c *Config) validateHTTPS() error {
 	if h.ACME && c.ProxyAddr == "" {
 		errs = append(errs, errors.New("-acme needs -proxy-addr: the CA's http-01 challenge is answered there"))
 	}
-	if !h.ACME && (h.ACMECA != "" || h.ACMEEmail != "" || h.ACMERoot != "") {
-		errs = append(errs, errors.New("-acme-ca, -acme-email and -acme-ca-root need -acme"))
+	if !h.ACME && (h.ACMECA != "" || h.ACMEEmail != "" || h.ACMERoot != "" || h.ACMEDir != "") {
+		errs = append(errs, errors.New("-acme-ca, -acme-email, -acme-ca-root and -acme-dir need -acme"))
 	}
 	if h.ACME && h.ACMERoot != "" {
 		if _, err := readRoots(h.ACMERoot); err != nil {
@@ -105,6 +109,14 @@ func (h *HTTPSConfig) certificates() (*proxy.Certificates, error) {
 		return nil, fmt.Errorf("tls certificates: %w", err)
 	}
 	return certs, nil
+}
+
+// acmeDir returns the ACME storage directory.
+func (h *HTTPSConfig) acmeDir(dataDir string) string {
+	if h.ACMEDir != "" {
+		return h.ACMEDir
+	}
+	return filepath.Join(dataDir, "acme")
 }
 
 // readRoots reads a PEM file of root certificates.
@@ -180,7 +192,7 @@ func newHTTPSFront(ctx context.Context, cfg *Config, table proxy.HostTable) (*pr
 	if !h.ACME {
 		return front, nil
 	}
-	acfg := proxy.ACMEConfig{CA: h.ACMECA, Email: h.ACMEEmail, StorageDir: filepath.Join(cfg.DataDir, "acme"), HTTPAddr: cfg.ProxyAddr}
+	acfg := proxy.ACMEConfig{CA: h.ACMECA, Email: h.ACMEEmail, StorageDir: h.acmeDir(cfg.DataDir), HTTPAddr: cfg.ProxyAddr}
 	if h.ACMERoot != "" {
 		if acfg.Roots, err = readRoots(h.ACMERoot); err != nil {
 			return nil, err

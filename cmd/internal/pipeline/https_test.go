@@ -51,6 +51,7 @@ func TestHTTPSFlagsRefuseBadCertificates(t *testing.T) {
 		{"https address without certificates", https, []string{"without certificates"}},
 		{"acme without the http listener", append(https, "-acme", "-proxy-addr", ""), []string{"-acme needs -proxy-addr"}},
 		{"acme root not PEM", append(https, "-acme", "-acme-ca-root", garbage), []string{"-acme-ca-root", garbage, "no PEM certificate"}},
+		{"acme directory without acme", append(https, "-tls-cert-dir", certDir, "-acme-dir", dir), []string{"need -acme"}},
 		{"acme setting without acme", append(https, "-tls-cert-dir", certDir, "-acme-ca", "https://127.0.0.1:14000/dir"), []string{"need -acme"}},
 	}
 	for _, tt := range tests {
