@@ -45,7 +45,8 @@ func (s Spec) Where() string {
 // "allow <target> <owner/name|owner/*|*> [<env> ...]". A target with rules
 // is open only to what one of them names; a target without is open to
 // every repository and environment. No environment listed means all of
-// them.
+// them; "<template>-*" names the previews of a template ("pr-*": pr-1,
+// pr-2, ...), never an environment of another name.
 type Rule struct {
 	Target string
 	Repo   string
@@ -67,7 +68,18 @@ func (r Rule) Allows(repo, env string) bool {
 	default:
 		return false
 	}
-	return len(r.Envs) == 0 || slices.Contains(r.Envs, env)
+	return len(r.Envs) == 0 || slices.ContainsFunc(r.Envs, func(e string) bool { return envMatches(e, env) })
+}
+
+// envMatches reports whether env is pattern, or a preview "<template>-<n>"
+// of a pattern "<template>-*".
+func envMatches(pattern, env string) bool {
+	template, previews := strings.CutSuffix(pattern, "-*")
+	if !previews {
+		return pattern == env
+	}
+	n, ok := strings.CutPrefix(env, template+"-")
+	return ok && n != "" && n[0] != '0' && strings.Trim(n, "0123456789") == ""
 }
 
 // Config is the operator's placement: the targets and who may use them.
@@ -85,7 +97,7 @@ var (
 	// repoRe is a repository pattern of an allow line.
 	repoRe = regexp.MustCompile(`^(\*|[A-Za-z0-9_.-]+/(\*|[A-Za-z0-9_.-]+))$`)
 	// envRe is an environment name of an allow line.
-	envRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	envRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(-\*)?$`)
 )
 
 // Parse reads a targets file from r; source names it in errors. Blank
@@ -182,7 +194,7 @@ func parseRule(fields []string) (Rule, error) {
 	}
 	for _, e := range r.Envs {
 		if !envRe.MatchString(e) {
-			return Rule{}, fmt.Errorf("allow %s: environment %q: want letters, digits, '-' and '_'", r.Target, e)
+			return Rule{}, fmt.Errorf("allow %s: environment %q: want letters, digits, '-' and '_', or <template>-* for previews", r.Target, e)
 		}
 	}
 	return r, nil

@@ -15,7 +15,7 @@ target prod-hosts docker ssh://deploy@app1.example.com,ssh://deploy@app2.example
 target cluster kubernetes kubeconfig=/etc/slipway/kubeconfig namespace=shop
 target swarm swarm ssh://deploy@manager.example.com
 allow prod-hosts acme/shop production
-allow cluster acme/* staging pr
+allow cluster acme/* staging pr-*
 allow swarm *
 `
 	cfg, err := target.Parse(strings.NewReader(file), "targets.conf")
@@ -30,7 +30,7 @@ allow swarm *
 		},
 		Rules: []target.Rule{
 			{Target: "prod-hosts", Repo: "acme/shop", Envs: []string{"production"}, Source: "targets.conf", Line: 6},
-			{Target: "cluster", Repo: "acme/*", Envs: []string{"staging", "pr"}, Source: "targets.conf", Line: 7},
+			{Target: "cluster", Repo: "acme/*", Envs: []string{"staging", "pr-*"}, Source: "targets.conf", Line: 7},
 			{Target: "swarm", Repo: "*", Envs: []string{}, Source: "targets.conf", Line: 8},
 		},
 	}
@@ -58,6 +58,7 @@ func TestParseBadLines(t *testing.T) {
 		{"allow without repo", "target a docker unix:///a.sock\nallow a\n", []string{"targets.conf:2:", `want "allow <target>`}},
 		{"allow bad repo", "allow a acme\n", []string{"targets.conf:1:", `repository "acme"`}},
 		{"allow bad env", "allow a acme/shop prod/eu\n", []string{"targets.conf:1:", `environment "prod/eu"`}},
+		{"allow bad preview pattern", "allow a acme/shop pr*\n", []string{"targets.conf:1:", `environment "pr*"`}},
 		{"every bad line at once", "target\nallow x\n", []string{"targets.conf:1:", "targets.conf:2:"}},
 	}
 	for _, tt := range tests {
@@ -114,6 +115,12 @@ func TestRuleAllows(t *testing.T) {
 		{target.Rule{Repo: "acme/*"}, "acmes/blog", "staging", false},
 		{target.Rule{Repo: "*", Envs: []string{"staging"}}, "any/one", "staging", true},
 		{target.Rule{Repo: "*", Envs: []string{"staging"}}, "any/one", "production", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-12", true},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-012", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-x1", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"production"}}, "acme/shop", "production-2", false},
 	}
 	for _, tt := range tests {
 		if got := tt.rule.Allows(tt.repo, tt.env); got != tt.want {

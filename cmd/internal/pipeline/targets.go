@@ -48,7 +48,7 @@ func (t *TargetsConfig) Bind(fs *flag.FlagSet) {
 		t.Lines = append(t.Lines, v)
 		return nil
 	})
-	fs.Func("target-allow", `"<target> <owner/name|owner/*|*> [<env> ...]": who may use a target; a target with none is open to all (repeat)`, func(v string) error {
+	fs.Func("target-allow", `"<target> <owner/name|owner/*|*> [<env>|<template>-* ...]": who may use a target (pr-* are the previews pr-<n>); a target with none is open to all (repeat)`, func(v string) error {
 		t.Allows = append(t.Allows, v)
 		return nil
 	})
