@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,6 +32,19 @@ type Spec struct {
 	// target has no line.
 	Source string
 	Line   int
+}
+
+// Redact returns endpoint with the password of its URL, if any, replaced by
+// "xxxxx": what an error or a log may show of an endpoint.
+func Redact(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.User == nil {
+		if i := strings.Index(endpoint, "@"); i >= 0 && strings.Contains(endpoint[:i], ":") && err != nil {
+			return "xxxxx" + endpoint[i:]
+		}
+		return endpoint
+	}
+	return u.Redacted()
 }
 
 // Where returns where s was declared: "targets.conf:3", "-target".
@@ -165,14 +179,14 @@ func ParseSpec(fields []string) (Spec, error) {
 			continue
 		}
 		if s.Endpoints != nil {
-			return Spec{}, fmt.Errorf("target %s: a second endpoint list %q (separate endpoints with ',')", s.Name, f)
+			return Spec{}, fmt.Errorf("target %s: a second endpoint list %q (separate endpoints with ',')", s.Name, Redact(f))
 		}
 		for _, e := range strings.Split(f, ",") {
 			if e == "" {
-				return Spec{}, fmt.Errorf("target %s: empty endpoint in %q", s.Name, f)
+				return Spec{}, fmt.Errorf("target %s: empty endpoint in %q", s.Name, Redact(f))
 			}
 			if slices.Contains(s.Endpoints, e) {
-				return Spec{}, fmt.Errorf("target %s: endpoint %s given twice", s.Name, e)
+				return Spec{}, fmt.Errorf("target %s: endpoint %s given twice", s.Name, Redact(e))
 			}
 			s.Endpoints = append(s.Endpoints, e)
 		}
@@ -221,7 +235,7 @@ func (c Config) Validate() error {
 	for _, s := range c.Targets {
 		for _, e := range s.Endpoints {
 			if other, ok := endpoints[e]; ok && other != s.Name {
-				errs = append(errs, fmt.Errorf("%s: target %s: endpoint %s is target %s's too: two targets on one host would remove each other's environments", s.Where(), s.Name, e, other))
+				errs = append(errs, fmt.Errorf("%s: target %s: endpoint %s is target %s's too: two targets on one host would remove each other's environments", s.Where(), s.Name, Redact(e), other))
 			}
 			endpoints[e] = s.Name
 		}

@@ -60,6 +60,7 @@ func TestParseBadLines(t *testing.T) {
 		{"allow bad env", "allow a acme/shop prod/eu\n", []string{"targets.conf:1:", `environment "prod/eu"`}},
 		{"allow bad preview pattern", "allow a acme/shop pr*\n", []string{"targets.conf:1:", `environment "pr*"`}},
 		{"every bad line at once", "target\nallow x\n", []string{"targets.conf:1:", "targets.conf:2:"}},
+		{"password not shown", "target a docker ssh://deploy:s3cret@a,ssh://deploy:s3cret@a\n", []string{"targets.conf:1:", "endpoint ssh://deploy:xxxxx@a given twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +72,9 @@ func TestParseBadLines(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not hold %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows a password", err)
 			}
 		})
 	}
