@@ -34,17 +34,22 @@ type Spec struct {
 	Line   int
 }
 
-// Redact returns endpoint with the password of its URL, if any, replaced by
-// "xxxxx": what an error or a log may show of an endpoint.
+// Redact returns endpoint (or a comma-separated list of them) with the
+// password of each URL replaced by "xxxxx": what an error or a log may show
+// of an endpoint. A part that is no URL but holds "user:secret@" loses all
+// before its "@".
 func Redact(endpoint string) string {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.User == nil {
-		if i := strings.Index(endpoint, "@"); i >= 0 && strings.Contains(endpoint[:i], ":") && err != nil {
-			return "xxxxx" + endpoint[i:]
+	parts := strings.Split(endpoint, ",")
+	for i, p := range parts {
+		u, err := url.Parse(p)
+		switch at := strings.LastIndex(p, "@"); {
+		case err == nil && u.User != nil:
+			parts[i] = u.Redacted()
+		case err != nil && at >= 0:
+			parts[i] = "xxxxx" + p[at:]
 		}
-		return endpoint
 	}
-	return u.Redacted()
+	return strings.Join(parts, ",")
 }
 
 // Where returns where s was declared: "targets.conf:3", "-target".

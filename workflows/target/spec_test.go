@@ -105,6 +105,22 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"ssh://deploy@app1.example.com":                    "ssh://deploy@app1.example.com",
+		"ssh://deploy:s3cret@app1.example.com":             "ssh://deploy:xxxxx@app1.example.com",
+		"ssh://deploy:s3cret@a,ssh://deploy:s3cret@b":      "ssh://deploy:xxxxx@a,ssh://deploy:xxxxx@b",
+		"unix:///var/run/docker.sock":                      "unix:///var/run/docker.sock",
+		"ssh://deploy:s3cret%zz@a":                         "xxxxx@a",
+		"kubeconfig=/etc/slipway/kubeconfig":               "kubeconfig=/etc/slipway/kubeconfig",
+		"tcp://deploy:s3cret@10.0.0.1:2376,unix:///d.sock": "tcp://deploy:xxxxx@10.0.0.1:2376,unix:///d.sock",
+	} {
+		if got := target.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRuleAllows(t *testing.T) {
 	tests := []struct {
 		rule      target.Rule
