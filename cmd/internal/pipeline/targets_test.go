@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"flag"
 	"os"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,6 +79,21 @@ func TestTargetsConfig(t *testing.T) {
 				t.Error("Validate accepted a targets file with bad lines")
 			}
 		})
+	}
+}
+
+// TestTargetsFlags: the deployer's flags fill the placement configuration.
+func TestTargetsFlags(t *testing.T) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("deployer", flag.ContinueOnError)
+	cfg.BindDeployer(fs)
+	err := fs.Parse([]string{"-targets-file", "/etc/slipway/targets", "-target", "a docker unix:///a.sock", "-target", "b docker unix:///b.sock", "-target-allow", "a acme/shop production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TargetsConfig{File: "/etc/slipway/targets", Lines: []string{"a docker unix:///a.sock", "b docker unix:///b.sock"}, Allows: []string{"a acme/shop production"}}
+	if !reflect.DeepEqual(cfg.Targets, want) {
+		t.Errorf("targets config %+v, want %+v", cfg.Targets, want)
 	}
 }
 
