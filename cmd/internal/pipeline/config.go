@@ -74,6 +74,9 @@ type Config struct {
 	Release ReleaseConfig
 	// HTTPS configures the proxy's HTTPS listener (https.go).
 	HTTPS HTTPSConfig
+	// Targets are where environments may run besides the local daemon
+	// (targets.go).
+	Targets TargetsConfig
 
 	LogLevel  string
 	LogFormat string
@@ -179,6 +182,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	bindLimits(fs, &c.Limits)
 	c.bindGit(fs)
 	c.Release.Bind(fs)
+	c.Targets.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	}
@@ -212,6 +216,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("container limits: %w", err))
 	}
 	if err := c.Receiver.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Targets.Load(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
