@@ -1,8 +1,10 @@
 package docker
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -28,6 +30,11 @@ type Options struct {
 	LogLines int
 	// Limits bound every container started (limits.go).
 	Limits Limits
+	// Dial connects to the addresses the daemon publishes ports on, for
+	// health probes and Target.Dial; nil dials them directly (a daemon
+	// on this machine). A target reaching a remote daemon passes its own
+	// transport.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultOptions returns the options New uses for every zero field.
