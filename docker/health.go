@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // maxLogBytes bounds the log excerpt in a failed deploy's reason, which
@@ -141,11 +142,10 @@ func (t *Target) unhealthy(ctx context.Context, c *candidate, reason string, err
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	err = fmt.Errorf("service %s (container %s): %s", c.spec.Name, c.name, reason)
-	if logs := t.tail(ctx, c.id); logs != "" {
-		err = fmt.Errorf("%w; last log lines:\n%s", err, logs)
-	}
-	return events.Permanent(err)
+	return events.Permanent(&deploy.UnhealthyError{
+		Service: c.spec.Name, Replica: c.replica, Node: t.opts.Node, Instance: "container " + c.name,
+		Reason: reason, Logs: t.tail(ctx, c.id),
+	})
 }
 
 // tail returns the last LogLines lines of a container's output, at most

@@ -16,9 +16,13 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
-var _ deploy.Target = (*Target)(nil)
+var (
+	_ deploy.Target = (*Target)(nil)
+	_ target.Target = (*Target)(nil)
+)
 
 // retryAfter is how long the messaging edge waits before it redelivers a
 // deploy that failed on an unreachable daemon or registry.
