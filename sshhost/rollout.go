@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
@@ -59,7 +60,12 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 		}
 		if err := joinPolicy(errs); err != nil {
 			log.Warn().Err(err).Int("batch", b).Msg("rollout failed; rolling the changed hosts back")
-			return errors.Join(err, t.rollback(ctx, changed, previous))
+			if rerr := t.rollback(ctx, changed, previous); rerr != nil {
+				// Hosts are left on d: a retry rolls out again and, failing,
+				// rolls back again.
+				return events.Retryable(errors.New(errors.Join(err, rerr).Error()), retryAfter)
+			}
+			return err
 		}
 		log.Debug().Int("batch", b).Int("hosts", len(todo)).Msg("batch deployed")
 	}

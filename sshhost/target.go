@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -11,9 +12,13 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
-var _ deploy.Target = (*Target)(nil)
+var (
+	_ deploy.Target = (*Target)(nil)
+	_ target.Target = (*Target)(nil)
+)
 
 // Options configures a Target.
 type Options struct {
@@ -45,11 +50,12 @@ type Target struct {
 // host is one Docker host: its SSH connection and the Docker target that
 // uses it.
 type host struct {
+	node   string // the host's name, without the SSH port
 	conn   *Conn
 	docker *docker.Target
 }
 
-// name returns the host as errors and logs name it.
+// name returns the host as errors and logs name it: host:port of SSH.
 func (h *host) name() string { return h.conn.Address().Host }
 
 // New returns a Target for opts. It does not connect.
@@ -73,18 +79,19 @@ func New(opts Options) (*Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		if seen[addr.Host] {
-			return nil, fmt.Errorf("host %s is listed twice", addr.Host)
+		node, _, _ := net.SplitHostPort(addr.Host)
+		if seen[node] {
+			return nil, fmt.Errorf("host %s is listed twice", node)
 		}
-		seen[addr.Host] = true
+		seen[node] = true
 		conn := NewConn(addr, opts.Auth)
 		dopts := opts.Docker
-		dopts.Dial = nil
+		dopts.Dial, dopts.Node = nil, node
 		dt, err := docker.NewDialled(addr.Socket, conn.DialContext, dopts)
 		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", addr.Host, err)
 		}
-		t.hosts = append(t.hosts, &host{conn: conn, docker: dt})
+		t.hosts = append(t.hosts, &host{node: node, conn: conn, docker: dt})
 	}
 	return t, nil
 }
@@ -116,12 +123,20 @@ func (t *Target) pullDeployment(d deploy.Deployment) deploy.Deployment {
 	out := d
 	out.Images = make([]events.Image, len(d.Images))
 	for i, img := range d.Images {
-		if rest, ok := strings.CutPrefix(img.Ref, t.opts.Registry+"/"); ok {
-			img.Ref = t.opts.PullRegistry + "/" + rest
-		}
-		out.Images[i] = img
+		out.Images[i] = t.pullImage(img)
 	}
 	return out
+}
+
+// pullImage returns img named as the hosts pull it.
+func (t *Target) pullImage(img events.Image) events.Image {
+	if t.opts.PullRegistry == "" || t.opts.Registry == "" {
+		return img
+	}
+	if rest, ok := strings.CutPrefix(img.Ref, t.opts.Registry+"/"); ok {
+		img.Ref = t.opts.PullRegistry + "/" + rest
+	}
+	return img
 }
 
 // eachHost runs fn on every host of hs at once and returns their errors,
@@ -155,4 +170,17 @@ func joinPolicy(errs []error) error {
 		}
 	}
 	return events.Permanent(err)
+}
+
+// RunTask runs task on the first host, the one a rollout starts with: a
+// task runs once per environment and commit, not once per host.
+func (t *Target) RunTask(ctx context.Context, d deploy.Deployment, img events.Image, task events.Task) (string, int, error) {
+	d = t.pullDeployment(d)
+	img = t.pullImage(img)
+	h := t.hosts[0]
+	out, code, err := h.docker.RunTask(ctx, d, img, task)
+	if err != nil {
+		err = fmt.Errorf("host %s: %w", h.name(), err)
+	}
+	return out, code, err
 }
