@@ -52,7 +52,12 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 				todo = append(todo, h)
 			}
 		}
-		errs := eachHost(ctx, todo, func(ctx context.Context, h *host) error { return h.docker.Deploy(ctx, d) })
+		errs := eachHost(ctx, todo, func(ctx context.Context, h *host) error {
+			if err := t.ensureProxy(ctx, h); err != nil {
+				return err
+			}
+			return h.docker.Deploy(ctx, d)
+		})
 		for i, h := range todo {
 			if errs[i] == nil {
 				changed = append(changed, h)
@@ -124,4 +129,16 @@ func (t *Target) Remove(ctx context.Context, repo, env string) error {
 	return joinPolicy(eachHost(ctx, t.hosts, func(ctx context.Context, h *host) error {
 		return h.docker.Remove(ctx, repo, env)
 	}))
+}
+
+// ensureProxy makes h run the host proxy, when the Target has one.
+func (t *Target) ensureProxy(ctx context.Context, h *host) error {
+	if t.opts.ProxyImage == "" {
+		return nil
+	}
+	ref := t.pullImage(events.Image{Ref: t.opts.ProxyImage}).Ref
+	if err := h.docker.EnsureProxy(ctx, ref, h.conn.Address().Socket, t.opts.ProxyAddr); err != nil {
+		return fmt.Errorf("host proxy: %w", err)
+	}
+	return nil
 }

@@ -33,6 +33,11 @@ type Options struct {
 	// is pulled by the hosts from PullRegistry, the address they reach the
 	// same registry at. Empty PullRegistry pulls images as they are named.
 	Registry, PullRegistry string
+	// ProxyImage is the image of Slipway's host proxy (`slipway
+	// host-proxy`, docker.ProxyBinary in it), named as in Registry: every
+	// host a rollout changes runs it, listening on ProxyAddr (":80" when
+	// empty). Empty runs no proxy.
+	ProxyImage, ProxyAddr string
 	// Docker configures each host's Docker target (health timeouts,
 	// limits); its Host and Dial are the Target's.
 	Docker docker.Options
@@ -71,6 +76,9 @@ func New(opts Options) (*Target, error) {
 	}
 	if opts.Batch == 0 {
 		opts.Batch = 1
+	}
+	if opts.ProxyAddr == "" {
+		opts.ProxyAddr = ":80"
 	}
 	t := &Target{opts: opts}
 	seen := map[string]bool{}
