@@ -2,8 +2,12 @@ package docker_test
 
 import (
 	"context"
+	"errors"
+	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,4 +69,51 @@ func TestConformance(t *testing.T) {
 			}
 		},
 	})
+}
+
+// TestHealthChecksDialThroughOptions: the health gate reaches a candidate
+// only through Options.Dial (a remote daemon's transport), at the address
+// the daemon published, and the node Options.Node names is where Current
+// says the replicas run and where a failed deploy's replica ran.
+func TestHealthChecksDialThroughOptions(t *testing.T) {
+	var mu sync.Mutex
+	var dialed []string
+	opts := fastOptions()
+	opts.Node = "app1"
+	opts.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dialed = append(dialed, addr)
+		mu.Unlock()
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	f := MustFixture(t, opts)
+	v1 := dockertest.RandomCommit()
+	f.MustDeploy(t, f.deployment(v1, web(f.serve)))
+	rel, err := f.t.Current(f.ctx, f.repo, f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := rel.Services[0]
+	if len(svc.Instances) != 1 || svc.Instances[0].Node != "app1" || svc.Instances[0].Addr != svc.Addr {
+		t.Errorf("instances %+v, want replica 0 on app1 at %s", svc.Instances, svc.Addr)
+	}
+	mu.Lock()
+	probed := slices.Contains(dialed, svc.Addr)
+	mu.Unlock()
+	if !probed {
+		t.Errorf("Options.Dial dialled %v, want the health probe of %s", dialed, svc.Addr)
+	}
+	conn, err := f.t.Dial(f.ctx, "tcp", svc.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+
+	bad := dockertest.MustImage(t, f.cli, "web", crashCmd...)
+	err = f.deploy(t, f.deployment(dockertest.RandomCommit(), web(bad)))
+	var u *deploy.UnhealthyError
+	if !errors.As(err, &u) || u.Node != "app1" || !strings.Contains(err.Error(), " on app1): ") {
+		t.Errorf("deploy of a crashing image: %v, want an UnhealthyError on app1", err)
+	}
 }

@@ -205,6 +205,15 @@ func (c Config) Validate() error {
 		}
 		seen[s.Name] = s
 	}
+	endpoints := map[string]string{}
+	for _, s := range c.Targets {
+		for _, e := range s.Endpoints {
+			if other, ok := endpoints[e]; ok && other != s.Name {
+				errs = append(errs, fmt.Errorf("%s: target %s: endpoint %s is target %s's too: two targets on one host would remove each other's environments", s.Where(), s.Name, e, other))
+			}
+			endpoints[e] = s.Name
+		}
+	}
 	for _, r := range c.Rules {
 		if _, ok := seen[r.Target]; !ok && r.Target != events.LocalTarget {
 			errs = append(errs, fmt.Errorf("%s: allow names target %s, which no target line declares", r.Where(), r.Target))
