@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/slipway-dev/slipway/docker"
-	"github.com/slipway-dev/slipway/sshhost"
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/sshhost"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target"
 )
