@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Directories the harness keeps its hosts' files in: runDir for sockets,
@@ -44,14 +45,44 @@ func killNamespace(ns string, sig syscall.Signal) {
 	}
 }
 
-// removeCgroups removes the (empty) cgroups the hosts' dockerds made under
-// their cgroup parents, /<Prefix>h<i> of every controller.
+// removeCgroups kills what still runs in the cgroups the hosts' dockerds
+// made under their cgroup parents, /<Prefix>h<i> of every controller (the
+// containers of a killed run: their processes have network namespaces of
+// their own, so killing a host's namespace does not reach them), and
+// removes the cgroups.
 func removeCgroups() {
 	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + Prefix + "*")
 	more, _ := filepath.Glob("/sys/fs/cgroup/" + Prefix + "*")
-	for _, d := range append(dirs, more...) {
+	dirs = append(dirs, more...)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, d := range dirs {
+		for killTree(d) > 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, d := range dirs {
 		removeTree(d)
 	}
+}
+
+// killTree sends SIGKILL to every process of cgroup d and those below it,
+// and returns how many it found.
+func killTree(d string) int {
+	n := 0
+	entries, _ := os.ReadDir(d)
+	for _, e := range entries {
+		if e.IsDir() {
+			n += killTree(filepath.Join(d, e.Name()))
+		}
+	}
+	procs, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+	for _, p := range strings.Fields(string(procs)) {
+		if pid, err := strconv.Atoi(p); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			n++
+		}
+	}
+	return n
 }
 
 // removeTree removes the cgroup directory d and those below it, deepest
