@@ -21,12 +21,12 @@ func Serve(ctx context.Context, addr, dockerHost string) error {
 	if err != nil {
 		return fmt.Errorf("docker client: %w", err)
 	}
-	defer cli.Close()
+	defer func() { _ = cli.Close() }() // only closes idle connections
 	resolver, err := docker.New(docker.Options{Host: dockerHost})
 	if err != nil {
 		return err
 	}
-	defer resolver.Close()
+	defer func() { _ = resolver.Close() }()
 	table := NewTable(cli)
 	if err := table.Load(ctx); err != nil {
 		return fmt.Errorf("read routes from %s: %w", dockerHost, err)

@@ -186,7 +186,7 @@ func (h *handHost) run(f *fixture) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("container by hand not healthy after 10s: %v", err)
+			return fmt.Errorf("container by hand not healthy after 10s: %w", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -99,7 +99,7 @@ func (h *Host) startDockerd() error {
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
+	defer func() { _ = cli.Close() }() // only closes idle connections
 	return p.waitFor(func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -85,7 +85,7 @@ func TestHostsAfterAKilledRun(t *testing.T) {
 	if os.Getenv("TESTHOST_KILLED_RUN") == "1" {
 		hs := testhost.MustHosts(t, 2)
 		startSleeper(t, hs)
-		os.Stdout.WriteString("hosts ready\n")
+		_, _ = os.Stdout.WriteString("hosts ready\n")
 		time.Sleep(10 * time.Minute) // until the parent kills the process
 		return
 	}
