@@ -7,8 +7,10 @@
 //   - Actual state lives in Docker alone. Every container carries the labels
 //     slipway.env, slipway.service, slipway.commit, slipway.repo,
 //     slipway.digest, slipway.image, slipway.port, slipway.replica (its index,
-//     from 0) and slipway.replicas (its service's count); Current, Resolve
-//     and ResolveAll read them back and keep no state of their own.
+//     from 0), slipway.replicas (its service's count) and slipway.spec (the
+//     service as declared, so Running can read a release back to deploy it
+//     again and a host proxy its host names); Current, Resolve, ResolveAll
+//     and Running read them back and keep no state of their own.
 //   - An environment belongs to a repository: every read and write filters on
 //     slipway.repo as well as slipway.env, so two repositories' environments
 //     of one name never see each other's containers.

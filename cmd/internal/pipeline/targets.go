@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/sshhost"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target"
 )
@@ -150,10 +151,18 @@ func localDockerHost() string {
 }
 
 // dockerKind makes a target of kind docker: one Docker daemon reached at
-// its endpoint (unix://, tcp:// with DOCKER_CERT_PATH's TLS), with the
-// deployer's health timeout and limits. Remote hosts over ssh:// are
-// another build's.
+// its endpoint (unix://, tcp:// with DOCKER_CERT_PATH's TLS), or remote
+// hosts over ssh:// (sshhost), with the deployer's health timeout and
+// limits.
 func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target, error) {
+	if len(spec.Endpoints) > 0 && strings.HasPrefix(spec.Endpoints[0], "ssh://") {
+		opts, err := sshhost.ParseSpec(spec.Endpoints, spec.Options)
+		if err != nil {
+			return nil, err
+		}
+		opts.Registry, opts.Docker = cfg.Registry, dockerOptions(cfg)
+		return sshhost.New(opts)
+	}
 	if len(spec.Options) > 0 {
 		return nil, fmt.Errorf("docker takes no options (got %s)", strings.Join(slices.Sorted(maps.Keys(spec.Options)), ", "))
 	}
@@ -163,9 +172,6 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 	host := spec.Endpoints[0]
 	if host == localDockerHost() {
 		return nil, fmt.Errorf("%s is the daemon of target local: two targets on one daemon would remove each other's environments", target.Redact(host))
-	}
-	if strings.HasPrefix(host, "ssh://") {
-		return nil, fmt.Errorf("docker hosts over ssh:// (%s) not available in this build", target.Redact(host))
 	}
 	if !strings.HasPrefix(host, "unix://") {
 		return nil, fmt.Errorf("docker daemon address %q: want unix:///path/docker.sock", target.Redact(host))
