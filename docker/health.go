@@ -138,7 +138,7 @@ func (t *Target) unhealthy(ctx context.Context, c *candidate, reason string, err
 		return ctx.Err()
 	}
 	err = fmt.Errorf("service %s (container %s): %s", c.spec.Name, c.name, reason)
-	if logs := t.tail(ctx, c.id); logs != "" {
+	if logs := redact(t.tail(ctx, c.id), c.secrets); logs != "" {
 		err = fmt.Errorf("%w; last log lines:\n%s", err, logs)
 	}
 	return events.Permanent(err)

@@ -111,7 +111,7 @@ func short(s string) string {
 
 // labels returns the labels of replica i of img in d.
 func labels(d deploy.Deployment, img events.Image, replica int) map[string]string {
-	return map[string]string{
+	l := map[string]string{
 		LabelEnv:      d.Env,
 		LabelService:  img.Service.Name,
 		LabelCommit:   d.Commit,
@@ -122,6 +122,10 @@ func labels(d deploy.Deployment, img events.Image, replica int) map[string]strin
 		LabelReplica:  strconv.Itoa(replica),
 		LabelReplicas: strconv.Itoa(replicas(img.Service)),
 	}
+	if v := secretsLabel(d, img.Service); v != "" {
+		l[LabelSecrets] = v
+	}
+	return l
 }
 
 // isLive reports whether a container called name with labels l is the live

@@ -73,6 +73,10 @@ type ServiceSpec struct {
 	Port       int               `json:"port"`
 	HealthPath string            `json:"health_path"`
 	Env        map[string]string `json:"env,omitempty"`
+	// Secrets name the secrets of the environment (slipway secret set)
+	// the containers get as environment variables. Only names travel in
+	// events; the deployer opens the values at deploy time.
+	Secrets []string `json:"secrets,omitempty"`
 	// Replicas is how many containers run the service; 0 means one. An
 	// environment of slipway.yaml sets it.
 	Replicas int `json:"replicas,omitempty"`

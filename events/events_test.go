@@ -24,6 +24,12 @@ var (
 		Kind: events.KindAuto, Actor: events.ActorSlipway, Previous: "fedcba9876543210fedcba9876543210fedcba98", StartedAt: at, Duration: 1500 * time.Millisecond, Request: "deploy.staging." + sha}
 )
 
+// withSecrets is img whose service references the secrets names.
+func withSecrets(img events.Image, names ...string) events.Image {
+	img.Service.Secrets = names
+	return img
+}
+
 // result is res with an outcome and a reason.
 func result(o events.DeployOutcome, reason string) events.DeployResult {
 	r := res
@@ -69,6 +75,8 @@ func TestGolden(t *testing.T) {
 			"deploy.acme_2fshop.staging." + sha, events.SubjectDeployRequested + ".acme_2fshop.staging"},
 		{"deploy_requested_rollback", (&events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}}).Ask(events.KindRollback, "deploy.acme_2fshop.staging.fedcba9876543210fedcba9876543210fedcba98.succeeded", "ada", "1a2b3c4d5e6f"),
 			"deploy.acme_2fshop.staging." + sha + ".rollback-1a2b3c4d5e6f", events.SubjectDeployRequested + ".acme_2fshop.staging"},
+		{"deploy_requested_redeploy", (&events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{withSecrets(img, "DATABASE_URL")}}).Ask(events.KindRedeploy, "secret.acme_2fshop.staging.DATABASE_URL.7", "ada", "1a2b3c4d5e6f"),
+			"deploy.acme_2fshop.staging." + sha + ".redeploy-1a2b3c4d5e6f", events.SubjectDeployRequested + ".acme_2fshop.staging"},
 		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: result(events.OutcomeSucceeded, "")},
 			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
 		{"pull_request_opened", &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 42, HeadSHA: sha, HeadBranch: "cart", BaseBranch: "main",

@@ -12,6 +12,9 @@ type Deployment struct {
 	Repo   string
 	Commit string
 	Images []events.Image
+	// Secrets are the opened secrets the services reference
+	// (ServiceSpec.Secrets); each service's containers get those it names.
+	Secrets []Secret
 }
 
 // ServiceState is one service as it runs in an environment.
@@ -31,6 +34,10 @@ type ServiceState struct {
 	// how many of them run its commit; a Target that does not count
 	// replicas leaves both 0.
 	Replicas, Up int
+	// Secrets are the versions of the secrets the running containers got,
+	// by name (SecretVersions); a changed secret makes the next deploy of
+	// the same commit no no-op.
+	Secrets map[string]uint64
 }
 
 // Release is what an environment actually runs, read from the target alone.
