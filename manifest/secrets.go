@@ -88,3 +88,7 @@ func mergeSecrets(base, more []string) []string {
 	}
 	return out
 }
+
+// CheckEnvironment returns what is wrong with the name of an environment,
+// or "" (a preview's, "pr-42", is one too).
+func CheckEnvironment(s string) string { return checkName(s) }

@@ -44,6 +44,9 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 		return fmt.Errorf("deployer: %w", err)
 	}
 	h.Hosts = claimer
+	if h.Secrets, err = deployerSecrets(ctx, cfg, c); err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	table, err := NewEnvHosts(ctx, c)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
