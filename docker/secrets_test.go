@@ -71,6 +71,20 @@ func TestSecretsReachOnlyTheirContainers(t *testing.T) {
 		}
 	}
 
+	// The same commit with a changed secret replaces the containers.
+	changed := d
+	changed.Secrets = []deploy.Secret{deploy.NewSecret("DATABASE_URL", 8, secretValue+"-rotated")}
+	f.MustDeploy(t, changed)
+	if rel, err = f.t.Current(f.ctx, f.repo, f.env); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rel.Services {
+		byName[s.Name] = s
+	}
+	if got := MustGet(t, "http://"+byName["web"].Addr+"/", ""); got != secretValue+"-rotated" || byName["web"].Secrets["DATABASE_URL"] != 8 {
+		t.Errorf("after a changed secret web serves %q at versions %v, want the new value at 8", got, byName["web"].Secrets)
+	}
+
 	task := events.Task{Name: "migrate", Command: []string{"sh", "-c", `test "$DATABASE_URL" = '` + secretValue + `' && echo "got $DATABASE_URL"`}}
 	out, code, err := f.t.RunTask(f.ctx, d, d.Images[0], task)
 	if err != nil || code != 0 || !strings.Contains(out, "got [secret DATABASE_URL]") || strings.Contains(out, "s3cr3t") {
@@ -84,7 +98,7 @@ func TestSecretsReachOnlyTheirContainers(t *testing.T) {
 	if !events.IsPermanent(err) || !strings.Contains(err.Error(), "connecting to [secret DATABASE_URL] failed") || strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("deploy of a crashing service: %v; want its log lines with the secret redacted", err)
 	}
-	if got := MustGet(t, "http://"+byName["web"].Addr+"/", ""); got != secretValue {
+	if got := MustGet(t, "http://"+byName["web"].Addr+"/", ""); got != secretValue+"-rotated" {
 		t.Errorf("after the failed deploy web serves %q, want the previous containers serving", got)
 	}
 }
