@@ -51,13 +51,8 @@ func bindSecretArgs(fs *flag.FlagSet) secretArgs {
 // open checks the environment and the secret names, connects and
 // chooses the repository.
 func (a secretArgs) open(ctx context.Context, name, env string, names ...string) (*pipeline.Conn, string, error) {
-	if msg := manifest.CheckEnvironment(env); msg != "" {
-		return nil, "", fmt.Errorf("environment %q: %s", env, msg)
-	}
-	for _, n := range names {
-		if msg := manifest.CheckSecretName(n); msg != "" {
-			return nil, "", fmt.Errorf("%q: %s", n, msg)
-		}
+	if err := checkSecretArgs(env, names...); err != nil {
+		return nil, "", err
 	}
 	c, err := a.n.attach(name)
 	if err != nil {
@@ -68,6 +63,20 @@ func (a secretArgs) open(ctx context.Context, name, env string, names ...string)
 		return nil, "", errors.Join(err, c.Close())
 	}
 	return c, repo, nil
+}
+
+// checkSecretArgs refuses an environment or a secret name slipway.yaml
+// could not use.
+func checkSecretArgs(env string, names ...string) error {
+	if msg := manifest.CheckEnvironment(env); msg != "" {
+		return fmt.Errorf("environment %q: %s", env, msg)
+	}
+	for _, n := range names {
+		if msg := manifest.CheckSecretName(n); msg != "" {
+			return fmt.Errorf("%q: %s", n, msg)
+		}
+	}
+	return nil
 }
 
 func secretSetCommand() *ffcli.Command {
@@ -88,6 +97,9 @@ func secretSetCommand() *ffcli.Command {
 			}
 			if len(args) != 2 {
 				return fmt.Errorf("secret set: want an environment and a name; the value comes from standard input: %w", flag.ErrHelp)
+			}
+			if err := checkSecretArgs(args[0], args[1]); err != nil {
+				return err
 			}
 			value, err := readValue(os.Stdin, args[1])
 			if err != nil {
