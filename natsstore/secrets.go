@@ -169,16 +169,19 @@ func (s *SecretStore) Delete(ctx context.Context, repo, env, name string) error 
 	return nil
 }
 
-// Open implements deploy.Secrets: it reads and opens each named secret
-// with Key. Every secret missing is named in one permanent error; so is
-// every secret Key cannot open, with the key file. No error holds a value.
-func (s *SecretStore) Open(ctx context.Context, repo, env string, names []string) ([]deploy.Secret, error) {
-	id := events.EnvID{Repo: repo, Env: env}
+// Open implements deploy.Secrets: it reads each named secret from the
+// first of envs that has it and opens it with Key. Every secret missing is
+// named in one permanent error; so is every secret Key cannot open, with
+// the key file. No error holds a value.
+func (s *SecretStore) Open(ctx context.Context, repo string, envs []string, names []string) ([]deploy.Secret, error) {
+	if len(envs) == 0 {
+		return nil, events.Permanent(fmt.Errorf("secrets %v of %s: no environment named", names, repo))
+	}
 	var out []deploy.Secret
 	var missing, unopened []string
 	var why error
 	for _, name := range names {
-		sec, err := s.Get(ctx, repo, env, name)
+		sec, err := s.first(ctx, repo, envs, name)
 		if errors.Is(err, ErrSecretNotFound) {
 			missing = append(missing, name)
 			continue
@@ -187,7 +190,7 @@ func (s *SecretStore) Open(ctx context.Context, repo, env string, names []string
 			return nil, err // NATS unreachable: retryable
 		}
 		if s.Key == nil {
-			return nil, events.Permanent(fmt.Errorf("secret %s of %s: this deployer has no secrets key", name, id))
+			return nil, events.Permanent(fmt.Errorf("secret %s of %s: this deployer has no secrets key", name, scope(repo, envs)))
 		}
 		v, err := s.Key.Open(sec.Sealed)
 		if err == nil && strings.IndexByte(string(v), 0) >= 0 {
@@ -202,13 +205,35 @@ func (s *SecretStore) Open(ctx context.Context, repo, env string, names []string
 	var errs []error
 	if len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("secret %s of %s is not set (slipway secret set -repo %s %s NAME)",
-			strings.Join(missing, ", "), id, repo, env))
+			strings.Join(missing, ", "), scope(repo, envs), repo, envs[0]))
 	}
 	if len(unopened) > 0 {
-		errs = append(errs, fmt.Errorf("secret %s of %s cannot be opened: %w", strings.Join(unopened, ", "), id, why))
+		errs = append(errs, fmt.Errorf("secret %s of %s cannot be opened: %w", strings.Join(unopened, ", "), scope(repo, envs), why))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, events.Permanent(err)
 	}
 	return out, nil
+}
+
+// first returns secret name of the first of envs that has it.
+func (s *SecretStore) first(ctx context.Context, repo string, envs []string, name string) (SealedSecret, error) {
+	err := fmt.Errorf("secret %s of %s: %w", name, scope(repo, envs), ErrSecretNotFound)
+	for _, env := range envs {
+		sec, gerr := s.Get(ctx, repo, env, name)
+		if !errors.Is(gerr, ErrSecretNotFound) {
+			return sec, gerr
+		}
+	}
+	return SealedSecret{}, err
+}
+
+// scope names envs of repo in errors: "staging of acme/shop", "pr-42 (or
+// pr) of acme/shop".
+func scope(repo string, envs []string) string {
+	s := events.EnvID{Repo: repo, Env: envs[0]}.String()
+	if len(envs) > 1 {
+		s = strings.Replace(s, envs[0], envs[0]+" (or "+strings.Join(envs[1:], ", ")+")", 1)
+	}
+	return s
 }

@@ -80,11 +80,11 @@ func TestSecretStore(t *testing.T) {
 	if len(list) != 2 || list[0].Name != "API_KEY" || list[1].Name != "DATABASE_URL" || list[1].Version != v2 || list[1].SetBy != "ada" || list[1].Sealed != nil {
 		t.Fatalf("List = %+v, want API_KEY and DATABASE_URL@%d of staging only, without sealed values", list, v2)
 	}
-	got, err := opener.Open(ctx, "acme/shop", "staging", []string{"DATABASE_URL", "API_KEY"})
+	got, err := opener.Open(ctx, "acme/shop", []string{"staging"}, []string{"DATABASE_URL", "API_KEY"})
 	if err != nil || len(got) != 2 || got[0].Value() != "two" || got[0].Version != v2 || got[1].Value() != "k" {
 		t.Fatalf("Open = %v, %v; want DATABASE_URL two@%d and API_KEY", got, err, v2)
 	}
-	if _, err := sealer.Open(ctx, "acme/shop", "staging", []string{"API_KEY"}); !events.IsPermanent(err) || !strings.Contains(err.Error(), "no secrets key") {
+	if _, err := sealer.Open(ctx, "acme/shop", []string{"staging"}, []string{"API_KEY"}); !events.IsPermanent(err) || !strings.Contains(err.Error(), "no secrets key") {
 		t.Errorf("Open without a key: %v, want a permanent error", err)
 	}
 
@@ -94,11 +94,20 @@ func TestSecretStore(t *testing.T) {
 	if err := sealer.Delete(ctx, "acme/shop", "staging", "API_KEY"); !errors.Is(err, natsstore.ErrSecretNotFound) {
 		t.Errorf("second Delete: %v, want ErrSecretNotFound", err)
 	}
-	_, err = opener.Open(ctx, "acme/shop", "staging", []string{"API_KEY", "DATABASE_URL", "SENTRY_DSN"})
+	_, err = opener.Open(ctx, "acme/shop", []string{"staging"}, []string{"API_KEY", "DATABASE_URL", "SENTRY_DSN"})
 	if !events.IsPermanent(err) || !strings.Contains(err.Error(), "secret API_KEY, SENTRY_DSN of staging of acme/shop is not set") {
 		t.Errorf("Open of removed and unknown secrets: %v, want one permanent error naming both", err)
 	}
-	if got, err := opener.Open(ctx, "acme/shop", "production", []string{"DATABASE_URL"}); err != nil || got[0].Value() != "prod" {
+	put(t, sealer, "acme/shop", "pr", "API_KEY", "for every preview")
+	put(t, sealer, "acme/shop", "pr-42", "DATABASE_URL", "for pr-42")
+	got, err = opener.Open(ctx, "acme/shop", []string{"pr-42", "pr"}, []string{"DATABASE_URL", "API_KEY"})
+	if err != nil || got[0].Value() != "for pr-42" || got[1].Value() != "for every preview" {
+		t.Errorf("a preview's secrets = %v, %v; want its own, then its template's", got, err)
+	}
+	if _, err := opener.Open(ctx, "acme/shop", []string{"pr-42", "pr"}, []string{"SENTRY_DSN"}); err == nil || !strings.Contains(err.Error(), "secret SENTRY_DSN of pr-42 (or pr) of acme/shop is not set") {
+		t.Errorf("a preview's missing secret: %v, want both environments named", err)
+	}
+	if got, err := opener.Open(ctx, "acme/shop", []string{"production"}, []string{"DATABASE_URL"}); err != nil || got[0].Value() != "prod" {
 		t.Errorf("production's DATABASE_URL = %v, %v; want its own", got, err)
 	}
 }

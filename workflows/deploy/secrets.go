@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/slipway-dev/slipway/events"
 )
@@ -42,12 +44,31 @@ func (s Secret) MarshalJSON() ([]byte, error) {
 
 // Secrets opens the secrets an environment's services reference by name.
 type Secrets interface {
-	// Open returns the named secrets of env of repo, at their latest
-	// version, in the order of names. A secret never set is an
-	// events.Permanent error naming it; one that cannot be opened (the
-	// key is not the one it was sealed for) a permanent error naming it and
+	// Open returns the named secrets of repo, at their latest version, in
+	// the order of names: each the first set of envs (an environment, then
+	// the template of a preview). A secret set in none is an
+	// events.Permanent error naming it; one that cannot be opened (the key
+	// is not the one it was sealed for) a permanent error naming it and
 	// the key, never a value.
-	Open(ctx context.Context, repo, env string, names []string) ([]Secret, error)
+	Open(ctx context.Context, repo string, envs []string, names []string) ([]Secret, error)
+}
+
+// secretScopes are the environments whose secrets a deploy of e gets: its
+// own, and for a preview ("pr-42") then its template's ("pr"), so that
+// one secret serves every preview.
+func secretScopes(e *events.DeployRequested) []string {
+	scopes := []string{e.Env}
+	if e.Kind != events.KindPreview {
+		return scopes
+	}
+	i := strings.LastIndexByte(e.Env, '-')
+	if i <= 0 {
+		return scopes
+	}
+	if n, err := strconv.Atoi(e.Env[i+1:]); err == nil && n > 0 {
+		scopes = append(scopes, e.Env[:i])
+	}
+	return scopes
 }
 
 // secretNames returns the names of the secrets images reference, sorted,
@@ -72,7 +93,7 @@ func (h *Handler) openSecrets(ctx context.Context, e *events.DeployRequested) ([
 	if h.Secrets == nil {
 		return nil, events.Permanent(fmt.Errorf("secrets %v are referenced, but this deployer has no secrets store", names))
 	}
-	return h.Secrets.Open(ctx, e.Repo.FullName, e.Env, names)
+	return h.Secrets.Open(ctx, e.Repo.FullName, secretScopes(e), names)
 }
 
 // SecretVersions returns the versions of the secrets service s references, by

@@ -170,3 +170,33 @@ func TestSecretSealedForAnotherKey(t *testing.T) {
 		t.Errorf("error %q holds the value", err)
 	}
 }
+
+// TestPreviewGetsItsTemplateSecrets: a preview ("pr-7") gets the secrets
+// set for its template environment ("pr") unless it has its own; another
+// kind of deploy to an environment of that name does not.
+func TestPreviewGetsItsTemplateSecrets(t *testing.T) {
+	tg := &target{live: map[string]deploy.Release{}}
+	h, _, _ := newHandler(t, tg)
+	ss := newSecretStore(t)
+	h.Secrets = ss.store
+	sealed, err := secrets.Seal(ss.key.Recipient(), []byte("shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.store.Put(context.Background(), repo.FullName, "pr", natsstore.SealedSecret{Name: "DATABASE_URL", Sealed: sealed}); err != nil {
+		t.Fatal(err)
+	}
+	req := withSecret(commit(1), "", "DATABASE_URL").Ask(events.KindPreview, "pr.x", "ada", "1")
+	req.Env = "pr-7"
+	if err := h.HandleDeploy(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if len(tg.secrets) != 1 || tg.secrets[0].Value() != "shared" {
+		t.Fatalf("preview got %v, want the template's DATABASE_URL", tg.secrets)
+	}
+	auto := withSecret(commit(1), "", "DATABASE_URL")
+	auto.Env = "qa-7"
+	if err := h.HandleDeploy(context.Background(), auto); !events.IsPermanent(err) {
+		t.Errorf("an automatic deploy to qa-7: %v, want DATABASE_URL missing", err)
+	}
+}
