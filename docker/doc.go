@@ -6,8 +6,14 @@
 //   - Actual state lives in Docker alone. Every container carries the labels
 //     slipway.env, slipway.service, slipway.commit, slipway.repo,
 //     slipway.digest, slipway.image, slipway.port, slipway.replica (its index,
-//     from 0) and slipway.replicas (its service's count); Current, Resolve
-//     and ResolveAll read them back and keep no state of their own.
+//     from 0) and slipway.replicas (its service's count), and
+//     slipway.secrets ("NAME=<version>,…") when its service references
+//     secrets; Current, Resolve and ResolveAll read them back and keep no
+//     state of their own.
+//   - A service's secrets (Deployment.Secrets it names) are in its
+//     containers' and tasks' environment only: never in a label (not even
+//     hashed) or a log, and replaced by "[secret NAME]" in the log lines
+//     of a deploy error and in a task's output.
 //   - An environment belongs to a repository: every read and write filters on
 //     slipway.repo as well as slipway.env, so two repositories' environments
 //     of one name never see each other's containers.
