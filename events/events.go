@@ -186,6 +186,11 @@ type DeployRequested struct {
 	// read Kind (see Deliberate); Explicit is still written for deployers of
 	// earlier versions during an upgrade.
 	Explicit bool `json:"explicit,omitempty"`
+	// Secrets are, by name, the least version of the secrets the services
+	// reference (ServiceSpec.Secrets) this deploy must get: set by a
+	// redeploy for the version it just wrote; a deployer that reads an
+	// older one retries. Never a value.
+	Secrets map[string]uint64 `json:"secrets,omitempty"`
 }
 
 // DeployResult is the record of how one deploy request ended: its Outcome
@@ -205,6 +210,9 @@ type DeployResult struct {
 	Reason    string        `json:"reason,omitempty"`
 	// Request is the dedup key of the DeployRequested this answers.
 	Request string `json:"request"`
+	// Secrets are, by name, the versions of the secrets the deploy gave
+	// its containers. Never a value.
+	Secrets map[string]uint64 `json:"secrets,omitempty"`
 }
 
 // DeploySucceeded records an environment now serving Commit.

@@ -163,13 +163,14 @@ func secretSet(ctx context.Context, c *pipeline.Conn, repo, env, name string, va
 		fmt.Fprintf(out, "    it takes effect at the next deploy of %s (or set it with -redeploy)\n", env)
 		return nil
 	}
-	trigger := natsstore.SecretKey(repo, env, name) + "." + strconv.FormatUint(version, 10)
-	return redeployWith(ctx, c, repo, env, name, trigger, d, out)
+	return redeployWith(ctx, c, store, repo, env, name, version, d, out)
 }
 
 // redeployWith requests the commit env of repo runs again, as a deploy of
-// kind redeploy triggered by the change of secret name, and waits for it.
-func redeployWith(ctx context.Context, c *pipeline.Conn, repo, env, name, trigger string, d deliberate, out io.Writer) error {
+// kind redeploy triggered by the change of secret name to version, and
+// waits for it. The request names the versions its secrets have now: a
+// deployer reading an older one (a stale replica) retries.
+func redeployWith(ctx context.Context, c *pipeline.Conn, store *natsstore.SecretStore, repo, env, name string, version uint64, d deliberate, out io.Writer) error {
 	envs, err := c.Envs(ctx)
 	if err != nil {
 		return err
@@ -185,7 +186,19 @@ func redeployWith(ctx context.Context, c *pipeline.Conn, repo, env, name, trigge
 		fmt.Fprintf(out, "==> no service of %s (commit %s) references %s: nothing to redeploy\n", env, short(st.Commit), name)
 		return nil
 	}
-	req := (&events.DeployRequested{Env: st.Env, Repo: st.Repo, Commit: st.Commit, Images: st.Images}).
+	list, err := store.List(ctx, repo, env)
+	if err != nil {
+		return err
+	}
+	least := map[string]uint64{}
+	for _, sec := range list {
+		if slices.ContainsFunc(st.Images, func(img events.Image) bool { return slices.Contains(img.Service.Secrets, sec.Name) }) {
+			least[sec.Name] = sec.Version
+		}
+	}
+	least[name] = max(least[name], version)
+	trigger := natsstore.SecretKey(repo, env, name) + "." + strconv.FormatUint(version, 10)
+	req := (&events.DeployRequested{Env: st.Env, Repo: st.Repo, Commit: st.Commit, Images: st.Images, Secrets: least}).
 		Ask(events.KindRedeploy, trigger, d.Actor, nonce())
 	fmt.Fprintf(out, "==> redeploying %s of %s with the new %s\n", short(st.Commit), env, name)
 	_, err = request(ctx, c, req, d, out)

@@ -115,6 +115,7 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 		return h.supersede(ctx, e, cur.Commit(), reason, err)
 	}
 	res := e.Result(events.OutcomeSucceeded, cur.Commit(), h.now())
+	res.Secrets = versions(secrets)
 	log.Info().Str("previous", res.Previous).Msg("deploy started")
 	err = serr // a secret missing or unopenable fails the deploy before anything starts
 	if err == nil {

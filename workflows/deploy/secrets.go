@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slipway-dev/slipway/events"
 )
@@ -93,7 +94,30 @@ func (h *Handler) openSecrets(ctx context.Context, e *events.DeployRequested) ([
 	if h.Secrets == nil {
 		return nil, events.Permanent(fmt.Errorf("secrets %v are referenced, but this deployer has no secrets store", names))
 	}
-	return h.Secrets.Open(ctx, e.Repo.FullName, secretScopes(e), names)
+	secrets, err := h.Secrets.Open(ctx, e.Repo.FullName, secretScopes(e), names)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range secrets {
+		if least := e.Secrets[s.Name]; s.Version < least {
+			// A replica of the bucket behind the write the request follows.
+			return nil, events.Retryable(fmt.Errorf("secret %s read at version %d, the request needs %d", s.Name, s.Version, least), time.Second)
+		}
+	}
+	return secrets, nil
+}
+
+// versions returns the versions of secrets by name, for the deploy's
+// result; nil for none.
+func versions(secrets []Secret) map[string]uint64 {
+	if len(secrets) == 0 {
+		return nil
+	}
+	out := make(map[string]uint64, len(secrets))
+	for _, s := range secrets {
+		out[s.Name] = s.Version
+	}
+	return out
 }
 
 // SecretVersions returns the versions of the secrets service s references, by

@@ -134,8 +134,8 @@ func TestChangedSecretMakesTheNextDeployNoNoop(t *testing.T) {
 		t.Fatalf("after the change: %d deploys, target got %v; want 2 and DATABASE_URL@%d", tg.deploys, tg.secrets, v2)
 	}
 	ok := p.OfType(events.TypeDeploySucceeded)
-	if last := ok[len(ok)-1].(*events.DeploySucceeded); last.Kind != events.KindRedeploy || last.Actor != "ada" {
-		t.Errorf("last result kind %s by %s, want redeploy by ada", last.Kind, last.Actor)
+	if last := ok[len(ok)-1].(*events.DeploySucceeded); last.Kind != events.KindRedeploy || last.Actor != "ada" || last.Secrets["DATABASE_URL"] != v2 {
+		t.Errorf("last result kind %s by %s, secrets %v; want redeploy by ada with DATABASE_URL@%d", last.Kind, last.Actor, last.Secrets, v2)
 	}
 	requireNoValue(t, p.Events(), "postgres://")
 }
@@ -198,5 +198,48 @@ func TestPreviewGetsItsTemplateSecrets(t *testing.T) {
 	auto.Env = "qa-7"
 	if err := h.HandleDeploy(context.Background(), auto); !events.IsPermanent(err) {
 		t.Errorf("an automatic deploy to qa-7: %v, want DATABASE_URL missing", err)
+	}
+}
+
+// TestRedeployNeedsTheVersionItNames: a request naming a version of a
+// secret newer than the one read (a stale replica) is retried, with
+// nothing deployed and nothing recorded.
+func TestRedeployNeedsTheVersionItNames(t *testing.T) {
+	tg := &target{live: map[string]deploy.Release{}}
+	h, p, _ := newHandler(t, tg)
+	ss := newSecretStore(t)
+	h.Secrets = ss.store
+	v := ss.set("DATABASE_URL", "postgres://one")
+	req := withSecret(commit(1), "", "DATABASE_URL").Ask(events.KindRedeploy, "secret.x", "ada", "r1")
+	req.Secrets = map[string]uint64{"DATABASE_URL": v + 1}
+	err := h.HandleDeploy(context.Background(), req)
+	if err == nil || events.IsPermanent(err) || !strings.Contains(err.Error(), fmt.Sprintf("needs %d", v+1)) {
+		t.Fatalf("deploy needing a newer version: %v, want a retryable error", err)
+	}
+	if tg.deploys != 0 || len(p.Events()) != 0 {
+		t.Errorf("%d deploys, %d events; want none", tg.deploys, len(p.Events()))
+	}
+	ss.set("DATABASE_URL", "postgres://two")
+	if err := h.HandleDeploy(context.Background(), req); err != nil || tg.deploys != 1 || tg.secrets[0].Value() != "postgres://two" {
+		t.Errorf("once the version is there: %v, %d deploys, %v", err, tg.deploys, tg.secrets)
+	}
+}
+
+// TestSecretPrintsNoValue: a Secret formatted or marshalled by mistake
+// shows its name and version only.
+func TestSecretPrintsNoValue(t *testing.T) {
+	s := deploy.NewSecret("DATABASE_URL", 3, "postgres://hunter2")
+	d := deploy.Deployment{Env: "staging", Secrets: []deploy.Secret{s}}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", d, d, d, s), string(b)} {
+		if strings.Contains(out, "hunter2") || !strings.Contains(out, "DATABASE_URL") {
+			t.Errorf("%q shows the value, or not the name", out)
+		}
+	}
+	if s.Value() != "postgres://hunter2" {
+		t.Errorf("Value() = %q", s.Value())
 	}
 }
