@@ -67,7 +67,10 @@ func LoadKey(path string) (*Key, error) {
 	return &Key{path: path, id: id}, nil
 }
 
-// writeKey writes a new identity to path, readable by its owner only.
+// writeKey writes a new identity to path, readable by its owner only. The
+// key is written to a temporary file then linked into place, so that of
+// two processes starting at once one key wins and the other reads it
+// whole.
 func writeKey(path string) error {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -76,16 +79,22 @@ func writeKey(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("secrets key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), ".age.key-*")
 	if err != nil {
 		return fmt.Errorf("secrets key: %w", err)
 	}
+	defer os.Remove(f.Name())
 	_, err = fmt.Fprintf(f, "# public key: %s\n%s\n", id.Recipient(), id)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		_ = os.Remove(path)
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("secrets key %s: %w", path, err)
 	}
 	return nil

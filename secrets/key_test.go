@@ -103,3 +103,38 @@ func TestSealNeedsOnlyTheRecipient(t *testing.T) {
 		t.Error("Seal of a value above MaxValue succeeded")
 	}
 }
+
+// TestEnsureKeyConcurrently: deployers starting at once end with one key.
+func TestEnsureKeyConcurrently(t *testing.T) {
+	path := secrets.KeyFile(t.TempDir())
+	const n = 8
+	got := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			k, err := secrets.EnsureKey(path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			got <- k.Recipient()
+		}()
+	}
+	first := ""
+	for range n {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case r := <-got:
+			if first == "" {
+				first = r
+			} else if r != first {
+				t.Fatalf("two keys: %s and %s", first, r)
+			}
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("%d files beside the key, want none", len(entries)-1)
+	}
+}
