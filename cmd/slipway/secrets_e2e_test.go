@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,9 @@ func (b *syncBuffer) String() string {
 // CLI sets it with the published recipient alone (the key file out of
 // its reach); the next deploy gives it to the container, which serves it;
 // `secret set -redeploy` deploys the running commit again with the new
-// value, recorded as a redeploy. Neither value is in any message of any
+// value, recorded as a redeploy; a value sealed for another key than the
+// deployer's fails the next redeploy, naming the secret and the key file,
+// with the containers left serving. No value is in any message of any
 // stream, in the logs (debug level), in `slipway history` or `slipway
 // secret list`.
 func TestSecretsEndToEnd(t *testing.T) {
@@ -165,6 +168,32 @@ func TestSecretsEndToEnd(t *testing.T) {
 		!strings.HasPrefix(last.Trigger, natsstore.SecretKey(sample.RepoName, e.env, "DATABASE_URL")+".") {
 		t.Errorf("last deploy %+v, want a succeeded redeploy of %s by ada triggered by the secret", last.DeployResult, c3[:12])
 	}
+
+	// A value sealed for another key than the deployer's (the recipient
+	// published by a deployer with another key file): the redeploy fails,
+	// naming the secret and the key file; the running containers stay.
+	other, err := secrets.EnsureKey(filepath.Join(t.TempDir(), "other.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := e.up.Conn().JS.KeyValue(ctx, natsjs.BucketSecrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, natsstore.RecipientKey, []byte(other.Recipient())); err != nil {
+		t.Fatal(err)
+	}
+	values = append(values, "postgres://app:third-"+randomSecret()+"@db/shop")
+	out.Reset()
+	err = secretSet(ctx, e.up.Conn(), sample.RepoName, e.env, "DATABASE_URL", []byte(values[2]), true, cli, &out)
+	if err == nil || !strings.Contains(err.Error(), "secret DATABASE_URL of "+e.env+" of "+sample.RepoName+" cannot be opened") ||
+		!strings.Contains(err.Error(), keyFile) || !strings.Contains(err.Error(), "sealed for another key") {
+		t.Errorf("redeploy with a value sealed for another key: %v, want a failure naming DATABASE_URL and %s", err, keyFile)
+	} else if strings.Contains(err.Error(), values[2]) {
+		t.Error("the error holds the value")
+	}
+	e.waitIdle(t, ctx)
+	waitWeb(c3, values[1])
 
 	var shown strings.Builder
 	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, &shown); err != nil {
