@@ -25,6 +25,8 @@ type candidate struct {
 	id      string
 	name    string
 	addr    string // host:port, known once started
+	// secrets are the secrets the container got, redacted from its output.
+	secrets []deploy.Secret
 }
 
 // startAll pulls every image of d and starts one candidate for each of its
@@ -81,12 +83,12 @@ func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Ima
 		return nil, daemonError("create container "+name, err)
 	}
 	zerolog.Ctx(ctx).Debug().Str("container", name).Str("image", ref).Msg("candidate created")
-	return &candidate{spec: s, replica: replica, id: resp.ID, name: name}, nil
+	return &candidate{spec: s, replica: replica, id: resp.ID, name: name, secrets: deploy.ServiceSecrets(s, d.Secrets)}, nil
 }
 
-// environment returns the variables of service s in d: its own, sorted, then
-// Slipway's, which win. A replica also gets SLIPWAY_REPLICA, a task
-// SLIPWAY_TASK.
+// environment returns the variables of service s in d: its own, sorted,
+// then its secrets', then Slipway's, which win. A replica also gets
+// SLIPWAY_REPLICA, a task SLIPWAY_TASK.
 func environment(d deploy.Deployment, s events.ServiceSpec) []string {
 	keys := make([]string, 0, len(s.Env))
 	for k := range s.Env {
@@ -97,6 +99,7 @@ func environment(d deploy.Deployment, s events.ServiceSpec) []string {
 	for _, k := range keys {
 		env = append(env, k+"="+s.Env[k])
 	}
+	env = append(env, secretEnv(d, s)...)
 	return append(env,
 		"SLIPWAY_COMMIT="+d.Commit,
 		"SLIPWAY_ENV="+d.Env,

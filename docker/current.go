@@ -60,6 +60,8 @@ func serviceState(group []container.Summary) deploy.ServiceState {
 		Commit: first[LabelCommit],
 		Image:  first[LabelImage],
 		Digest: first[LabelDigest],
+		// Secrets are replica 0's: every replica of a deploy gets the same.
+		Secrets: parseSecretsLabel(first[LabelSecrets]),
 	}
 	want, err := strconv.Atoi(first[LabelReplicas])
 	if err != nil || want < 1 {

@@ -109,9 +109,10 @@ func checkDeployment(d deploy.Deployment) error {
 }
 
 // upToDate reports whether the live containers of an environment are
-// exactly d's images at d's commit, every replica of each, all running, with
-// nothing else beside. Live names are unique, so as many live containers as
-// d has replicas, each a replica d has, are all of them.
+// exactly d's images at d's commit, every replica of each, all running,
+// with the versions of d's secrets, with nothing else beside. Live names
+// are unique, so as many live containers as d has replicas, each a replica
+// d has, are all of them.
 func upToDate(existing []container.Summary, d deploy.Deployment) bool {
 	total := 0
 	want := map[string]events.Image{}
@@ -126,7 +127,7 @@ func upToDate(existing []container.Summary, d deploy.Deployment) bool {
 		l := c.Labels
 		img, ok := want[l[LabelService]]
 		if !ok || !liveOf(c) || c.State != "running" || l[LabelCommit] != d.Commit ||
-			l[LabelDigest] != img.Digest || replicaOf(l) >= replicas(img.Service) {
+			l[LabelDigest] != img.Digest || replicaOf(l) >= replicas(img.Service) || l[LabelSecrets] != secretsLabel(d, img.Service) {
 			return false
 		}
 	}

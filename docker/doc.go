@@ -7,10 +7,16 @@
 //   - Actual state lives in Docker alone. Every container carries the labels
 //     slipway.env, slipway.service, slipway.commit, slipway.repo,
 //     slipway.digest, slipway.image, slipway.port, slipway.replica (its index,
-//     from 0), slipway.replicas (its service's count) and slipway.spec (the
+//     from 0), slipway.replicas (its service's count), slipway.spec (the
 //     service as declared, so Running can read a release back to deploy it
-//     again and a host proxy its host names); Current, Resolve, ResolveAll
-//     and Running read them back and keep no state of their own.
+//     again and a host proxy its host names) and slipway.secrets
+//     ("NAME=<version>,…") when its service references secrets; Current,
+//     Resolve, ResolveAll and Running read them back and keep no state of
+//     their own.
+//   - A service's secrets (Deployment.Secrets it names) are in its
+//     containers' and tasks' environment only: never in a label (not even
+//     hashed) or a log, and replaced by "[secret NAME]" in the log lines
+//     of a deploy error and in a task's output.
 //   - An environment belongs to a repository: every read and write filters on
 //     slipway.repo as well as slipway.env, so two repositories' environments
 //     of one name never see each other's containers.

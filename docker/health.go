@@ -144,7 +144,7 @@ func (t *Target) unhealthy(ctx context.Context, c *candidate, reason string, err
 	}
 	return events.Permanent(&deploy.UnhealthyError{
 		Service: c.spec.Name, Replica: c.replica, Node: t.opts.Node, Instance: "container " + c.name,
-		Reason: reason, Logs: t.tail(ctx, c.id),
+		Reason: reason, Logs: redact(t.tail(ctx, c.id), c.secrets),
 	})
 }
 

@@ -116,7 +116,7 @@ func short(s string) string {
 
 // labels returns the labels of replica i of img in d.
 func labels(d deploy.Deployment, img events.Image, replica int) map[string]string {
-	return map[string]string{
+	l := map[string]string{
 		LabelEnv:      d.Env,
 		LabelService:  img.Service.Name,
 		LabelCommit:   d.Commit,
@@ -128,6 +128,10 @@ func labels(d deploy.Deployment, img events.Image, replica int) map[string]strin
 		LabelReplicas: strconv.Itoa(replicas(img.Service)),
 		LabelSpec:     specLabel(img.Service),
 	}
+	if v := secretsLabel(d, img.Service); v != "" {
+		l[LabelSecrets] = v
+	}
+	return l
 }
 
 // isLive reports whether a container called name with labels l is the live

@@ -76,7 +76,7 @@ func (t *Target) RunTask(ctx context.Context, d deploy.Deployment, img events.Im
 		_ = t.forceRemove(rctx, resp.ID)
 	}()
 	code, err := t.runToEnd(ctx, resp.ID, name, task)
-	out := t.output(context.WithoutCancel(ctx), resp.ID)
+	out := redact(t.output(context.WithoutCancel(ctx), resp.ID), deploy.ServiceSecrets(img.Service, d.Secrets))
 	zerolog.Ctx(ctx).Info().Str("task", task.Name).Str("service", img.Service.Name).Int("exit", code).Msg("task finished")
 	return out, code, err
 }

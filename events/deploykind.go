@@ -24,10 +24,15 @@ const (
 	KindRollback            // an operator went back to a commit that ran healthy (slipway rollback)
 	KindReplay              // an operator applied a recorded deploy again (slipway replay)
 	KindPreview             // the preview environment of a pull request
+	// KindRedeploy: an operator changed a secret and deployed the running
+	// commit again with it (slipway secret set -redeploy). It never moves
+	// an environment back: a redeploy of a commit the environment moved
+	// past is superseded, as an automatic deploy is.
+	KindRedeploy
 )
 
 var kindNames = [...]string{KindUnknown: "", KindAuto: "auto", KindRelease: "release", KindRollback: "rollback",
-	KindReplay: "replay", KindPreview: "preview"}
+	KindReplay: "replay", KindPreview: "preview", KindRedeploy: "redeploy"}
 
 // String returns the kind's word, "" for KindUnknown.
 func (k DeployKind) String() string {

@@ -25,6 +25,7 @@ func TestDeployKindVocabulary(t *testing.T) {
 		{events.KindRollback, "rollback", true, "rollback-x1"},
 		{events.KindReplay, "replay", true, "replay-x1"},
 		{events.KindPreview, "preview", true, "preview-x1"},
+		{events.KindRedeploy, "redeploy", false, "redeploy-x1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.word, func(t *testing.T) {
@@ -46,7 +47,7 @@ func TestDeployKindVocabulary(t *testing.T) {
 			}
 		})
 	}
-	for _, word := range []string{"Auto", "rollback-1", "redeploy", "deployed"} {
+	for _, word := range []string{"Auto", "rollback-1", "redeploy-1", "redeployed", "deployed"} {
 		var k events.DeployKind
 		if err := json.Unmarshal([]byte(`"`+word+`"`), &k); err == nil {
 			t.Errorf("Unmarshal(%q) = %v, want an error", word, k)
@@ -215,7 +216,7 @@ func TestDecodeKindFromField(t *testing.T) {
 	if r, _ := events.ResultOf(ev); r.Kind != events.KindAuto {
 		t.Errorf("kind = %q, want the field's auto", r.Kind)
 	}
-	for _, data := range []string{`{"outcome":"failed"}`, `{"kind":"redeploy"}`} {
+	for _, data := range []string{`{"outcome":"failed"}`, `{"kind":"redeployed"}`} {
 		if _, err := (events.Envelope{Type: events.TypeDeploySucceeded, Data: []byte(data)}).Decode(); !events.IsPermanent(err) {
 			t.Errorf("Decode(deploy.succeeded %s) error = %v, want a permanent error", data, err)
 		}

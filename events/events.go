@@ -73,6 +73,10 @@ type ServiceSpec struct {
 	Port       int               `json:"port"`
 	HealthPath string            `json:"health_path"`
 	Env        map[string]string `json:"env,omitempty"`
+	// Secrets name the secrets of the environment (slipway secret set)
+	// the containers get as environment variables. Only names travel in
+	// events; the deployer opens the values at deploy time.
+	Secrets []string `json:"secrets,omitempty"`
 	// Replicas is how many containers run the service; 0 means one. An
 	// environment of slipway.yaml sets it.
 	Replicas int `json:"replicas,omitempty"`
@@ -187,6 +191,11 @@ type DeployRequested struct {
 	// as in every request of earlier versions. The deployer checks the
 	// operator's placement before it starts anything.
 	Target string `json:"target,omitempty"`
+	// Secrets are, by name, the least version of the secrets the services
+	// reference (ServiceSpec.Secrets) this deploy must get: set by a
+	// redeploy for the version it just wrote; a deployer that reads an
+	// older one retries. Never a value.
+	Secrets map[string]uint64 `json:"secrets,omitempty"`
 }
 
 // DeployResult is the record of how one deploy request ended: its Outcome
@@ -209,6 +218,9 @@ type DeployResult struct {
 	// Target is the request's Target: where the deploy ran ("" is
 	// LocalTarget).
 	Target string `json:"target,omitempty"`
+	// Secrets are, by name, the versions of the secrets the deploy gave
+	// its containers. Never a value.
+	Secrets map[string]uint64 `json:"secrets,omitempty"`
 }
 
 // DeploySucceeded records an environment now serving Commit.

@@ -24,6 +24,19 @@ var (
 		Kind: events.KindAuto, Actor: events.ActorSlipway, Previous: "fedcba9876543210fedcba9876543210fedcba98", StartedAt: at, Duration: 1500 * time.Millisecond, Request: "deploy.staging." + sha}
 )
 
+// withSecrets is img whose service references the secrets names.
+func withSecrets(img events.Image, names ...string) events.Image {
+	img.Service.Secrets = names
+	return img
+}
+
+// withSecretVersions is r whose web service got secret name at version.
+func withSecretVersions(r events.DeployResult, name string, version uint64) events.DeployResult {
+	r.Images = []events.Image{withSecrets(img, name)}
+	r.Secrets = map[string]uint64{name: version}
+	return r
+}
+
 // result is res with an outcome and a reason.
 func result(o events.DeployOutcome, reason string) events.DeployResult {
 	r := res
@@ -69,6 +82,10 @@ func TestGolden(t *testing.T) {
 			"deploy.acme_2fshop.staging." + sha, events.SubjectDeployRequested + ".acme_2fshop.staging"},
 		{"deploy_requested_rollback", (&events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{img}}).Ask(events.KindRollback, "deploy.acme_2fshop.staging.fedcba9876543210fedcba9876543210fedcba98.succeeded", "ada", "1a2b3c4d5e6f"),
 			"deploy.acme_2fshop.staging." + sha + ".rollback-1a2b3c4d5e6f", events.SubjectDeployRequested + ".acme_2fshop.staging"},
+		{"deploy_requested_redeploy", (&events.DeployRequested{Env: "staging", Repo: repo, Commit: sha, Images: []events.Image{withSecrets(img, "DATABASE_URL")}, Secrets: map[string]uint64{"DATABASE_URL": 7}}).Ask(events.KindRedeploy, "secret.acme_2fshop.staging.DATABASE_5fURL.7", "ada", "1a2b3c4d5e6f"),
+			"deploy.acme_2fshop.staging." + sha + ".redeploy-1a2b3c4d5e6f", events.SubjectDeployRequested + ".acme_2fshop.staging"},
+		{"deploy_succeeded_secrets", &events.DeploySucceeded{DeployResult: withSecretVersions(result(events.OutcomeSucceeded, ""), "DATABASE_URL", 7)},
+			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
 		{"deploy_succeeded", &events.DeploySucceeded{DeployResult: result(events.OutcomeSucceeded, "")},
 			"deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
 		{"pull_request_opened", &events.PullRequestChanged{Repo: repo, Action: events.PROpened, Number: 42, HeadSHA: sha, HeadBranch: "cart", BaseBranch: "main",

@@ -146,12 +146,15 @@ func (d *decoder) overrides(p string, n *yaml.Node, services map[string]bool) ma
 // override decodes what an environment changes of one service.
 func (d *decoder) override(p string, n *yaml.Node) Override {
 	var o Override
-	f, ok := d.mapping(p, n, "env", "replicas", "hosts")
+	f, ok := d.mapping(p, n, "env", "secrets", "replicas", "hosts")
 	if !ok {
 		return o
 	}
 	if v, ok := f.get("env"); ok {
 		o.Env = d.env(p+".env", v.value)
+	}
+	if v, ok := f.get("secrets"); ok {
+		o.Secrets = d.secrets(p+".secrets", v.value)
 	}
 	if v, ok := f.get("replicas"); ok {
 		if r, ok := d.integer(p+".replicas", v.value); ok {

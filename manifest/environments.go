@@ -64,6 +64,8 @@ type Environment struct {
 type Override struct {
 	// Env is merged over the service's env; these values win.
 	Env map[string]string
+	// Secrets are added to the service's secrets.
+	Secrets []string
 	// Replicas is the number of containers; 0 leaves the service's own.
 	Replicas int
 	// Hosts are extra host names the proxy routes to the service.
@@ -145,7 +147,8 @@ func (e Environment) FollowsBranchOf(branch, defaultBranch string) bool {
 }
 
 // Apply returns images with this environment's values: the service's env
-// with the environment's merged over it, its replicas and hosts. Digests and
+// with the environment's merged over it, its secrets added to the
+// service's, its replicas and hosts. Digests and
 // references are unchanged.
 func (e Environment) Apply(images []events.Image) []events.Image {
 	out := make([]events.Image, len(images))
@@ -164,6 +167,9 @@ func (e Environment) Apply(images []events.Image) []events.Image {
 			maps.Copy(env, o.Env)
 			s.Env = env
 		}
+		if len(o.Secrets) > 0 {
+			s.Secrets = mergeSecrets(s.Secrets, o.Secrets)
+		}
 		if o.Replicas > 0 {
 			s.Replicas = o.Replicas
 		}
@@ -180,7 +186,7 @@ func (e Environment) copy() Environment {
 	}
 	svcs := make(map[string]Override, len(e.Services))
 	for name, o := range e.Services {
-		svcs[name] = Override{Env: maps.Clone(o.Env), Replicas: o.Replicas, Hosts: slices.Clone(o.Hosts)}
+		svcs[name] = Override{Env: maps.Clone(o.Env), Secrets: slices.Clone(o.Secrets), Replicas: o.Replicas, Hosts: slices.Clone(o.Hosts)}
 	}
 	e.Services = svcs
 	return e

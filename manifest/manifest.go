@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -50,6 +51,7 @@ func (m *Manifest) Services() []events.ServiceSpec {
 				out[i].Env[k] = v
 			}
 		}
+		out[i].Secrets = slices.Clone(s.spec.Secrets)
 		out[i].Tasks = copyTasks(s.spec.Tasks)
 	}
 	return out

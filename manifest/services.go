@@ -32,6 +32,7 @@ func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	if v, ok := f.get("environments"); ok {
 		m.environments = d.environments(v.value, m.services)
 	}
+	d.secretConflicts(m.services, m.environments)
 	return m
 }
 
@@ -75,7 +76,7 @@ func (d *decoder) services(n *yaml.Node) []service {
 // service decodes one service, applying defaults.
 func (d *decoder) service(p string, n *yaml.Node) service {
 	s := service{spec: events.ServiceSpec{Dockerfile: DefaultDockerfile, HealthPath: DefaultHealthPath}}
-	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "tasks", "network", "resources", "user")
+	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "secrets", "tasks", "network", "resources", "user")
 	if !ok {
 		return s
 	}
@@ -100,6 +101,9 @@ func (d *decoder) service(p string, n *yaml.Node) service {
 	}
 	if v, ok := f.get("env"); ok {
 		s.spec.Env = d.env(p+".env", v.value)
+	}
+	if v, ok := f.get("secrets"); ok {
+		s.spec.Secrets = d.secrets(p+".secrets", v.value)
 	}
 	if v, ok := f.get("tasks"); ok {
 		s.spec.Tasks = d.tasks(p+".tasks", v.value)

@@ -33,6 +33,8 @@ func (g *grant) add(pub ...string) { g.pub = append(g.pub, pub...) }
 //     creates, changes or deletes a stream, a durable consumer or a bucket
 //     (admin provisions them);
 //   - writes only its own keys of the buckets;
+//   - only the deployer reads the secrets bucket, and writes only its
+//     recipient there: no builder or ingest ever reads a sealed secret;
 //   - receives replies on its own inbox prefix (InboxPrefix).
 func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 	if r == RoleAdmin {
@@ -59,9 +61,10 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
-		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts} {
+		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets} {
 			g.readBucket(b)
 		}
+		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
 		g.writeKeys(BucketClaims, "deploy.>", "task.>")
 		g.writeKeys(BucketEnvs, ">")
 		g.writeKeys(BucketLocks, ">")

@@ -37,6 +37,11 @@ const BucketLocks = "slipway_locks"
 // BucketPreviews holds one record per pull request preview.
 const BucketPreviews = "slipway_previews"
 
+// BucketSecrets holds the secrets of environments, sealed for the
+// deployer's key, and the recipient they are sealed for ("recipient").
+// Only the deployer reads it; it writes the recipient alone.
+const BucketSecrets = "slipway_secrets"
+
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
 // only keeps the bucket tidy; the expiry written in each lock is what lets
@@ -206,6 +211,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -76,6 +77,9 @@ type Handler struct {
 	// Hosts is optional: without it the hosts services declare are not
 	// claimed (see hosts.go).
 	Hosts Hosts
+	// Secrets opens the secrets services reference (see secrets.go);
+	// without it a deploy of a service that references one fails.
+	Secrets Secrets
 }
 
 // HandleDeploy applies one deploy request, once.
@@ -110,7 +114,11 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 	if err != nil {
 		return events.OutcomeUnknown, fmt.Errorf("read %s: %w", e.Env, err)
 	}
-	if runs(cur, e) {
+	secrets, serr := h.openSecrets(ctx, e)
+	if serr != nil && !events.IsPermanent(serr) {
+		return events.OutcomeUnknown, serr
+	}
+	if serr == nil && runs(cur, e, secrets) {
 		log.Info().Msg("environment already runs this commit: nothing to do")
 		return events.OutcomeUnchanged, nil
 	}
@@ -118,12 +126,16 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 		return h.supersede(ctx, e, cur.Commit(), reason, err)
 	}
 	res := e.Result(events.OutcomeSucceeded, cur.Commit(), h.now())
+	res.Secrets = versions(secrets)
 	log.Info().Str("previous", res.Previous).Msg("deploy started")
-	undo, err := h.claimHosts(ctx, e)
+	err = serr // a secret missing or unopenable fails the deploy before anything starts
 	if err == nil {
-		err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images, Target: e.Target})
-		if err != nil {
-			undo(ctx)
+		var undo func(context.Context)
+		if undo, err = h.claimHosts(ctx, e); err == nil {
+			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets})
+			if err != nil {
+				undo(ctx)
+			}
 		}
 	}
 	res.Duration = h.now().Sub(res.StartedAt)
@@ -181,8 +193,9 @@ func (h *Handler) now() time.Time {
 }
 
 // runs reports whether the environment runs exactly the requested images,
-// with as many replicas as requested when the Target reports them (Addrs).
-func runs(cur Release, e *events.DeployRequested) bool {
+// with as many replicas as requested when the Target reports them (Addrs),
+// and the versions of secrets its services reference.
+func runs(cur Release, e *events.DeployRequested, secrets []Secret) bool {
 	if cur.Commit() != e.Commit || len(cur.Services) != len(e.Images) {
 		return false
 	}
@@ -196,6 +209,9 @@ func runs(cur Release, e *events.DeployRequested) bool {
 	for _, img := range e.Images {
 		s := services[img.Service.Name]
 		if s.Digest != img.Digest || (len(s.Addrs) > 0 && len(s.Addrs) != max(img.Service.Replicas, 1)) {
+			return false
+		}
+		if !maps.Equal(s.Secrets, SecretVersions(img.Service, secrets)) {
 			return false
 		}
 	}

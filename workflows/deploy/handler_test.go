@@ -34,6 +34,8 @@ type target struct {
 	live    map[string]deploy.Release
 	deploys int
 	fail    error
+	// secrets are those of the last deploy.
+	secrets []deploy.Secret
 }
 
 func (t *target) Current(_ context.Context, repo, env string) (deploy.Release, error) {
@@ -50,8 +52,10 @@ func (t *target) Deploy(_ context.Context, d deploy.Deployment) error {
 		return t.fail
 	}
 	rel := deploy.Release{Env: d.Env}
+	t.secrets = d.Secrets
 	for _, img := range d.Images {
-		s := deploy.ServiceState{Name: img.Service.Name, Commit: d.Commit, Digest: img.Digest, Running: true}
+		s := deploy.ServiceState{Name: img.Service.Name, Commit: d.Commit, Digest: img.Digest, Running: true,
+			Secrets: deploy.SecretVersions(img.Service, d.Secrets)}
 		for i := range max(img.Service.Replicas, 1) {
 			s.Addrs = append(s.Addrs, fmt.Sprintf("127.0.0.1:%d", 10000+i))
 		}

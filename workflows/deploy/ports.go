@@ -17,6 +17,9 @@ type Deployment struct {
 	// implementation runs a deployment it is handed whatever the name: the
 	// placement (workflows/target) chose it.
 	Target string
+	// Secrets are the opened secrets the services reference
+	// (ServiceSpec.Secrets); each service's containers get those it names.
+	Secrets []Secret
 }
 
 // ServiceState is one service as it runs in an environment.
@@ -41,6 +44,10 @@ type ServiceState struct {
 	// each runs on, for `slipway status`; a Target that cannot tell
 	// leaves it empty.
 	Instances []Instance
+	// Secrets are the versions of the secrets the running containers got,
+	// by name (SecretVersions); a changed secret makes the next deploy of
+	// the same commit no no-op.
+	Secrets map[string]uint64
 }
 
 // Instance is one live replica of a service: where it runs and what.

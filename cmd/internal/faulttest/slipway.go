@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,8 @@ type Slipway struct {
 
 	ingestURL string
 	proxies   []string
+	// secretsKey is the one key file of every deployer (-secrets-key).
+	secretsKey string
 
 	mu    sync.Mutex
 	acked []string // commits of pushes ingest acknowledged
@@ -164,7 +167,11 @@ func (s *Slipway) AddBuilder() *Proc {
 // AddDeployer starts one more deployer process, with a proxy of its own.
 func (s *Slipway) AddDeployer() *Proc {
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(s.tb))
+	if s.secretsKey == "" {
+		s.secretsKey = filepath.Join(s.tb.TempDir(), "age.key")
+	}
 	p := StartProc(s.tb, fmt.Sprintf("deployer%d", len(s.Deployers)+1), s.bins.Deployer, append(s.common(),
+		"-secrets-key", s.secretsKey,
 		"-staging-env", s.Env, "-proxy-addr", addr, "-health-timeout", s.opts.Health.String(),
 		"-lock-ttl", s.opts.LockTTL.String(), "-claim-ttl", s.opts.ClaimTTL.String())...)
 	s.Deployers = append(s.Deployers, p)

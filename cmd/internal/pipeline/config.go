@@ -77,6 +77,9 @@ type Config struct {
 	// Targets are where environments may run besides the local daemon
 	// (targets.go).
 	Targets TargetsConfig
+	// SecretsKey is the deployer's key file opening secrets
+	// (-secrets-key); empty: <data-dir>/secrets/age.key.
+	SecretsKey string
 
 	LogLevel  string
 	LogFormat string
@@ -179,6 +182,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
+	fs.StringVar(&c.SecretsKey, "secrets-key", c.SecretsKey, "age key file opening the secrets of slipway secret set, written 0600 at first start (default <data-dir>/secrets/age.key); every deployer needs the same")
 	bindLimits(fs, &c.Limits)
 	c.bindGit(fs)
 	c.Release.Bind(fs)

@@ -47,6 +47,9 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 		return fmt.Errorf("deployer: %w", err)
 	}
 	h.Targets, h.Hosts = targets, claimer
+	if h.Secrets, err = deployerSecrets(ctx, cfg, c); err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	table, err := NewEnvHosts(ctx, c)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
