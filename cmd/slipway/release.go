@@ -58,7 +58,7 @@ func releaseCommand() *ffcli.Command {
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
-				return fmt.Errorf("release: want one commit: %w", flag.ErrHelp)
+				return usagef("want one commit")
 			}
 			c, err := n.attach("slipway-release")
 			if err != nil {
@@ -198,12 +198,8 @@ func planCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			args, err = positional(fs, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
-				return fmt.Errorf("plan: want one environment: %w", flag.ErrHelp)
+				return usagef("want one environment")
 			}
 			c, err := n.attach("slipway-plan")
 			if err != nil {

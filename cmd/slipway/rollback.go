@@ -58,12 +58,8 @@ func rollbackCommand() *ffcli.Command {
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			args, err = positional(fs, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
-				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
+				return usagef("want one environment")
 			}
 			c, err := n.attach("slipway-rollback")
 			if err != nil {
@@ -151,7 +147,7 @@ func replayCommand() *ffcli.Command {
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
-				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
+				return usagef("want one event")
 			}
 			c, err := n.attach("slipway-replay")
 			if err != nil {

@@ -32,7 +32,7 @@ func statusCommand() *ffcli.Command {
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) > 1 {
-				return fmt.Errorf("status: want at most one repository: %w", flag.ErrHelp)
+				return usagef("want at most one repository")
 			}
 			c, err := n.attach("slipway-status")
 			if err != nil {
