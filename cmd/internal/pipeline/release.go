@@ -128,6 +128,7 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return r.Run(ctx, w.Routes()...) })
 	g.Go(func() error { return w.reconcile(ctx) })
+	g.Go(func() error { return w.Notify.Run(ctx) })
 	return g.Wait()
 }
 
