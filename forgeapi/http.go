@@ -63,7 +63,8 @@ func (a *api) call(ctx context.Context, method, path string, body, out any) erro
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		err := fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(strings.ReplaceAll(string(msg), a.token, "***")))
+		err := fmt.Errorf("%s %s: %w", method, path, &statusError{code: resp.StatusCode, status: resp.Status,
+			body: strings.TrimSpace(strings.ReplaceAll(string(msg), a.token, "***"))})
 		if refused(resp.StatusCode) {
 			return events.Permanent(err)
 		}
@@ -78,6 +79,14 @@ func (a *api) call(ctx context.Context, method, path string, body, out any) erro
 	}
 	return nil
 }
+
+// statusError is a host's answer that is not 2xx.
+type statusError struct {
+	code         int
+	status, body string
+}
+
+func (e *statusError) Error() string { return e.status + ": " + e.body }
 
 // refused reports whether a host's answer refuses the request itself (a
 // 4xx but a timeout or a rate limit): sending it again changes nothing.

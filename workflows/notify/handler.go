@@ -2,7 +2,7 @@ package notify
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"strings"
 	"sync"
 	"time"

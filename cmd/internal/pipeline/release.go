@@ -41,7 +41,7 @@ func (r *ReleaseConfig) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&r.PreviewRetain, "preview-retain", 24*time.Hour, "how long the record of a closed preview is kept")
 	r.ForgeTokens.secret = true
 	fs.Var(&r.ForgeTokens, "forge-token", "kind=token: API token of a git host kind (github, gitea, forgejo, gitlab, bitbucket) for commit statuses, plan comments and pull request state (repeat)")
-	fs.Var(&r.ForgeAPIs, "forge-api", "kind=url: API base URL of a git host kind (default the public service; GitHub Enterprise https://<host>/api/v3; Gitea and Forgejo the repository's host)")
+	fs.Var(&r.ForgeAPIs, "forge-api", "kind=url: API of a git host kind, its root or its API URL (gitea=https://git.example.com or …/api/v1; GitHub Enterprise https://<host>/api/v3; default the public service, for Gitea and Forgejo the repository's host); checked once at start")
 }
 
 func (r ReleaseConfig) reconcileEvery() time.Duration {
@@ -57,6 +57,7 @@ type ReleaseWorkflows struct {
 	Preview *preview.Handler
 	Notify  *notify.Handler
 	every   time.Duration
+	forges  *forgeClients
 }
 
 // NewReleaseWorkflows wires the release and preview workflows to JetStream,
@@ -107,6 +108,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		},
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
+		forges: forges,
 	}
 	w.Preview.Deploys = w.Release
 	return w, w.Release.Config.Validate()
@@ -129,6 +131,7 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 	g.Go(func() error { return r.Run(ctx, w.Routes()...) })
 	g.Go(func() error { return w.reconcile(ctx) })
 	g.Go(func() error { return w.Notify.Run(ctx) })
+	g.Go(func() error { w.forges.check(ctx); return nil })
 	return g.Wait()
 }
 
