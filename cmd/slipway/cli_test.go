@@ -69,6 +69,7 @@ func TestFlagsAnywhere(t *testing.T) {
 		{"dlq retry", []string{"dlq", "retry", "7"}, "7"},
 		{"dlq list", []string{"dlq", "list"}, ""},
 		{"gc", []string{"gc", "-dry-run", "-keep", "3"}, ""},
+		{"builds", []string{"builds", "0123abc", "-repo", "acme/shop"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ func statusCommand() *ffcli.Command {
 	return &ffcli.Command{
 		Name:       "status",
 		ShortUsage: "slipway status [flags] [owner/name]",
-		ShortHelp:  "show each environment's commit, services and health, of every repository or of one",
+		ShortHelp:  "show each environment's commit, services and health, and the builds of the last commits, of every repository or of one",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
@@ -93,6 +93,9 @@ func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo 
 		fmt.Fprintln(w, "(nothing deployed yet)")
 	}
 	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := printRecentBuilds(ctx, c, repo, 5, out); err != nil {
 		return err
 	}
 	return printDeadLetters(ctx, c.JS, out)
