@@ -12,6 +12,11 @@ type Deployment struct {
 	Repo   string
 	Commit string
 	Images []events.Image
+	// Promoted, when set, is called by a Target once the new containers
+	// answer in place of the old ones and before those drain, so the deploy
+	// is recorded as it starts serving. A Target that does not call it has
+	// the deploy recorded when Deploy returns.
+	Promoted func(ctx context.Context) `json:"-"`
 }
 
 // ServiceState is one service as it runs in an environment.
