@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -114,5 +115,44 @@ func TestForgeAPIsCheckedAtStart(t *testing.T) {
 	}
 	if strings.Contains(logs, "secret") {
 		t.Errorf("a token reached the log:\n%s", logs)
+	}
+}
+
+// TestUpLogsHooks: `slipway up` logs, per configured repository, the hook
+// URL of each git host kind and the events to enable on it.
+func TestUpLogsHooks(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.MirrorDir = t.TempDir(), t.TempDir()
+	cfg.NATSPort, cfg.HTTPAddr = -1, "127.0.0.1:0"
+	cfg.RepoSecrets = RepoSecrets{"acme/shop": {[]byte("s1")}, "acme/blog": {[]byte("s2")}}
+	var out bytes.Buffer
+	ctx := zerolog.New(&out).WithContext(context.Background())
+	up := &Up{Config: cfg}
+	if err := up.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	out.Reset()
+	up.LogHooks(ctx)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want a line per repository:\n%s", out.String())
+	}
+	base := up.IngestURL()
+	for i, repo := range []string{"acme/blog", "acme/shop"} {
+		var line struct {
+			Repo, Hook string
+			Events     map[string]string
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &line); err != nil {
+			t.Fatal(err)
+		}
+		if line.Repo != repo || line.Hook != base+"/webhooks/<forge>" || line.Events[base+"/webhooks/github"] != "push, pull_request" ||
+			!strings.Contains(line.Events[base+"/webhooks/gitea"], "delete") || len(line.Events) != len(HookEvents) {
+			t.Errorf("line %d: %+v", i, line)
+		}
+	}
+	if strings.Contains(out.String(), "s1") || strings.Contains(out.String(), "s2\"") {
+		t.Errorf("a secret reached the log:\n%s", out.String())
 	}
 }
