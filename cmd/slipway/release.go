@@ -145,7 +145,7 @@ func releaseCommit(ctx context.Context, c *pipeline.Conn, rev string, o releaseO
 	}
 	branch := o.Branch
 	if branch == "" {
-		branch = "release/" + t.env.Name + "-" + t.sha[:12]
+		branch = t.env.ReleaseBranch(t.sha)
 	}
 	base := t.repo.DefaultBranch
 	msg := fmt.Sprintf("Release %s to %s\n\nPinned by `slipway release`: merging this deploys the images built for\n%s, without building again.\n", t.sha[:12], t.env.Name, t.sha)

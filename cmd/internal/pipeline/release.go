@@ -27,6 +27,8 @@ type ReleaseConfig struct {
 	PreviewForks bool
 	// PreviewRetain is how long a closed preview's record is kept.
 	PreviewRetain time.Duration
+	// PreviewReleases gives release pull requests a preview too.
+	PreviewReleases bool
 	// ForgeTokens are the API tokens of git host kinds, ForgeAPIs their
 	// API base URLs: with a token, results are posted as commit statuses,
 	// plans as pull request comments, and previews ask the API whether
@@ -38,6 +40,7 @@ type ReleaseConfig struct {
 func (r *ReleaseConfig) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&r.PreviewReconcile, "preview-reconcile", time.Minute, "how often previews of closed pull requests and idle previews are removed")
 	fs.BoolVar(&r.PreviewForks, "preview-forks", false, "build and deploy previews of pull requests from forks (their Dockerfiles run on the builders)")
+	fs.BoolVar(&r.PreviewReleases, "preview-releases", false, "give release pull requests (from the branches slipway release makes) a preview too")
 	fs.DurationVar(&r.PreviewRetain, "preview-retain", 24*time.Hour, "how long the record of a closed preview is kept")
 	r.ForgeTokens.secret = true
 	fs.Var(&r.ForgeTokens, "forge-token", "kind=token: API token of a git host kind (github, gitea, forgejo, gitlab, bitbucket) for commit statuses, plan comments and pull request state (repeat)")
@@ -97,7 +100,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 			Envs: envs, Log: mirror, History: natsstore.NewDeployLog(c.JS),
 		},
 		Preview: &preview.Handler{
-			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL},
+			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL, ReleasePreviews: cfg.Release.PreviewReleases},
 			Planner:      p.Planner,
 			Publisher:    pub,
 			Store:        natsstore.NewPreviewStore(kv),
