@@ -340,7 +340,9 @@ func (r *readmeRun) stop() {
 		}
 	case <-time.After(30 * time.Second):
 		_ = syscall.Kill(-r.upCmd.Process.Pid, syscall.SIGKILL)
-		<-r.upDone
+		if err := <-r.upDone; err != nil {
+			r.t.Logf("slipway up killed: %v", err)
+		}
 		r.t.Error("slipway up did not stop within 30s of SIGINT")
 	}
 	if r.t.Failed() {

@@ -29,8 +29,8 @@ type queue struct {
 }
 
 // add keeps it, replacing what it supersedes (the latest wins, in the
-// place of the one it replaces); past max items the oldest is lost.
-func (q *queue) add(ctx context.Context, max int, it *item) {
+// place of the one it replaces); past limit items the oldest is lost.
+func (q *queue) add(ctx context.Context, limit int, it *item) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if old, ok := q.index[it.key]; ok {
@@ -42,11 +42,11 @@ func (q *queue) add(ctx context.Context, max int, it *item) {
 		q.index[it.key] = it
 		return
 	}
-	for len(q.items) >= max {
+	for len(q.items) >= limit {
 		lost := q.items[0]
 		q.items = q.items[1:]
 		delete(q.index, lost.key)
-		zerolog.Ctx(ctx).Error().Str("repo", q.repo).Str("what", lost.what).Int("max", max).Msg("too many statuses wait for the git host: the oldest is lost")
+		zerolog.Ctx(ctx).Error().Str("repo", q.repo).Str("what", lost.what).Int("max", limit).Msg("too many statuses wait for the git host: the oldest is lost")
 	}
 	q.items = append(q.items, it)
 	q.index[it.key] = it
