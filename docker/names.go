@@ -29,6 +29,11 @@ const (
 	// LabelReplicas is how many replicas the service has in the release the
 	// container belongs to.
 	LabelReplicas = "slipway.replicas"
+	// LabelSpec is the service as the release declares it (JSON of
+	// events.ServiceSpec without its build and task fields), so a release
+	// can be deployed again from what runs (Running) and a proxy beside
+	// the containers knows their host names.
+	LabelSpec = "slipway.spec"
 )
 
 // namePattern is what an environment or a service name may look like: one
@@ -121,6 +126,7 @@ func labels(d deploy.Deployment, img events.Image, replica int) map[string]strin
 		LabelPort:     strconv.Itoa(img.Service.Port),
 		LabelReplica:  strconv.Itoa(replica),
 		LabelReplicas: strconv.Itoa(replicas(img.Service)),
+		LabelSpec:     specLabel(img.Service),
 	}
 }
 

@@ -12,11 +12,21 @@
 // address fails (its container was just replaced) the proxy resolves again
 // once and dials the new address; the request body is never sent twice. A
 // Resolver that fails is asked again once after a short pause, which covers
-// the instant during which a deploy swaps container names.
+// the instant during which a deploy swaps container names. A Resolver that
+// is also a Dialer (target.Placement) is the only way the proxy connects to
+// its addresses, so a replica on another machine is reached the way its
+// target says.
 //
 // Contract: a host that is neither claimed nor of the form
 // "<service>.<env>.<label>.<domain>" of a known label is answered 404; a service with no live container, or
 // one that cannot be reached, 502. Both bodies say why in one plain line. The
 // proxy adds X-Forwarded-For, -Host and -Proto and nothing else; it keeps
 // the Host header the client sent. It never caches responses.
+//
+// HTTPS (HTTPS, Certificates, ACME): a host is served over TLS when a
+// certificate file covers it, or, with ACME, when an environment claimed
+// it; every other server name is refused at the handshake and no CA is ever
+// asked for it. Plain HTTP of a host with TLS redirects to HTTPS, the ACME
+// http-01 challenge excepted; the default hosts stay plain HTTP unless a
+// file covers them. No error or log line holds key material.
 package proxy

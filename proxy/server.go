@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -24,6 +27,9 @@ type Server struct {
 	// ShutdownTimeout bounds the drain on shutdown; zero means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// TLSConfig, when set, makes the server speak HTTPS with it
+	// (HTTPS.TLSConfig).
+	TLSConfig *tls.Config
 }
 
 // Run listens on Addr and serves until ctx is cancelled, then drains.
@@ -45,10 +51,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		TLSConfig:         s.TLSConfig,
+		ErrorLog:          handshakeLog(ctx),
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	zerolog.Ctx(ctx).Info().Str("addr", ln.Addr().String()).Msg("proxy listening")
+	go func() {
+		if s.TLSConfig != nil {
+			done <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		done <- srv.Serve(ln)
+	}()
+	zerolog.Ctx(ctx).Info().Str("addr", ln.Addr().String()).Bool("tls", s.TLSConfig != nil).Msg("proxy listening")
 	select {
 	case err := <-done:
 		return fmt.Errorf("serve proxy: %w", err)
@@ -73,4 +87,19 @@ func (s *Server) shutdown(ctx context.Context, srv *http.Server, done <-chan err
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// handshakeLog returns the http.Server error log: its lines (TLS handshakes
+// refused for a name the proxy does not serve, clients gone) go to ctx's
+// logger at debug level, since anyone on the network can cause them.
+func handshakeLog(ctx context.Context) *log.Logger {
+	return log.New(debugWriter{zerolog.Ctx(ctx)}, "", 0)
+}
+
+// debugWriter writes each line it is given as a debug message.
+type debugWriter struct{ log *zerolog.Logger }
+
+func (w debugWriter) Write(p []byte) (int, error) {
+	w.log.Debug().Msg("proxy: " + strings.TrimSpace(string(p)))
+	return len(p), nil
 }

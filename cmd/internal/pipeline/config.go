@@ -72,6 +72,11 @@ type Config struct {
 	HostGrants hosts.Grants
 	// Release configures environments, releases and previews (release.go).
 	Release ReleaseConfig
+	// HTTPS configures the proxy's HTTPS listener (https.go).
+	HTTPS HTTPSConfig
+	// Targets are where environments may run besides the local daemon
+	// (targets.go).
+	Targets TargetsConfig
 
 	LogLevel  string
 	LogFormat string
@@ -169,6 +174,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.StringVar(&c.StagingEnv, "staging-env", c.StagingEnv, "environment that follows the default branch")
 	fs.StringVar(&c.ProxyAddr, "proxy-addr", c.ProxyAddr, "address of the proxy giving each environment's services a stable URL; empty disables it")
 	fs.StringVar(&c.ProxyDomain, "proxy-domain", c.ProxyDomain, "services answer at http://<service>.<env>.<repository>.<domain>:<proxy port>/")
+	c.HTTPS.Bind(fs)
 	fs.Var(c.HostGrants, "host-grant", "owner/name=host,*.domain,...: host names a repository may declare in slipway.yaml (hosts:); a leading *. matches one label (repeat)")
 	fs.DurationVar(&c.HealthTimeout, "health-timeout", c.HealthTimeout, "how long a new container may take to pass its health check")
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
@@ -176,6 +182,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	bindLimits(fs, &c.Limits)
 	c.bindGit(fs)
 	c.Release.Bind(fs)
+	c.Targets.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	}
@@ -202,10 +209,16 @@ func (c *Config) Validate() error {
 	if err := c.NATSAuth.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.validateHTTPS(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("container limits: %w", err))
 	}
 	if err := c.Receiver.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Targets.Load(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {
