@@ -119,7 +119,8 @@ var upLine = regexp.MustCompile(`^\s*(\w+=\S*\s+)*(slipway|go run \./cmd/slipway
 // NATS, BuildKit, Docker): the line starting it runs in the background, and
 // once it answers the test pushes two commits of the sample monorepo as
 // acme/shop would be pushed by its git host. The test sets only the
-// environment (HOME, WEBHOOK_SECRET, SLIPWAY_HOME, free ports).
+// environment (HOME, GOBIN on PATH and Go's caches, WEBHOOK_SECRET,
+// SLIPWAY_HOME, free ports).
 func TestReadmeCommands(t *testing.T) {
 	requireComponents(t)
 	root, err := filepath.Abs("../..")
@@ -199,7 +200,6 @@ func newReadmeRun(t *testing.T, root string) *readmeRun {
 		"GOPATH="+goEnv("GOPATH"), "GOCACHE="+goEnv("GOCACHE"), "GOMODCACHE="+goEnv("GOMODCACHE"),
 		"WEBHOOK_SECRET="+r.secret, "SLIPWAY_HOME="+r.slipHome,
 		"SLIPWAY_HTTP_ADDR=127.0.0.1:0", "SLIPWAY_PROXY_ADDR="+r.proxy, "SLIPWAY_NATS_PORT=-1",
-		"SLIPWAY_HEALTH_TIMEOUT=30s",
 	)
 	if b := os.Getenv("BUILDKIT_HOST"); b != "" {
 		r.env = append(r.env, "SLIPWAY_BUILDKIT_HOST="+b)
