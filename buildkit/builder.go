@@ -79,7 +79,7 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 		if ctx.Err() != nil {
 			return build.Result{}, fmt.Errorf("build %s: %w", req.Image, ctx.Err())
 		}
-		return build.Result{}, classify(err, req.Image, p.failed())
+		return build.Result{}, classify(err, req.Image, p.failed(err))
 	}
 	return result(resp, req.Image)
 }

@@ -92,6 +92,16 @@ var transient = []string{
 	"toomanyrequests", "no space left on device", "unexpected eof",
 }
 
+// registryFault are fragments of the messages of a registry failing a
+// push or a pull that a retry can fix: an upload it dropped or corrupted
+// ("digest did not match uploaded content", "blob unknown"), a commit of
+// a layer it refused, a status it should not have answered.
+var registryFault = []string{
+	"failed to push", "failed commit on ref", "unexpected status from", "unexpected status:",
+	"blob unknown", "digest did not match", "digest_invalid", "failed to copy:", "failed to do request",
+	"500 internal server error",
+}
+
 // userFault are fragments of the messages of failures of the build itself.
 var userFault = []string{
 	"dockerfile parse error", "unknown instruction", "failed to read dockerfile",
@@ -100,11 +110,15 @@ var userFault = []string{
 	"pull access denied", "invalid reference format", "denied by policy",
 }
 
-// classify attaches its policy to the failed build of image. step is the
-// failing step the progress stream reported, if any.
+// classify attaches its policy to the failed build of image by the cause in
+// err, not by the step that reported it: buildkitd, the network or a
+// registry failing is retryable; a step of the build failing (step, the
+// one the progress stream reported, if any) or a build that cannot be
+// (a Dockerfile that does not parse, a base image that does not exist) is
+// permanent.
 func classify(err error, image string, step *StepError) error {
 	switch {
-	case isTransient(err):
+	case isTransient(err), isRegistryFault(err):
 		return events.Retryable(fmt.Errorf("build %s: %w", image, err), RetryAfter)
 	case step != nil:
 		step.Image, step.Err = image, err
@@ -122,6 +136,16 @@ func isTransient(err error) bool {
 		return true
 	}
 	return containsAny(err.Error(), transient)
+}
+
+// isRegistryFault reports whether err is a registry failing a transfer;
+// a reference it does not know or a pull it denies is the build's fault.
+func isRegistryFault(err error) bool {
+	var exit *gwpb.ExitError
+	if errors.As(err, &exit) {
+		return false // a RUN step exited non-zero, whatever it printed
+	}
+	return containsAny(err.Error(), registryFault) && !containsAny(err.Error(), []string{"pull access denied", "failed to resolve source metadata"})
 }
 
 // isUserFault reports whether err is the build's own failure.

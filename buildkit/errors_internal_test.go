@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/opencontainers/go-digest"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc/codes"
@@ -35,6 +36,10 @@ func TestClassify(t *testing.T) {
 		{"parse error", errors.New(`failed to solve: dockerfile parse error on line 1: unknown instruction: FORM`), nil, "permanent"},
 		{"grpc invalid argument", status.Error(codes.InvalidArgument, "bad"), nil, "permanent"},
 		{"unknown", errors.New(`buildkitd hiccup`), nil, "other"},
+		{"push: digest did not match", errors.New(`importing cache manifest from r/c:buildcache: failed to push r/i:t: errors: unknown: provided digest did not match uploaded content unknown: blob unknown to registry`), step(), "retryable"},
+		{"push: registry 500", errors.New(`failed to push r/i:t: failed commit on ref "layer-sha256:ab": unexpected status from PUT request to http://r/v2/i/blobs/uploads/x: 500 Internal Server Error`), step(), "retryable"},
+		{"RUN printing a push failure", &gwpb.ExitError{ExitCode: 1, Err: errors.New("failed to push: exit code: 1")}, step(), "permanent"},
+		{"base image not found", errors.New(`failed to resolve source metadata for r/nope:v0: unexpected status: 404 Not Found`), nil, "permanent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +62,25 @@ func TestClassify(t *testing.T) {
 				t.Errorf("classify() = %v, does not name the image", err)
 			}
 		})
+	}
+}
+
+// TestFailedStepIsTheCause: the step blamed is the one whose error the
+// solve failed with, never the cache import a first build reports failed.
+func TestFailedStepIsTheCause(t *testing.T) {
+	p := newProgress(zerolog.Nop())
+	now := time.Now()
+	ch := make(chan *client.SolveStatus, 3)
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: digest.FromString("c"), Name: "importing cache manifest from r/c:buildcache", Started: &now, Completed: &now, Error: "r/c:buildcache: not found"}}}
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: digest.FromString("b"), Name: "[2/3] RUN true", Started: &now, Completed: &now, Error: "unrelated"}}}
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: digest.FromString("r"), Name: "[3/3] RUN make", Started: &now, Completed: &now, Error: "exit code: 2"}}}
+	close(ch)
+	p.drain(ch)
+	if got := p.failed(errors.New(`process "make" did not complete successfully: exit code: 2`)); got == nil || got.Step != "[3/3] RUN make" {
+		t.Errorf("failed() = %+v, want [3/3] RUN make", got)
+	}
+	if got := p.failed(errors.New("something else")); got == nil || got.Step != "[2/3] RUN true" {
+		t.Errorf("failed() = %+v, want the first failing step but the cache import", got)
 	}
 }
 
@@ -114,7 +138,7 @@ func TestProgressKeepsFailingStepOutput(t *testing.T) {
 	close(ch)
 	p.drain(ch)
 
-	got := p.failed()
+	got := p.failed(errors.New("process did not complete successfully: exit code: 2"))
 	if got == nil || got.Step != "[2/2] RUN make" {
 		t.Fatalf("failed() = %+v, want step [2/2] RUN make", got)
 	}

@@ -121,18 +121,42 @@ func (v *vertex) keep(line string) {
 	}
 }
 
-// failed returns the first step that failed, or nil.
-func (p *progress) failed() *StepError {
+// cacheImport starts the name of the step that imports a registry cache:
+// on a first build its tag does not exist yet, and the step "fails"
+// without failing the build, so it never explains a failure.
+const cacheImport = "importing cache manifest from "
+
+// failed returns the step that caused the solve to fail with err: the one
+// whose error err carries, else the first that failed; never a cache
+// import. It returns nil when no step failed.
+func (p *progress) failed(err error) *StepError {
+	var first *vertex
 	for _, d := range p.order {
 		v := p.vertices[d]
-		if v.err == "" {
+		if v.err == "" || strings.HasPrefix(v.name, cacheImport) {
 			continue
 		}
+		if err != nil && strings.Contains(err.Error(), v.err) {
+			first = v
+			break
+		}
+		if first == nil {
+			first = v
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first.stepError()
+}
+
+// stepError is the StepError of a failed step.
+func (v *vertex) stepError() *StepError {
+	{
 		out := v.tail
 		if strings.TrimSpace(v.partial) != "" {
 			out = append(out[:len(out):len(out)], v.partial)
 		}
 		return &StepError{Step: v.name, Output: out}
 	}
-	return nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
-// promoteAll makes every healthy candidate live, then, after DrainDelay,
+// promoteAll makes every healthy candidate live, tells d.Promoted, then, after DrainDelay,
 // removes the containers they replaced and the live containers of services
 // d no longer has. When a promotion fails, the remaining candidates are
 // removed and the services already promoted stay promoted.
@@ -29,6 +29,9 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 		if old != "" {
 			replaced = append(replaced, old)
 		}
+	}
+	if d.Promoted != nil {
+		d.Promoted(ctx) // serving: recorded before the old containers drain
 	}
 	dropped, err := t.dropped(ctx, d)
 	t.disposeAll(ctx, append(replaced, dropped...))

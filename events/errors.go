@@ -22,10 +22,11 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// Permanent marks err as permanent. Permanent(nil) is nil.
+// Permanent marks err as permanent. Permanent(nil) is nil, and an error
+// already permanent is returned as it is (its message says so once).
 func Permanent(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || IsPermanent(err) {
+		return err
 	}
 	return &PermanentError{Err: err}
 }

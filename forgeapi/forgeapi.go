@@ -43,13 +43,14 @@ var DefaultBase = map[string]string{
 // ErrNoAPI is returned by New for a host kind without a client.
 var ErrNoAPI = errors.New("no API client for this git host")
 
-// New returns the client of kind at base (empty: DefaultBase) with token.
-// "forgejo" and "gogs" are Gitea.
+// New returns the client of kind at base (empty: DefaultBase) with token;
+// base may be the host's root or its API URL (NormalizeBase). "forgejo"
+// and "gogs" are Gitea.
 func New(kind, base, token string) (Client, error) {
 	if base == "" {
 		base = DefaultBase[kind]
 	}
-	h := newHTTP(strings.TrimSuffix(base, "/"), token)
+	h := newHTTP(NormalizeBase(kind, base), token)
 	switch kind {
 	case KindGitHub:
 		return newGitHub(h), nil

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/slipway-dev/slipway/events"
 )
 
 // Timeout bounds every call to a host.
@@ -61,7 +63,12 @@ func (a *api) call(ctx context.Context, method, path string, body, out any) erro
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(strings.ReplaceAll(string(msg), a.token, "***")))
+		err := fmt.Errorf("%s %s: %w", method, path, &statusError{code: resp.StatusCode, status: resp.Status,
+			body: strings.TrimSpace(strings.ReplaceAll(string(msg), a.token, "***"))})
+		if refused(resp.StatusCode) {
+			return events.Permanent(err)
+		}
+		return err
 	}
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -71,6 +78,20 @@ func (a *api) call(ctx context.Context, method, path string, body, out any) erro
 		return fmt.Errorf("%s %s: decode: %w", method, path, err)
 	}
 	return nil
+}
+
+// statusError is a host's answer that is not 2xx.
+type statusError struct {
+	code         int
+	status, body string
+}
+
+func (e *statusError) Error() string { return e.status + ": " + e.body }
+
+// refused reports whether a host's answer refuses the request itself (a
+// 4xx but a timeout or a rate limit): sending it again changes nothing.
+func refused(code int) bool {
+	return code/100 == 4 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
 // scrub removes the token from an error's text.

@@ -77,7 +77,7 @@ func listDeadLetters(ctx context.Context, js jetstream.JetStream, out io.Writer,
 
 func retryDeadLetters(ctx context.Context, js jetstream.JetStream, out io.Writer, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("dlq retry: want the sequence of at least one dead letter: %w", flag.ErrHelp)
+		return usagef("want the sequence of at least one dead letter")
 	}
 	for _, a := range args {
 		seq, err := strconv.ParseUint(a, 10, 64)

@@ -30,12 +30,8 @@ func historyCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			args, err = positional(fs, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
-				return fmt.Errorf("history: want one environment, got %d arguments: %w", len(args), flag.ErrHelp)
+				return usagef("want one environment, got %d arguments", len(args))
 			}
 			c, err := n.attach("slipway-history")
 			if err != nil {

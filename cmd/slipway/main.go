@@ -6,9 +6,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,27 +14,24 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root := &ffcli.Command{
+// rootCommand is the command tree of slipway.
+func rootCommand() *ffcli.Command {
+	return &ffcli.Command{
 		Name:       "slipway",
 		ShortUsage: "slipway <command> [flags]",
 		ShortHelp:  "commit-based releases: every commit built, deployed and rolled back by its SHA",
 		FlagSet:    flag.NewFlagSet("slipway", flag.ContinueOnError),
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(),
-			upCommand(), statusCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
+			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
 		},
-		Exec: func(context.Context, []string) error { return flag.ErrHelp },
+		Exec: func(context.Context, []string) error { return usagef("want a command") },
 	}
-	err := root.ParseAndRun(ctx, os.Args[1:])
-	switch {
-	case err == nil, errors.Is(err, context.Canceled):
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
-	default:
-		fmt.Fprintf(os.Stderr, "slipway: %v\n", err)
-		os.Exit(1)
-	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := newCLI(rootCommand()).run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
 }

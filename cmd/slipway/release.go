@@ -58,7 +58,7 @@ func releaseCommand() *ffcli.Command {
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
-				return fmt.Errorf("release: want one commit: %w", flag.ErrHelp)
+				return usagef("want one commit")
 			}
 			c, err := n.attach("slipway-release")
 			if err != nil {
@@ -145,7 +145,7 @@ func releaseCommit(ctx context.Context, c *pipeline.Conn, rev string, o releaseO
 	}
 	branch := o.Branch
 	if branch == "" {
-		branch = "release/" + t.env.Name + "-" + t.sha[:12]
+		branch = t.env.ReleaseBranch(t.sha)
 	}
 	base := t.repo.DefaultBranch
 	msg := fmt.Sprintf("Release %s to %s\n\nPinned by `slipway release`: merging this deploys the images built for\n%s, without building again.\n", t.sha[:12], t.env.Name, t.sha)
@@ -198,12 +198,8 @@ func planCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			args, err = positional(fs, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
-				return fmt.Errorf("plan: want one environment: %w", flag.ErrHelp)
+				return usagef("want one environment")
 			}
 			c, err := n.attach("slipway-plan")
 			if err != nil {

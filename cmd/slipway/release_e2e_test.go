@@ -449,6 +449,14 @@ func TestReleaseFlow(t *testing.T) {
 		}
 		r.waitGone(t, r.prv+"-1", time.Minute)
 		r.prs = append(r.prs, r.prv+"-1")
+		// The release pull request gets no preview: its head (the pin file
+		// changed) is never built, nothing is deployed for it.
+		if reqs := r.all(t, ctx, events.EnvSubject(events.SubjectDeployRequested, sample.RepoName, r.prv+"-1")); len(reqs) != 0 {
+			t.Errorf("the release pull request got a preview: %d deploy request(s) of %s", len(reqs), r.prv+"-1")
+		}
+		if n := r.solves(t, ctx, head); n != 0 {
+			t.Errorf("%d solves of the release branch's head %s, want none", n, head[:12])
+		}
 	})
 
 	t.Run("preview follows its pull request and is removed on close", func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
@@ -58,12 +59,8 @@ func rollbackCommand() *ffcli.Command {
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			args, err = positional(fs, args)
-			if err != nil {
-				return err
-			}
 			if len(args) != 1 {
-				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
+				return usagef("want one environment")
 			}
 			c, err := n.attach("slipway-rollback")
 			if err != nil {
@@ -83,6 +80,9 @@ func rollbackCommand() *ffcli.Command {
 // rollback requests the deploy of an earlier healthy commit of env of repo
 // and waits for its result.
 func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
+	if err := waitInFlight(ctx, c, repo, env, d, out); err != nil {
+		return natsstore.DeployDone{}, err
+	}
 	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
 	if err != nil {
 		return natsstore.DeployDone{}, err
@@ -99,6 +99,34 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, short(cur.Commit), short(target.Commit),
 		target.Time.Local().Format(time.DateTime), target.ID)
 	return request(ctx, c, req, d, out)
+}
+
+// waitInFlight waits, up to d.Wait (5 minutes when 0), for the last deploy
+// request of env of repo to end when it has not yet: a rollback goes back
+// from what the environment is about to run, not from what it ran before.
+func waitInFlight(ctx context.Context, c *pipeline.Conn, repo, env string, d deliberate, out io.Writer) error {
+	req, err := natsstore.NewDeployQueue(c.JS).Latest(ctx, repo, env)
+	if err != nil || req == nil {
+		return err
+	}
+	claims, err := c.Claims(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := claims.Result(ctx, req.DedupKey()); !errors.Is(err, workflows.ErrNoResult) {
+		return err
+	}
+	fmt.Fprintf(out, "==> waiting for the deploy of %s to %s in flight (%s)\n", short(req.Commit), env, req.DedupKey())
+	wait := d.Wait
+	if wait <= 0 {
+		wait = 5 * time.Minute
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if _, err := natsstore.WaitDeploy(wctx, c.JS, claims, repo, env, req.DedupKey()); err != nil {
+		return fmt.Errorf("the deploy of %s to %s has not ended: roll back once it has: %w", short(req.Commit), env, err)
+	}
+	return nil
 }
 
 // request publishes a deliberate deploy request and waits for its outcome.
@@ -151,7 +179,7 @@ func replayCommand() *ffcli.Command {
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
-				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
+				return usagef("want one event")
 			}
 			c, err := n.attach("slipway-replay")
 			if err != nil {

@@ -32,12 +32,12 @@ func statusCommand() *ffcli.Command {
 	return &ffcli.Command{
 		Name:       "status",
 		ShortUsage: "slipway status [flags] [owner/name]",
-		ShortHelp:  "show each environment's commit, services and health, of every repository or of one",
+		ShortHelp:  "show each environment's commit, services and health, and the builds of the last commits, of every repository or of one",
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) > 1 {
-				return fmt.Errorf("status: want at most one repository: %w", flag.ErrHelp)
+				return usagef("want at most one repository")
 			}
 			c, err := n.attach("slipway-status")
 			if err != nil {
@@ -110,6 +110,9 @@ func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo 
 		fmt.Fprintln(w, "(nothing deployed yet)")
 	}
 	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := printRecentBuilds(ctx, c, repo, 5, out); err != nil {
 		return err
 	}
 	return printDeadLetters(ctx, c.JS, out)

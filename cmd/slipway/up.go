@@ -32,6 +32,7 @@ func upCommand() *ffcli.Command {
 			if err := up.Open(ctx); err != nil {
 				return err
 			}
+			up.LogHooks(ctx)
 			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/<forge>").Msg("slipway is up")
 			return errors.Join(up.Run(ctx), up.Close())
 		},

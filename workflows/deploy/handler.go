@@ -128,18 +128,24 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 	res := e.Result(events.OutcomeSucceeded, cur.Commit(), h.now())
 	res.Secrets = versions(secrets)
 	log.Info().Str("previous", res.Previous).Msg("deploy started")
+	rec := &recorder{h: h, e: e, res: res}
 	err = serr // a secret missing or unopenable fails the deploy before anything starts
 	if err == nil {
 		var undo func(context.Context)
 		if undo, err = h.claimHosts(ctx, e); err == nil {
-			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets})
-			if err != nil {
+			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets, Promoted: rec.promoted})
+			if err != nil && !rec.done {
 				undo(ctx)
 			}
 		}
 	}
-	res.Duration = h.now().Sub(res.StartedAt)
+	if err != nil && rec.done {
+		// Serving and recorded: what failed is the clean-up after it.
+		log.Warn().Err(err).Msg("deploy serving; removing what it replaced failed")
+		err = nil
+	}
 	if err != nil {
+		res.Duration = h.now().Sub(res.StartedAt)
 		if !events.IsPermanent(err) {
 			return events.OutcomeUnknown, err
 		}
@@ -147,14 +153,55 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 		log.Error().Err(err).Msg("deploy failed; previous commit keeps serving")
 		return res.Outcome, errors.Join(err, h.publish(ctx, res.Event()))
 	}
-	state := State{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Request: res.Request,
-		Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now(), Target: e.Target}
-	if err := h.Store.Record(ctx, state); err != nil {
+	if err := rec.record(ctx); err != nil && rec.stored {
+		return events.OutcomeSucceeded, err
+	} else if err != nil {
 		return events.OutcomeUnknown, err
 	}
 	h.pruneHosts(ctx, e)
-	log.Info().Dur("took", res.Duration).Msg("deploy succeeded")
-	return res.Outcome, h.publish(ctx, res.Event())
+	log.Info().Dur("took", rec.res.Duration).Msg("deploy succeeded")
+	return events.OutcomeSucceeded, nil
+}
+
+// recorder records a successful deploy once: as the Target promotes it
+// (Deployment.Promoted), or when Deploy returns.
+type recorder struct {
+	h   *Handler
+	e   *events.DeployRequested
+	res events.DeployResult
+	// stored is set once the environment's state is written, done once the
+	// result is announced too.
+	stored, done bool
+}
+
+// promoted records the deploy as its containers start serving; a failure
+// is logged, and recording is tried again when Deploy returns.
+func (r *recorder) promoted(ctx context.Context) {
+	if err := r.record(ctx); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("env", r.e.Env).Str("sha", r.e.Commit).Msg("record the deploy as promoted: tried again once it is done")
+	}
+}
+
+// record writes the environment's state and announces the result.
+func (r *recorder) record(ctx context.Context) error {
+	if r.done {
+		return nil
+	}
+	h, e := r.h, r.e
+	if !r.stored {
+		r.res.Duration = h.now().Sub(r.res.StartedAt)
+		state := State{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Request: r.res.Request,
+			Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now(), Target: e.Target}
+		if err := h.Store.Record(ctx, state); err != nil {
+			return err
+		}
+		r.stored = true
+	}
+	if err := h.publish(ctx, r.res.Event()); err != nil {
+		return err
+	}
+	r.done = true
+	return nil
 }
 
 // target returns the target of e: Targets' when set, else Target.

@@ -20,6 +20,11 @@ type Deployment struct {
 	// Secrets are the opened secrets the services reference
 	// (ServiceSpec.Secrets); each service's containers get those it names.
 	Secrets []Secret
+	// Promoted, when set, is called by a Target once the new containers
+	// answer in place of the old ones and before those drain, so the deploy
+	// is recorded as it starts serving. A Target that does not call it has
+	// the deploy recorded when Deploy returns.
+	Promoted func(ctx context.Context) `json:"-"`
 }
 
 // ServiceState is one service as it runs in an environment.

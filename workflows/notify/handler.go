@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -51,22 +50,28 @@ type Config struct {
 	URL func(repo, env, service string) string
 	// Timeout bounds one call to a host (default 10s); Pause is the wait
 	// before the second try (default 1s); Rest is how long a host that
-	// failed is left alone (default 30s).
+	// failed is left alone before its kept statuses are tried again
+	// (default 30s).
 	Timeout, Pause, Rest time.Duration
+	// MaxPending bounds the statuses and comments kept per host while it
+	// does not answer (default 1000); past it the oldest is lost, logged.
+	MaxPending int
 }
 
-// Handler posts statuses and comments.
+// Handler posts statuses and comments. What a host does not take is kept,
+// the latest per commit and check (per pull request for a comment), and
+// posted when the host answers again (Run).
 type Handler struct {
 	Config Config
 	Hosts  Hosts
 	Now    func() time.Time
 
-	mu   sync.Mutex
-	down map[string]time.Time // host key → until when it is left alone
+	mu     sync.Mutex
+	queues map[string]*queue // host key → what waits for it
 }
 
 // Handle reports one event. It never returns an error the messaging edge
-// would retry: what cannot be posted is logged and dropped.
+// would retry: what the host does not take now is kept and posted later.
 func (h *Handler) Handle(ctx context.Context, e events.Event) error {
 	repo, statuses, comment := describe(e, h.Config.URL)
 	if len(statuses) == 0 && comment == nil {
@@ -76,30 +81,119 @@ func (h *Handler) Handle(ctx context.Context, e events.Event) error {
 	if !ok {
 		return events.Ignored("no API token for %s (%s)", repo.FullName, repo.Forge)
 	}
-	key := repo.Forge + " " + repo.CloneURL
-	if until, down := h.isDown(key); down {
-		zerolog.Ctx(ctx).Warn().Str("repo", repo.FullName).Time("until", until).Msg("git host failed recently: status dropped")
-		return nil
-	}
-	var errs []error
+	q := h.queue(repo, host)
 	for _, s := range statuses {
 		tries := 2
 		if s.State == Pending {
 			tries = 1 // advisory; a late pending would hide the result
 		}
-		errs = append(errs, h.try(ctx, tries, func(ctx context.Context) error { return host.PostStatus(ctx, s) }))
+		q.add(ctx, h.maxPending(), &item{
+			key:   "status " + s.SHA + " " + s.Context,
+			what:  fmt.Sprintf("status %s of %s", s.Context, shortSHA(s.SHA)),
+			tries: tries,
+			post:  func(ctx context.Context) error { return host.PostStatus(ctx, s) },
+		})
 	}
 	if comment != nil {
-		errs = append(errs, h.try(ctx, 2, func(ctx context.Context) error { return host.Comment(ctx, repo, comment.number, comment.body) }))
+		q.add(ctx, h.maxPending(), &item{
+			key:   fmt.Sprintf("comment %d", comment.number),
+			what:  fmt.Sprintf("comment on #%d", comment.number),
+			tries: 2,
+			post:  func(ctx context.Context) error { return host.Comment(ctx, repo, comment.number, comment.body) },
+		})
 	}
-	if err := errors.Join(errs...); err != nil {
-		h.rest(key)
-		zerolog.Ctx(ctx).Error().Err(err).Str("repo", repo.FullName).Msg("posting to the git host failed: dropped")
-	}
+	h.flush(ctx, q)
 	return nil
 }
 
-// try calls f up to tries times, each bounded by the timeout.
+// Run posts what hosts did not take, each host once its rest is over,
+// until ctx ends.
+func (h *Handler) Run(ctx context.Context) error {
+	t := time.NewTicker(h.retryEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		for _, q := range h.waiting() {
+			h.flush(ctx, q)
+		}
+	}
+}
+
+// flush posts q's items in order until one fails for the host (it is then
+// left alone for Rest, the rest kept) or none is left. An item the host
+// refuses for itself (a permanent error: 4xx) is logged and given up.
+func (h *Handler) flush(ctx context.Context, q *queue) {
+	q.posting.Lock()
+	defer q.posting.Unlock()
+	log := zerolog.Ctx(ctx).With().Str("repo", q.repo).Logger()
+	for {
+		it, until, resting := q.next(h.now())
+		if resting {
+			log.Warn().Time("until", until).Int("pending", q.len()).Msg("git host failed recently: status kept, posted when it answers again")
+			return
+		}
+		if it == nil {
+			return
+		}
+		err := h.try(ctx, it.tries, it.post)
+		switch {
+		case err == nil:
+			q.done(it)
+		case events.IsPermanent(err):
+			q.done(it)
+			log.Error().Err(err).Str("what", it.what).Msg("the git host refused it: given up")
+		default:
+			q.rest(h.now().Add(or(h.Config.Rest, 30*time.Second)))
+			log.Error().Err(err).Str("what", it.what).Int("pending", q.len()).Msg("posting to the git host failed: kept, tried again later")
+			return
+		}
+	}
+}
+
+// queue returns the queue of repo's host.
+func (h *Handler) queue(repo events.Repo, host Host) *queue {
+	key := repo.Forge + " " + repo.CloneURL
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.queues == nil {
+		h.queues = map[string]*queue{}
+	}
+	q, ok := h.queues[key]
+	if !ok {
+		q = &queue{repo: repo.FullName, index: map[string]*item{}}
+		h.queues[key] = q
+	}
+	return q
+}
+
+// waiting returns the queues that hold something.
+func (h *Handler) waiting() []*queue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*queue
+	for _, q := range h.queues {
+		if q.len() > 0 {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Pending returns how many statuses and comments wait for a host.
+func (h *Handler) Pending() int {
+	n := 0
+	for _, q := range h.waiting() {
+		n += q.len()
+	}
+	return n
+}
+
+// try calls f up to tries times, each bounded by the timeout; a permanent
+// error ends the tries.
 func (h *Handler) try(ctx context.Context, tries int, f func(context.Context) error) error {
 	var err error
 	for i := 0; i < tries; i++ {
@@ -113,27 +207,24 @@ func (h *Handler) try(ctx context.Context, tries int, f func(context.Context) er
 		cctx, cancel := context.WithTimeout(ctx, or(h.Config.Timeout, 10*time.Second))
 		err = f(cctx)
 		cancel()
-		if err == nil {
-			return nil
+		if err == nil || events.IsPermanent(err) {
+			return err
 		}
 	}
 	return err
 }
 
-func (h *Handler) isDown(key string) (time.Time, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	until, ok := h.down[key]
-	return until, ok && h.now().Before(until)
+func (h *Handler) maxPending() int {
+	if h.Config.MaxPending > 0 {
+		return h.Config.MaxPending
+	}
+	return 1000
 }
 
-func (h *Handler) rest(key string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.down == nil {
-		h.down = map[string]time.Time{}
-	}
-	h.down[key] = h.now().Add(or(h.Config.Rest, 30*time.Second))
+// retryEvery is how often Run looks for hosts to try again: a fifth of
+// the rest, at least 10ms.
+func (h *Handler) retryEvery() time.Duration {
+	return max(or(h.Config.Rest, 30*time.Second)/5, 10*time.Millisecond)
 }
 
 func (h *Handler) now() time.Time {
@@ -141,6 +232,13 @@ func (h *Handler) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
 }
 
 func or(d, def time.Duration) time.Duration {

@@ -27,6 +27,10 @@ type Config struct {
 	// LockTTL is the lease taken on a preview's environment lock while it
 	// is removed; default 30s.
 	LockTTL time.Duration
+	// ReleasePreviews gives a preview to release pull requests too: those
+	// from the branch `slipway release` makes (release/<env>-<sha12>),
+	// which change only a pin file and whose commit staging ran already.
+	ReleasePreviews bool
 }
 
 // Handler is the preview workflow. PullRequests and Locks are optional.
@@ -77,6 +81,9 @@ func (h *Handler) open(ctx context.Context, e *events.PullRequestChanged) error 
 	tmpl, ok := template(m)
 	if !ok {
 		return events.Ignored("pull request #%d: slipway.yaml declares no previews", e.Number)
+	}
+	if env, ok := m.ReleaseOf(e.HeadBranch); ok && !h.Config.ReleasePreviews {
+		return events.Ignored("pull request #%d releases to %s (branch %s): no preview (-preview-releases)", e.Number, env.Name, e.HeadBranch)
 	}
 	p, err := h.record(ctx, e, tmpl)
 	if err != nil {

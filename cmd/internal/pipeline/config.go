@@ -124,7 +124,7 @@ func defaultDataDir() string {
 
 // BindNATS binds the NATS settings to fs.
 func (c *Config) BindNATS(fs *flag.FlagSet) {
-	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server or cluster URL(s), comma-separated; empty in `slipway up` runs an embedded server")
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS server or cluster `URL`s, comma-separated; empty: slipway up runs an embedded server")
 	fs.IntVar(&c.Topology.Replicas, "replicas", c.Topology.Replicas, "JetStream replicas of the stream, consumers and buckets (3 on a cluster)")
 	fs.DurationVar(&c.Topology.DuplicateWindow, "duplicate-window", c.Topology.DuplicateWindow, "how long JetStream deduplicates a message id")
 	fs.DurationVar(&c.Topology.AckWait, "ack-wait", c.Topology.AckWait, "how long a delivered event may go without an ack or in-progress signal")

@@ -42,6 +42,16 @@ func (f *ForgeSettings) String() string {
 	return strings.Join(out, ",")
 }
 
+// kinds returns the kinds with a value, sorted.
+func (f *ForgeSettings) kinds() []string {
+	var out []string
+	for k := range f.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Set implements flag.Value: "kind=value", several separated by commas.
 func (f *ForgeSettings) Set(v string) error {
 	if f.m == nil {
@@ -112,6 +122,42 @@ func (f *forgeClients) client(repo events.Repo) (forgeapi.Client, bool) {
 	}
 	f.clients[key] = c
 	return c, true
+}
+
+// check asks the API of every host kind with a token who the token
+// belongs to, once, and logs what is wrong (a refused token, a URL with no
+// API, a host unreachable), never the token. A Gitea or Forgejo without
+// -forge-api is reached at each repository's host, unknown until then.
+func (f *forgeClients) check(ctx context.Context) {
+	log := logger(ctx)
+	for _, kind := range f.tokens.kinds() {
+		var base string
+		for _, k := range kinds(kind) {
+			if base == "" {
+				base = f.apis.Get(k)
+			}
+		}
+		if base == "" {
+			base = forgeapi.DefaultBase[kind]
+		}
+		if base == "" {
+			log.Info().Str("kind", kind).Msg("git host API: no -forge-api, each repository's host is used; not checked at start")
+			continue
+		}
+		c, err := forgeapi.New(kind, base, f.tokens.Get(kind))
+		if err != nil {
+			log.Error().Err(err).Str("kind", kind).Msg("git host API: no client")
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, forgeapi.Timeout)
+		user, err := forgeapi.Check(cctx, c)
+		cancel()
+		if err != nil {
+			log.Error().Err(err).Str("kind", kind).Str("api", forgeapi.NormalizeBase(kind, base)).Msg("git host API check failed: commit statuses and comments will not reach it")
+			continue
+		}
+		log.Info().Str("kind", kind).Str("api", forgeapi.NormalizeBase(kind, base)).Str("user", user).Msg("git host API answers")
+	}
 }
 
 // hostOf returns scheme://host of a clone URL.

@@ -27,6 +27,8 @@ type ReleaseConfig struct {
 	PreviewForks bool
 	// PreviewRetain is how long a closed preview's record is kept.
 	PreviewRetain time.Duration
+	// PreviewReleases gives release pull requests a preview too.
+	PreviewReleases bool
 	// ForgeTokens are the API tokens of git host kinds, ForgeAPIs their
 	// API base URLs: with a token, results are posted as commit statuses,
 	// plans as pull request comments, and previews ask the API whether
@@ -38,10 +40,11 @@ type ReleaseConfig struct {
 func (r *ReleaseConfig) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&r.PreviewReconcile, "preview-reconcile", time.Minute, "how often previews of closed pull requests and idle previews are removed")
 	fs.BoolVar(&r.PreviewForks, "preview-forks", false, "build and deploy previews of pull requests from forks (their Dockerfiles run on the builders)")
+	fs.BoolVar(&r.PreviewReleases, "preview-releases", false, "give release pull requests (from the branches slipway release makes) a preview too")
 	fs.DurationVar(&r.PreviewRetain, "preview-retain", 24*time.Hour, "how long the record of a closed preview is kept")
 	r.ForgeTokens.secret = true
 	fs.Var(&r.ForgeTokens, "forge-token", "kind=token: API token of a git host kind (github, gitea, forgejo, gitlab, bitbucket) for commit statuses, plan comments and pull request state (repeat)")
-	fs.Var(&r.ForgeAPIs, "forge-api", "kind=url: API base URL of a git host kind (default the public service; GitHub Enterprise https://<host>/api/v3; Gitea and Forgejo the repository's host)")
+	fs.Var(&r.ForgeAPIs, "forge-api", "kind=url: API of a git host kind, its root or its API URL (gitea=https://git.example.com or …/api/v1; GitHub Enterprise https://<host>/api/v3; default the public service, for Gitea and Forgejo the repository's host); checked once at start")
 }
 
 func (r ReleaseConfig) reconcileEvery() time.Duration {
@@ -57,6 +60,7 @@ type ReleaseWorkflows struct {
 	Preview *preview.Handler
 	Notify  *notify.Handler
 	every   time.Duration
+	forges  *forgeClients
 }
 
 // NewReleaseWorkflows wires the release and preview workflows to JetStream,
@@ -96,7 +100,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 			Envs: envs, Log: mirror, History: natsstore.NewDeployLog(c.JS),
 		},
 		Preview: &preview.Handler{
-			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL},
+			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL, ReleasePreviews: cfg.Release.PreviewReleases},
 			Planner:      p.Planner,
 			Publisher:    pub,
 			Store:        natsstore.NewPreviewStore(kv),
@@ -107,6 +111,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		},
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
+		forges: forges,
 	}
 	w.Preview.Deploys = w.Release
 	return w, w.Release.Config.Validate()
@@ -128,6 +133,8 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return r.Run(ctx, w.Routes()...) })
 	g.Go(func() error { return w.reconcile(ctx) })
+	g.Go(func() error { return w.Notify.Run(ctx) })
+	g.Go(func() error { w.forges.check(ctx); return nil })
 	return g.Wait()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -60,6 +61,10 @@ func (u *Up) Open(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("listen %s: %w", u.Config.HTTPAddr, err), u.Close())
 	}
 	u.ln = ln
+	st := State{NATSURL: url, HTTPAddr: ln.Addr().String(), ProxyAddr: u.Config.ProxyAddr, ProxyDomain: u.Config.ProxyDomain, DataDir: u.Config.DataDir, PID: os.Getpid()}
+	if err := WriteState(u.Config.DataDir, st); err != nil {
+		return errors.Join(err, u.Close())
+	}
 	return nil
 }
 
