@@ -54,7 +54,6 @@ services:
 	return m
 }
 
-
 // TestSecretsEndToEnd runs slipway up with real NATS, BuildKit, Docker
 // and git: a commit referencing a secret never set fails to deploy,
 // naming it, with nothing started and the previous commit serving; the
