@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 )
 
 func TestClassify(t *testing.T) {
@@ -73,7 +74,7 @@ func TestStepErrorMessage(t *testing.T) {
 	}
 }
 
-func TestInsecureRegistry(t *testing.T) {
+func TestPlainHTTP(t *testing.T) {
 	tests := []struct {
 		ref     string
 		want    bool
@@ -90,9 +91,13 @@ func TestInsecureRegistry(t *testing.T) {
 		{"", false, true},
 	}
 	for _, tt := range tests {
-		got, err := insecureRegistry(tt.ref)
+		got, err := plainHTTP(registry.Access{}, tt.ref)
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("insecureRegistry(%q) = %v, %v; want %v, error %v", tt.ref, got, err, tt.want, tt.wantErr)
+			t.Errorf("plainHTTP(%q) = %v, %v; want %v, error %v", tt.ref, got, err, tt.want, tt.wantErr)
+		}
+		// A CA makes every registry HTTPS, loopback ones too.
+		if got, _ := plainHTTP(registry.Access{CAFile: "ca.pem"}, tt.ref); got {
+			t.Errorf("plainHTTP(%q) with a CA = true, want HTTPS", tt.ref)
 		}
 	}
 }

@@ -115,12 +115,29 @@ func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 type UntrustedError struct {
 	// Host is the registry host.
 	Host string
+	// By is who refused the certificate: "slipway", "buildkitd" or
+	// "dockerd"; it says where the CA is missing.
+	By string
 	// Err is the TLS error.
 	Err error
 }
 
 func (e *UntrustedError) Error() string {
-	return "registry " + e.Host + ": TLS certificate not trusted (give its CA with -registry-ca): " + e.Err.Error()
+	hint := "give its CA with -registry-ca"
+	switch e.By {
+	case "buildkitd":
+		hint = `add its CA to buildkitd.toml: [registry."` + e.Host + `"] ca = ["/path/ca.pem"]`
+	case "dockerd":
+		hint = "add its CA as /etc/docker/certs.d/" + e.Host + "/ca.crt"
+	}
+	return "registry " + e.Host + ": TLS certificate not trusted by " + e.by() + " (" + hint + "): " + e.Err.Error()
+}
+
+func (e *UntrustedError) by() string {
+	if e.By == "" {
+		return "slipway"
+	}
+	return e.By
 }
 
 func (e *UntrustedError) Unwrap() error { return e.Err }

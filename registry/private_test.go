@@ -51,7 +51,7 @@ func TestClientPrivate(t *testing.T) {
 		{"credentials of another host", registry.Access{Credentials: creds("registry.example.com", p.User, p.Password), CAFile: p.CAFile},
 			registry.ErrRefused, "(none configured for it)"},
 		{"untrusted CA", registry.Access{Credentials: good, CAFile: other.File},
-			nil, "registry " + p.Host + ": TLS certificate not trusted"},
+			nil, "registry " + p.Host + ": TLS certificate not trusted by slipway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
