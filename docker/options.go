@@ -28,6 +28,9 @@ type Options struct {
 	LogLines int
 	// Limits bound every container started (limits.go).
 	Limits Limits
+	// Registry is where images are pulled from, with which credentials
+	// (registry.go).
+	Registry Registry
 }
 
 // DefaultOptions returns the options New uses for every zero field.
