@@ -46,7 +46,10 @@ type Config struct {
 	// RepoSecrets unless AllowUnknownRepos, else any.
 	Repos     []string
 	Registry  string
-	MirrorDir string
+	// RegistryAuth holds the registry's pull address, credentials and CA
+	// (registry.go).
+	RegistryAuth RegistryAuth
+	MirrorDir    string
 	ClaimTTL  time.Duration
 	// BaseImageAllow lists the images builds may pull; empty allows any.
 	BaseImageAllow Patterns
@@ -92,6 +95,7 @@ func DefaultConfig() Config {
 		Receiver:      DefaultReceiverLimits(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
+		RegistryAuth:  RegistryAuth{ConfigFile: DefaultDockerConfig()},
 		ClaimTTL:      30 * time.Second,
 		GitTimeout:    gitmirror.DefaultTimeout,
 		PushWorkers:   8,
@@ -156,7 +160,7 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	fs.StringVar(&c.Registry, "registry", c.Registry, "registry images are pushed to and deployed from")
+	c.bindRegistry(fs)
 	fs.StringVar(&c.MirrorDir, "mirror-dir", c.MirrorDir, "where git mirrors are kept (default: <data-dir>/../git)")
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	fs.Var(&c.BaseImageAllow, "base-image-allow", "image a build may pull, '*' matching anything, e.g. localhost:5000/mirror/* (repeat or comma-separate; none allows every image)")
@@ -174,6 +178,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.IntVar(&c.DeployWorkers, "deploy-workers", c.DeployWorkers, "deploys this process runs at once (each to a different environment)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
 	bindLimits(fs, &c.Limits)
+	c.bindRegistry(fs)
 	c.bindGit(fs)
 	c.Release.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
@@ -197,6 +202,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
 	}
 	if _, err := c.gitCredentials(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.registryAccess(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.NATSAuth.Validate(); err != nil {

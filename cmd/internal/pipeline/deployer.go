@@ -73,6 +73,11 @@ func NewTarget(cfg *Config) (*docker.Target, error) {
 	opts := docker.DefaultOptions()
 	opts.HealthTimeout = cfg.HealthTimeout
 	opts.Limits = cfg.Limits
+	reg, err := cfg.dockerRegistry()
+	if err != nil {
+		return nil, err
+	}
+	opts.Registry = reg
 	return docker.New(opts)
 }
 
