@@ -44,13 +44,13 @@ type Config struct {
 	BuildkitHost string
 	// Repos are the repositories the builder builds; empty: those of
 	// RepoSecrets unless AllowUnknownRepos, else any.
-	Repos     []string
-	Registry  string
+	Repos    []string
+	Registry string
 	// RegistryAuth holds the registry's pull address, credentials and CA
 	// (registry.go).
 	RegistryAuth RegistryAuth
 	MirrorDir    string
-	ClaimTTL  time.Duration
+	ClaimTTL     time.Duration
 	// BaseImageAllow lists the images builds may pull; empty allows any.
 	BaseImageAllow Patterns
 	// GitTimeout bounds each git network operation (git.go).
