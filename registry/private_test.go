@@ -160,3 +160,30 @@ func helperCalls(t *testing.T, path string) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// TestClientBearerToken runs the client against a real Distribution
+// registry using token authentication: the client follows the Bearer
+// challenge to the token service with its credentials, then tags, lists
+// and deletes with the token; a wrong password is refused by the token
+// service, naming the registry.
+func TestClientBearerToken(t *testing.T) {
+	p, ts := registrytest.MustPrivateToken(t)
+	repo := "acme/worker"
+	digest := p.MustPushManifest(t, repo, "v1", "layer worker")
+	c := mustClient(t, p.Host, registry.Access{Credentials: creds(p.Host, p.User, p.Password), CAFile: p.CAFile})
+	requireUsable(t, c, repo, digest)
+	if err := c.Delete(context.Background(), repo, digest); err != nil {
+		t.Fatal(err)
+	}
+	if ts.Issued.Load() == 0 {
+		t.Error("the token service issued no token")
+	}
+	bad := mustClient(t, p.Host, registry.Access{Credentials: creds(p.Host, p.User, "wrong-"+p.Password), CAFile: p.CAFile})
+	_, err := bad.Tags(context.Background(), repo)
+	if !errors.Is(err, registry.ErrRefused) || !strings.Contains(err.Error(), "registry refused credentials for "+p.Host) || strings.Contains(err.Error(), p.Password) {
+		t.Errorf("Tags with a wrong password: %v; want refused for %s, without the password", err, p.Host)
+	}
+	if ts.Refused.Load() == 0 {
+		t.Error("the token service refused nothing")
+	}
+}

@@ -28,7 +28,7 @@ func (p *Private) MustPushManifest(tb testing.TB, repo, tag, content string) str
 		"config":        descriptor("application/vnd.oci.image.config.v1+json", config),
 		"layers":        []any{descriptor("application/vnd.oci.image.layer.v1.tar", layer)},
 	})
-	resp := p.mustDo(tb, http.MethodPut, "https://"+p.Host+"/v2/"+repo+"/manifests/"+tag, manifest,
+	resp := p.mustDo(tb, http.MethodPut, "https://"+p.Host+"/v2/"+repo+"/manifests/"+tag, repo, manifest,
 		"application/vnd.oci.image.manifest.v1+json", http.StatusCreated)
 	return resp.Header.Get("Docker-Content-Digest")
 }
@@ -45,7 +45,7 @@ func digestOf(b []byte) string {
 // mustBlob uploads b in one monolithic PUT.
 func (p *Private) mustBlob(tb testing.TB, repo string, b []byte) {
 	tb.Helper()
-	resp := p.mustDo(tb, http.MethodPost, "https://"+p.Host+"/v2/"+repo+"/blobs/uploads/", nil, "", http.StatusAccepted)
+	resp := p.mustDo(tb, http.MethodPost, "https://"+p.Host+"/v2/"+repo+"/blobs/uploads/", repo, nil, "", http.StatusAccepted)
 	loc := resp.Header.Get("Location")
 	if !strings.HasPrefix(loc, "http") {
 		loc = "https://" + p.Host + loc
@@ -54,16 +54,24 @@ func (p *Private) mustBlob(tb testing.TB, repo string, b []byte) {
 	if strings.Contains(loc, "?") {
 		sep = "&"
 	}
-	p.mustDo(tb, http.MethodPut, loc+sep+"digest="+digestOf(b), b, "application/octet-stream", http.StatusCreated)
+	p.mustDo(tb, http.MethodPut, loc+sep+"digest="+digestOf(b), repo, b, "application/octet-stream", http.StatusCreated)
 }
 
-func (p *Private) mustDo(tb testing.TB, method, url string, body []byte, contentType string, want int) *http.Response {
+func (p *Private) mustDo(tb testing.TB, method, url, repo string, body []byte, contentType string, want int) *http.Response {
 	tb.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req.SetBasicAuth(p.User, p.Password)
+	if p.tokens != nil {
+		token, err := p.tokens.sign(p.User, []map[string]any{{"type": "repository", "name": repo, "actions": []string{"pull", "push", "delete"}}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else {
+		req.SetBasicAuth(p.User, p.Password)
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -39,13 +39,21 @@ type Private struct {
 	User     string
 	Password string
 	// Dir holds the registry's files (config, certificates, storage).
-	Dir string
-	ca  *CA
+	Dir    string
+	ca     *CA
+	tokens *TokenService // nil: htpasswd
 }
 
 // MustPrivate starts a registry that requires User and Password over TLS
 // signed by CAFile, and waits until it answers.
 func MustPrivate(tb testing.TB) *Private {
+	tb.Helper()
+	p, _ := mustStart(tb, false)
+	return p
+}
+
+// mustStart starts the registry with htpasswd, or with a token service.
+func mustStart(tb testing.TB, token bool) (*Private, *TokenService) {
 	tb.Helper()
 	if _, err := os.Stat(Binary); err != nil {
 		buildkittest.Missing(tb, "distribution registry %s: %v (apt-get install docker-registry)", Binary, err)
@@ -61,6 +69,14 @@ func MustPrivate(tb testing.TB) *Private {
 	}
 	htpasswd := filepath.Join(dir, "htpasswd")
 	mustWrite(tb, htpasswd, p.User+":"+string(hash)+"\n")
+	auth := fmt.Sprintf("auth:\n  htpasswd:\n    realm: slipway-test\n    path: %s\n", htpasswd)
+	var ts *TokenService
+	if token {
+		var bundle string
+		ts, bundle = mustTokenService(tb, p)
+		auth = tokenAuthConfig(ts, bundle)
+		p.tokens = ts
+	}
 	p.Host = freeAddr(tb)
 	config := filepath.Join(dir, "config.yml")
 	mustWrite(tb, config, fmt.Sprintf(`version: 0.1
@@ -78,11 +94,7 @@ http:
   tls:
     certificate: %s
     key: %s
-auth:
-  htpasswd:
-    realm: slipway-test
-    path: %s
-`, filepath.Join(dir, "data"), p.Host, certFile, keyFile, htpasswd))
+%s`, filepath.Join(dir, "data"), p.Host, certFile, keyFile, auth))
 	cmd := exec.Command(Binary, "serve", config)
 	logFile, err := os.Create(filepath.Join(dir, "registry.log"))
 	if err != nil {
@@ -98,7 +110,7 @@ auth:
 		logFile.Close()
 	})
 	p.waitReady(tb)
-	return p
+	return p, ts
 }
 
 // waitReady waits until the registry answers GET /v2/ with 401 over TLS.
