@@ -105,6 +105,20 @@ func TestClientDockerConfig(t *testing.T) {
 			t.Fatalf("Lookup of a host the helper does not know = %v, %v; want none, no error", ok, err)
 		}
 	})
+	t.Run("helper missing", func(t *testing.T) {
+		path := t.TempDir() + "/config.json"
+		if err := os.WriteFile(path, []byte(`{"credHelpers": {"`+p.Host+`": "slipwaymissing"}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		creds := registry.NewCredentials()
+		if err := creds.LoadDockerConfig(path); err != nil {
+			t.Fatal(err)
+		}
+		_, err := registry.New(p.Host, registry.Access{Credentials: creds, CAFile: p.CAFile})
+		if err == nil || !strings.Contains(err.Error(), "credential helper docker-credential-slipwaymissing") || !strings.Contains(err.Error(), p.Host) {
+			t.Fatalf("New with a missing helper: %v; want an error naming the helper and the host", err)
+		}
+	})
 	t.Run("malformed config", func(t *testing.T) {
 		path := t.TempDir() + "/config.json"
 		if err := os.WriteFile(path, []byte(`{"auths": {"x": {"auth": "`+p.Password+`"}}`), 0o600); err != nil {
