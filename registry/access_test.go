@@ -1,6 +1,9 @@
 package registry_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/slipway-dev/slipway/registry"
@@ -30,6 +33,21 @@ func TestPlainHTTP(t *testing.T) {
 	for _, tt := range tests {
 		if got := (registry.Access{CAFile: tt.ca}).PlainHTTP(tt.host); got != tt.want {
 			t.Errorf("PlainHTTP(%q) with CA %q = %v, want %v", tt.host, tt.ca, got, tt.want)
+		}
+	}
+}
+
+// TestCredentialHidesSecret prints a Credential every usual way: the
+// password and the identity token never show.
+func TestCredentialHidesSecret(t *testing.T) {
+	c := registry.Credential{Username: "ci", Password: "pw-secret", IdentityToken: "tok-secret"}
+	b, err := json.Marshal(struct{ C registry.Credential }{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), string(b)} {
+		if strings.Contains(s, "secret") || !strings.Contains(s, "ci:***") {
+			t.Errorf("printed as %q; want ci:*** without the secrets", s)
 		}
 	}
 }
