@@ -31,6 +31,7 @@ func TestClassify(t *testing.T) {
 		{"push timeout", errors.New(`failed to push: i/o timeout`), step(), "retryable"},
 		{"disk full", errors.New(`write /var/lib/buildkit/x: no space left on device`), step(), "retryable"},
 		{"registry 503", errors.New(`unexpected status: 503 Service Unavailable`), nil, "retryable"},
+		{"corrupted blob upload", errors.New(`failed to push r/i:t: errors: unknown: provided digest did not match uploaded content unknown: blob unknown to registry`), step(), "retryable"},
 		{"failed RUN", errors.New(`process "/bin/sh -c make" did not complete successfully: exit code: 2`), step(), "permanent"},
 		{"any failed step", errors.New(`something new`), step(), "permanent"},
 		{"parse error", errors.New(`failed to solve: dockerfile parse error on line 1: unknown instruction: FORM`), nil, "permanent"},
