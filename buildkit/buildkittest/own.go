@@ -117,7 +117,7 @@ func waitWorkers(addr string, exited <-chan struct{}, within time.Duration) erro
 		}
 		cancel()
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no worker within %s: %v", within, err)
+			return fmt.Errorf("no worker within %s: %w", within, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

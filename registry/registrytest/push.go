@@ -28,9 +28,9 @@ func (p *Private) MustPushManifest(tb testing.TB, repo, tag, content string) str
 		"config":        descriptor("application/vnd.oci.image.config.v1+json", config),
 		"layers":        []any{descriptor("application/vnd.oci.image.layer.v1.tar", layer)},
 	})
-	resp := p.mustDo(tb, http.MethodPut, "https://"+p.Host+"/v2/"+repo+"/manifests/"+tag, repo, manifest,
+	h := p.mustDo(tb, http.MethodPut, "https://"+p.Host+"/v2/"+repo+"/manifests/"+tag, repo, manifest,
 		"application/vnd.oci.image.manifest.v1+json", http.StatusCreated)
-	return resp.Header.Get("Docker-Content-Digest")
+	return h.Get("Docker-Content-Digest")
 }
 
 func descriptor(mediaType string, b []byte) map[string]any {
@@ -45,8 +45,8 @@ func digestOf(b []byte) string {
 // mustBlob uploads b in one monolithic PUT.
 func (p *Private) mustBlob(tb testing.TB, repo string, b []byte) {
 	tb.Helper()
-	resp := p.mustDo(tb, http.MethodPost, "https://"+p.Host+"/v2/"+repo+"/blobs/uploads/", repo, nil, "", http.StatusAccepted)
-	loc := resp.Header.Get("Location")
+	h := p.mustDo(tb, http.MethodPost, "https://"+p.Host+"/v2/"+repo+"/blobs/uploads/", repo, nil, "", http.StatusAccepted)
+	loc := h.Get("Location")
 	if !strings.HasPrefix(loc, "http") {
 		loc = "https://" + p.Host + loc
 	}
@@ -57,7 +57,8 @@ func (p *Private) mustBlob(tb testing.TB, repo string, b []byte) {
 	p.mustDo(tb, http.MethodPut, loc+sep+"digest="+digestOf(b), repo, b, "application/octet-stream", http.StatusCreated)
 }
 
-func (p *Private) mustDo(tb testing.TB, method, url, repo string, body []byte, contentType string, want int) *http.Response {
+// mustDo sends one request as User and returns the response's header.
+func (p *Private) mustDo(tb testing.TB, method, url, repo string, body []byte, contentType string, want int) http.Header {
 	tb.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -84,7 +85,7 @@ func (p *Private) mustDo(tb testing.TB, method, url, repo string, body []byte, c
 	if resp.StatusCode != want {
 		tb.Fatalf("%s %s: %s %s", method, url, resp.Status, msg)
 	}
-	return resp
+	return resp.Header
 }
 
 // client trusts the registry's CA.
