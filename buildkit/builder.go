@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
@@ -28,6 +29,7 @@ type Builder struct {
 	addr   string
 	c      *client.Client
 	policy *spb.Policy
+	access registry.Access
 }
 
 // New returns a Builder for the buildkitd at addr (e.g.
@@ -60,11 +62,12 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 	if err := checkRequest(req); err != nil {
 		return build.Result{}, events.Permanent(err)
 	}
-	opt, closeContext, err := solveOpt(req, b.policy)
+	opt, closeContext, err := solveOpt(req, b.policy, b.access)
 	if err != nil {
 		return build.Result{}, events.Permanent(fmt.Errorf("build %s: %w", req.Image, err))
 	}
 	defer closeContext()
+	opt.Session = append(opt.Session, b.authSession(pushHost(req.Image)))
 	p := newProgress(logger(ctx, req.Image))
 	ch := make(chan *client.SolveStatus)
 	var resp *client.SolveResponse
@@ -79,9 +82,19 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 		if ctx.Err() != nil {
 			return build.Result{}, fmt.Errorf("build %s: %w", req.Image, ctx.Err())
 		}
+		if rerr := b.registryFault(err, req.Image); rerr != nil {
+			return build.Result{}, fmt.Errorf("build %s: %w", req.Image, rerr)
+		}
 		return build.Result{}, classify(err, req.Image, p.failed(err))
 	}
 	return result(resp, req.Image)
+}
+
+// pushHost is the registry host of image, "" when it does not parse (the
+// solve then fails on it).
+func pushHost(image string) string {
+	h, _ := registry.Host(image)
+	return h
 }
 
 // result extracts the pushed manifest digest from a solve response.

@@ -6,7 +6,15 @@
 //   - The layer cache is imported from and exported to the request's
 //     CacheRef in the registry (mode=max), so every builder and every commit
 //     shares it. A failed cache export never fails a build.
-//   - Registries on a loopback address are reached over plain HTTP.
+//   - A registry is reached over plain HTTP only as registry.Access.PlainHTTP
+//     says (a loopback address without a configured CA); buildkitd verifies
+//     every other registry's certificate with the CAs of its buildkitd.toml.
+//   - The credentials of WithRegistry reach buildkitd only through the
+//     session's auth provider, when a registry asks (push, cache, base
+//     images); they never appear in solve options, logs or errors. A
+//     registry refusing them (401/403) is events.Permanent, a
+//     *registry.RefusedError naming the host; a certificate buildkitd does
+//     not trust is events.Permanent, a *registry.UntrustedError.
 //   - The context and the Dockerfile's directory are opened through an
 //     os.Root of the request's checkout: nothing BuildKit reads through them
 //     leaves the checkout, whatever links it holds.
@@ -24,5 +32,6 @@
 //     with a *StepError naming the failing step and the end of its output.
 //
 // The package never reads the environment and never talks to a registry
-// itself; credentials for private registries are not supported yet.
+// itself (a token service, for a registry using bearer tokens, is asked
+// from this process by BuildKit's auth provider).
 package buildkit

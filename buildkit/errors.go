@@ -90,6 +90,8 @@ var transient = []string{
 	"server misbehaving", "error while dialing", "dial tcp", "dial unix",
 	"503 service unavailable", "502 bad gateway", "504 gateway", "429 too many requests",
 	"toomanyrequests", "no space left on device", "unexpected eof",
+	// A blob upload the registry got corrupted (DIGEST_INVALID).
+	"provided digest did not match uploaded content",
 }
 
 // registryFault are fragments of the messages of a registry failing a

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 )
 
 func TestClassify(t *testing.T) {
@@ -31,6 +32,7 @@ func TestClassify(t *testing.T) {
 		{"push timeout", errors.New(`failed to push: i/o timeout`), step(), "retryable"},
 		{"disk full", errors.New(`write /var/lib/buildkit/x: no space left on device`), step(), "retryable"},
 		{"registry 503", errors.New(`unexpected status: 503 Service Unavailable`), nil, "retryable"},
+		{"corrupted blob upload", errors.New(`failed to push r/i:t: errors: unknown: provided digest did not match uploaded content unknown: blob unknown to registry`), step(), "retryable"},
 		{"failed RUN", errors.New(`process "/bin/sh -c make" did not complete successfully: exit code: 2`), step(), "permanent"},
 		{"any failed step", errors.New(`something new`), step(), "permanent"},
 		{"parse error", errors.New(`failed to solve: dockerfile parse error on line 1: unknown instruction: FORM`), nil, "permanent"},
@@ -97,7 +99,7 @@ func TestStepErrorMessage(t *testing.T) {
 	}
 }
 
-func TestInsecureRegistry(t *testing.T) {
+func TestPlainHTTP(t *testing.T) {
 	tests := []struct {
 		ref     string
 		want    bool
@@ -114,9 +116,13 @@ func TestInsecureRegistry(t *testing.T) {
 		{"", false, true},
 	}
 	for _, tt := range tests {
-		got, err := insecureRegistry(tt.ref)
+		got, err := plainHTTP(registry.Access{}, tt.ref)
 		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("insecureRegistry(%q) = %v, %v; want %v, error %v", tt.ref, got, err, tt.want, tt.wantErr)
+			t.Errorf("plainHTTP(%q) = %v, %v; want %v, error %v", tt.ref, got, err, tt.want, tt.wantErr)
+		}
+		// A CA makes every registry HTTPS, loopback ones too.
+		if got, _ := plainHTTP(registry.Access{CAFile: "ca.pem"}, tt.ref); got {
+			t.Errorf("plainHTTP(%q) with a CA = true, want HTTPS", tt.ref)
 		}
 	}
 }

@@ -2,14 +2,13 @@ package buildkit
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 
-	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	spb "github.com/moby/buildkit/sourcepolicy/pb"
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
@@ -17,8 +16,8 @@ import (
 // with the context and the Dockerfile's directory opened through the
 // checkout (see openContext); closeContext releases them once the solve is
 // over.
-func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, closeContext func(), err error) {
-	insecure, err := insecureRegistry(req.Image)
+func solveOpt(req build.Request, policy *spb.Policy, access registry.Access) (opt client.SolveOpt, closeContext func(), err error) {
+	insecure, err := plainHTTP(access, req.Image)
 	if err != nil {
 		return client.SolveOpt{}, nil, err
 	}
@@ -47,7 +46,7 @@ func solveOpt(req build.Request, policy *spb.Policy) (opt client.SolveOpt, close
 		}},
 	}
 	if req.CacheRef != "" {
-		cacheInsecure, err := insecureRegistry(req.CacheRef)
+		cacheInsecure, err := plainHTTP(access, req.CacheRef)
 		if err != nil {
 			return client.SolveOpt{}, nil, fmt.Errorf("cache: %w", err)
 		}
@@ -88,20 +87,12 @@ func withInsecure(attrs map[string]string, insecure bool) map[string]string {
 	return attrs
 }
 
-// insecureRegistry parses ref and reports whether its registry is on a
-// loopback address, where Slipway's local registry speaks plain HTTP.
-func insecureRegistry(ref string) (bool, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
+// plainHTTP parses ref and reports whether its registry is reached over
+// plain HTTP (registry.Access.PlainHTTP, the one rule of Slipway).
+func plainHTTP(access registry.Access, ref string) (bool, error) {
+	host, err := registry.Host(ref)
 	if err != nil {
-		return false, fmt.Errorf("invalid image reference %q: %w", ref, err)
+		return false, err
 	}
-	host := reference.Domain(named)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return true, nil
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback(), nil
+	return access.PlainHTTP(host), nil
 }

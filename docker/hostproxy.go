@@ -2,6 +2,10 @@ package docker
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
@@ -34,14 +38,22 @@ func (t *Target) EnsureProxy(ctx context.Context, ref, socket, addr string) erro
 	case !isNotFound(err):
 		return daemonError("inspect the host proxy", err)
 	}
-	rc, err := t.cli.ImagePull(ctx, ref, image.PullOptions{})
+	host, err := registry.Host(ref)
 	if err != nil {
-		return pullError(ref, err)
+		return events.Permanent(fmt.Errorf("host proxy image %q: %w", ref, err))
+	}
+	auth, sent, err := t.opts.Registry.auth(host)
+	if err != nil {
+		return err
+	}
+	rc, err := t.cli.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
+	if err != nil {
+		return pullError(host, sent, ref, err)
 	}
 	err = drainPull(rc)
 	rc.Close()
 	if err != nil {
-		return pullError(ref, err)
+		return pullError(host, sent, ref, err)
 	}
 	c, err := t.cli.ContainerCreate(ctx, &container.Config{
 		Image:      ref,

@@ -40,6 +40,9 @@ type Options struct {
 	// on this machine). A target reaching a remote daemon passes its own
 	// transport.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Registry is where images are pulled from, with which credentials
+	// (registry.go).
+	Registry Registry
 }
 
 // DefaultOptions returns the options New uses for every zero field.

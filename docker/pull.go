@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 )
 
 // pinned returns "<name>@<digest>" for the tag ref and its manifest digest.
@@ -39,21 +40,30 @@ func pinned(ref, dgst string) (string, error) {
 // pinned reference to create containers from. An image already present is
 // not pulled again.
 func (t *Target) pull(ctx context.Context, ref, dgst string) (string, error) {
-	pin, err := pinned(ref, dgst)
+	from, err := t.opts.Registry.pullRef(ref)
+	if err != nil {
+		return "", err
+	}
+	pin, err := pinned(from, dgst)
 	if err != nil {
 		return "", err
 	}
 	if _, err := t.cli.ImageInspect(ctx, pin); err == nil {
 		return pin, nil
 	}
-	started := time.Now()
-	rc, err := t.cli.ImagePull(ctx, pin, image.PullOptions{})
+	host, _ := registry.Host(pin) // pinned parsed it
+	auth, sent, err := t.opts.Registry.auth(host)
 	if err != nil {
-		return "", pullError(pin, err)
+		return "", err
+	}
+	started := time.Now()
+	rc, err := t.cli.ImagePull(ctx, pin, image.PullOptions{RegistryAuth: auth})
+	if err != nil {
+		return "", pullError(host, sent, pin, err)
 	}
 	defer rc.Close()
 	if err := drainPull(rc); err != nil {
-		return "", pullError(pin, err)
+		return "", pullError(host, sent, pin, err)
 	}
 	zerolog.Ctx(ctx).Info().Str("image", pin).Dur("duration", time.Since(started)).Msg("image pulled")
 	return pin, nil
@@ -88,10 +98,14 @@ func drainPull(r io.Reader) error {
 	}
 }
 
-// pullError classifies a failed pull: an image the registry does not have is
+// pullError classifies a failed pull from host: refused credentials, an
+// untrusted certificate and an image the registry does not have are
 // permanent, everything else (daemon or registry unreachable, a cut stream)
 // is worth retrying.
-func pullError(ref string, err error) error {
+func pullError(host string, sent bool, ref string, err error) error {
+	if rerr := registryFault(host, sent, err); rerr != nil {
+		return fmt.Errorf("pull %s: %w", ref, rerr)
+	}
 	err = fmt.Errorf("pull %s: %w", ref, err)
 	if cerrdefs.IsNotFound(err) || missingImage(err.Error()) {
 		return events.Permanent(err)

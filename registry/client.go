@@ -3,6 +3,8 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,18 +29,34 @@ var manifestTypes = []string{
 
 // Client talks to one registry.
 type Client struct {
+	host string
 	base string
 	http *http.Client
+	auth *authorizer
 }
 
 // New returns a client of the registry at host ("localhost:5000",
-// "registry.example.com").
-func New(host string) *Client {
+// "registry.example.com"), over plain HTTP or HTTPS as a.PlainHTTP says,
+// answering its challenges with a's credential for host (HTTP basic, or a
+// bearer token from the registry's token service).
+func New(host string, a Access) (*Client, error) {
 	scheme := "https"
-	if h := strings.Split(host, ":")[0]; h == "localhost" || h == "127.0.0.1" || h == "::1" {
+	if a.PlainHTTP(host) {
 		scheme = "http"
 	}
-	return &Client{base: scheme + "://" + host, http: &http.Client{Timeout: 30 * time.Second}}
+	tc, err := a.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: tr}
+	cred, ok, err := a.Credentials.Lookup(host)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{host: host, base: scheme + "://" + host, http: hc,
+		auth: &authorizer{host: host, cred: cred, has: ok, http: hc}}, nil
 }
 
 // Tags returns every tag of repository name, following pagination.
@@ -133,8 +151,39 @@ func accept() http.Header {
 	return http.Header{"Accept": {strings.Join(manifestTypes, ", ")}}
 }
 
-// do sends one request and returns a 2xx response; 404 is ErrNotFound.
+// do sends one request and returns a 2xx response; 404 is ErrNotFound, a
+// refused credential a *RefusedError. A 401 is answered once with the
+// authorization its challenge asks for.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header) (*http.Response, error) {
+	resp, err := c.send(ctx, method, path, body, h, c.auth.cached())
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		challenge := resp.Header.Get("WWW-Authenticate")
+		resp.Body.Close()
+		authz, aerr := c.auth.answer(ctx, challenge)
+		if aerr != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, aerr)
+		}
+		resp, err = c.send(ctx, method, path, body, h, authz)
+	}
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("%s %s: %w", method, path, ErrNotFound)
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return nil, fmt.Errorf("%s %s: %w", method, path, &RefusedError{Host: c.host, Sent: c.auth.has, Err: errors.New(resp.Status)})
+	}
+	return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(msg)))
+}
+
+// send sends one request with the Authorization header authz, if any.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, h http.Header, authz string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -142,17 +191,18 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, h htt
 	for k, v := range h {
 		req.Header[k] = v
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
 	}
-	if resp.StatusCode/100 == 2 {
-		return resp, nil
+	return c.http.Do(req)
+}
+
+// transportError names the host of a certificate no trusted CA signed.
+func (c *Client) transportError(err error) error {
+	var unknown x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) || errors.As(err, &verify) {
+		return &UntrustedError{Host: c.host, Err: err}
 	}
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, fmt.Errorf("%s %s: %w", method, path, ErrNotFound)
-	}
-	return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(msg)))
+	return err
 }

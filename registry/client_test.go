@@ -20,7 +20,10 @@ func TestClient(t *testing.T) {
 	b := dockertest.MustImage(t, cli, name, "echo", "b")
 	repo := "slipway-test/" + name
 	ctx := context.Background()
-	c := registry.New(host)
+	c, err := registry.New(host, registry.Access{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	shaA, shaB := dockertest.RandomCommit(), dockertest.RandomCommit()
 	if err := c.Tag(ctx, repo, a.Digest, shaA); err != nil {
 		t.Fatal(err)

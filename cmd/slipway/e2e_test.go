@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -134,6 +135,13 @@ type env struct {
 
 func startSlipway(t testing.TB, ctx context.Context) *env {
 	t.Helper()
+	return startSlipwayWith(t, ctx, nil, nil)
+}
+
+// startSlipwayWith is startSlipway with configure applied to the
+// configuration, and the log copied to logs as JSON too when it is not nil.
+func startSlipwayWith(t testing.TB, ctx context.Context, configure func(*pipeline.Config), logs io.Writer) *env {
+	t.Helper()
 	cfg := pipeline.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.MirrorDir = t.TempDir()
@@ -150,7 +158,14 @@ func startSlipway(t testing.TB, ctx context.Context) *env {
 	if b := os.Getenv("BUILDKIT_HOST"); b != "" {
 		cfg.BuildkitHost = b
 	}
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	if configure != nil {
+		configure(&cfg)
+	}
+	var out io.Writer = zerolog.NewTestWriter(t)
+	if logs != nil {
+		out = io.MultiWriter(out, logs)
+	}
+	log := zerolog.New(out).Level(zerolog.InfoLevel)
 	ctx = log.WithContext(ctx)
 	up := &pipeline.Up{Config: cfg}
 	if err := up.Open(ctx); err != nil {

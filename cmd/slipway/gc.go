@@ -26,18 +26,21 @@ import (
 // gcOptions are the settings of `slipway gc`.
 type gcOptions struct {
 	Registry string
-	Keep     int
-	MinAge   time.Duration
-	DryRun   bool
-	RepoDir  string // read each environment's keep from slipway.yaml there
-	Repo     string // the repository RepoDir is a clone of
+	// Auth holds the credentials and CA of the registry.
+	Auth    pipeline.RegistryAuth
+	Keep    int
+	MinAge  time.Duration
+	DryRun  bool
+	RepoDir string // read each environment's keep from slipway.yaml there
+	Repo    string // the repository RepoDir is a clone of
 }
 
 func gcCommand() *ffcli.Command {
-	o := gcOptions{}
+	o := gcOptions{Auth: pipeline.DefaultConfig().RegistryAuth}
 	fs := flag.NewFlagSet("slipway gc", flag.ContinueOnError)
 	n := bindOperatorNATS(fs)
 	fs.StringVar(&o.Registry, "registry", pipeline.DefaultConfig().Registry, "the registry Slipway pushes to")
+	o.Auth.BindAccess(fs)
 	fs.IntVar(&o.Keep, "keep", manifest.DefaultKeepCommits, "commits per environment whose images are kept, unless slipway.yaml says (keep:)")
 	fs.DurationVar(&o.MinAge, "min-age", 24*time.Hour, "keep every image built more recently")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted, delete nothing")
@@ -82,7 +85,14 @@ func gc(ctx context.Context, c *pipeline.Conn, o gcOptions, out io.Writer) ([]st
 		return nil, err
 	}
 	kept := release.Retention{Keep: keep, MinAge: o.MinAge, Now: time.Now()}.Kept(deploys, built)
-	reg := registry.New(o.Registry)
+	access, err := o.Auth.Access()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := registry.New(o.Registry, access)
+	if err != nil {
+		return nil, err
+	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ACTION\tIMAGE\tDIGEST\tWHY")
 	var deleted []string

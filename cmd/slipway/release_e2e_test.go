@@ -28,7 +28,13 @@ import (
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
-func registryClient(host string) *registry.Client { return registry.New(host) }
+func registryClient(host string) *registry.Client {
+	c, err := registry.New(host, registry.Access{})
+	if err != nil {
+		panic(err) // no CA file to read: cannot fail
+	}
+	return c
+}
 
 // rig is Slipway with the sample monorepo declaring three environments of
 // its own: staging (stg-<tag>) follows main, production (prod-<tag>) the pin

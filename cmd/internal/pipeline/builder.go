@@ -47,7 +47,11 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 			return nil, nil, err
 		}
 	}
-	bk, err := buildkit.New(ctx, cfg.BuildkitHost, buildkit.AllowBaseImages(cfg.BaseImageAllow...))
+	access, err := cfg.registryAccess()
+	if err != nil {
+		return nil, nil, err
+	}
+	bk, err := buildkit.New(ctx, cfg.BuildkitHost, buildkit.AllowBaseImages(cfg.BaseImageAllow...), buildkit.WithRegistry(access))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,10 +44,13 @@ type Config struct {
 	BuildkitHost string
 	// Repos are the repositories the builder builds; empty: those of
 	// RepoSecrets unless AllowUnknownRepos, else any.
-	Repos     []string
-	Registry  string
-	MirrorDir string
-	ClaimTTL  time.Duration
+	Repos    []string
+	Registry string
+	// RegistryAuth holds the registry's pull address, credentials and CA
+	// (registry.go).
+	RegistryAuth RegistryAuth
+	MirrorDir    string
+	ClaimTTL     time.Duration
 	// BaseImageAllow lists the images builds may pull; empty allows any.
 	BaseImageAllow Patterns
 	// GitTimeout bounds each git network operation (git.go).
@@ -100,6 +103,7 @@ func DefaultConfig() Config {
 		Receiver:      DefaultReceiverLimits(),
 		BuildkitHost:  "unix:///run/buildkit/buildkitd.sock",
 		Registry:      "localhost:5000",
+		RegistryAuth:  RegistryAuth{ConfigFile: DefaultDockerConfig()},
 		ClaimTTL:      30 * time.Second,
 		GitTimeout:    gitmirror.DefaultTimeout,
 		PushWorkers:   8,
@@ -164,7 +168,7 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	fs.StringVar(&c.Registry, "registry", c.Registry, "registry images are pushed to and deployed from")
+	c.bindRegistry(fs)
 	fs.StringVar(&c.MirrorDir, "mirror-dir", c.MirrorDir, "where git mirrors are kept (default: <data-dir>/../git)")
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	fs.Var(&c.BaseImageAllow, "base-image-allow", "image a build may pull, '*' matching anything, e.g. localhost:5000/mirror/* (repeat or comma-separate; none allows every image)")
@@ -184,6 +188,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	fs.DurationVar(&c.LockTTL, "lock-ttl", c.LockTTL, "lease of an environment's deploy lock, renewed while the deploy runs; a dead deployer's lock is taken over after it")
 	fs.StringVar(&c.SecretsKey, "secrets-key", c.SecretsKey, "age key file opening the secrets of slipway secret set, written 0600 at first start (default <data-dir>/secrets/age.key); every deployer needs the same")
 	bindLimits(fs, &c.Limits)
+	c.bindRegistry(fs)
 	c.bindGit(fs)
 	c.Release.Bind(fs)
 	c.Targets.Bind(fs)
@@ -208,6 +213,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))
 	}
 	if _, err := c.gitCredentials(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.registryAccess(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.NATSAuth.Validate(); err != nil {

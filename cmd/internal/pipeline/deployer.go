@@ -75,16 +75,25 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 // NewTarget connects to the Docker Engine beside the deployer: the target
 // events.LocalTarget.
 func NewTarget(cfg *Config) (*docker.Target, error) {
-	return docker.New(dockerOptions(cfg))
+	opts, err := dockerOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return docker.New(opts)
 }
 
 // dockerOptions are the options of every Docker target: the deployer's
 // health timeout and container limits.
-func dockerOptions(cfg *Config) docker.Options {
+func dockerOptions(cfg *Config) (docker.Options, error) {
 	opts := docker.DefaultOptions()
 	opts.HealthTimeout = cfg.HealthTimeout
 	opts.Limits = cfg.Limits
-	return opts
+	reg, err := cfg.dockerRegistry()
+	if err != nil {
+		return opts, err
+	}
+	opts.Registry = reg
+	return opts, nil
 }
 
 // DeployHandler wires the deploy workflow to the target and JetStream.

@@ -160,7 +160,11 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 		if err != nil {
 			return nil, err
 		}
-		opts.Registry, opts.Docker = cfg.Registry, dockerOptions(cfg)
+		dopts, err := dockerOptions(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Registry, opts.Docker = cfg.Registry, dopts
 		return sshhost.New(opts)
 	}
 	if len(spec.Options) > 0 {
@@ -176,7 +180,10 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 	if !strings.HasPrefix(host, "unix://") {
 		return nil, fmt.Errorf("docker daemon address %q: want unix:///path/docker.sock", target.Redact(host))
 	}
-	opts := dockerOptions(cfg)
+	opts, err := dockerOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts.Host, opts.Node = host, spec.Name
 	return docker.New(opts)
 }
