@@ -28,6 +28,8 @@ type Builder struct {
 	addr   string
 	c      *client.Client
 	policy *spb.Policy
+	allow  []string    // the patterns of policy
+	fp     fingerprint // fingerprint.go
 }
 
 // New returns a Builder for the buildkitd at addr (e.g.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -51,6 +52,7 @@ func (m *Manifest) Services() []events.ServiceSpec {
 			}
 		}
 		out[i].Tasks = copyTasks(s.spec.Tasks)
+		out[i].Inputs = slices.Clone(s.spec.Inputs)
 	}
 	return out
 }

@@ -33,6 +33,10 @@ func NewClaims(kv jetstream.KeyValue, holder string) *Claims {
 	return &Claims{kv: kv, holder: holder, now: time.Now}
 }
 
+// KV is the bucket the claims are kept in, which also holds the build
+// outputs (NewOutputs).
+func (c *Claims) KV() jetstream.KeyValue { return c.kv }
+
 type claimState string
 
 const (

@@ -20,7 +20,7 @@ func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) 
 	if err != nil || !done {
 		return err
 	}
-	key := events.CommitKey(e.Repo.FullName, e.Branch, e.Commit)
+	key := events.ForcedKey(events.CommitKey(e.Repo.FullName, e.Branch, e.Commit), e.Force)
 	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
 	switch {
 	case errors.Is(err, events.ErrAlreadyDone):
@@ -30,7 +30,7 @@ func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) 
 	case err != nil:
 		return err
 	}
-	built := &events.CommitBuilt{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Images: images}
+	built := &events.CommitBuilt{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Images: images, Force: e.Force}
 	if _, err := h.Publisher.Publish(ctx, built); err != nil {
 		return errors.Join(fmt.Errorf("publish commit built: %w", err), lease.Release(context.WithoutCancel(ctx)))
 	}
@@ -47,7 +47,7 @@ func (h *Handler) images(ctx context.Context, e *events.BuildRequested) (images 
 		return nil, false, err
 	}
 	for _, name := range names {
-		b, err := h.Claims.Result(ctx, events.BuildKey(e.Repo.FullName, e.Commit, name))
+		b, err := h.Claims.Result(ctx, events.ForcedKey(events.BuildKey(e.Repo.FullName, e.Commit, name), e.Force))
 		if errors.Is(err, workflows.ErrNoResult) {
 			return nil, false, nil
 		}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/slipway-dev/slipway/buildkit"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
@@ -58,6 +60,9 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 		Claims:    claims,
 		Publisher: natsjs.NewPublisher(c.JS, builderSource),
 		Planner:   p.Planner,
+		Objects:   p.Mirror,
+		Outputs:   natsstore.NewOutputs(claims.KV()),
+		Tagger:    registry.New(cfg.Registry),
 	}
 	if err := h.Config.Validate(); err != nil {
 		_ = bk.Close()

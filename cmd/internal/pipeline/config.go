@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -57,6 +58,9 @@ type Config struct {
 	GitCredentialsFile string
 	// PushWorkers is how many pushes a builder handles at once.
 	PushWorkers int
+	// BuildWorkers is how many services a builder solves at once, all on
+	// its one buildkitd.
+	BuildWorkers int
 
 	// deployer
 	StagingEnv    string
@@ -95,6 +99,7 @@ func DefaultConfig() Config {
 		ClaimTTL:      30 * time.Second,
 		GitTimeout:    gitmirror.DefaultTimeout,
 		PushWorkers:   8,
+		BuildWorkers:  runtime.NumCPU(),
 		StagingEnv:    "staging",
 		ProxyAddr:     "127.0.0.1:8080",
 		ProxyDomain:   "localhost",
@@ -161,6 +166,7 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	fs.Var(&c.BaseImageAllow, "base-image-allow", "image a build may pull, '*' matching anything, e.g. localhost:5000/mirror/* (repeat or comma-separate; none allows every image)")
 	fs.IntVar(&c.PushWorkers, "push-workers", c.PushWorkers, "pushes this process reads the slipway.yaml of at once (each fetch of a repository waits for no other repository)")
+	fs.IntVar(&c.BuildWorkers, "build-workers", c.BuildWorkers, "services this process solves at once on its buildkitd (default: the number of cores)")
 	c.bindGit(fs)
 }
 
@@ -192,6 +198,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GitTimeout < time.Second || c.PushWorkers < 1 {
 		errs = append(errs, fmt.Errorf("git timeout %s, push workers %d: want at least 1s and 1", c.GitTimeout, c.PushWorkers))
+	}
+	if c.BuildWorkers < 1 {
+		errs = append(errs, fmt.Errorf("build workers %d: want at least 1", c.BuildWorkers))
 	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))

@@ -76,8 +76,10 @@ var consumers = []consumer{
 		Consumer: natsjs.Consumer{Name: ConsumerBuild, Role: natsjs.RoleBuilder, Description: "builds one service of one commit",
 			Subjects: []string{events.SubjectBuildRequested}, MaxAckPending: 256},
 		part: partBuild,
+		// cfg.BuildWorkers solves at once, sharing the builder's buildkitd:
+		// the services of a commit build in parallel.
 		route: func(h handlers) natsjs.Route {
-			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(h.build.HandleBuild)}
+			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(h.build.HandleBuild), Workers: h.cfg.BuildWorkers}
 		},
 	},
 	{
