@@ -25,7 +25,7 @@ func main() {
 		ShortHelp:  "commit-based releases: every commit built, deployed and rolled back by its SHA",
 		FlagSet:    flag.NewFlagSet("slipway", flag.ContinueOnError),
 		Subcommands: []*ffcli.Command{
-			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(),
+			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(), buildCommand(),
 			upCommand(), statusCommand(), historyCommand(), demoCommand(), dlqCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },

@@ -68,23 +68,6 @@ func (p *Planner) Manifest(ctx context.Context, repo events.Repo, sha string) (*
 // missing or invalid slipway.yaml fails the commit (a commit-level
 // BuildFailed) permanently.
 func (p *Planner) Plan(ctx context.Context, repo events.Repo, sha, branch string) error {
-	return p.plan(ctx, repo, sha, branch, "")
-}
-
-// Force requests the builds of sha again, as `slipway build -force` does:
-// one BuildRequested per service carrying the nonce force, which solves
-// every service whatever was built before under its build key, as steps of
-// their own; the commit-built event that follows is a new one (its deploys
-// automatic requests under the nonce).
-func (p *Planner) Force(ctx context.Context, repo events.Repo, sha, branch, force string) error {
-	if force == "" {
-		return events.Permanent(errors.New("force a build: no nonce"))
-	}
-	return p.plan(ctx, repo, sha, branch, force)
-}
-
-// plan is Plan, forced when force is set.
-func (p *Planner) plan(ctx context.Context, repo events.Repo, sha, branch, force string) error {
 	if err := p.Admit(repo, sha); err != nil {
 		return err
 	}
@@ -96,13 +79,13 @@ func (p *Planner) plan(ctx context.Context, repo events.Repo, sha, branch, force
 		return err
 	}
 	for _, s := range m.Services() {
-		req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: branch, Service: s, Force: force}
+		req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: branch, Service: s}
 		if _, err := p.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request build of %s: %w", s.Name, err)
 		}
 	}
 	zerolog.Ctx(ctx).Info().Str("repo", repo.FullName).Str("sha", sha).Str("branch", branch).
-		Strs("services", m.Names()).Str("force", force).Msg("builds requested")
+		Strs("services", m.Names()).Msg("builds requested")
 	return nil
 }
 

@@ -76,8 +76,8 @@ func TestBuildsReuseWhatDidNotChange(t *testing.T) {
 		}
 	}
 
-	if err := rig.builder.Planner.Force(ctx, rig.repo, sha3, "main", "test-1"); err != nil {
-		t.Fatal(err)
+	if commit, services, err := ForceBuild(ctx, rig.conn, sha3[:10], "test-1"); err != nil || commit != sha3 || len(services) != 3 {
+		t.Fatalf("ForceBuild(%s) = %s, %v, %v; want the commit's three services", sha3[:10], commit, services, err)
 	}
 	rig.waitBuilt(t, sha3, "test-1")
 	if got := rig.solves.started(7); got != 7 {
@@ -92,17 +92,9 @@ type reuseRig struct {
 	git     *gitserver.Repo
 	cfg     *Config
 	conn    *Conn
-	builder *buildHandlerRef
 	claims  *natsstore.Claims
 	solves  *solveWatch
 	nonce   string
-}
-
-// buildHandlerRef keeps what the test needs of the running builder.
-type buildHandlerRef struct{ Planner plannerForce }
-
-type plannerForce interface {
-	Force(ctx context.Context, repo events.Repo, sha, branch, nonce string) error
 }
 
 func newReuseRig(t *testing.T, workers int) *reuseRig {
@@ -150,7 +142,6 @@ func newReuseRig(t *testing.T, workers int) *reuseRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.builder = &buildHandlerRef{Planner: p.Planner}
 	if r.claims, err = c.claims(ctx); err != nil {
 		t.Fatal(err)
 	}
