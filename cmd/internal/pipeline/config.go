@@ -28,6 +28,9 @@ type Config struct {
 	Topology   natsjs.Topology
 	// NATSAuth authenticates to an external server (-nats-url).
 	NATSAuth NATSAuth
+	// WorkerID is a stable name of this worker, unique among live ones:
+	// its restart takes over its own interrupted steps at once (-worker-id).
+	WorkerID string
 	// Provision creates or updates the stream, consumers and buckets at
 	// start; a component whose credentials may not runs without it.
 	Provision bool
@@ -126,6 +129,9 @@ func (c *Config) BindNATS(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Topology.DuplicateWindow, "duplicate-window", c.Topology.DuplicateWindow, "how long JetStream deduplicates a message id")
 	fs.DurationVar(&c.Topology.AckWait, "ack-wait", c.Topology.AckWait, "how long a delivered event may go without an ack or in-progress signal")
 	fs.IntVar(&c.Topology.MaxDeliver, "max-deliver", c.Topology.MaxDeliver, "how many times a failing event is delivered")
+	fs.StringVar(&c.WorkerID, "worker-id", c.WorkerID, "stable name of this worker, never shared by two live ones (a pod or systemd instance name): "+
+		"a restart under it takes over its own interrupted builds and deploys at once instead of waiting for their leases "+
+		"(slipway up with its embedded server is named by its data directory)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "trace, debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "console or json")
 	c.NATSAuth.Bind(fs)
@@ -198,6 +204,9 @@ func (c *Config) Validate() error {
 	}
 	if c.GitTimeout < time.Second || c.PushWorkers < 1 {
 		errs = append(errs, fmt.Errorf("git timeout %s, push workers %d: want at least 1s and 1", c.GitTimeout, c.PushWorkers))
+	}
+	if err := checkWorkerID(c.WorkerID); err != nil {
+		errs = append(errs, err)
 	}
 	if c.BuildWorkers < 1 {
 		errs = append(errs, fmt.Errorf("build workers %d: want at least 1", c.BuildWorkers))
