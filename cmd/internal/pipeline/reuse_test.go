@@ -87,14 +87,14 @@ func TestBuildsReuseWhatDidNotChange(t *testing.T) {
 
 // reuseRig is a builder of one generated repository.
 type reuseRig struct {
-	ctx     context.Context
-	repo    events.Repo
-	git     *gitserver.Repo
-	cfg     *Config
-	conn    *Conn
-	claims  *natsstore.Claims
-	solves  *solveWatch
-	nonce   string
+	ctx    context.Context
+	repo   events.Repo
+	git    *gitserver.Repo
+	cfg    *Config
+	conn   *Conn
+	claims *natsstore.Claims
+	solves *solveWatch
+	nonce  string
 }
 
 func newReuseRig(t *testing.T, workers int) *reuseRig {

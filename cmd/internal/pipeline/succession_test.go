@@ -32,7 +32,7 @@ func TestDataDirLock(t *testing.T) {
 	again.Close()
 
 	// A process holding it is killed: the lock is free at once.
-	holder := exec.Command("flock", "-x", filepath.Join(dir, lockFile), "sleep", "60")
+	holder := exec.Command("flock", "--no-fork", "-x", filepath.Join(dir, lockFile), "sleep", "60")
 	if err := holder.Start(); err != nil {
 		t.Fatalf("flock(1) of util-linux: %v", err)
 	}
