@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -81,5 +82,27 @@ func TestObjectIDs(t *testing.T) {
 	}
 	if _, err := m.ObjectIDs(ctx, src, two, []string{"../etc"}); err == nil {
 		t.Error("path leaving the tree: no error")
+	}
+}
+
+// TestChangedPaths: what a commit changes against its parent.
+func TestChangedPaths(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	m := mustMirror(t)
+	src := repo.Events("acme/shop")
+	ctx := context.Background()
+	repo.WriteFile("services/web/index.txt", "1")
+	repo.WriteFile("deploy/production.yaml", "commit: a\n")
+	root := repo.Commit("root")
+	repo.WriteFile("deploy/production.yaml", "commit: b\n")
+	pin := repo.Commit("release")
+	for sha, want := range map[string][]string{
+		root: {"deploy/production.yaml", "services/web/index.txt"},
+		pin:  {"deploy/production.yaml"},
+	} {
+		got, err := m.ChangedPaths(ctx, src, sha)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("ChangedPaths(%s) = %v, %v; want %v", sha[:8], got, err, want)
+		}
 	}
 }

@@ -55,3 +55,25 @@ func (m *Mirror) ObjectIDs(ctx context.Context, repo events.Repo, sha string, pa
 	}
 	return ids, nil
 }
+
+// ChangedPaths returns the paths (relative to the repository root) commit
+// sha changes against its first parent, every path of its tree for a root
+// commit, fetching the commit if needed; a merge commit is compared with
+// its first parent too.
+func (m *Mirror) ChangedPaths(ctx context.Context, repo events.Repo, sha string) ([]string, error) {
+	gitDir, err := m.ensure(ctx, repo, sha)
+	if err != nil {
+		return nil, err
+	}
+	out, err := m.run(ctx, gitDir, "", "diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "-m", "--first-parent", "-z", sha)
+	if err != nil {
+		return nil, fmt.Errorf("changes of %s: %w", sha, err)
+	}
+	var paths []string
+	for _, p := range strings.Split(string(out), "\x00") {
+		if p != "" {
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
+}

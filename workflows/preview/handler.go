@@ -44,7 +44,10 @@ type Handler struct {
 	Locks        deploy.Locks
 	// Hosts, optional, releases the hosts a removed preview claimed.
 	Hosts deploy.Hosts
-	Now   func() time.Time
+	// Changes, optional, tells a release pull request, which gets no
+	// preview (release.go).
+	Changes Changes
+	Now     func() time.Time
 }
 
 // HandlePullRequest opens, updates or removes the preview of a pull
@@ -77,6 +80,12 @@ func (h *Handler) open(ctx context.Context, e *events.PullRequestChanged) error 
 	tmpl, ok := template(m)
 	if !ok {
 		return events.Ignored("pull request #%d: slipway.yaml declares no previews", e.Number)
+	}
+	if rel, err := h.isRelease(ctx, e, m, tmpl); err != nil || rel {
+		if err != nil {
+			return err
+		}
+		return events.Ignored("pull request #%d changes only pin files: a release gets no preview (release_previews: true gives it one)", e.Number)
 	}
 	p, err := h.record(ctx, e, tmpl)
 	if err != nil {

@@ -26,7 +26,8 @@ import (
 // buildkitd and registry) and counts BuildKit's solves: a cold commit
 // solves the three in parallel; a commit touching one service solves that
 // one and tags the other two images for the new commit by digest; a
-// docs-only commit solves nothing; `build -force` solves all three again.
+// docs-only commit, and the merge of a release (a pin file changed), solve
+// nothing; `build -force` solves all three again.
 func TestBuildsReuseWhatDidNotChange(t *testing.T) {
 	rig := newReuseRig(t, 3)
 	ctx := rig.ctx
@@ -73,6 +74,19 @@ func TestBuildsReuseWhatDidNotChange(t *testing.T) {
 	for s, d := range built2 {
 		if built3[s] != d {
 			t.Errorf("docs-only commit: %s is %s, want %s", s, built3[s], d)
+		}
+	}
+
+	// The merge of a release pull request changes only the pin file: the
+	// staging deploy of the merge commit gets every image without a solve.
+	sha4 := rig.push(t, "Release "+sha3[:12]+" to production", map[string]string{"deploy/production.yaml": "commit: " + sha3 + "\n"})
+	built4 := rig.waitBuilt(t, sha4, "")
+	if got := rig.solves.started(4); got != 4 {
+		t.Errorf("release merge: %d solves in all, want still 4", got)
+	}
+	for s, d := range built3 {
+		if built4[s] != d {
+			t.Errorf("release merge: %s is %s, want %s", s, built4[s], d)
 		}
 	}
 
@@ -125,6 +139,7 @@ func newReuseRig(t *testing.T, workers int) *reuseRig {
 		r.write(t, "services/"+s+"/Dockerfile", "FROM "+base+"\nCOPY . /app\nRUN sleep 1 && cat /app/index.txt\n")
 		r.write(t, "services/"+s+"/index.txt", s+" "+name+"\n")
 	}
+	manifest += "environments:\n  staging: {}\n  production: {pin: deploy/production.yaml}\n"
 	r.write(t, "slipway.yaml", manifest)
 
 	cfg := DefaultConfig()
