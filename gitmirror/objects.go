@@ -13,11 +13,11 @@ import (
 
 // ObjectIDs returns the git object id of each path (slash-separated,
 // relative to the repository root; "." is the root tree) at commit sha,
-// fetching the commit if needed: a tree's id changes exactly when something
-// under it does. Paths are looked up in the commit's tree, never on a disk,
-// and a symbolic link is its own blob (what a build sees), not its target.
-// A path missing from the commit is a permanent error wrapping
-// fs.ErrNotExist.
+// fetching the commit if needed, all in one git process: a tree's id
+// changes exactly when something under it does. Paths are looked up in the
+// commit's tree, never on a disk, and a symbolic link is its own blob (what
+// a build sees), not its target. A path missing from the commit has the id
+// "".
 func (m *Mirror) ObjectIDs(ctx context.Context, repo events.Repo, sha string, paths []string) ([]string, error) {
 	var in strings.Builder
 	for _, p := range paths {
@@ -46,7 +46,7 @@ func (m *Mirror) ObjectIDs(ctx context.Context, repo events.Repo, sha string, pa
 	for i := 0; sc.Scan() && i < len(paths); i++ {
 		id, kind, _ := strings.Cut(sc.Text(), " ")
 		if kind != "tree" && kind != "blob" {
-			return nil, events.Permanent(&fs.PathError{Op: "look up", Path: paths[i] + "@" + sha, Err: fs.ErrNotExist})
+			id = "" // "<object> missing", or a submodule's commit
 		}
 		ids = append(ids, id)
 	}

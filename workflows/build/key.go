@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
+	"slices"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/manifest"
 )
 
 // keyVersion is part of every build key: changing what a key covers
@@ -20,7 +20,7 @@ const keyVersion = 1
 
 // Objects tells the git object ids of paths at a commit (gitmirror.Mirror):
 // a tree's id changes exactly when something under it does. A missing path
-// is a permanent error wrapping fs.ErrNotExist.
+// has the id "".
 type Objects interface {
 	ObjectIDs(ctx context.Context, repo events.Repo, sha string, paths []string) ([]string, error)
 }
@@ -66,20 +66,30 @@ func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (strin
 	if len(trees) == 0 {
 		trees = []string{s.Context}
 	}
-	paths := append([]string{dockerfile}, trees...)
+	// The Dockerfile frontend reads "<Dockerfile>.dockerignore", else the
+	// context's .dockerignore: those that exist are part of the key.
+	ignores := []string{dockerfile + ".dockerignore", path.Join(s.Context, ".dockerignore")}
+	paths := slices.Concat([]string{dockerfile}, ignores, trees)
 	ids, err := h.Objects.ObjectIDs(ctx, e.Repo, e.Commit, paths)
 	if err != nil {
 		return "", fmt.Errorf("build key of %s: %w", s.Name, err)
 	}
 	in := keyInput{
 		Version: keyVersion, Image: imageName(h.Config.Registry, e.Repo.FullName, s.Name),
-		Trees: map[string]string{}, Dockerfile: ids[0], Network: s.Network,
+		Trees: map[string]string{}, Ignore: map[string]string{}, Dockerfile: ids[0], Network: s.Network,
+	}
+	for i, p := range ignores {
+		if id := ids[1+i]; id != "" {
+			in.Ignore[p] = id
+		}
 	}
 	for i, p := range trees {
-		in.Trees[p] = ids[i+1]
+		if in.Trees[p] = ids[1+len(ignores)+i]; in.Trees[p] == "" {
+			return "", events.Permanent(&manifest.FieldError{Path: "services[" + s.Name + "]", Msg: fmt.Sprintf("%q does not exist in the commit", p)})
+		}
 	}
-	if in.Ignore, err = h.ignoreFiles(ctx, e, dockerfile); err != nil {
-		return "", err
+	if in.Dockerfile == "" {
+		return "", events.Permanent(&manifest.FieldError{Path: "services[" + s.Name + "].dockerfile", Msg: fmt.Sprintf("%q does not exist in the commit", dockerfile)})
 	}
 	content, err := h.Source.ReadFile(ctx, e.Repo, e.Commit, dockerfile)
 	if err != nil {
@@ -97,22 +107,3 @@ func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (strin
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
 }
-
-// ignoreFiles returns the object ids of the .dockerignore files the
-// Dockerfile frontend reads that exist: "<Dockerfile>.dockerignore", and
-// ".dockerignore" at the context's root.
-func (h *Handler) ignoreFiles(ctx context.Context, e *events.BuildRequested, dockerfile string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, p := range []string{dockerfile + ".dockerignore", path.Join(e.Service.Context, ".dockerignore")} {
-		ids, err := h.Objects.ObjectIDs(ctx, e.Repo, e.Commit, []string{p})
-		switch {
-		case err == nil:
-			out[p] = ids[0]
-		case !isNotExist(err):
-			return nil, fmt.Errorf("build key of %s: %w", e.Service.Name, err)
-		}
-	}
-	return out, nil
-}
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

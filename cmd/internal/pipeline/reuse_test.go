@@ -29,7 +29,7 @@ import (
 // docs-only commit, and the merge of a release (a pin file changed), solve
 // nothing; `build -force` solves all three again.
 func TestBuildsReuseWhatDidNotChange(t *testing.T) {
-	rig := newReuseRig(t, 3)
+	rig := newReuseRig(t, []string{"a", "b", "c"}, 3, "sleep 1")
 	ctx := rig.ctx
 
 	sha1 := rig.push(t, "Add a, b and c", map[string]string{})
@@ -108,15 +108,19 @@ type reuseRig struct {
 	conn   *Conn
 	claims *natsstore.Claims
 	solves *solveWatch
-	nonce  string
+	// step is the RUN step of every service's Dockerfile.
+	step string
 }
 
-func newReuseRig(t *testing.T, workers int) *reuseRig {
+// newReuseRig generates a repository of services (a Dockerfile and a file
+// each, unique to the run so that BuildKit's cache has none of it) and
+// runs a builder of it solving workers at once; each Dockerfile runs step.
+func newReuseRig(t testing.TB, services []string, workers int, step string) *reuseRig {
 	t.Helper()
 	bk := buildkittest.MustBuildkit(t)
 	reg := buildkittest.MustRegistry(t)
 	base := buildkittest.MustBaseImage(t, reg)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	t.Cleanup(cancel)
 
 	root := t.TempDir()
@@ -131,12 +135,12 @@ func newReuseRig(t *testing.T, workers int) *reuseRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &reuseRig{ctx: ctx, git: g, nonce: name,
+	r := &reuseRig{ctx: ctx, git: g, step: step,
 		repo: events.Repo{Forge: "github", FullName: name, CloneURL: srv.URL(name), DefaultBranch: "main"}}
 	manifest := "version: 1\nservices:\n"
-	for i, s := range []string{"a", "b", "c"} {
+	for i, s := range services {
 		manifest += fmt.Sprintf("  - name: %s\n    context: services/%s\n    port: %d\n", s, s, 8080+i)
-		r.write(t, "services/"+s+"/Dockerfile", "FROM "+base+"\nCOPY . /app\nRUN sleep 1 && cat /app/index.txt\n")
+		r.write(t, "services/"+s+"/Dockerfile", "FROM "+base+"\nCOPY . /app\nRUN "+r.step+" && cat /app/index.txt\n")
 		r.write(t, "services/"+s+"/index.txt", s+" "+name+"\n")
 	}
 	manifest += "environments:\n  staging: {}\n  production: {pin: deploy/production.yaml}\n"
@@ -173,7 +177,7 @@ func newReuseRig(t *testing.T, workers int) *reuseRig {
 	return r
 }
 
-func (r *reuseRig) write(t *testing.T, path, content string) {
+func (r *reuseRig) write(t testing.TB, path, content string) {
 	t.Helper()
 	if err := r.git.WriteFile(path, content); err != nil {
 		t.Fatal(err)
@@ -181,7 +185,7 @@ func (r *reuseRig) write(t *testing.T, path, content string) {
 }
 
 // push commits files, pushes main and publishes the push event.
-func (r *reuseRig) push(t *testing.T, msg string, files map[string]string) string {
+func (r *reuseRig) push(t testing.TB, msg string, files map[string]string) string {
 	t.Helper()
 	for p, c := range files {
 		r.write(t, p, c)
@@ -203,7 +207,7 @@ func (r *reuseRig) push(t *testing.T, msg string, files map[string]string) strin
 
 // waitBuilt waits for the commit-built event of sha (of the forced rebuild
 // force, when set) and returns its digests by service.
-func (r *reuseRig) waitBuilt(t *testing.T, sha, force string) map[string]string {
+func (r *reuseRig) waitBuilt(t testing.TB, sha, force string) map[string]string {
 	t.Helper()
 	id := events.ForcedKey(events.CommitKey(r.repo.FullName, "main", sha), force)
 	for r.ctx.Err() == nil {
@@ -240,7 +244,7 @@ type buildRecord struct {
 	ReusedFrom string `json:"reused_from"`
 }
 
-func (r *reuseRig) record(t *testing.T, sha, service string) buildRecord {
+func (r *reuseRig) record(t testing.TB, sha, service string) buildRecord {
 	t.Helper()
 	info, ok, err := r.claims.Inspect(r.ctx, events.BuildKey(r.repo.FullName, sha, service))
 	if err != nil || !ok || info.State != "done" {
@@ -254,7 +258,7 @@ func (r *reuseRig) record(t *testing.T, sha, service string) buildRecord {
 }
 
 // headDigest asks the registry, with a manifest HEAD, what service:sha is.
-func (r *reuseRig) headDigest(t *testing.T, service, sha string) string {
+func (r *reuseRig) headDigest(t testing.TB, service, sha string) string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(r.ctx, http.MethodHead, "http://"+r.cfg.Registry+"/v2/"+r.repo.FullName+"/"+service+"/manifests/"+sha, nil)
 	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
@@ -301,7 +305,7 @@ func (w *solveWatch) maxInFlight() int {
 }
 
 // watchSolves follows buildkitd's active builds until ctx ends.
-func watchSolves(t *testing.T, ctx context.Context, addr, prefix string) *solveWatch {
+func watchSolves(t testing.TB, ctx context.Context, addr, prefix string) *solveWatch {
 	t.Helper()
 	c, err := client.New(ctx, addr)
 	if err != nil {
