@@ -13,6 +13,7 @@ import (
 
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
+	"github.com/nats-io/nats.go"
 
 	"github.com/slipway-dev/slipway/buildkit/buildkittest"
 	"github.com/slipway-dev/slipway/events"
@@ -110,6 +111,11 @@ type reuseRig struct {
 	solves *solveWatch
 	// step is the RUN step of every service's Dockerfile.
 	step string
+
+	mu      sync.Mutex
+	seen    map[string]events.Envelope // commit-built events by id
+	failed  map[string]string          // build failures by commit
+	arrived chan struct{}
 }
 
 // newReuseRig generates a repository of services (a Dockerfile and a file
@@ -165,6 +171,7 @@ func newReuseRig(t testing.TB, services []string, workers int, step string) *reu
 		t.Fatal(err)
 	}
 	r.solves = watchSolves(t, ctx, bk, reg+"/"+name+"/")
+	r.follow(t)
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- runBuilder(runCtx, &cfg, c, p) }()
@@ -210,18 +217,15 @@ func (r *reuseRig) push(t testing.TB, msg string, files map[string]string) strin
 func (r *reuseRig) waitBuilt(t testing.TB, sha, force string) map[string]string {
 	t.Helper()
 	id := events.ForcedKey(events.CommitKey(r.repo.FullName, "main", sha), force)
-	for r.ctx.Err() == nil {
-		envs, err := natsjs.Events(r.ctx, r.conn.JS, events.SubjectCommitBuilt, events.SubjectCommitFailed, events.SubjectBuildFailed)
-		if err != nil {
-			t.Fatal(err)
+	for {
+		r.mu.Lock()
+		env, ok := r.seen[id]
+		failed := r.failed[sha]
+		r.mu.Unlock()
+		if failed != "" {
+			t.Fatalf("build of %s failed: %s", sha[:8], failed)
 		}
-		for _, env := range envs {
-			if env.Type == events.TypeBuildFailed && strings.Contains(env.Subject, sha) {
-				t.Fatalf("build of %s failed: %s", sha[:8], env.Data)
-			}
-			if env.ID != id {
-				continue
-			}
+		if ok {
 			var built events.CommitBuilt
 			if err := json.Unmarshal(env.Data, &built); err != nil {
 				t.Fatal(err)
@@ -232,10 +236,44 @@ func (r *reuseRig) waitBuilt(t testing.TB, sha, force string) map[string]string 
 			}
 			return out
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-r.ctx.Done():
+			t.Fatalf("commit %s not built: %v", sha[:8], r.ctx.Err())
+		case <-r.arrived:
+		}
 	}
-	t.Fatalf("commit %s not built: %v", sha[:8], r.ctx.Err())
-	return nil
+}
+
+// follow records the commit-built and build-failed events published from
+// now on, waking waitBuilt.
+func (r *reuseRig) follow(t testing.TB) {
+	t.Helper()
+	r.seen, r.failed, r.arrived = map[string]events.Envelope{}, map[string]string{}, make(chan struct{}, 1)
+	for _, subject := range []string{events.SubjectCommitBuilt, events.SubjectCommitFailed, events.SubjectBuildFailed} {
+		sub, err := r.conn.NC.Subscribe(subject, func(m *nats.Msg) {
+			env, err := natsjs.DecodeHeaders(m.Header, m.Data)
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			if env.Type == events.TypeCommitBuilt {
+				r.seen[env.ID] = env
+			} else {
+				var f events.BuildFailed
+				_ = json.Unmarshal(env.Data, &f)
+				r.failed[f.Commit] = f.Service + ": " + f.Reason
+			}
+			r.mu.Unlock()
+			select {
+			case r.arrived <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+	}
 }
 
 // buildRecord is what the test reads of a completed build claim.
