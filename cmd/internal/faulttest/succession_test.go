@@ -1,22 +1,26 @@
 package faulttest_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/slipway-dev/slipway/cmd/internal/faulttest"
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
 )
 
 // TestFaultRestartedBuilderResumesAtOnce: kill -9 of a builder with a
 // stable -worker-id mid-build, and its restart under the same id: the new
-// process takes the build over as soon as the message comes back (AckWait,
-// 1s), long before the dead one's lease (60s) would have expired, and the
-// commit is built and deployed once.
+// process resumes the build from its predecessor's record of the steps in
+// flight and takes its lease over at once, before the dead lease (60s)
+// would have expired and before JetStream redelivered the message
+// (AckWait 30s); the commit is built and deployed once.
 func TestFaultRestartedBuilderResumesAtOnce(t *testing.T) {
 	opts := faulttest.DefaultOptions()
-	opts.Builders, opts.ClaimTTL, opts.Topology.AckWait = 0, time.Minute, time.Second
+	opts.Builders, opts.ClaimTTL, opts.Topology.AckWait = 0, time.Minute, 30*time.Second
 	s := faulttest.Start(t, opts)
 	builder := s.AddBuilder("-worker-id", "builder-0")
 	slowBuild(s, "web", 6*time.Second)
@@ -42,6 +46,9 @@ func TestFaultRestartedBuilderResumesAtOnce(t *testing.T) {
 			}
 			t.Logf("taken over %s after the kill (attempt %d, %s), the dead lease had %s left",
 				time.Since(killed).Round(100*time.Millisecond), info.Attempt, info.State, time.Until(first.Expires).Round(time.Second))
+			if n := redelivered(t, s); n != 0 {
+				t.Errorf("the build was taken over after JetStream redelivered %d message(s): not resumed from the predecessor's record", n)
+			}
 			break
 		}
 		if !time.Now().Before(first.Expires) {
@@ -53,4 +60,20 @@ func TestFaultRestartedBuilderResumesAtOnce(t *testing.T) {
 	s.WaitServing(p.After, 3*time.Minute)
 	s.WaitIdle(time.Minute)
 	s.Check(faulttest.Want{Final: p.After, Rerun: rerun})
+}
+
+// redelivered returns how many messages the build consumer redelivered.
+func redelivered(t *testing.T, s *faulttest.Slipway) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := s.JS.Consumer(ctx, natsjs.StreamName, pipeline.ConsumerBuild)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.NumRedelivered
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/slipway-dev/slipway/buildkit"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -27,8 +28,16 @@ func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	defer closeFn()
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
 		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
+	steps, err := newInflight(ctx, c, "build")
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	var resumed sync.WaitGroup
+	resumed.Add(1)
+	go func() { defer resumed.Done(); resume(ctx, steps, h.HandleBuild) }()
+	defer resumed.Wait()
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h})...)
+		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, builds: steps})...)
 	})
 }
 

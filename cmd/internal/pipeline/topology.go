@@ -45,6 +45,9 @@ type handlers struct {
 	build   *build.Handler
 	deploy  *deploy.Handler
 	release *ReleaseWorkflows
+	// builds and deploys record the steps in flight (resume.go); nil
+	// records nothing.
+	builds, deploys *inflight
 }
 
 // consumer declares a durable consumer and binds it to the handler it
@@ -79,7 +82,7 @@ var consumers = []consumer{
 		// cfg.BuildWorkers solves at once, sharing the builder's buildkitd:
 		// the services of a commit build in parallel.
 		route: func(h handlers) natsjs.Route {
-			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(h.build.HandleBuild), Workers: h.cfg.BuildWorkers}
+			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(track(h.builds, h.build.HandleBuild)), Workers: h.cfg.BuildWorkers}
 		},
 	},
 	{
@@ -98,7 +101,7 @@ var consumers = []consumer{
 			Subjects: []string{events.SubjectDeployRequested + ".>"}, MaxAckPending: deployMaxAckPending},
 		part: partDeploy,
 		route: func(h handlers) natsjs.Route {
-			return natsjs.Route{Consumer: ConsumerDeploy, Handler: natsjs.Typed(h.deploy.HandleDeploy), Workers: h.cfg.DeployWorkers}
+			return natsjs.Route{Consumer: ConsumerDeploy, Handler: natsjs.Typed(track(h.deploys, h.deploy.HandleDeploy)), Workers: h.cfg.DeployWorkers}
 		},
 	},
 	// The consumers of the release, preview and notification workflows see
