@@ -83,9 +83,13 @@ func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (strin
 			in.Ignore[p] = id
 		}
 	}
+	field := "context"
+	if len(s.Inputs) > 0 {
+		field = "inputs"
+	}
 	for i, p := range trees {
 		if in.Trees[p] = ids[1+len(ignores)+i]; in.Trees[p] == "" {
-			return "", events.Permanent(&manifest.FieldError{Path: "services[" + s.Name + "]", Msg: fmt.Sprintf("%q does not exist in the commit", p)})
+			return "", events.Permanent(&manifest.FieldError{Path: "services[" + s.Name + "]." + field, Msg: fmt.Sprintf("%q does not exist in the commit", p)})
 		}
 	}
 	if in.Dockerfile == "" {
