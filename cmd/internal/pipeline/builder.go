@@ -65,7 +65,7 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 	h := &build.Handler{
 		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL},
 		Source:    p.Mirror,
-		Builder:   bk,
+		Builder:   limitSolves(bk, cfg.BuildWorkers),
 		Claims:    claims,
 		Publisher: natsjs.NewPublisher(c.JS, builderSource),
 		Planner:   p.Planner,

@@ -100,6 +100,16 @@ func TestBuildsReuseWhatDidNotChange(t *testing.T) {
 	}
 }
 
+// TestBuildWorkersBoundSolves: -build-workers 1 solves one service at a
+// time, although the builder handles several requests at once.
+func TestBuildWorkersBoundSolves(t *testing.T) {
+	rig := newReuseRig(t, []string{"a", "b", "c"}, 1, "sleep 1")
+	rig.waitBuilt(t, rig.push(t, "Add a, b and c", nil), "")
+	if got, most := rig.solves.started(3), rig.solves.maxInFlight(); got != 3 || most != 1 {
+		t.Errorf("-build-workers 1: %d solves, %d at once; want 3, one at a time", got, most)
+	}
+}
+
 // reuseRig is a builder of one generated repository.
 type reuseRig struct {
 	ctx    context.Context

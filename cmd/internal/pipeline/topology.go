@@ -80,9 +80,12 @@ var consumers = []consumer{
 			Subjects: []string{events.SubjectBuildRequested}, MaxAckPending: 256},
 		part: partBuild,
 		// cfg.BuildWorkers solves at once, sharing the builder's buildkitd:
-		// the services of a commit build in parallel.
+		// the services of a commit build in parallel; more requests are
+		// handled at once, since a reused image needs no solve
+		// (buildlimit.go).
 		route: func(h handlers) natsjs.Route {
-			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(track(h.builds, h.build.HandleBuild)), Workers: h.cfg.BuildWorkers}
+			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(track(h.builds, h.build.HandleBuild)),
+				Workers: buildHandlersPerSolve * h.cfg.BuildWorkers}
 		},
 	},
 	{

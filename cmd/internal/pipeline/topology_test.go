@@ -79,8 +79,8 @@ func TestTopologyRoutesEveryConsumer(t *testing.T) {
 	if w := route(t, ConsumerDeploy, h).Workers; w != 5 {
 		t.Errorf("deploy workers = %d, want -deploy-workers", w)
 	}
-	if w := route(t, ConsumerBuild, h).Workers; w != 7 {
-		t.Errorf("build workers = %d, want -build-workers", w)
+	if w := route(t, ConsumerBuild, h).Workers; w != 7*buildHandlersPerSolve {
+		t.Errorf("build request workers = %d, want %d per -build-workers", w, buildHandlersPerSolve)
 	}
 	if w := DefaultConfig().BuildWorkers; w != runtime.NumCPU() {
 		t.Errorf("default build workers = %d, want the %d cores", w, runtime.NumCPU())
