@@ -1,12 +1,15 @@
 package pipeline
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipway-dev/slipway/events/natsjs"
 )
 
 // TestDataDirLock: one `slipway up` at a time holds a data directory, under
@@ -70,5 +73,39 @@ func TestCheckWorkerID(t *testing.T) {
 		if err := checkWorkerID(tt.id); (err != nil) != tt.wantErr {
 			t.Errorf("checkWorkerID(%q) = %v, want error %v", tt.id, err, tt.wantErr)
 		}
+	}
+}
+
+// TestUpHoldsItsDataDir: a second `slipway up` on the data directory of a
+// running one is refused before it starts a server; the first one's
+// builder and deployer lease in the data directory's identity, and a new
+// start after Close gets the directory and the identity again.
+func TestUpHoldsItsDataDir(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.NATSPort, cfg.HTTPAddr = t.TempDir(), -1, "127.0.0.1:0"
+	ctx := context.Background()
+	first := &Up{Config: cfg}
+	if err := first.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := &Up{Config: cfg}
+	if err := second.Open(ctx); err == nil || !strings.Contains(err.Error(), "in use by another slipway up") {
+		second.Close()
+		t.Fatalf("second slipway up on the data dir: %v, want refused", err)
+	}
+	id := first.roles[natsjs.RoleBuilder].identity
+	if !strings.HasPrefix(id, "up/") || first.roles[natsjs.RoleDeployer].identity != id {
+		t.Errorf("identities %q, %q; want the data directory's", id, first.roles[natsjs.RoleDeployer].identity)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := &Up{Config: cfg}
+	if err := again.Open(ctx); err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	defer again.Close()
+	if got := again.roles[natsjs.RoleBuilder].identity; got != id {
+		t.Errorf("identity after a restart %q, want %q", got, id)
 	}
 }
