@@ -23,7 +23,18 @@ func TestFaultRestartedBuilderResumesAtOnce(t *testing.T) {
 	opts.Builders, opts.ClaimTTL, opts.Topology.AckWait = 0, time.Minute, 30*time.Second
 	s := faulttest.Start(t, opts)
 	builder := s.AddBuilder("-worker-id", "builder-0")
+	// The same work uninterrupted first, for the figure, after a first
+	// commit (its first deploy, its cold builds).
+	s.WaitServing(s.Push("first").After, 3*time.Minute)
+	s.WaitIdle(time.Minute)
 	slowBuild(s, "web", 6*time.Second)
+	start := time.Now()
+	s.WaitServing(s.Push("slow web, uninterrupted").After, 3*time.Minute)
+	uninterrupted := time.Since(start)
+	s.WaitIdle(time.Minute)
+
+	slowBuild(s, "web", 6*time.Second)
+	start = time.Now()
 	p := s.Push("slow web")
 	victim := s.WaitBuilding(p.After, "web", 2*time.Minute)
 	if victim != builder {
@@ -58,6 +69,9 @@ func TestFaultRestartedBuilderResumesAtOnce(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.WaitServing(p.After, 3*time.Minute)
+	interrupted := time.Since(start)
+	t.Logf("push → serving: %s with a kill -9 and restart mid-build, %s uninterrupted: %.2f×",
+		interrupted.Round(100*time.Millisecond), uninterrupted.Round(100*time.Millisecond), interrupted.Seconds()/uninterrupted.Seconds())
 	s.WaitIdle(time.Minute)
 	s.Check(faulttest.Want{Final: p.After, Rerun: rerun})
 }
