@@ -30,6 +30,8 @@ type Builder struct {
 	c      *client.Client
 	policy *spb.Policy
 	access registry.Access
+	allow  []string    // the patterns of policy
+	fp     fingerprint // fingerprint.go
 }
 
 // New returns a Builder for the buildkitd at addr (e.g.

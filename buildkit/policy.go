@@ -23,7 +23,7 @@ func AllowBaseImages(patterns ...string) Option {
 		if err != nil {
 			return err
 		}
-		b.policy = p
+		b.policy, b.allow = p, patterns
 		return nil
 	}
 }

@@ -97,6 +97,10 @@ type ServiceSpec struct {
 	// User is the user the containers run as ("1000", "1000:1000",
 	// "app"); empty keeps the image's USER.
 	User string `json:"user,omitempty"`
+	// Inputs, when set, are the paths inside the context (relative to the
+	// repository's root) the image depends on: its build key is computed
+	// from them and its Dockerfile instead of the whole context.
+	Inputs []string `json:"inputs,omitempty"`
 }
 
 // Resources bound what one container of a service may use. slipway.yaml
@@ -118,6 +122,10 @@ type BuildRequested struct {
 	Commit  string      `json:"commit"`
 	Branch  string      `json:"branch"`
 	Service ServiceSpec `json:"service"`
+	// Force, when set, is the nonce of an operator's `slipway build -force`:
+	// the service is solved again even when an image of its build key
+	// exists, as a step of its own (its keys end in the nonce).
+	Force string `json:"force,omitempty"`
 }
 
 // BuildSucceeded records one service image pushed to the registry.
@@ -131,6 +139,11 @@ type BuildSucceeded struct {
 	// Cached is true when the image already existed for this commit and no
 	// solve ran.
 	Cached bool `json:"cached,omitempty"`
+	// ReusedFrom is the commit whose image of the same build key was
+	// tagged for this commit instead of solving; empty after a solve.
+	ReusedFrom string `json:"reused_from,omitempty"`
+	// Force is the nonce of the forced rebuild that built it, if any.
+	Force string `json:"force,omitempty"`
 }
 
 // BuildFailed records a permanent build failure of one service, or of the whole
@@ -164,6 +177,9 @@ type CommitBuilt struct {
 	// It makes that move a new event, whose deploys are explicit: they may
 	// move an environment back to the commit.
 	Push string `json:"push,omitempty"`
+	// Force is the nonce of the forced rebuild (`slipway build -force`)
+	// whose images these are; its deploys are new requests, automatic ones.
+	Force string `json:"force,omitempty"`
 }
 
 // DeployRequested asks for a commit to be deployed to an environment.

@@ -51,6 +51,16 @@ func BuildKey(repo, sha, service string) string {
 	return "build." + RepoKey(repo) + "." + sha + "." + KeyPart(service)
 }
 
+// ForcedKey is key of a step forced again by `slipway build -force`: key
+// itself when force (the request's nonce) is empty, else key and
+// ".force-<nonce>".
+func ForcedKey(key, force string) string {
+	if force == "" {
+		return key
+	}
+	return key + ".force-" + KeyPart(force)
+}
+
 // CommitKey is the dedup key of a commit of a repository, used for the
 // commit-built event of a branch.
 func CommitKey(repo, branch, sha string) string {
@@ -91,7 +101,7 @@ func (e *BuildRequested) CESubject() string {
 	return e.Repo.FullName + "@" + e.Commit + "/" + e.Service.Name
 }
 func (e *BuildRequested) DedupKey() string {
-	return BuildKey(e.Repo.FullName, e.Commit, e.Service.Name) + ".requested"
+	return ForcedKey(BuildKey(e.Repo.FullName, e.Commit, e.Service.Name), e.Force) + ".requested"
 }
 
 func (e *BuildSucceeded) EventType() string { return TypeBuildSucceeded }
@@ -100,7 +110,7 @@ func (e *BuildSucceeded) CESubject() string {
 	return e.Repo.FullName + "@" + e.Commit + "/" + e.Service
 }
 func (e *BuildSucceeded) DedupKey() string {
-	return BuildKey(e.Repo.FullName, e.Commit, e.Service) + ".succeeded"
+	return ForcedKey(BuildKey(e.Repo.FullName, e.Commit, e.Service), e.Force) + ".succeeded"
 }
 
 func (e *BuildFailed) EventType() string { return TypeBuildFailed }
@@ -130,7 +140,7 @@ func (e *CommitBuilt) DedupKey() string {
 	if e.Push != "" {
 		return CommitKey(e.Repo.FullName, e.Branch, e.Commit) + "." + MoveNonce(e.Push)
 	}
-	return CommitKey(e.Repo.FullName, e.Branch, e.Commit)
+	return ForcedKey(CommitKey(e.Repo.FullName, e.Branch, e.Commit), e.Force)
 }
 
 // MoveNonce names a move of a branch (a push, by its dedup key) in other

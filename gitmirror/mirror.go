@@ -43,7 +43,8 @@ type Mirror struct {
 }
 
 // New returns a Mirror keeping its repositories in dir, which it creates if
-// needed, and checkouts in dir/checkouts. It fails if git is not installed.
+// needed, and checkouts in a directory of its own under dir/checkouts,
+// removing there what processes that are gone left behind (checkouts.go). It fails if git is not installed.
 // Every git network operation is bounded by DefaultTimeout unless
 // WithTimeout says otherwise.
 func New(dir string, opts ...Option) (*Mirror, error) {
@@ -55,9 +56,12 @@ func New(dir string, opts ...Option) (*Mirror, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve mirror dir: %w", err)
 	}
-	checkouts := filepath.Join(dir, "checkouts")
-	if err := os.MkdirAll(checkouts, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "checkouts"), 0o755); err != nil {
 		return nil, fmt.Errorf("create mirror dir: %w", err)
+	}
+	checkouts, err := ownCheckouts(filepath.Join(dir, "checkouts"))
+	if err != nil {
+		return nil, err
 	}
 	m := &Mirror{dir: dir, checkouts: checkouts, gitPath: gitPath, env: gitEnv(), timeout: DefaultTimeout, locks: map[string]chan struct{}{}}
 	for _, o := range opts {
@@ -95,7 +99,11 @@ func (m *Mirror) ensure(ctx context.Context, repo events.Repo, sha string) (stri
 	if m.hasCommit(ctx, gitDir, sha) { // fetched while we waited for the lock
 		return gitDir, nil
 	}
-	return gitDir, m.fetch(ctx, gitDir, repo, sha)
+	if err := m.fetch(ctx, gitDir, repo, sha); err != nil {
+		return gitDir, err
+	}
+	m.maintain(ctx, gitDir)
+	return gitDir, nil
 }
 
 // fetchArgs start every fetch. fetch.unpackLimit=1 keeps what a fetch
@@ -176,6 +184,7 @@ func (m *Mirror) initMirror(ctx context.Context, gitDir string) error {
 		return fmt.Errorf("create mirror: %w", err)
 	}
 	// Never lose a fetched commit: a deploy may need it after a force-push.
+	// A fetch does not collect garbage; maintain does, pruning nothing.
 	if _, err := m.run(ctx, tmp, "", "config", "gc.auto", "0"); err != nil {
 		return fmt.Errorf("configure mirror: %w", err)
 	}

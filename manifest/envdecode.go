@@ -56,7 +56,7 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	if r := resolve(n); r != nil && r.ShortTag() == "!!null" {
 		return e
 	}
-	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "services", "target")
+	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "services", "target", "release_previews")
 	if !ok {
 		return e
 	}
@@ -81,6 +81,11 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	}
 	if v, ok := f.get("keep"); ok {
 		e.Keep = d.keep(p+".keep", v.value)
+	}
+	if v, ok := f.get("release_previews"); ok {
+		if e.ReleasePreviews = d.boolean(p+".release_previews", v.value); e.Follows != FollowsPullRequests {
+			d.fail(p+".release_previews", v.value, "only an environment with previews: true previews releases")
+		}
 	}
 	if v, ok := f.get("services"); ok {
 		e.Services = d.overrides(p+".services", v.value, services)

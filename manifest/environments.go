@@ -49,6 +49,9 @@ type Environment struct {
 	// TTL removes a preview not updated for that long; 0 keeps it until its
 	// pull request closes.
 	TTL time.Duration
+	// ReleasePreviews previews a release pull request too (one whose head
+	// commit changes only pin files); by default a release gets none.
+	ReleasePreviews bool
 	// Keep is how many of the last commits deployed here keep their images
 	// safe from clean-up.
 	Keep int

@@ -148,6 +148,8 @@ func TestEnvironmentErrors(t *testing.T) {
 		{"two kinds", "environments:\n  p: {pin: a.yaml, branch: main}\n", []string{"slipway.yaml:6: environments.p: declares branch and pin: an environment follows one of branch, pin or previews"}},
 		{"two preview templates", "environments:\n  a: {previews: true}\n  b: {previews: true}\n", []string{"slipway.yaml:7: environments.b.previews: only one environment may hold previews (a does)"}},
 		{"ttl without previews", "environments:\n  s: {ttl: 1h}\n", []string{"slipway.yaml:6: environments.s.ttl: only an environment with previews: true has a ttl"}},
+		{"release previews without previews", "environments:\n  s: {release_previews: true}\n", []string{"slipway.yaml:6: environments.s.release_previews: only an environment with previews: true previews releases"}},
+		{"release previews not a boolean", "environments:\n  pr: {previews: true, release_previews: yes please}\n", []string{"slipway.yaml:6: environments.pr.release_previews: must be true or false"}},
 		{"bad ttl", "environments:\n  s: {previews: true, ttl: soon}\n", []string{"slipway.yaml:6: environments.s.ttl: must be a positive duration such as 72h"}},
 		{"bad keep", "environments:\n  s: {keep: 0}\n", []string{"slipway.yaml:6: environments.s.keep: must be between 1 and 1000"}},
 		{"pin escapes", "environments:\n  p: {pin: ../x.yaml}\n", []string{`slipway.yaml:6: environments.p.pin: must stay inside the repository (no "..")`}},

@@ -53,6 +53,7 @@ func (m *Manifest) Services() []events.ServiceSpec {
 		}
 		out[i].Secrets = slices.Clone(s.spec.Secrets)
 		out[i].Tasks = copyTasks(s.spec.Tasks)
+		out[i].Inputs = slices.Clone(s.spec.Inputs)
 	}
 	return out
 }

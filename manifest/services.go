@@ -76,7 +76,7 @@ func (d *decoder) services(n *yaml.Node) []service {
 // service decodes one service, applying defaults.
 func (d *decoder) service(p string, n *yaml.Node) service {
 	s := service{spec: events.ServiceSpec{Dockerfile: DefaultDockerfile, HealthPath: DefaultHealthPath}}
-	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "secrets", "tasks", "network", "resources", "user")
+	f, ok := d.mapping(p, n, "name", "context", "dockerfile", "port", "health", "env", "secrets", "tasks", "network", "resources", "user", "inputs")
 	if !ok {
 		return s
 	}
@@ -116,6 +116,9 @@ func (d *decoder) service(p string, n *yaml.Node) service {
 	}
 	if v, ok := f.get("user"); ok {
 		s.spec.User = d.user(p+".user", v.value)
+	}
+	if v, ok := f.get("inputs"); ok && s.spec.Context != "" {
+		s.spec.Inputs = d.inputs(p+".inputs", v.value, s.spec.Context)
 	}
 	return s
 }

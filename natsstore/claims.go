@@ -23,6 +23,9 @@ type Claims struct {
 	kv     jetstream.KeyValue
 	holder string
 	now    func() time.Time
+	// identity and boot, when set, name the worker across restarts and
+	// this start of it (succession.go).
+	identity, boot string
 }
 
 var _ workflows.Claims = (*Claims)(nil)
@@ -32,6 +35,10 @@ var _ workflows.Claims = (*Claims)(nil)
 func NewClaims(kv jetstream.KeyValue, holder string) *Claims {
 	return &Claims{kv: kv, holder: holder, now: time.Now}
 }
+
+// KV is the bucket the claims are kept in, which also holds the build
+// outputs (NewOutputs).
+func (c *Claims) KV() jetstream.KeyValue { return c.kv }
 
 type claimState string
 
@@ -47,6 +54,10 @@ type claimRecord struct {
 	Expires time.Time       `json:"expires"`
 	Attempt int             `json:"attempt,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
+	// Identity and Boot name the worker holding the lease across its
+	// restarts and this start of it, when it has a stable identity.
+	Identity string `json:"identity,omitempty"`
+	Boot     string `json:"boot,omitempty"`
 }
 
 // Claim implements workflows.Claims.
@@ -71,12 +82,13 @@ func (c *Claims) Claim(ctx context.Context, key string, ttl time.Duration) (work
 	switch {
 	case cur.State == stateDone:
 		return nil, fmt.Errorf("claim %s: %w", key, events.ErrAlreadyDone)
-	case cur.State == stateRunning && c.now().Before(cur.Expires):
+	case cur.State == stateRunning && c.now().Before(cur.Expires) && !c.succeeds(cur):
 		return nil, fmt.Errorf("claim %s by %s until %s: %w", key, cur.Holder, cur.Expires.Format(time.RFC3339), workflows.ErrClaimHeld)
 	}
 	// The holder released the step, or its lease expired (it died or lost
-	// NATS for longer than its lease): take the step over, unless someone
-	// else did so first.
+	// NATS for longer than its lease), or it was this worker's predecessor
+	// (it died: a worker of the same identity started again): take the
+	// step over, unless someone else did so first.
 	l.attempt = cur.Attempt + 1
 	rev, err = c.kv.Update(ctx, key, l.record(stateRunning, nil), entry.Revision())
 	if err != nil {
@@ -145,11 +157,13 @@ type lease struct {
 
 func (l *lease) record(s claimState, result []byte) []byte {
 	b, _ := json.Marshal(claimRecord{
-		State:   s,
-		Holder:  l.holder,
-		Expires: l.c.now().Add(l.ttl).UTC(),
-		Attempt: l.attempt,
-		Result:  result,
+		State:    s,
+		Holder:   l.holder,
+		Expires:  l.c.now().Add(l.ttl).UTC(),
+		Attempt:  l.attempt,
+		Result:   result,
+		Identity: l.c.identity,
+		Boot:     l.c.boot,
 	})
 	return b
 }

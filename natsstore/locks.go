@@ -16,8 +16,9 @@ import (
 // revision-checked Updates while the deploy runs, deleted when it ends, and
 // taken over once its expiry has passed.
 type EnvLocks struct {
-	kv     jetstream.KeyValue
-	holder string
+	kv             jetstream.KeyValue
+	holder         string
+	identity, boot string // succession.go
 }
 
 var _ deploy.Locks = (*EnvLocks)(nil)
@@ -31,5 +32,5 @@ func NewEnvLocks(kv jetstream.KeyValue, holder string) *EnvLocks {
 // Lock implements deploy.Locks. Every acquisition is a lease of its own (see
 // Claims), so two deploys of one process exclude each other too.
 func (l *EnvLocks) Lock(ctx context.Context, repo, env string, ttl time.Duration) (workflows.Lease, error) {
-	return NewClaims(l.kv, l.holder).Claim(ctx, "env."+events.EnvKey(repo, env), ttl)
+	return NewClaims(l.kv, l.holder).Succeeding(l.identity, l.boot).Claim(ctx, "env."+events.EnvKey(repo, env), ttl)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/registry"
+	"github.com/slipway-dev/slipway/workflows/build"
 )
 
 // TestClient runs against the real registry: tag, list, resolve, delete.
@@ -58,4 +59,33 @@ func TestClient(t *testing.T) {
 		t.Errorf("Tags of a missing repository: %v, want ErrNotFound", err)
 	}
 	_ = c.Delete(ctx, repo, b.Digest)
+}
+
+// TestRetag tags an image's manifest by digest for another commit: the new
+// tag resolves to the same digest, and a manifest the registry no longer
+// has is build.ErrNoManifest.
+func TestRetag(t *testing.T) {
+	cli := dockertest.MustDocker(t)
+	host := dockertest.MustRegistry(t)
+	name := dockertest.RandomName("retag")
+	a := dockertest.MustImage(t, cli, name, "echo", "a")
+	repo := "slipway-test/" + name
+	ctx := context.Background()
+	c, err := registry.New(host, registry.Access{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := dockertest.RandomCommit()
+	if err := c.Retag(ctx, repo, a.Digest, sha); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.Digest(ctx, repo, sha); err != nil || d != a.Digest {
+		t.Fatalf("Digest(%s) = %q, %v; want %s", sha[:8], d, err, a.Digest)
+	}
+	if err := c.Delete(ctx, repo, a.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Retag(ctx, repo, a.Digest, dockertest.RandomCommit()); !errors.Is(err, build.ErrNoManifest) {
+		t.Errorf("Retag of a deleted manifest: %v, want build.ErrNoManifest", err)
+	}
 }

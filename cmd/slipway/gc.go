@@ -33,6 +33,9 @@ type gcOptions struct {
 	DryRun  bool
 	RepoDir string // read each environment's keep from slipway.yaml there
 	Repo    string // the repository RepoDir is a clone of
+	// RegistryGC is a command freeing the deleted manifests' blobs
+	// (registrygc.go).
+	RegistryGC string
 }
 
 func gcCommand() *ffcli.Command {
@@ -46,6 +49,7 @@ func gcCommand() *ffcli.Command {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted, delete nothing")
 	fs.StringVar(&o.RepoDir, "repo-dir", "", "a local clone whose slipway.yaml (at HEAD) sets each environment's keep")
 	fs.StringVar(&o.Repo, "repo", "", "the repository -repo-dir is a clone of, as owner/name (default: the only one with environments)")
+	fs.StringVar(&o.RegistryGC, "registry-gc", "", "command run (sh -c) after manifests were deleted, to free their blobs, e.g. 'docker exec registry registry garbage-collect /etc/docker/registry/config.yml'")
 	return &ffcli.Command{
 		Name:       "gc",
 		ShortUsage: "slipway gc [flags]",
@@ -110,7 +114,8 @@ func gc(ctx context.Context, c *pipeline.Conn, o gcOptions, out io.Writer) ([]st
 	if o.DryRun {
 		verb = "would delete"
 	}
-	fmt.Fprintf(out, "==> %s %d image(s); run the registry's garbage-collect to free their blobs\n", verb, len(deleted))
+	fmt.Fprintf(out, "==> %s %d image(s); run the registry's garbage-collect to free their blobs (-registry-gc)\n", verb, len(deleted))
+	errs = append(errs, runRegistryGC(ctx, o.RegistryGC, len(deleted), o.DryRun, out))
 	return deleted, errors.Join(errs...)
 }
 

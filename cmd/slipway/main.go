@@ -22,7 +22,7 @@ func rootCommand() *ffcli.Command {
 		ShortHelp:  "commit-based releases: every commit built, deployed and rolled back by its SHA",
 		FlagSet:    flag.NewFlagSet("slipway", flag.ContinueOnError),
 		Subcommands: []*ffcli.Command{
-			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(),
+			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(), buildCommand(),
 			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
 		},
 		Exec: func(context.Context, []string) error { return usagef("want a command") },

@@ -20,7 +20,7 @@ func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) 
 	if err != nil || !done {
 		return err
 	}
-	key := events.CommitKey(e.Repo.FullName, e.Branch, e.Commit)
+	key := events.ForcedKey(events.CommitKey(e.Repo.FullName, e.Branch, e.Commit), e.Force)
 	lease, err := h.Claims.Claim(ctx, key, h.Config.ClaimTTL)
 	switch {
 	case errors.Is(err, events.ErrAlreadyDone):
@@ -30,7 +30,7 @@ func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) 
 	case err != nil:
 		return err
 	}
-	built := &events.CommitBuilt{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Images: images}
+	built := &events.CommitBuilt{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Images: images, Force: e.Force}
 	if _, err := h.Publisher.Publish(ctx, built); err != nil {
 		return errors.Join(fmt.Errorf("publish commit built: %w", err), lease.Release(context.WithoutCancel(ctx)))
 	}
@@ -40,14 +40,18 @@ func (h *Handler) completeCommit(ctx context.Context, e *events.BuildRequested) 
 }
 
 // images returns the commit's images once every service is built; done is
-// false while some are still building.
+// false while some are still building. The services are looked at last
+// declared first: the builds of a commit finish in about the order they
+// were requested, so a completion that is not the last finds one still
+// building at once, and a commit of N services costs O(N) reads, not N².
 func (h *Handler) images(ctx context.Context, e *events.BuildRequested) (images []events.Image, done bool, err error) {
 	names, err := h.serviceNames(ctx, e.Repo, e.Commit)
 	if err != nil {
 		return nil, false, err
 	}
-	for _, name := range names {
-		b, err := h.Claims.Result(ctx, events.BuildKey(e.Repo.FullName, e.Commit, name))
+	images = make([]events.Image, len(names))
+	for i := len(names) - 1; i >= 0; i-- {
+		b, err := h.Claims.Result(ctx, events.ForcedKey(events.BuildKey(e.Repo.FullName, e.Commit, names[i]), e.Force))
 		if errors.Is(err, workflows.ErrNoResult) {
 			return nil, false, nil
 		}
@@ -61,7 +65,7 @@ func (h *Handler) images(ctx context.Context, e *events.BuildRequested) (images 
 		if rec.Failed != "" {
 			return nil, false, nil
 		}
-		images = append(images, events.Image{Service: rec.Service, Ref: rec.Image, Digest: rec.Digest})
+		images[i] = events.Image{Service: rec.Service, Ref: rec.Image, Digest: rec.Digest}
 	}
 	return images, true, nil
 }

@@ -48,6 +48,12 @@ type Handler struct {
 	Claims    workflows.Claims
 	Publisher Publisher
 	Planner   *Planner
+	// Objects, Outputs and Tagger, when Outputs is set, make builds
+	// content-addressed (key.go, reuse.go): a service whose build key was
+	// built before is tagged for the new commit instead of solved.
+	Objects Objects
+	Outputs Outputs
+	Tagger  Tagger
 }
 
 // record is what a completed build claim holds.
@@ -56,6 +62,10 @@ type record struct {
 	Image   string             `json:"image,omitempty"`
 	Digest  string             `json:"digest,omitempty"`
 	Failed  string             `json:"failed,omitempty"`
+	// Key is the build key (BuildKey); ReusedFrom the commit whose image
+	// of that key was tagged instead of solving.
+	Key        string `json:"key,omitempty"`
+	ReusedFrom string `json:"reused_from,omitempty"`
 }
 
 // HandlePush plans the builds of a commit pushed to the default branch

@@ -19,7 +19,7 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 	if err := h.Planner.Admit(e.Repo, e.Commit); err != nil {
 		return err
 	}
-	key := events.BuildKey(e.Repo.FullName, e.Commit, e.Service.Name)
+	key := events.ForcedKey(events.BuildKey(e.Repo.FullName, e.Commit, e.Service.Name), e.Force)
 	var rec record
 	lease, err := workflows.RunClaimed(ctx, h.Claims, key, h.Config.ClaimTTL, func(ctx context.Context) (err error) {
 		rec, err = h.build(ctx, e)
@@ -43,11 +43,33 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 	return h.completeCommit(ctx, e)
 }
 
-// build checks the commit out and runs one solve.
+// build reuses the image of the same build key when there is one (unless
+// forced), or checks the commit out and runs one solve.
 func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, error) {
+	rec := record{Service: e.Service, Image: ImageRef(h.Config.Registry, e.Repo.FullName, e.Service.Name, e.Commit)}
+	if h.Outputs == nil {
+		return h.solve(ctx, e, rec)
+	}
+	var err error
+	if rec.Key, err = h.BuildKey(ctx, e); err != nil {
+		return rec, err
+	}
+	if e.Force == "" {
+		if ok, err := h.reuse(ctx, e, &rec); ok || err != nil {
+			return rec, err
+		}
+	}
+	if rec, err = h.solve(ctx, e, rec); err != nil {
+		return rec, err
+	}
+	h.remember(ctx, e, rec)
+	return rec, nil
+}
+
+// solve checks the commit out and runs one solve.
+func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec record) (record, error) {
 	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("sha", e.Commit).
 		Str("service", e.Service.Name).Logger()
-	rec := record{Service: e.Service}
 	dir, release, err := h.Source.Checkout(ctx, e.Repo, e.Commit)
 	if err != nil {
 		return rec, fmt.Errorf("check out %s: %w", e.Commit, err)
@@ -57,7 +79,6 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 	if err != nil {
 		return rec, err
 	}
-	rec.Image = ImageRef(h.Config.Registry, e.Repo.FullName, e.Service.Name, e.Commit)
 	start := time.Now()
 	log.Info().Str("image", rec.Image).Msg("build started")
 	res, err := h.Builder.Build(ctx, Request{
@@ -99,7 +120,7 @@ func (h *Handler) republish(ctx context.Context, e *events.BuildRequested, key s
 func (h *Handler) announce(ctx context.Context, e *events.BuildRequested, rec record, cached bool) error {
 	var ev events.Event = &events.BuildSucceeded{
 		Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name,
-		Image: rec.Image, Digest: rec.Digest, Cached: cached,
+		Image: rec.Image, Digest: rec.Digest, Cached: cached, ReusedFrom: rec.ReusedFrom, Force: e.Force,
 	}
 	if rec.Failed != "" {
 		ev = &events.BuildFailed{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name, Reason: rec.Failed}

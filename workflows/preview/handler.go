@@ -48,7 +48,10 @@ type Handler struct {
 	Locks        deploy.Locks
 	// Hosts, optional, releases the hosts a removed preview claimed.
 	Hosts deploy.Hosts
-	Now   func() time.Time
+	// Changes, optional, tells a release pull request, which gets no
+	// preview (release.go).
+	Changes Changes
+	Now     func() time.Time
 }
 
 // HandlePullRequest opens, updates or removes the preview of a pull
@@ -82,8 +85,14 @@ func (h *Handler) open(ctx context.Context, e *events.PullRequestChanged) error 
 	if !ok {
 		return events.Ignored("pull request #%d: slipway.yaml declares no previews", e.Number)
 	}
-	if env, ok := m.ReleaseOf(e.HeadBranch); ok && !h.Config.ReleasePreviews {
-		return events.Ignored("pull request #%d releases to %s (branch %s): no preview (-preview-releases)", e.Number, env.Name, e.HeadBranch)
+	if env, ok := m.ReleaseOf(e.HeadBranch); ok && !h.Config.ReleasePreviews && !tmpl.ReleasePreviews {
+		return events.Ignored("pull request #%d releases to %s (branch %s): no preview (-preview-releases or release_previews: true gives it one)", e.Number, env.Name, e.HeadBranch)
+	}
+	if rel, err := h.isRelease(ctx, e, m, tmpl); err != nil || rel {
+		if err != nil {
+			return err
+		}
+		return events.Ignored("pull request #%d changes only pin files: a release gets no preview (release_previews: true gives it one)", e.Number)
 	}
 	p, err := h.record(ctx, e, tmpl)
 	if err != nil {

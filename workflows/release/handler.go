@@ -99,6 +99,9 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if e.Push != "" { // a force-push back: a deliberate move of the branch
 			req.Nonce, req.Explicit = events.MoveNonce(e.Push), true
 		}
+		if e.Force != "" { // rebuilt by `slipway build -force`: a new automatic deploy
+			req.Nonce = "force-" + e.Force
+		}
 		if _, err := h.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request deploy to %s: %w", env.Name, err)
 		}

@@ -155,11 +155,12 @@ func (s *Slipway) common() []string {
 		"-max-deliver", strconv.Itoa(t.MaxDeliver), "-log-format", "json", "-log-level", "info"}
 }
 
-// AddBuilder starts one more builder process, with a git mirror of its own.
-func (s *Slipway) AddBuilder() *Proc {
-	p := StartProc(s.tb, fmt.Sprintf("builder%d", len(s.Builders)+1), s.bins.Builder, append(s.common(),
+// AddBuilder starts one more builder process, with a git mirror of its own
+// and the extra flags given.
+func (s *Slipway) AddBuilder(extra ...string) *Proc {
+	p := StartProc(s.tb, fmt.Sprintf("builder%d", len(s.Builders)+1), s.bins.Builder, append(append(s.common(),
 		"-buildkit-host", s.Buildkit, "-registry", s.Registry, "-mirror-dir", s.tb.TempDir(),
-		"-claim-ttl", s.opts.ClaimTTL.String())...)
+		"-claim-ttl", s.opts.ClaimTTL.String()), extra...)...)
 	s.Builders = append(s.Builders, p)
 	return p
 }

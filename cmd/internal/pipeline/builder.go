@@ -3,9 +3,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/slipway-dev/slipway/buildkit"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
 
@@ -25,8 +28,16 @@ func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	defer closeFn()
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
 		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
+	steps, err := newInflight(ctx, c, "build")
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	var resumed sync.WaitGroup
+	resumed.Add(1)
+	go func() { defer resumed.Done(); resume(ctx, steps, h.HandleBuild) }()
+	defer resumed.Wait()
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h})...)
+		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, builds: steps})...)
 	})
 }
 
@@ -55,13 +66,21 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 	if err != nil {
 		return nil, nil, err
 	}
+	tagger, err := registry.New(cfg.Registry, access)
+	if err != nil {
+		_ = bk.Close()
+		return nil, nil, err
+	}
 	h := &build.Handler{
 		Config:    build.Config{Registry: cfg.Registry, ClaimTTL: cfg.ClaimTTL},
 		Source:    p.Mirror,
-		Builder:   bk,
+		Builder:   limitSolves(bk, cfg.BuildWorkers),
 		Claims:    claims,
 		Publisher: natsjs.NewPublisher(c.JS, builderSource),
 		Planner:   p.Planner,
+		Objects:   p.Mirror,
+		Outputs:   natsstore.NewOutputs(claims.KV()),
+		Tagger:    tagger,
 	}
 	if err := h.Config.Validate(); err != nil {
 		_ = bk.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ type Config struct {
 	Topology   natsjs.Topology
 	// NATSAuth authenticates to an external server (-nats-url).
 	NATSAuth NATSAuth
+	// WorkerID is a stable name of this worker, unique among live ones:
+	// its restart takes over its own interrupted steps at once (-worker-id).
+	WorkerID string
 	// Provision creates or updates the stream, consumers and buckets at
 	// start; a component whose credentials may not runs without it.
 	Provision bool
@@ -60,6 +64,9 @@ type Config struct {
 	GitCredentialsFile string
 	// PushWorkers is how many pushes a builder handles at once.
 	PushWorkers int
+	// BuildWorkers is how many services a builder solves at once, all on
+	// its one buildkitd.
+	BuildWorkers int
 
 	// deployer
 	StagingEnv    string
@@ -107,6 +114,7 @@ func DefaultConfig() Config {
 		ClaimTTL:      30 * time.Second,
 		GitTimeout:    gitmirror.DefaultTimeout,
 		PushWorkers:   8,
+		BuildWorkers:  runtime.NumCPU(),
 		StagingEnv:    "staging",
 		ProxyAddr:     "127.0.0.1:8080",
 		ProxyDomain:   "localhost",
@@ -133,6 +141,9 @@ func (c *Config) BindNATS(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Topology.DuplicateWindow, "duplicate-window", c.Topology.DuplicateWindow, "how long JetStream deduplicates a message id")
 	fs.DurationVar(&c.Topology.AckWait, "ack-wait", c.Topology.AckWait, "how long a delivered event may go without an ack or in-progress signal")
 	fs.IntVar(&c.Topology.MaxDeliver, "max-deliver", c.Topology.MaxDeliver, "how many times a failing event is delivered")
+	fs.StringVar(&c.WorkerID, "worker-id", c.WorkerID, "stable name of this worker, never shared by two live ones (a pod or systemd instance name): "+
+		"a restart under it takes over its own interrupted builds and deploys at once instead of waiting for their leases "+
+		"(slipway up with its embedded server is named by its data directory)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "trace, debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "console or json")
 	c.NATSAuth.Bind(fs)
@@ -173,6 +184,7 @@ func (c *Config) BindBuilder(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	fs.Var(&c.BaseImageAllow, "base-image-allow", "image a build may pull, '*' matching anything, e.g. localhost:5000/mirror/* (repeat or comma-separate; none allows every image)")
 	fs.IntVar(&c.PushWorkers, "push-workers", c.PushWorkers, "pushes this process reads the slipway.yaml of at once (each fetch of a repository waits for no other repository)")
+	fs.IntVar(&c.BuildWorkers, "build-workers", c.BuildWorkers, "services this process solves at once on its buildkitd (default: the number of cores)")
 	c.bindGit(fs)
 }
 
@@ -208,6 +220,12 @@ func (c *Config) Validate() error {
 	}
 	if c.GitTimeout < time.Second || c.PushWorkers < 1 {
 		errs = append(errs, fmt.Errorf("git timeout %s, push workers %d: want at least 1s and 1", c.GitTimeout, c.PushWorkers))
+	}
+	if err := checkWorkerID(c.WorkerID); err != nil {
+		errs = append(errs, err)
+	}
+	if c.BuildWorkers < 1 {
+		errs = append(errs, fmt.Errorf("build workers %d: want at least 1", c.BuildWorkers))
 	}
 	if c.LockTTL < time.Second || c.DeployWorkers < 1 {
 		errs = append(errs, fmt.Errorf("lock ttl %s, deploy workers %d: want at least 1s and 1", c.LockTTL, c.DeployWorkers))

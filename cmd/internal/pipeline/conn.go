@@ -23,6 +23,10 @@ type Conn struct {
 	JS   jetstream.JetStream
 	name string
 	opts []nats.Option
+	// identity names the worker across its restarts ("up/<id>" for the
+	// `slipway up` holding its data directory, "<component>/<-worker-id>");
+	// empty for none. Its leases carry it with bootID (succession.go).
+	identity string
 }
 
 // Dial connects to url and provisions the stream, consumers and buckets.
@@ -132,7 +136,7 @@ func (c *Conn) claims(ctx context.Context) (*natsstore.Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", natsjs.BucketClaims, err)
 	}
-	return natsstore.NewClaims(kv, holderID(c.name)), nil
+	return natsstore.NewClaims(kv, holderID(c.name)).Succeeding(c.identity, bootID), nil
 }
 
 // Envs returns the environment store.

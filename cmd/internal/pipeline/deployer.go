@@ -66,8 +66,13 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
 	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })
+	steps, err := newInflight(ctx, c, "deploy")
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
+	g.Go(func() error { resume(ctx, steps, h.HandleDeploy); return nil })
 	g.Go(func() error {
-		return c.runner(ctx, cfg).Run(ctx, routes(partDeploy, handlers{cfg: cfg, deploy: h, release: rel})...)
+		return c.runner(ctx, cfg).Run(ctx, routes(partDeploy, handlers{cfg: cfg, deploy: h, release: rel, deploys: steps})...)
 	})
 	return g.Wait()
 }

@@ -93,6 +93,9 @@ func (m *Main) Start(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, err
 	}
+	if m.Config.WorkerID != "" {
+		c.identity = m.Name + "/" + m.Config.WorkerID
+	}
 	m.conn = c
 	return ctx, nil
 }

@@ -23,7 +23,7 @@ func orderDeploys(ctx context.Context, cfg *Config, c *Conn, h *deploy.Handler) 
 	if err != nil {
 		return err
 	}
-	h.Locks = natsstore.NewEnvLocks(kv, holderID(c.name))
+	h.Locks = natsstore.NewEnvLocks(kv, holderID(c.name)).Succeeding(c.identity, bootID)
 	h.Queue = natsstore.NewDeployQueue(c.JS)
 	h.Ancestry = mirror
 	h.Config.LockTTL = cfg.LockTTL

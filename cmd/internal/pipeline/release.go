@@ -108,6 +108,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 			Envs:         envs,
 			PullRequests: pullRequests{f: forges, fallback: preview.BranchCheck{Branches: mirror}},
 			Locks:        locks,
+			Changes:      mirror,
 		},
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),

@@ -45,6 +45,9 @@ type handlers struct {
 	build   *build.Handler
 	deploy  *deploy.Handler
 	release *ReleaseWorkflows
+	// builds and deploys record the steps in flight (resume.go); nil
+	// records nothing.
+	builds, deploys *inflight
 }
 
 // consumer declares a durable consumer and binds it to the handler it
@@ -76,8 +79,13 @@ var consumers = []consumer{
 		Consumer: natsjs.Consumer{Name: ConsumerBuild, Role: natsjs.RoleBuilder, Description: "builds one service of one commit",
 			Subjects: []string{events.SubjectBuildRequested}, MaxAckPending: 256},
 		part: partBuild,
+		// cfg.BuildWorkers solves at once, sharing the builder's buildkitd:
+		// the services of a commit build in parallel; more requests are
+		// handled at once, since a reused image needs no solve
+		// (buildlimit.go).
 		route: func(h handlers) natsjs.Route {
-			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(h.build.HandleBuild)}
+			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(track(h.builds, h.build.HandleBuild)),
+				Workers: buildHandlersPerSolve * h.cfg.BuildWorkers}
 		},
 	},
 	{
@@ -96,7 +104,7 @@ var consumers = []consumer{
 			Subjects: []string{events.SubjectDeployRequested + ".>"}, MaxAckPending: deployMaxAckPending},
 		part: partDeploy,
 		route: func(h handlers) natsjs.Route {
-			return natsjs.Route{Consumer: ConsumerDeploy, Handler: natsjs.Typed(h.deploy.HandleDeploy), Workers: h.cfg.DeployWorkers}
+			return natsjs.Route{Consumer: ConsumerDeploy, Handler: natsjs.Typed(track(h.deploys, h.deploy.HandleDeploy)), Workers: h.cfg.DeployWorkers}
 		},
 	},
 	// The consumers of the release, preview and notification workflows see

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func TestTopologyRoutesEveryConsumer(t *testing.T) {
 		t.Errorf("%d consumers routed, %d declared", len(routed), len(Topology().Consumers))
 	}
 	cfg := DefaultConfig()
-	cfg.PushWorkers, cfg.DeployWorkers = 3, 5
+	cfg.PushWorkers, cfg.DeployWorkers, cfg.BuildWorkers = 3, 5, 7
 	h := allHandlers()
 	h.cfg = &cfg
 	if w := route(t, ConsumerPush, h).Workers; w != 3 {
@@ -77,6 +78,12 @@ func TestTopologyRoutesEveryConsumer(t *testing.T) {
 	}
 	if w := route(t, ConsumerDeploy, h).Workers; w != 5 {
 		t.Errorf("deploy workers = %d, want -deploy-workers", w)
+	}
+	if w := route(t, ConsumerBuild, h).Workers; w != 7*buildHandlersPerSolve {
+		t.Errorf("build request workers = %d, want %d per -build-workers", w, buildHandlersPerSolve)
+	}
+	if w := DefaultConfig().BuildWorkers; w != runtime.NumCPU() {
+		t.Errorf("default build workers = %d, want the %d cores", w, runtime.NumCPU())
 	}
 }
 

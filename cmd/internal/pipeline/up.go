@@ -24,6 +24,7 @@ type Up struct {
 	conn   *Conn
 	roles  map[natsjs.Role]*Conn
 	ln     net.Listener
+	lock   *dataDirLock // the embedded server's data directory (succession.go)
 }
 
 // Open starts the embedded server, connects, provisions and binds the
@@ -34,6 +35,16 @@ func (u *Up) Open(ctx context.Context) error {
 	}
 	if err := u.Config.Validate(); err != nil {
 		return err
+	}
+	identity := ""
+	if u.Config.NATSURL == "" {
+		l, err := lockDataDir(u.Config.DataDir)
+		if err != nil {
+			return err
+		}
+		u.lock, identity = l, l.identity
+	} else if u.Config.WorkerID != "" {
+		identity = "up/" + u.Config.WorkerID
 	}
 	auth, err := u.auth(ctx)
 	if err != nil {
@@ -54,6 +65,7 @@ func (u *Up) Open(ctx context.Context) error {
 		if err != nil {
 			return errors.Join(err, u.Close())
 		}
+		rc.identity = identity
 		u.roles[r] = rc
 	}
 	ln, err := net.Listen("tcp", u.Config.HTTPAddr)
@@ -150,5 +162,7 @@ func (u *Up) Close() error {
 		u.server.Shutdown()
 		u.server.WaitForShutdown()
 	}
+	errs = append(errs, u.lock.Close())
+	u.lock = nil
 	return errors.Join(errs...)
 }

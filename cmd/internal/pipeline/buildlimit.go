@@ -1,0 +1,48 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+// buildHandlersPerSolve is how many build requests a builder handles at once
+// per solve it may run (-build-workers): a request whose image is reused
+// (build keys) is a few reads and a manifest PUT, and must not wait behind
+// solves for a worker.
+const buildHandlersPerSolve = 4
+
+// limitedBuilder runs at most cap(solves) solves of b at once.
+type limitedBuilder struct {
+	b      build.Builder
+	solves chan struct{}
+}
+
+var (
+	_ build.Builder       = (*limitedBuilder)(nil)
+	_ build.Fingerprinter = (*limitedBuilder)(nil)
+)
+
+// limitSolves returns b running at most n solves at once.
+func limitSolves(b build.Builder, n int) *limitedBuilder {
+	return &limitedBuilder{b: b, solves: make(chan struct{}, max(n, 1))}
+}
+
+// Build implements build.Builder, waiting for a free solve.
+func (l *limitedBuilder) Build(ctx context.Context, req build.Request) (build.Result, error) {
+	select {
+	case l.solves <- struct{}{}:
+	case <-ctx.Done():
+		return build.Result{}, ctx.Err()
+	}
+	defer func() { <-l.solves }()
+	return l.b.Build(ctx, req)
+}
+
+// Fingerprint implements build.Fingerprinter with b's, if it has one.
+func (l *limitedBuilder) Fingerprint(ctx context.Context) (string, error) {
+	if f, ok := l.b.(build.Fingerprinter); ok {
+		return f.Fingerprint(ctx)
+	}
+	return "", nil
+}

@@ -1,0 +1,88 @@
+package build_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/gitmirror/gittest"
+	"github.com/slipway-dev/slipway/workflows/build"
+)
+
+// TestBuildKey computes build keys from a real git repository: a key
+// changes exactly when something the build can see changes (its context or
+// declared inputs, its Dockerfile even outside the context, a
+// .dockerignore, its network mode), and a Dockerfile naming SLIPWAY_COMMIT
+// has a key per commit.
+func TestBuildKey(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	m, err := gitmirror.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &build.Handler{Config: build.Config{Registry: "localhost:5000"}, Source: m, Objects: m}
+	src := repo.Events("acme/shop")
+	web := events.ServiceSpec{Name: "web", Context: "services/web", Dockerfile: "Dockerfile"}
+	outside := events.ServiceSpec{Name: "web", Context: "services/web", Dockerfile: "../../docker/web.Dockerfile"}
+	narrowed := events.ServiceSpec{Name: "web", Context: ".", Dockerfile: "services/web/Dockerfile", Inputs: []string{"services/web", "libs/common"}}
+	networked := web
+	networked.Network = true
+
+	repo.WriteFile("services/web/Dockerfile", "FROM busybox\nCOPY . /app\n")
+	repo.WriteFile("services/web/index.txt", "1")
+	repo.WriteFile("docker/web.Dockerfile", "FROM busybox\n")
+	repo.WriteFile("libs/common/x", "1")
+	repo.WriteFile("docs/README.md", "1")
+	base := repo.Commit("base")
+	key := func(sha string, s events.ServiceSpec) string {
+		t.Helper()
+		k, err := h.BuildKey(context.Background(), &events.BuildRequested{Repo: src, Commit: sha, Branch: "main", Service: s})
+		if err != nil {
+			t.Fatalf("BuildKey(%s, %s): %v", sha[:8], s.Dockerfile, err)
+		}
+		return k
+	}
+	commit := func(path, content string) string {
+		repo.WriteFile(path, content)
+		return repo.Commit("change " + path)
+	}
+	docs := commit("docs/README.md", "2")
+	lib := commit("libs/common/x", "2")
+	ignore := commit("services/web/.dockerignore", "*.md\n")
+	index := commit("services/web/index.txt", "2")
+	outsideDockerfile := commit("docker/web.Dockerfile", "FROM busybox\nRUN true\n")
+
+	tests := []struct {
+		name    string
+		a, b    string
+		s       events.ServiceSpec
+		changed bool
+	}{
+		{"docs only", base, docs, web, false},
+		{"library outside the context", docs, lib, web, false},
+		{".dockerignore in the context", lib, ignore, web, true},
+		{"file in the context", ignore, index, web, true},
+		{"Dockerfile outside the context", index, outsideDockerfile, outside, true},
+		{"Dockerfile outside the context, context unchanged", base, docs, outside, false},
+		{"declared input", docs, lib, narrowed, true},
+		{"outside the declared inputs of a root context", base, docs, narrowed, false},
+	}
+	for _, tt := range tests {
+		if changed := key(tt.a, tt.s) != key(tt.b, tt.s); changed != tt.changed {
+			t.Errorf("%s: key changed %v, want %v", tt.name, changed, tt.changed)
+		}
+	}
+	if key(base, web) == key(base, networked) {
+		t.Error("network: true has the key of network: false")
+	}
+	stamped := commit("services/web/Dockerfile", "FROM busybox\nARG SLIPWAY_COMMIT\nLABEL c=$SLIPWAY_COMMIT\n")
+	again := repo.Commit("empty")
+	if key(stamped, web) == key(again, web) {
+		t.Error("a Dockerfile naming SLIPWAY_COMMIT has one key for two commits")
+	}
+	missing := events.ServiceSpec{Name: "web", Context: ".", Dockerfile: "services/web/Dockerfile", Inputs: []string{"libs/gone"}}
+	if _, err := h.BuildKey(context.Background(), &events.BuildRequested{Repo: src, Commit: again, Service: missing}); !events.IsPermanent(err) {
+		t.Errorf("missing input: %v, want a permanent error", err)
+	}
+}
