@@ -10,6 +10,9 @@
 #              from Debian's busybox-static, not pulled from any hub
 #   golangci-lint  $SLIPWAY_HOME/bin/golangci-lint, built from tools/golangci-lint
 #              (`setup.sh golangci-lint` builds only it, as any user)
+#   kubernetes $SLIPWAY_HOME/bin/{kube-apiserver,kube-controller-manager}, built
+#              by scripts/build-kubernetes.sh, and Debian's etcd-server (not
+#              started here: the Kubernetes target's tests start their own)
 #
 # Every step checks before it acts, so a rerun on a ready machine changes
 # nothing and takes about a second. Progress goes to stderr; the environment
@@ -32,7 +35,7 @@ RUN_DIR=${SLIPWAY_RUN_DIR:-/run/slipway}
 REGISTRY_URL=http://127.0.0.1:5000
 SLIPWAY_REGISTRY=localhost:5000
 MIRROR_REPO=mirror/busybox
-PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server)
+PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server etcd-server)
 export PATH=$BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 STEP=init
@@ -400,6 +403,8 @@ main() {
 	start_dockerd
 	build_buildkit
 	build_golangci_lint
+	step kubernetes-build
+	SLIPWAY_HOME=$SLIPWAY_HOME "$ROOT/scripts/build-kubernetes.sh"
 	firewall_builds
 	start_buildkitd
 	start_registry

@@ -1,0 +1,201 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// rolloutStatus reads a Deployment's rollout the way `kubectl rollout
+// status` does, and requires the Available condition too: done when the
+// controller observed the latest spec, every replica is updated and
+// available and no old one remains; failed (with the reason) when the
+// controller reports ProgressDeadlineExceeded.
+func rolloutStatus(dep *appsv1.Deployment) (done bool, failed string) {
+	st := dep.Status
+	if dep.Generation > st.ObservedGeneration {
+		return false, ""
+	}
+	if c := condition(dep, appsv1.DeploymentProgressing); c != nil && c.Reason == "ProgressDeadlineExceeded" {
+		return false, fmt.Sprintf("deployment %s exceeded its progress deadline: %s", dep.Name, c.Message)
+	}
+	want := int32(1)
+	if dep.Spec.Replicas != nil {
+		want = *dep.Spec.Replicas
+	}
+	if st.UpdatedReplicas < want || st.Replicas > st.UpdatedReplicas || st.AvailableReplicas < st.UpdatedReplicas {
+		return false, ""
+	}
+	if c := condition(dep, appsv1.DeploymentAvailable); c == nil || c.Status != corev1.ConditionTrue {
+		return false, ""
+	}
+	return true, ""
+}
+
+func condition(dep *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
+	for i := range dep.Status.Conditions {
+		if dep.Status.Conditions[i].Type == t {
+			return &dep.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// waitRollouts waits until the Deployment of every service of d is rolled
+// out at d's commit, or returns why not within the rollout timeout.
+func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deployment) error {
+	ctx, cancel := context.WithTimeout(ctx, t.opts.RolloutTimeout)
+	defer cancel()
+	pending := map[string]bool{}
+	for _, img := range d.Images {
+		pending[img.Service.Name] = true
+	}
+	tick := time.NewTicker(t.opts.Poll)
+	defer tick.Stop()
+	for {
+		for svc := range pending {
+			dep, err := t.client.AppsV1().Deployments(ns).Get(ctx, objectName(d.Repo, d.Env, svc), metav1.GetOptions{})
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				return apiError("read rollout of "+svc, err)
+			}
+			done, failed := rolloutStatus(dep)
+			if failed != "" {
+				return fmt.Errorf("rollout of %s at %s failed: %s%s", svc, short(d.Commit), failed, t.podReport(ctx, ns, d, svc))
+			}
+			if done {
+				delete(pending, svc)
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return t.timedOut(ctx, ns, d, pending)
+		case <-tick.C:
+		}
+	}
+}
+
+// timedOut is the error of rollouts still pending when ctx ended.
+func (t *Target) timedOut(ctx context.Context, ns string, d deploy.Deployment, pending map[string]bool) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	svcs := make([]string, 0, len(pending))
+	for s := range pending {
+		svcs = append(svcs, s)
+	}
+	sort.Strings(svcs)
+	var report string
+	for _, s := range svcs {
+		report += t.podReport(rctx, ns, d, s)
+	}
+	err := fmt.Errorf("rollout of %s at %s not available within %s%s", strings.Join(svcs, ", "), short(d.Commit), t.opts.RolloutTimeout, report)
+	if ctx.Err() == context.Canceled || context.Cause(ctx) == context.Canceled {
+		return events.Retryable(fmt.Errorf("deploy interrupted: %w", err), retryAfter)
+	}
+	return err
+}
+
+// podReport describes the pods of d's commit of svc that are not ready:
+// their waiting reasons and the end of their log or termination message.
+func (t *Target) podReport(ctx context.Context, ns string, d deploy.Deployment, svc string) string {
+	sel := labels.SelectorFromSet(objectLabels(d.Repo, d.Env, svc, d.Commit)).String()
+	pods, err := t.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil || len(pods.Items) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range pods.Items {
+		if podReady(&p) {
+			continue
+		}
+		fmt.Fprintf(&b, "\npod %s: %s", p.Name, podState(&p))
+		if tail := t.lastLines(ctx, &p); tail != "" {
+			fmt.Fprintf(&b, "; last log lines:\n%s", tail)
+		}
+		if b.Len() > 4096 {
+			break
+		}
+	}
+	return b.String()
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// podState is why a pod is not ready, as its status says.
+func podState(p *corev1.Pod) string {
+	var parts []string
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && (c.Reason != "" || c.Message != "") {
+			parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s: %s %s", c.Type, c.Reason, c.Message)))
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil {
+			parts = append(parts, strings.TrimSpace("waiting: "+w.Reason+" "+w.Message))
+		}
+		if cs.RestartCount > 0 {
+			parts = append(parts, fmt.Sprintf("restarted %d times", cs.RestartCount))
+		}
+	}
+	if len(parts) == 0 {
+		return "phase " + string(p.Status.Phase) + ", not ready"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// lastLines is the end of the pod's container log, or, when the log is
+// out of reach, its termination message (which the kubelet fills from the
+// log's end: terminationMessagePolicy FallbackToLogsOnError).
+func (t *Target) lastLines(ctx context.Context, p *corev1.Pod) string {
+	lines := int64(t.opts.LogLines)
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if b, err := t.client.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: &lines}).DoRaw(lctx); err == nil && len(b) > 0 {
+		return tailLines(string(b), t.opts.LogLines)
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		for _, st := range []*corev1.ContainerStateTerminated{cs.State.Terminated, cs.LastTerminationState.Terminated} {
+			if st != nil && st.Message != "" {
+				return tailLines(st.Message, t.opts.LogLines)
+			}
+		}
+	}
+	return ""
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
