@@ -13,8 +13,9 @@ import (
 // `target <name> kubernetes kubeconfig=<path> namespace=<ns>` and the
 // deployer's registry settings.
 type Options struct {
-	// Kubeconfig is the path of the kubeconfig to use; Config, when set,
-	// is used instead (tests).
+	// Kubeconfig is the path of the kubeconfig to use; empty uses the
+	// pod's service account (Slipway running in the cluster). Config, when
+	// set, is used instead (tests).
 	Kubeconfig string
 	Config     *rest.Config
 	// Namespace is where environments run; a preview runs in a namespace
@@ -81,8 +82,6 @@ func (o Options) withDefaults() Options {
 // Validate reports the first option that cannot work.
 func (o Options) Validate() error {
 	switch {
-	case o.Kubeconfig == "" && o.Config == nil:
-		return errors.New("kubernetes target: no kubeconfig")
 	case len(validation.IsDNS1123Label(o.Namespace)) > 0:
 		return fmt.Errorf("kubernetes target: namespace %q is not a DNS label", o.Namespace)
 	case o.RolloutTimeout < time.Second:

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipway-dev/slipway/events"
@@ -36,8 +37,14 @@ func New(opts Options) (*Target, error) {
 		return nil, err
 	}
 	cfg := opts.Config
-	if cfg == nil {
-		var err error
+	var err error
+	switch {
+	case cfg != nil:
+	case opts.Kubeconfig == "":
+		if cfg, err = rest.InClusterConfig(); err != nil {
+			return nil, fmt.Errorf("kubernetes target: no kubeconfig and not in a pod: %w", err)
+		}
+	default:
 		if cfg, err = clientcmd.BuildConfigFromFlags("", opts.Kubeconfig); err != nil {
 			return nil, fmt.Errorf("kubernetes target: read kubeconfig %s: %w", opts.Kubeconfig, err)
 		}
