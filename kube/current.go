@@ -2,13 +2,15 @@ package kube
 
 import (
 	"context"
-	"fmt"
+	"net"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
@@ -29,32 +31,62 @@ func (t *Target) Current(ctx context.Context, repo, env string) (deploy.Release,
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("skipping a deployment without a readable release")
 			continue
 		}
-		done, _ := rolloutStatus(dep)
-		addr := fmt.Sprintf("%s.%s.svc:%d", dep.Name, ns, r.Image.Service.Port)
-		want := int32(1)
-		if dep.Spec.Replicas != nil {
-			want = *dep.Spec.Replicas
+		st, err := t.serviceState(ctx, ns, dep, r)
+		if err != nil {
+			return rel, err
 		}
-		rel.Services = append(rel.Services, deploy.ServiceState{
-			Name: name, Commit: r.Commit, Image: r.Image.Ref, Digest: r.Image.Digest,
-			Running: done, Addr: addr, Addrs: []string{addr},
-			Replicas: int(want), Up: int(min(dep.Status.UpdatedReplicas, dep.Status.AvailableReplicas)),
-		})
+		st.Name = name
+		rel.Services = append(rel.Services, st)
 	}
 	sort.Slice(rel.Services, func(i, j int) bool { return rel.Services[i].Name < rel.Services[j].Name })
 	return rel, nil
 }
 
-// ResolveAll returns the address of service of env of repo: its Service's
-// cluster DNS name and port (the Service spreads requests over the ready
-// pods), or none while nothing of it is available.
+// serviceState is one service as its Deployment and its ready pods at the
+// Deployment's commit and digest say: Addrs are those pods' IP and port.
+func (t *Target) serviceState(ctx context.Context, ns string, dep *appsv1.Deployment, r release) (deploy.ServiceState, error) {
+	done, _ := rolloutStatus(dep)
+	want := int32(1)
+	if dep.Spec.Replicas != nil {
+		want = *dep.Spec.Replicas
+	}
+	st := deploy.ServiceState{
+		Commit: r.Commit, Image: r.Image.Ref, Digest: r.Image.Digest, Running: done,
+		Replicas: int(want), Up: int(min(dep.Status.UpdatedReplicas, dep.Status.AvailableReplicas)),
+	}
+	ref, err := t.pullRef(r.Image)
+	if err != nil {
+		return st, nil
+	}
+	sel := labels.SelectorFromSet(objectLabels(r.Repo, r.Env, r.Image.Service.Name, r.Commit)).String()
+	pods, err := t.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return st, apiError("list pods of "+r.Image.Service.Name, err)
+	}
+	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil || !podReady(&p) || p.Status.PodIP == "" || len(p.Spec.Containers) == 0 || p.Spec.Containers[0].Image != ref {
+			continue
+		}
+		addr := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(r.Image.Service.Port))
+		st.Addrs = append(st.Addrs, addr)
+	}
+	if len(st.Addrs) > 0 {
+		st.Addr = st.Addrs[0]
+	}
+	return st, nil
+}
+
+// ResolveAll returns the addresses (pod IP and port) of the ready pods of
+// service of env of repo at the commit its Deployment declares, or none
+// while none is ready.
 func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]string, error) {
 	rel, err := t.Current(ctx, repo, env)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range rel.Services {
-		if s.Name == service && s.Up > 0 {
+		if s.Name == service && len(s.Addrs) > 0 {
 			return s.Addrs, nil
 		}
 	}

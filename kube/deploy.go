@@ -51,7 +51,7 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := t.apply(ctx, ns, d); err != nil {
 		return errors.Join(err, t.rollback(ctx, ns, d, prev))
 	}
-	if err := t.waitRollouts(ctx, ns, d); err != nil {
+	if err := t.waitRollouts(ctx, ns, d, false); err != nil {
 		log.Warn().Err(err).Msg("rollout failed; re-applying the previous release")
 		if rerr := t.rollback(ctx, ns, d, prev); rerr != nil {
 			return errors.Join(err, rerr)
@@ -144,7 +144,7 @@ func (t *Target) rollback(ctx context.Context, ns string, d deploy.Deployment, p
 	if len(back.Images) == 0 {
 		return nil
 	}
-	if err := t.waitRollouts(ctx, ns, back); err != nil {
+	if err := t.waitRollouts(ctx, ns, back, true); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("env", d.Env).Msg("the previous release is re-applied but not yet available")
 	}
 	return nil

@@ -1,8 +1,10 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -33,6 +35,10 @@ type Options struct {
 	RolloutTimeout time.Duration
 	// Poll is the pause between two reads of a rollout's status.
 	Poll time.Duration
+	// Dial connects to a pod's address (ResolveAll): by default directly,
+	// as from inside the cluster's network; a deployer outside it dials
+	// through its own route (a VPN, a port-forward).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// LogLines is how many lines of a failed pod's or task's log are kept.
 	LogLines int
 }

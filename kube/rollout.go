@@ -52,8 +52,11 @@ func condition(dep *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1
 }
 
 // waitRollouts waits until the Deployment of every service of d is rolled
-// out at d's commit, or returns why not within the rollout timeout.
-func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deployment) error {
+// out at d's commit, or returns why not within the rollout timeout. A
+// rollout the controller reports past its progress deadline fails at once,
+// unless patient (a rollback, whose Deployments still carry the failed
+// rollout's condition until the controller sees them complete again).
+func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deployment, patient bool) error {
 	ctx, cancel := context.WithTimeout(ctx, t.opts.RolloutTimeout)
 	defer cancel()
 	pending := map[string]bool{}
@@ -72,7 +75,7 @@ func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deploymen
 				return apiError("read rollout of "+svc, err)
 			}
 			done, failed := rolloutStatus(dep)
-			if failed != "" {
+			if failed != "" && !patient {
 				return fmt.Errorf("rollout of %s at %s failed: %s%s", svc, short(d.Commit), failed, t.podReport(ctx, ns, d, svc))
 			}
 			if done {

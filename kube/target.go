@@ -56,6 +56,20 @@ func New(opts Options) (*Target, error) {
 	return &Target{opts: opts, client: client}, nil
 }
 
+// Dial connects to an address the target reported (Current, ResolveAll)
+// through Options.Dial.
+func (t *Target) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if t.opts.Dial != nil {
+		return t.opts.Dial(ctx, network, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// Close releases nothing: the client's connections are pooled by its
+// transport.
+func (t *Target) Close() error { return nil }
+
 // Namespace returns the namespace env of repo runs in.
 func (t *Target) Namespace(repo, env string) string {
 	if t.preview(repo, env) {

@@ -137,6 +137,9 @@ func (c *Cluster) startAPIServer(tb testing.TB, bin, etcdURL string) error {
 		// The "kubernetes" Service cannot point at a loopback address.
 		"--endpoint-reconciler-type=none",
 		"--authorization-mode=RBAC",
+		// kubetest's Kubelet serves pod logs with a certificate of this CA.
+		"--kubelet-certificate-authority="+filepath.Join(dir, "ca.crt"),
+		"--kubelet-preferred-address-types=InternalIP",
 		"--profiling=false")
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ type Node struct {
 	mu       sync.Mutex
 	policies map[string]Policy
 	played   map[string]int // namespace to pods written
+	kubelet  *Kubelet       // runs the pods of its namespaces itself
 }
 
 var nodes struct {
@@ -102,6 +103,9 @@ func (n *Node) Played(namespace string) int {
 func (n *Node) policy(ns string) Policy {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.kubelet != nil && n.kubelet.runs(ns) {
+		return nil
+	}
 	if p := n.policies[ns]; p != nil {
 		return p
 	}
@@ -113,7 +117,11 @@ func (n *Node) play(o any) {
 	if !ok || pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return
 	}
-	out := n.policy(pod.Namespace)(pod)
+	policy := n.policy(pod.Namespace)
+	if policy == nil || pod.Spec.NodeName != "" {
+		return // a kubelet's
+	}
+	out := policy(pod)
 	if out.Phase == "" || (out.Phase == corev1.PodRunning && pod.Status.Phase == corev1.PodRunning) {
 		return
 	}
