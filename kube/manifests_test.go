@@ -39,7 +39,9 @@ const manifestDir = "../deployments/k8s"
 type kustomization struct {
 	Resources []string `yaml:"resources"`
 	Images    []struct {
-		Name, NewName, NewTag string
+		Name    string `yaml:"name"`
+		NewName string `yaml:"newName"`
+		NewTag  string `yaml:"newTag"`
 	} `yaml:"images"`
 }
 

@@ -312,7 +312,7 @@ func TestObjectsNoLongerDeclaredArePruned(t *testing.T) {
 	if _, err := c.Client.CoreV1().Services(ns).Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	worker := mustDeployment(t, c, ns, "worker")
+	worker := mustDeploymentEnv(t, c, ns, "staging", "worker")
 	if err := tg.Deploy(ctx, deploy.Deployment{Repo: repo, Env: "staging", Commit: commitB, Images: []events.Image{
 		image("web", commitB, digest("3")),
 	}}); err != nil {

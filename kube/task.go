@@ -160,7 +160,7 @@ func (t *Target) taskOutput(ctx context.Context, ns, uid string) (string, int) {
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	out := ""
-	if b, err := t.client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: &lines}).DoRaw(lctx); err == nil {
+	if b, err := t.client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: &lines}).DoRaw(lctx); err == nil && len(b) > 0 {
 		out = string(b)
 	} else {
 		for _, cs := range p.Status.ContainerStatuses {

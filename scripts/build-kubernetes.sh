@@ -44,24 +44,24 @@ up_to_date() {
 
 main() {
 	if up_to_date; then
-		log "$BIN/{${BINARIES[*]// /,}} are $KUBERNETES_VERSION"
+		log "${BINARIES[*]} in $BIN are $KUBERNETES_VERSION"
 		return
 	fi
 	command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 	[[ $KUBERNETES_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || die "KUBERNETES_VERSION=$KUBERNETES_VERSION is not v1.MINOR.PATCH"
 	local minor=${BASH_REMATCH[1]} staging="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 	log "building ${BINARIES[*]} $KUBERNETES_VERSION (about 8 minutes on 2 cores the first time)"
-	local t0=$SECONDS dir work
+	local t0=$SECONDS dir
 	dir=$(cd / && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" |
 		sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')
 	[[ -n $dir && -f $dir/go.mod ]] || die "go mod download k8s.io/kubernetes@$KUBERNETES_VERSION gave no module directory"
 	mkdir -p "$BIN"
-	work=$(mktemp -d "$BIN/.build-kubernetes.XXXXXX")
-	trap 'rm -rf "$work"' EXIT
-	cp -r "$dir" "$work/src"
-	chmod -R u+w "$work/src"
+	WORK=$(mktemp -d "$BIN/.build-kubernetes.XXXXXX")
+	trap 'rm -rf "$WORK"' EXIT
+	cp -r "$dir" "$WORK/src"
+	chmod -R u+w "$WORK/src"
 	(
-		cd "$work/src"
+		cd "$WORK/src"
 		local edits=() m
 		# Every replace in this go.mod points into ./staging.
 		for m in $(go mod edit -json | sed -nE '/"Replace"/,$ s/.*"Path": "(k8s\.io\/[^"]+)".*/\1/p' | sort -u); do
@@ -78,9 +78,10 @@ main() {
 		for b in "${BINARIES[@]}"; do pkgs+=("./cmd/$b"); done
 		GOWORK=off GOFLAGS=-mod=mod go build -trimpath \
 			-ldflags "-s -w -X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=archive" \
-			-o "$work/out/" "${pkgs[@]}" >&2
+			-o "$WORK/out/" "${pkgs[@]}" >&2
 	) || die "go build of ${BINARIES[*]} $KUBERNETES_VERSION failed"
-	for b in "${BINARIES[@]}"; do mv -f "$work/out/$b" "$BIN/$b"; done
+	local b
+	for b in "${BINARIES[@]}"; do mv -f "$WORK/out/$b" "$BIN/$b"; done
 	stamp >"$STAMP"
 	log "built ${BINARIES[*]} $KUBERNETES_VERSION in $((SECONDS - t0))s"
 }

@@ -137,6 +137,8 @@ func (c *Cluster) startAPIServer(tb testing.TB, bin, etcdURL string) error {
 		// The "kubernetes" Service cannot point at a loopback address.
 		"--endpoint-reconciler-type=none",
 		"--authorization-mode=RBAC",
+		// deployments/k8s runs a privileged buildkitd.
+		"--allow-privileged=true",
 		// kubetest's Kubelet serves pod logs with a certificate of this CA.
 		"--kubelet-certificate-authority="+filepath.Join(dir, "ca.crt"),
 		"--kubelet-preferred-address-types=InternalIP",
@@ -165,8 +167,9 @@ func (c *Cluster) startAPIServer(tb testing.TB, bin, etcdURL string) error {
 
 func (c *Cluster) startControllerManager(tb testing.TB, bin string) error {
 	kubeconfig := filepath.Join(c.dir, "controller-manager.kubeconfig")
-	// RBAC's bootstrap policy grants this user what the controllers need.
-	if _, err := c.writeKubeconfig(tb, kubeconfig, "system:kube-controller-manager", nil); err != nil {
+	// Every controller runs as this user (no per-controller service
+	// accounts), so it gets every right.
+	if _, err := c.writeKubeconfig(tb, kubeconfig, "system:kube-controller-manager", []string{"system:masters"}); err != nil {
 		return err
 	}
 	dir := filepath.Join(c.dir, "apiserver")

@@ -180,7 +180,16 @@ func (k *Kubelet) register() error {
 	return k.postStatus(ctx)
 }
 
-func (k *Kubelet) postStatus(ctx context.Context) error {
+func (k *Kubelet) postStatus(ctx context.Context) (err error) {
+	for range 5 {
+		if err = k.postStatusOnce(ctx); !apierrors.IsConflict(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (k *Kubelet) postStatusOnce(ctx context.Context) error {
 	node, err := k.c.Client.CoreV1().Nodes().Get(ctx, k.name, metav1.GetOptions{})
 	if err != nil {
 		return err
