@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -14,11 +13,12 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // ErrNotLive is returned by Resolve when a service has no running live
-// container.
-var ErrNotLive = errors.New("no live container")
+// container: target.ErrNotLive, as every target says it.
+var ErrNotLive = target.ErrNotLive
 
 // Current returns the live services of env of repo, sorted by name, as
 // Docker reports them. A service is Running only when every replica its
@@ -30,7 +30,7 @@ func (t *Target) Current(ctx context.Context, repo, env string) (deploy.Release,
 	}
 	rel := deploy.Release{Repo: repo, Env: env}
 	for _, group := range liveReplicas(cs) {
-		rel.Services = append(rel.Services, serviceState(group))
+		rel.Services = append(rel.Services, t.withInstances(serviceState(group), group))
 	}
 	sort.Slice(rel.Services, func(i, j int) bool { return rel.Services[i].Name < rel.Services[j].Name })
 	return rel, nil
@@ -78,6 +78,19 @@ func serviceState(group []container.Summary) deploy.ServiceState {
 		s.Addrs = append(s.Addrs, summaryAddr(c))
 	}
 	s.Addr = s.Addrs[0]
+	return s
+}
+
+// withInstances adds to s the live replicas of group one by one, all on
+// this Target's node.
+func (t *Target) withInstances(s deploy.ServiceState, group []container.Summary) deploy.ServiceState {
+	for _, c := range group {
+		l := c.Labels
+		s.Instances = append(s.Instances, deploy.Instance{
+			Node: t.opts.Node, Replica: replicaOf(l), Addr: summaryAddr(c),
+			Commit: l[LabelCommit], Digest: l[LabelDigest], Running: c.State == "running",
+		})
+	}
 	return s
 }
 

@@ -1,5 +1,6 @@
 // Package docker runs Slipway environments as containers on one Docker daemon.
-// Target implements deploy.Target with the Docker Engine API (1.41 and later).
+// Target implements target.Target (and so deploy.Target) with the Docker
+// Engine API (1.41 and later) and passes targettest.Run.
 //
 // Contract:
 //
@@ -20,7 +21,14 @@
 //     and service. Adopt renames the "slipway-<env>-<service>[-r<i>]"
 //     containers of earlier versions.
 //   - Current reports a service Running only when every replica it declares
-//     runs the same release; Addr is replica 0's, Addrs every replica's.
+//     runs the same release; Addr is replica 0's, Addrs every replica's,
+//     Instances each replica on Options.Node ("local" by default).
+//   - Health probes and Dial reach the published ports through
+//     Options.Dial (directly when nil): nothing else assumes the daemon
+//     runs on this machine. A failed health gate is a
+//     *deploy.UnhealthyError, its message "service <s> (container <name>):
+//     <reason>; last log lines: ...", with " on <node>" for a node other
+//     than local.
 //     Resolve returns replica 0, ResolveAll every running replica, for the
 //     proxy to spread requests over.
 //   - Deploy pulls by digest, never by tag, and starts every new container

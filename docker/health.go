@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,20 +15,24 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // maxLogBytes bounds the log excerpt in a failed deploy's reason, which
 // travels in an event.
 const maxLogBytes = 4096
 
-// probeClient sends health probes: a fresh connection each time, no
-// redirects followed (a 3xx is not healthy).
-var probeClient = &http.Client{
-	Timeout:   2 * time.Second,
-	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
-	CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	},
+// newProbeClient returns the client of health probes: a fresh connection
+// each time, made by dial (Target.Dial, so a probe reaches the replica the
+// way the proxy does), no redirects followed (a 3xx is not healthy).
+func newProbeClient(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	return &http.Client{
+		Timeout:   2 * time.Second,
+		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil, DialContext: dial},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
 }
 
 // waitAllHealthy waits until every candidate is healthy. The first failure
@@ -54,7 +59,7 @@ func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
 	tick := time.NewTicker(t.opts.HealthInterval)
 	defer tick.Stop()
 	for {
-		last := probe(ctx, url)
+		last := probe(ctx, t.probe, url)
 		if last == "" {
 			return nil
 		}
@@ -85,12 +90,12 @@ func healthPath(p string) string {
 }
 
 // probe sends one GET to url and returns "" for a 2xx, or what went wrong.
-func probe(ctx context.Context, url string) string {
+func probe(ctx context.Context, client *http.Client, url string) string {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err.Error()
 	}
-	resp, err := probeClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err.Error()
 	}
@@ -137,11 +142,10 @@ func (t *Target) unhealthy(ctx context.Context, c *candidate, reason string, err
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	err = fmt.Errorf("service %s (container %s): %s", c.spec.Name, c.name, reason)
-	if logs := t.tail(ctx, c.id); logs != "" {
-		err = fmt.Errorf("%w; last log lines:\n%s", err, logs)
-	}
-	return events.Permanent(err)
+	return events.Permanent(&deploy.UnhealthyError{
+		Service: c.spec.Name, Replica: c.replica, Node: t.opts.Node, Instance: "container " + c.name,
+		Reason: reason, Logs: t.tail(ctx, c.id),
+	})
 }
 
 // tail returns the last LogLines lines of a container's output, at most

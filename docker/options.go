@@ -1,9 +1,13 @@
 package docker
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
+
+	"github.com/slipway-dev/slipway/events"
 )
 
 // Options configures a Target.
@@ -28,6 +32,14 @@ type Options struct {
 	LogLines int
 	// Limits bound every container started (limits.go).
 	Limits Limits
+	// Node names the daemon's host in Current's instances and in the
+	// reasons of failed deploys; empty is events.LocalTarget.
+	Node string
+	// Dial connects to the addresses the daemon publishes ports on, for
+	// health probes and Target.Dial; nil dials them directly (a daemon
+	// on this machine). A target reaching a remote daemon passes its own
+	// transport.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultOptions returns the options New uses for every zero field.
@@ -59,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LogLines == 0 {
 		o.LogLines = d.LogLines
+	}
+	if o.Node == "" {
+		o.Node = events.LocalTarget
 	}
 	o.Limits = o.Limits.withDefaults()
 	return o

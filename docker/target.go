@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -14,9 +16,13 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
-var _ deploy.Target = (*Target)(nil)
+var (
+	_ deploy.Target = (*Target)(nil)
+	_ target.Target = (*Target)(nil)
+)
 
 // retryAfter is how long the messaging edge waits before it redelivers a
 // deploy that failed on an unreachable daemon or registry.
@@ -24,8 +30,9 @@ const retryAfter = 5 * time.Second
 
 // Target runs environments as containers on one Docker daemon.
 type Target struct {
-	cli  *client.Client
-	opts Options
+	cli   *client.Client
+	opts  Options
+	probe *http.Client // health probes, dialled through Dial
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // one per environment of a repository
@@ -46,7 +53,19 @@ func New(opts Options) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create docker client: %w", err)
 	}
-	return &Target{cli: cli, opts: opts, locks: map[string]*sync.Mutex{}}, nil
+	t := &Target{cli: cli, opts: opts, locks: map[string]*sync.Mutex{}}
+	t.probe = newProbeClient(t.Dial)
+	return t, nil
+}
+
+// Dial connects to an address the Target reported (ResolveAll, Current):
+// with Options.Dial when set, otherwise directly.
+func (t *Target) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if t.opts.Dial != nil {
+		return t.opts.Dial(ctx, network, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
 }
 
 // Close releases the connection to the daemon.

@@ -2,6 +2,19 @@ package events
 
 import "time"
 
+// LocalTarget is the name of the Docker daemon beside the deployer: the
+// target of every environment that names none, always configured.
+const LocalTarget = "local"
+
+// TargetName returns name, or LocalTarget when it is empty: the target a
+// request or a record of it names.
+func TargetName(name string) string {
+	if name == "" {
+		return LocalTarget
+	}
+	return name
+}
+
 // Deliberate reports whether the deploy was asked for deliberately (its
 // Kind, or Explicit: a force-push moving a branch back is an automatic
 // deploy that moves on purpose): only a deliberate deploy may move an
@@ -28,7 +41,7 @@ func (e *DeployRequested) Result(outcome DeployOutcome, previous string, started
 	return DeployResult{
 		Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Trigger: e.Trigger,
 		Kind: e.Kind, Actor: e.Actor, Outcome: outcome, Previous: previous, StartedAt: started,
-		Request: e.DedupKey(),
+		Request: e.DedupKey(), Target: e.Target,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/slipway-dev/slipway/events"
 )
@@ -140,6 +141,35 @@ func TestDecodeEarlierVersions(t *testing.T) {
 				t.Errorf("decoded kind %q, outcome %q, actor %q; want %q, %q, %q", kind, outcome, actor, tt.wantKind, tt.wantOutcome, tt.wantActor)
 			}
 		})
+	}
+}
+
+// TestDecodeEarlierVersionsRanLocally: a deploy event of a version before
+// targets names none, and ran on the local daemon; Result carries a
+// request's target to its result.
+func TestDecodeEarlierVersionsRanLocally(t *testing.T) {
+	for _, f := range []struct{ file, typ string }{{"deploy_requested", events.TypeDeployRequested}, {"deploy_succeeded", events.TypeDeploySucceeded}} {
+		data, err := os.ReadFile(filepath.Join("testdata", "v1", f.file+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := events.Envelope{ID: f.file, Type: f.typ, Data: data}.Decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := ""
+		if req, ok := ev.(*events.DeployRequested); ok {
+			name = req.Target
+		} else if r, ok := events.ResultOf(ev); ok {
+			name = r.Target
+		}
+		if name != "" || events.TargetName(name) != events.LocalTarget {
+			t.Errorf("%s: target %q (%s), want none: local", f.file, name, events.TargetName(name))
+		}
+	}
+	req := &events.DeployRequested{Env: "production", Commit: "c", Target: "prod-hosts"}
+	if r := req.Result(events.OutcomeSucceeded, "", time.Time{}); r.Target != "prod-hosts" {
+		t.Errorf("Result().Target = %q, want prod-hosts", r.Target)
 	}
 }
 

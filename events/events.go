@@ -182,6 +182,11 @@ type DeployRequested struct {
 	// read Kind (see Deliberate); Explicit is still written for deployers of
 	// earlier versions during an upgrade.
 	Explicit bool `json:"explicit,omitempty"`
+	// Target names the operator's target the environment runs on, as the
+	// environment's slipway.yaml chose it (target:); "" is LocalTarget,
+	// as in every request of earlier versions. The deployer checks the
+	// operator's placement before it starts anything.
+	Target string `json:"target,omitempty"`
 }
 
 // DeployResult is the record of how one deploy request ended: its Outcome
@@ -201,6 +206,9 @@ type DeployResult struct {
 	Reason    string        `json:"reason,omitempty"`
 	// Request is the dedup key of the DeployRequested this answers.
 	Request string `json:"request"`
+	// Target is the request's Target: where the deploy ran ("" is
+	// LocalTarget).
+	Target string `json:"target,omitempty"`
 }
 
 // DeploySucceeded records an environment now serving Commit.

@@ -94,6 +94,13 @@ func TestGolden(t *testing.T) {
 			"preview.acme_2fshop.42.1.removed", events.SubjectPreviewRemoved + ".acme_2fshop.pr-42"},
 		{"deploy_failed", &events.DeployFailed{DeployResult: result(events.OutcomeFailed, "web: health check failed")},
 			"deploy.staging." + sha + ".failed", events.SubjectDeployFailed + ".acme_2fshop.staging"},
+		{"deploy_requested_target", &events.DeployRequested{Env: "production", Repo: repo, Commit: sha, Images: []events.Image{img}, Trigger: "push.x", Kind: events.KindRelease, Actor: "ada", Nonce: "release-1a2b3c4d5e6f", Target: "prod-hosts"},
+			"deploy.acme_2fshop.production." + sha + ".release-1a2b3c4d5e6f", events.SubjectDeployRequested + ".acme_2fshop.production"},
+		{"deploy_succeeded_target", &events.DeploySucceeded{DeployResult: func() events.DeployResult {
+			r := result(events.OutcomeSucceeded, "")
+			r.Target = "prod-hosts"
+			return r
+		}()}, "deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

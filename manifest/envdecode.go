@@ -56,7 +56,7 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	if r := resolve(n); r != nil && r.ShortTag() == "!!null" {
 		return e
 	}
-	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "services")
+	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "services", "target")
 	if !ok {
 		return e
 	}
@@ -84,6 +84,9 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	}
 	if v, ok := f.get("services"); ok {
 		e.Services = d.overrides(p+".services", v.value, services)
+	}
+	if v, ok := f.get("target"); ok {
+		e.Target = d.checked(p+".target", v.value, checkName)
 	}
 	if e.Follows == FollowsPullRequests && e.TTL == 0 {
 		e.TTL = DefaultPreviewTTL

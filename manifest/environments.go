@@ -54,6 +54,10 @@ type Environment struct {
 	Keep int
 	// Services are the per-service values of this environment, by name.
 	Services map[string]Override
+	// Target names the operator's target the environment runs on; empty
+	// is the deployer's own Docker daemon (events.LocalTarget). The
+	// operator decides which targets exist and who may use them.
+	Target string
 }
 
 // Override is what an environment changes of one service.

@@ -90,6 +90,24 @@ func TestEnvironmentsDeclared(t *testing.T) {
 	}
 }
 
+// TestEnvironmentTarget: an environment names the operator's target it
+// runs on; one that names none runs on the deployer's own daemon ("").
+func TestEnvironmentTarget(t *testing.T) {
+	m, err := manifest.Parse([]byte(envHead + `environments:
+  staging: {}
+  production: {pin: deploy/production.yaml, target: prod-hosts}
+  pr: {previews: true, target: cluster}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for env, want := range map[string]string{"staging": "", "production": "prod-hosts", "pr-12": "cluster"} {
+		if e, ok := m.Environment(env); !ok || e.Target != want {
+			t.Errorf("Environment(%s) = %+v, %v; want target %q", env, e, ok, want)
+		}
+	}
+}
+
 func TestEnvironmentApply(t *testing.T) {
 	m, err := manifest.Parse([]byte(envHead + `environments:
   production:
@@ -140,6 +158,8 @@ func TestEnvironmentErrors(t *testing.T) {
 		{"bad host", "environments:\n  s: {services: {web: {hosts: [\"a b\"]}}}\n", []string{"slipway.yaml:6: environments.s.services.web.hosts[0]: must be a host name such as shop.example.com"}},
 		{"bad env value", "environments:\n  s: {services: {web: {env: {A: [1]}}}}\n", []string{"slipway.yaml:6: environments.s.services.web.env.A: must be a string"}},
 		{"previews not a bool", "environments:\n  s: {previews: yes please}\n", []string{"slipway.yaml:6: environments.s.previews: must be true or false"}},
+		{"bad target", "environments:\n  s: {target: Prod_Hosts}\n", []string{"slipway.yaml:6: environments.s.target: must contain only lower-case letters, digits and '-'"}},
+		{"target not a name", "environments:\n  s: {target: [a, b]}\n", []string{"slipway.yaml:6: environments.s.target: must be a string"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,14 @@ type Resolver interface {
 	ResolveAll(ctx context.Context, repo, env, service string) ([]string, error)
 }
 
+// Dialer connects to an address its Resolver returned. A Resolver that is
+// also a Dialer (target.Placement, a target.Target) is dialled through it:
+// the proxy reaches a replica the way its target says, never assuming it
+// runs on this machine. Otherwise addresses are dialled directly.
+type Dialer interface {
+	Dial(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
 // Proxy routes requests by Host header to the services of environments. It
 // is an http.Handler.
 type Proxy struct {
@@ -54,7 +62,7 @@ func New(resolver Resolver, domain string, opts ...Option) *Proxy {
 	p := &Proxy{domain: domain, routes: rt}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:      rewrite,
-		Transport:    transport(rt),
+		Transport:    transport(rt, dialerOf(resolver)),
 		ErrorHandler: p.upstreamError,
 	}
 	for _, o := range opts {

@@ -117,8 +117,8 @@ func (rs *routes) forget(addr string) (route, bool) {
 // dial connects to addr. When it refuses (its container was replaced), the
 // route addr was resolved for is resolved again once and the new address
 // dialled. Nothing has been sent yet, so this is safe for every request.
-func (rs *routes) dial(ctx context.Context, d *net.Dialer, network, addr string) (net.Conn, error) {
-	conn, err := d.DialContext(ctx, network, addr)
+func (rs *routes) dial(ctx context.Context, d dialFunc, network, addr string) (net.Conn, error) {
+	conn, err := d(ctx, network, addr)
 	if err == nil {
 		return conn, nil
 	}
@@ -130,17 +130,33 @@ func (rs *routes) dial(ctx context.Context, d *net.Dialer, network, addr string)
 	if rerr != nil {
 		return nil, err
 	}
-	return d.DialContext(ctx, network, next)
+	return d(ctx, network, next)
 }
 
-// transport returns the proxy's transport. Connections are pooled per
-// container address, so a new resolution never reuses a connection to a
-// replaced container; idle ones are dropped soon.
-func transport(rs *routes) *http.Transport {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+// dialFunc connects to an address.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// dialerOf returns the dial function of r when r is a Dialer, or nil.
+func dialerOf(r Resolver) dialFunc {
+	if d, ok := r.(Dialer); ok {
+		return d.Dial
+	}
+	return nil
+}
+
+// transport returns the proxy's transport, dialling with dial (direct when
+// nil). Connections are pooled per container address, so a new resolution
+// never reuses a connection to a replaced container; idle ones are dropped
+// soon.
+func transport(rs *routes, dial dialFunc) *http.Transport {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return rs.dial(ctx, d, network, addr)
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			return rs.dial(ctx, dial, network, addr)
 		},
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     10 * time.Second,

@@ -61,7 +61,7 @@ func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Wri
 		return err
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "TIME\tRESULT\tCOMMIT\tPREVIOUS\tDURATION\tKIND\tACTOR\tTRIGGER\tREASON")
+	fmt.Fprintln(w, "TIME\tRESULT\tCOMMIT\tPREVIOUS\tDURATION\tKIND\tACTOR\tTARGET\tTRIGGER\tREASON")
 	for _, e := range envs {
 		ev, err := e.Decode()
 		if err != nil {
@@ -71,8 +71,8 @@ func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Wri
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), r.Outcome,
-			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), r.Kind, r.Actor, r.Trigger, r.Reason)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), r.Outcome,
+			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), r.Kind, r.Actor, events.TargetName(r.Target), r.Trigger, r.Reason)
 	}
 	if len(envs) == 0 {
 		fmt.Fprintf(w, "(no deploys to %s of %s yet)\n", env, repo)

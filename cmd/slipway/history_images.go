@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // historyImages prints every deploy of env with what it ran: the audit
-// record of each (time, result, kind, actor, commit, trigger, duration) and
+// record of each (time, result, kind, actor, commit, target, trigger, duration) and
 // the digest of every service.
 func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
 	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
@@ -21,8 +22,8 @@ func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, out 
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, d := range deploys {
-		fmt.Fprintf(w, "#%d\t%s\t%s\t%s by %s\t%s → %s\t%s\ttrigger %s\n", d.Seq, d.Time.Local().Format(time.DateTime), d.Outcome,
-			d.Kind, d.Actor, short(d.Previous), short(d.Commit), d.Duration.Round(time.Millisecond), d.Trigger)
+		fmt.Fprintf(w, "#%d\t%s\t%s\t%s by %s\t%s → %s\t%s\ton %s\ttrigger %s\n", d.Seq, d.Time.Local().Format(time.DateTime), d.Outcome,
+			d.Kind, d.Actor, short(d.Previous), short(d.Commit), d.Duration.Round(time.Millisecond), events.TargetName(d.Target), d.Trigger)
 		for _, img := range d.Images {
 			fmt.Fprintf(w, "\t\t%s\t%s\t%s\t\t\n", img.Service.Name, img.Digest, img.Ref)
 		}

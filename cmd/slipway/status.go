@@ -8,14 +8,18 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 func statusCommand() *ffcli.Command {
@@ -24,6 +28,7 @@ func statusCommand() *ffcli.Command {
 	n := bindOperatorNATSTo(fs, &cfg)
 	fs.StringVar(&cfg.ProxyAddr, "proxy-addr", cfg.ProxyAddr, "address of the deployer's proxy, for the URLs shown")
 	fs.StringVar(&cfg.ProxyDomain, "proxy-domain", cfg.ProxyDomain, "domain of the proxy's host names")
+	cfg.Targets.Bind(fs)
 	return &ffcli.Command{
 		Name:       "status",
 		ShortUsage: "slipway status [flags] [owner/name]",
@@ -48,7 +53,8 @@ func statusCommand() *ffcli.Command {
 }
 
 // status prints every recorded environment of every repository with what
-// Docker actually runs and whether each service passes its health check.
+// its target actually runs, on which node, and whether each service passes
+// its health check.
 func status(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, out io.Writer) error {
 	return statusOf(ctx, c, cfg, "", out)
 }
@@ -68,23 +74,34 @@ func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo 
 	if err != nil {
 		return err
 	}
-	target, err := pipeline.NewTarget(cfg)
+	local, err := pipeline.NewTarget(cfg)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, target.Close()) }()
+	targets, err := pipeline.NewPlacement(ctx, cfg, local, nil)
+	if err != nil {
+		return errors.Join(err, local.Close())
+	}
+	defer func() { err = errors.Join(err, targets.Close()) }()
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "REPO\tENV\tCOMMIT\tSERVICE\tDIGEST\tSTATE\tHEALTH\tURL")
+	fmt.Fprintln(w, "REPO\tENV\tCOMMIT\tSERVICE\tDIGEST\tSTATE\tHEALTH\tURL\tTARGET\tNODES")
 	shown := 0
 	for _, st := range states {
 		if repo != "" && st.Repo.FullName != repo {
 			continue
 		}
-		actual, err := target.Current(ctx, st.Repo.FullName, st.Env)
-		if err != nil {
-			return err
+		name := events.TargetName(st.Target)
+		tg, ok := targets.Get(name)
+		if !ok {
+			fmt.Fprintf(w, "%s\t%s\t%s\t-\t-\tunknown\t-\t-\t%s (not configured here: pass -targets-file)\t-\n", st.Repo.FullName, st.Env, short(st.Commit), name)
+			shown++
+			continue
 		}
-		printEnv(ctx, w, cfg, labels[st.Repo.FullName], st, actual)
+		actual, err := tg.Current(ctx, st.Repo.FullName, st.Env)
+		if err != nil {
+			return fmt.Errorf("target %s: %w", name, err)
+		}
+		printEnv(ctx, w, cfg, labels[st.Repo.FullName], st, actual, name, tg)
 		shown++
 	}
 	if shown == 0 && repo != "" {
@@ -115,18 +132,19 @@ func repoLabels(ctx context.Context, c *pipeline.Conn) (map[string]string, error
 	return out, nil
 }
 
-func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, label string, st deploy.State, actual deploy.Release) {
+func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, label string, st deploy.State, actual deploy.Release, name string, tg target.Target) {
 	running := map[string]deploy.ServiceState{}
 	for _, s := range actual.Services {
 		running[s.Name] = s
 	}
 	for _, img := range st.Images {
-		name := img.Service.Name
-		s, ok := running[name]
-		state, health := "missing", "-"
+		svc := img.Service.Name
+		s, ok := running[svc]
+		state, health, nodes := "missing", "-", "-"
 		if ok {
 			state = serviceStatus(s)
-			health = probe(ctx, s.Addr, img.Service.HealthPath)
+			health = probe(ctx, tg, s.Addr, img.Service.HealthPath)
+			nodes = nodesOf(s)
 		}
 		commit := short(st.Commit)
 		if ok && s.Commit != st.Commit {
@@ -134,21 +152,23 @@ func printEnv(ctx context.Context, w io.Writer, cfg *pipeline.Config, label stri
 		}
 		url := "-"
 		if label != "" {
-			url = fmt.Sprintf("http://%s:%s/", hosts.DefaultHost(name, st.Env, label, cfg.ProxyDomain), port(cfg.ProxyAddr))
+			url = fmt.Sprintf("http://%s:%s/", hosts.DefaultHost(svc, st.Env, label, cfg.ProxyDomain), port(cfg.ProxyAddr))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Repo.FullName, st.Env, commit, name, shortDigest(img.Digest), state, health, url)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Repo.FullName, st.Env, commit, svc, shortDigest(img.Digest), state, health, url, name, nodes)
 	}
 }
 
-// probe answers "healthy" when the service's health path answers 2xx.
-func probe(ctx context.Context, addr, path string) string {
+// probe answers "healthy" when the service's health path answers 2xx, asked
+// through its target's Dial.
+func probe(ctx context.Context, tg target.Target, addr, path string) string {
 	if addr == "" {
 		return "unknown"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil, DialContext: tg.Dial}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return "unhealthy"
 	}
@@ -157,6 +177,35 @@ func probe(ctx context.Context, addr, path string) string {
 		return fmt.Sprintf("unhealthy (%d)", resp.StatusCode)
 	}
 	return "healthy"
+}
+
+// nodesOf says where the replicas of s run, node by node in the order the
+// target reports them: "local=r0,r1", "app1=r0 app2=r1"; a replica not
+// running is marked "(stopped)", one at another commit "(<commit>)".
+func nodesOf(s deploy.ServiceState) string {
+	if len(s.Instances) == 0 {
+		return "-"
+	}
+	var order []string
+	byNode := map[string][]string{}
+	for _, in := range s.Instances {
+		r := "r" + strconv.Itoa(in.Replica)
+		switch {
+		case !in.Running:
+			r += "(stopped)"
+		case in.Commit != s.Commit:
+			r += "(" + short(in.Commit) + ")"
+		}
+		if _, seen := byNode[in.Node]; !seen {
+			order = append(order, in.Node)
+		}
+		byNode[in.Node] = append(byNode[in.Node], r)
+	}
+	parts := make([]string, len(order))
+	for i, n := range order {
+		parts[i] = n + "=" + strings.Join(byNode[n], ",")
+	}
+	return strings.Join(parts, " ")
 }
 
 func short(sha string) string {

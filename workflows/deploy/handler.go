@@ -29,6 +29,9 @@ type State struct {
 	Kind       events.DeployKind `json:"kind,omitempty"`
 	Actor      string            `json:"actor,omitempty"`
 	DeployedAt time.Time         `json:"deployed_at"`
+	// Target is the target the environment runs on ("" in records of
+	// earlier versions: events.LocalTarget).
+	Target string `json:"target,omitempty"`
 }
 
 // Store records the commit each environment runs.
@@ -56,8 +59,11 @@ func (c Config) Validate() error {
 
 // Handler is the deploy workflow.
 type Handler struct {
-	Config    Config
+	Config Config
+	// Target runs every environment, unless Targets is set: then each
+	// request's target is looked up there (events.DeployRequested.Target).
 	Target    Target
+	Targets   Targets
 	Claims    workflows.Claims
 	Publisher Publisher
 	Store     Store
@@ -94,8 +100,13 @@ func (h *Handler) HandleDeploy(ctx context.Context, e *events.DeployRequested) e
 // apply deploys unless the environment already runs the commit, and records
 // and announces the result.
 func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.DeployOutcome, error) {
-	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("env", e.Env).Str("sha", e.Commit).Logger()
-	cur, err := h.Target.Current(ctx, e.Repo.FullName, e.Env)
+	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("env", e.Env).Str("sha", e.Commit).
+		Str("target", events.TargetName(e.Target)).Logger()
+	target, err := h.target(e)
+	if err != nil {
+		return h.refuse(ctx, e, err)
+	}
+	cur, err := target.Current(ctx, e.Repo.FullName, e.Env)
 	if err != nil {
 		return events.OutcomeUnknown, fmt.Errorf("read %s: %w", e.Env, err)
 	}
@@ -110,7 +121,7 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 	log.Info().Str("previous", res.Previous).Msg("deploy started")
 	undo, err := h.claimHosts(ctx, e)
 	if err == nil {
-		err = h.Target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images})
+		err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images, Target: e.Target})
 		if err != nil {
 			undo(ctx)
 		}
@@ -125,13 +136,34 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 		return res.Outcome, errors.Join(err, h.publish(ctx, res.Event()))
 	}
 	state := State{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Request: res.Request,
-		Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now()}
+		Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now(), Target: e.Target}
 	if err := h.Store.Record(ctx, state); err != nil {
 		return events.OutcomeUnknown, err
 	}
 	h.pruneHosts(ctx, e)
 	log.Info().Dur("took", res.Duration).Msg("deploy succeeded")
 	return res.Outcome, h.publish(ctx, res.Event())
+}
+
+// target returns the target of e: Targets' when set, else Target.
+func (h *Handler) target(e *events.DeployRequested) (Target, error) {
+	if h.Targets == nil {
+		return h.Target, nil
+	}
+	return h.Targets.Target(e.Repo.FullName, e.Env, e.Target)
+}
+
+// refuse records e as failed because its target cannot run it (not
+// configured, not allowed): nothing started. A lookup that may work later
+// is returned for a retry.
+func (h *Handler) refuse(ctx context.Context, e *events.DeployRequested, err error) (events.DeployOutcome, error) {
+	if !events.IsPermanent(err) {
+		return events.OutcomeUnknown, err
+	}
+	res := e.Result(events.OutcomeFailed, "", h.now())
+	res.Reason = err.Error()
+	zerolog.Ctx(ctx).Error().Err(err).Str("repo", e.Repo.FullName).Str("env", e.Env).Msg("deploy refused: nothing started")
+	return res.Outcome, errors.Join(err, h.publish(ctx, res.Event()))
 }
 
 func (h *Handler) publish(ctx context.Context, e events.Event) error {

@@ -12,6 +12,11 @@ type Deployment struct {
 	Repo   string
 	Commit string
 	Images []events.Image
+	// Target is the name of the operator's target the environment runs on
+	// (events.DeployRequested.Target; "" is events.LocalTarget). A Target
+	// implementation runs a deployment it is handed whatever the name: the
+	// placement (workflows/target) chose it.
+	Target string
 }
 
 // ServiceState is one service as it runs in an environment.
@@ -22,7 +27,8 @@ type ServiceState struct {
 	Digest  string
 	Running bool
 	// Addr is the host:port the service answers on, for health checks and
-	// for the proxy: its first replica's when it has several.
+	// for the proxy, as its target's Dial reaches it (target.Target): its
+	// first replica's when it has several.
 	Addr string
 	// Addrs are the host:port of every live replica, the first one Addr. A
 	// Target that runs one container per service may leave it empty.
@@ -31,6 +37,25 @@ type ServiceState struct {
 	// how many of them run its commit; a Target that does not count
 	// replicas leaves both 0.
 	Replicas, Up int
+	// Instances are the live replicas one by one, with the host or node
+	// each runs on, for `slipway status`; a Target that cannot tell
+	// leaves it empty.
+	Instances []Instance
+}
+
+// Instance is one live replica of a service: where it runs and what.
+type Instance struct {
+	// Node is the host or node the replica runs on, as the target names
+	// it: "local" for the deployer's own daemon, an SSH host's name, a
+	// Kubernetes node.
+	Node    string
+	Replica int
+	// Addr is the replica's host:port as Target.Dial reaches it ("" when it
+	// publishes none).
+	Addr    string
+	Commit  string
+	Digest  string
+	Running bool
 }
 
 // Release is what an environment actually runs, read from the target alone.
@@ -76,4 +101,48 @@ type Hosts interface {
 	Claim(ctx context.Context, repo, env string, images []events.Image) (undo func(context.Context), err error)
 	// Prune removes the claims of env of repo that images no longer need.
 	Prune(ctx context.Context, repo, env string, images []events.Image) error
+}
+
+// Targets finds the target an environment deploys to (target.Placement):
+// the operator names the targets and which repositories and environments
+// may use each; slipway.yaml only picks one by name.
+type Targets interface {
+	// Target returns the target called name ("" is the default,
+	// events.LocalTarget) for env of repo. A name the operator did not
+	// configure, or a target env of repo may not use, is an
+	// events.Permanent error naming it.
+	Target(repo, env, name string) (Target, error)
+}
+
+// UnhealthyError is the reason a new replica failed a deploy's health gate:
+// it exited, or did not answer its health check in time. Every Target
+// returns it wrapped in events.Permanent, with the last lines of the
+// replica's log, so a failed deploy's record says why.
+type UnhealthyError struct {
+	Service string
+	Replica int
+	// Node is where the replica ran; Instance names the replica as the
+	// target knows it: "container <name>", "pod <name>".
+	Node, Instance string
+	Reason         string
+	// Logs are the last lines of the replica's output, "" when it wrote
+	// none or the target could not read them.
+	Logs string
+}
+
+func (e *UnhealthyError) Error() string {
+	msg := "service " + e.Service + " (" + e.instance() + "): " + e.Reason
+	if e.Logs != "" {
+		msg += "; last log lines:\n" + e.Logs
+	}
+	return msg
+}
+
+// instance names the replica in the message, with its node when it is not
+// the local one.
+func (e *UnhealthyError) instance() string {
+	if e.Node != "" && e.Node != events.LocalTarget {
+		return e.Instance + " on " + e.Node
+	}
+	return e.Instance
 }

@@ -89,7 +89,7 @@ func (h *Handler) pinChange(ctx context.Context, e *events.PushReceived, env man
 func (h *Handler) deployPinned(ctx context.Context, e *events.PushReceived, env manifest.Environment, sha string) error {
 	req, err := h.Request(ctx, e.Repo, env, sha)
 	if errors.Is(err, build.ErrNotBuilt) || events.IsPermanent(err) {
-		refused := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: sha}).Ask(events.KindRelease, e.DedupKey(), e.Pusher, short(e.After))
+		refused := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: sha, Target: env.Target}).Ask(events.KindRelease, e.DedupKey(), e.Pusher, short(e.After))
 		res := refused.Result(events.OutcomeFailed, "", h.now())
 		res.Reason = fmt.Sprintf("release of %s: %v; a release deploys only a commit built before", short(sha), err)
 		zerolog.Ctx(ctx).Error().Err(err).Str("env", env.Name).Str("sha", sha).Msg("release refused")
@@ -125,7 +125,7 @@ func (h *Handler) Request(ctx context.Context, repo events.Repo, env manifest.En
 	if err != nil {
 		return nil, err
 	}
-	return &events.DeployRequested{Env: env.Name, Repo: repo, Commit: sha, Images: env.Apply(images)}, nil
+	return &events.DeployRequested{Env: env.Name, Repo: repo, Commit: sha, Images: env.Apply(images), Target: env.Target}, nil
 }
 
 // ReadPin returns the commit the pin file at path names at commit sha, or

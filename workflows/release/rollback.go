@@ -94,7 +94,7 @@ func RollbackTarget(deploys []Deploy, env string, steps int, to string) (target,
 // new event, never deduplicated away); it is explicit, so the environment
 // may move back.
 func RollbackRequest(target Deploy, actor, nonce string) *events.DeployRequested {
-	req := &events.DeployRequested{Env: target.Env, Repo: target.Repo, Commit: target.Commit, Images: target.Images}
+	req := &events.DeployRequested{Env: target.Env, Repo: target.Repo, Commit: target.Commit, Images: target.Images, Target: target.Target}
 	return req.Ask(events.KindRollback, target.ID, actor, nonce)
 }
 
@@ -108,7 +108,7 @@ func ReplayRequest(e events.Event, id, actor, nonce string) (req *events.DeployR
 		c := *ev
 		req = &c
 	} else if r, isResult := events.ResultOf(e); isResult {
-		req = &events.DeployRequested{Env: r.Env, Repo: r.Repo, Commit: r.Commit, Images: r.Images}
+		req = &events.DeployRequested{Env: r.Env, Repo: r.Repo, Commit: r.Commit, Images: r.Images, Target: r.Target}
 	} else {
 		return nil, false
 	}

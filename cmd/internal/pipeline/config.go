@@ -72,6 +72,9 @@ type Config struct {
 	HostGrants hosts.Grants
 	// Release configures environments, releases and previews (release.go).
 	Release ReleaseConfig
+	// Targets are where environments may run besides the local daemon
+	// (targets.go).
+	Targets TargetsConfig
 
 	LogLevel  string
 	LogFormat string
@@ -176,6 +179,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	bindLimits(fs, &c.Limits)
 	c.bindGit(fs)
 	c.Release.Bind(fs)
+	c.Targets.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	}
@@ -206,6 +210,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("container limits: %w", err))
 	}
 	if err := c.Receiver.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Targets.Load(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.FallbackSecret != "" && !c.AllowUnknownRepos {

@@ -23,32 +23,36 @@ func RunDeployer(ctx context.Context, cfg *Config, c *Conn) error {
 // builds with p, or with a planning of their own when p is nil.
 func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err error) {
 	ctx = logger(ctx).With().Str("component", "deployer").Logger().WithContext(ctx)
-	target, err := NewTarget(cfg)
+	local, err := NewTarget(cfg)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	defer func() { err = errors.Join(err, target.Close()) }()
+	withTasks, err := WithTasks(ctx, cfg, c)
+	if err != nil {
+		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
+	}
+	targets, err := NewPlacement(ctx, cfg, local, withTasks)
+	if err != nil {
+		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
+	}
+	defer func() { err = errors.Join(err, targets.Close()) }()
 	claimer, err := c.Hosts(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	if err := Migrate(ctx, c, claimer, target); err != nil {
+	if err := Migrate(ctx, c, claimer, local); err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	withTasks, err := WithTasks(ctx, cfg, c, target)
+	h, err := DeployHandler(ctx, cfg, c, withTasks(local))
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	h, err := DeployHandler(ctx, cfg, c, withTasks)
-	if err != nil {
-		return fmt.Errorf("deployer: %w", err)
-	}
-	h.Hosts = claimer
+	h.Targets, h.Hosts = targets, claimer
 	table, err := NewEnvHosts(ctx, c)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	rel, err := newReleaseWorkflows(ctx, cfg, c, target, h.Locks, p)
+	rel, err := newReleaseWorkflows(ctx, cfg, c, targets, h.Locks, p)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
@@ -56,7 +60,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.ProxyAddr != "" {
-		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(target, cfg.ProxyDomain, proxy.WithHosts(table))}
+		srv := &proxy.Server{Addr: cfg.ProxyAddr, Handler: proxy.New(targets, cfg.ProxyDomain, proxy.WithHosts(table))}
 		g.Go(func() error { return srv.Run(ctx) })
 		logger(ctx).Info().Str("addr", cfg.ProxyAddr).Str("domain", cfg.ProxyDomain).Msg("proxy serving")
 	}
@@ -68,12 +72,19 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	return g.Wait()
 }
 
-// NewTarget connects to the Docker Engine.
+// NewTarget connects to the Docker Engine beside the deployer: the target
+// events.LocalTarget.
 func NewTarget(cfg *Config) (*docker.Target, error) {
+	return docker.New(dockerOptions(cfg))
+}
+
+// dockerOptions are the options of every Docker target: the deployer's
+// health timeout and container limits.
+func dockerOptions(cfg *Config) docker.Options {
 	opts := docker.DefaultOptions()
 	opts.HealthTimeout = cfg.HealthTimeout
 	opts.Limits = cfg.Limits
-	return docker.New(opts)
+	return opts
 }
 
 // DeployHandler wires the deploy workflow to the target and JetStream.
