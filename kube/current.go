@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sort"
 	"strconv"
@@ -9,10 +10,12 @@ import (
 
 	"github.com/rs/zerolog"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // Current reads what env of repo runs from the cluster alone: the
@@ -69,6 +72,9 @@ func (t *Target) serviceState(ctx context.Context, ns string, dep *appsv1.Deploy
 			continue
 		}
 		addr := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(r.Image.Service.Port))
+		st.Instances = append(st.Instances, deploy.Instance{
+			Node: nodeOf(&p), Replica: len(st.Addrs), Addr: addr, Commit: r.Commit, Digest: r.Image.Digest, Running: true,
+		})
 		st.Addrs = append(st.Addrs, addr)
 	}
 	if len(st.Addrs) > 0 {
@@ -77,9 +83,17 @@ func (t *Target) serviceState(ctx context.Context, ns string, dep *appsv1.Deploy
 	return st, nil
 }
 
+// nodeOf names the node a pod runs on.
+func nodeOf(p *corev1.Pod) string {
+	if p.Spec.NodeName != "" {
+		return p.Spec.NodeName
+	}
+	return "unscheduled"
+}
+
 // ResolveAll returns the addresses (pod IP and port) of the ready pods of
 // service of env of repo at the commit its Deployment declares, or none
-// while none is ready.
+// while none is ready (an error wrapping target.ErrNotLive).
 func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]string, error) {
 	rel, err := t.Current(ctx, repo, env)
 	if err != nil {
@@ -90,7 +104,7 @@ func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]s
 			return s.Addrs, nil
 		}
 	}
-	return nil, nil
+	return nil, fmt.Errorf("%w: no ready pod of %s in %s", target.ErrNotLive, service, env)
 }
 
 // deployments returns the Deployments of env of repo by service name.

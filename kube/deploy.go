@@ -48,10 +48,15 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 		return nil
 	}
 	started := time.Now()
-	if err := t.apply(ctx, ns, d); err != nil {
+	hold := holdReplicas(prev, d)
+	if err := t.apply(ctx, ns, d, hold); err != nil {
 		return errors.Join(err, t.rollback(ctx, ns, d, prev))
 	}
-	if err := t.waitRollouts(ctx, ns, d, false); err != nil {
+	err = t.waitRollouts(ctx, ns, d, false)
+	if err == nil && len(hold) > 0 {
+		err = t.scaleDown(ctx, ns, d, hold)
+	}
+	if err != nil {
 		log.Warn().Err(err).Msg("rollout failed; re-applying the previous release")
 		if rerr := t.rollback(ctx, ns, d, prev); rerr != nil {
 			return errors.Join(err, rerr)
@@ -68,9 +73,38 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	return nil
 }
 
+// holdReplicas returns, per service of d that runs fewer replicas than
+// before, the replica count it had: the rollout runs at that count, so a
+// failed one leaves every previous pod serving, and scales down only once
+// the new pods are available.
+func holdReplicas(prev map[string]*appsv1.Deployment, d deploy.Deployment) map[string]int {
+	hold := map[string]int{}
+	for _, img := range d.Images {
+		if old, ok := prev[img.Service.Name]; ok && old.Spec.Replicas != nil && int(*old.Spec.Replicas) > replicas(img.Service) {
+			hold[img.Service.Name] = int(*old.Spec.Replicas)
+		}
+	}
+	return hold
+}
+
+// scaleDown applies the Deployments of the services hold kept scaled up
+// with d's replica counts, and waits for them.
+func (t *Target) scaleDown(ctx context.Context, ns string, d deploy.Deployment, hold map[string]int) error {
+	for _, img := range d.Images {
+		if _, ok := hold[img.Service.Name]; !ok {
+			continue
+		}
+		if err := t.applyDeployment(ctx, ns, d, img, 0); err != nil {
+			return err
+		}
+	}
+	return t.waitRollouts(ctx, ns, d, false)
+}
+
 // apply applies every object of d: the namespace of a preview, the pull
-// secret, then per service its Service, Ingress and Deployment.
-func (t *Target) apply(ctx context.Context, ns string, d deploy.Deployment) error {
+// secret, then per service its Service, Ingress and Deployment (with the
+// replica count hold gives, if any).
+func (t *Target) apply(ctx context.Context, ns string, d deploy.Deployment, hold map[string]int) error {
 	if err := t.ensureNamespace(ctx, d.Repo, d.Env); err != nil {
 		return err
 	}
@@ -84,14 +118,14 @@ func (t *Target) apply(ctx context.Context, ns string, d deploy.Deployment) erro
 		}
 	}
 	for _, img := range d.Images {
-		if err := t.applyService(ctx, ns, d, img); err != nil {
+		if err := t.applyService(ctx, ns, d, img, hold[img.Service.Name]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (t *Target) applyService(ctx context.Context, ns string, d deploy.Deployment, img events.Image) error {
+func (t *Target) applyService(ctx context.Context, ns string, d deploy.Deployment, img events.Image, hold int) error {
 	s := img.Service
 	if _, err := t.client.CoreV1().Services(ns).Apply(ctx, service(ns, d, s), applyOptions); err != nil {
 		return apiError("apply service of "+s.Name, err)
@@ -103,9 +137,19 @@ func (t *Target) applyService(ctx context.Context, ns string, d deploy.Deploymen
 	} else if err := t.deleteIngress(ctx, ns, d.Repo, d.Env, s.Name); err != nil {
 		return err
 	}
+	return t.applyDeployment(ctx, ns, d, img, hold)
+}
+
+// applyDeployment applies the Deployment of img's service, with hold
+// replicas instead of the service's when hold > 0.
+func (t *Target) applyDeployment(ctx context.Context, ns string, d deploy.Deployment, img events.Image, hold int) error {
+	s := img.Service
 	dep, err := t.deployment(ns, d, img)
 	if err != nil {
 		return events.Permanent(fmt.Errorf("service %s: %w", s.Name, err))
+	}
+	if hold > 0 {
+		dep.Spec.WithReplicas(int32(hold))
 	}
 	if _, err := t.client.AppsV1().Deployments(ns).Apply(ctx, dep, applyOptions); err != nil {
 		return apiError("apply deployment of "+s.Name, err)
@@ -132,7 +176,7 @@ func (t *Target) rollback(ctx context.Context, ns string, d deploy.Deployment, p
 			errs = append(errs, err)
 			continue
 		}
-		if err := t.applyService(ctx, ns, rel.deployment(), rel.Image); err != nil {
+		if err := t.applyService(ctx, ns, rel.deployment(), rel.Image, 0); err != nil {
 			errs = append(errs, fmt.Errorf("re-apply %s at %s: %w", img.Service.Name, rel.Commit, err))
 			continue
 		}
@@ -170,7 +214,8 @@ func (t *Target) upToDate(ns string, prev map[string]*appsv1.Deployment, d deplo
 			return false
 		}
 		want, err := t.deployment(ns, d, img)
-		if err != nil || want.Annotations[AnnotationRelease] != dep.Annotations[AnnotationRelease] {
+		if err != nil || want.Annotations[AnnotationRelease] != dep.Annotations[AnnotationRelease] ||
+			dep.Spec.Replicas == nil || int(*dep.Spec.Replicas) != replicas(img.Service) {
 			return false
 		}
 		if done, _ := rolloutStatus(dep); !done {

@@ -106,3 +106,50 @@ func TestPodsRunForRealBehindTheRolloutGate(t *testing.T) {
 		t.Errorf("RunTask(seed) = %q, %d, %v; want its output and 3", out, code, err)
 	}
 }
+
+// TestCrashAfterApplyIsFinishedByTheCluster: a deploy whose process dies
+// right after the apply leaves a rollout the cluster finishes on its own
+// (the new commit serving, the old pods gone), and the next deploy of
+// that commit is a no-op.
+func TestCrashAfterApplyIsFinishedByTheCluster(t *testing.T) {
+	cli := dockertest.MustDocker(t)
+	serve := dockertest.MustImage(t, cli, "kube-serve", serveCmd...)
+	c := kubetest.Shared(t)
+	ns := c.MustNamespace(t, "crash")
+	c.Kubelet(t, cli).Run(t, ns)
+	tg := newTarget(t, c, ns)
+	ctx := ctxFor(t)
+	a := deploy.Deployment{Repo: repo, Env: "staging", Commit: commitA, Images: []events.Image{realImage(serve, "web", 2)}}
+	if err := tg.Deploy(ctx, a); err != nil {
+		t.Fatalf("Deploy A: %v", err)
+	}
+	b := a
+	b.Commit = commitB
+	if err := tg.ApplyOnly(ctx, b); err != nil {
+		t.Fatalf("apply B: %v", err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		rel, err := tg.Current(ctx, repo, "staging")
+		if err == nil && rel.Commit() == commitB && rel.Services[0].Running && len(rel.Services[0].Addrs) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Current after a crash past the apply = %+v, %v; want B rolled out by the cluster", rel, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	addrs, _ := tg.ResolveAll(ctx, repo, "staging", "web")
+	for _, addr := range addrs {
+		if body, err := get(ctx, tg, addr); err != nil || body != commitB {
+			t.Errorf("GET / at %s = %q, %v; want %s", addr, body, err, commitB)
+		}
+	}
+	before := mustDeployment(t, c, ns, "web").ResourceVersion
+	if err := tg.Deploy(ctx, b); err != nil {
+		t.Fatalf("Deploy B after the crash: %v", err)
+	}
+	if after := mustDeployment(t, c, ns, "web").ResourceVersion; after != before {
+		t.Errorf("Deploy B after the cluster finished it wrote the deployment (%s -> %s), want a no-op", before, after)
+	}
+}

@@ -10,11 +10,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
-// background deletes an object's dependents (ReplicaSets, pods) after it.
-var background = metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)}
+// background deletes an object's dependents (ReplicaSets, pods) after it;
+// foreground before it, so that the object is listed until they are gone.
+var (
+	background = metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)}
+	foreground = metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationForeground)}
+)
 
 // Remove deletes everything of env of repo: a preview's namespace with
 // everything in it (waiting until it is gone), or else every object
@@ -25,7 +30,28 @@ func (t *Target) Remove(ctx context.Context, repo, env string) error {
 		return t.removeNamespace(ctx, repo, env)
 	}
 	ns := t.Namespace(repo, env)
-	return t.deleteUnless(ctx, ns, envSelector(repo, env), repo, func(string) bool { return false })
+	return t.deleteUntilGone(ctx, ns, envSelector(repo, env), repo, func(string) bool { return false })
+}
+
+// deleteUntilGone deletes what deleteUnless selects and waits until the
+// API server lists none of it (foreground deletion: their pods are gone
+// too), bounded by cleanupTimeout.
+func (t *Target) deleteUntilGone(ctx context.Context, ns, sel, repo string, keep func(string) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	defer cancel()
+	tick := time.NewTicker(t.opts.Poll)
+	defer tick.Stop()
+	for {
+		found, err := t.deleteUnless(ctx, ns, sel, repo, keep)
+		if err != nil || found == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return events.Retryable(fmt.Errorf("%d objects of %s still being deleted: %w", found, ns, ctx.Err()), retryAfter)
+		case <-tick.C:
+		}
+	}
 }
 
 func (t *Target) removeNamespace(ctx context.Context, repo, env string) error {
@@ -71,14 +97,14 @@ func (t *Target) prune(ctx context.Context, ns string, d deploy.Deployment) erro
 	if t.opts.Registry.Auth != nil {
 		keep["Secret/"+pullSecretName(d.Repo, d.Env)] = true
 	}
-	return t.deleteUnless(ctx, ns, envSelector(d.Repo, d.Env), d.Repo, func(kindName string) bool { return keep[kindName] })
+	return t.deleteUntilGone(ctx, ns, envSelector(d.Repo, d.Env), d.Repo, func(kindName string) bool { return keep[kindName] })
 }
 
 // removeService deletes one service's objects (a rollback of a service
 // the failed deploy added).
 func (t *Target) removeService(ctx context.Context, ns, repo, env, service string) error {
 	sel := labels.SelectorFromSet(selectorLabels(repo, env, service)).String()
-	return t.deleteUnless(ctx, ns, sel, repo, func(string) bool { return false })
+	return t.deleteUntilGone(ctx, ns, sel, repo, func(string) bool { return false })
 }
 
 func (t *Target) deleteIngress(ctx context.Context, ns, repo, env, service string) error {
@@ -91,14 +117,17 @@ func (t *Target) deleteIngress(ctx context.Context, ns, repo, env, service strin
 
 // deleteUnless deletes every Deployment, Service, Ingress, Secret and Job
 // that sel selects in ns, is annotated for repo and that keep does not
-// keep ("<Kind>/<name>").
-func (t *Target) deleteUnless(ctx context.Context, ns, sel, repo string, keep func(string) bool) error {
+// keep ("<Kind>/<name>"), and returns how many it found (those already
+// being deleted included).
+func (t *Target) deleteUnless(ctx context.Context, ns, sel, repo string, keep func(string) bool) (int, error) {
 	opts := metav1.ListOptions{LabelSelector: sel}
 	var errs []error
+	found := 0
 	del := func(kind, name string, annotations map[string]string, fn func() error) {
 		if keep(kind+"/"+name) || !sameRepo(annotations[AnnotationRepo], repo) {
 			return
 		}
+		found++
 		if err := fn(); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, apiError("delete "+kind+" "+name, err))
 		}
@@ -106,7 +135,7 @@ func (t *Target) deleteUnless(ctx context.Context, ns, sel, repo string, keep fu
 	deps, err := t.client.AppsV1().Deployments(ns).List(ctx, opts)
 	errs = append(errs, apiError("list deployments", err))
 	for _, o := range deps.Items {
-		del("Deployment", o.Name, o.Annotations, func() error { return t.client.AppsV1().Deployments(ns).Delete(ctx, o.Name, background) })
+		del("Deployment", o.Name, o.Annotations, func() error { return t.client.AppsV1().Deployments(ns).Delete(ctx, o.Name, foreground) })
 	}
 	svcs, err := t.client.CoreV1().Services(ns).List(ctx, opts)
 	errs = append(errs, apiError("list services", err))
@@ -126,7 +155,7 @@ func (t *Target) deleteUnless(ctx context.Context, ns, sel, repo string, keep fu
 	jobs, err := t.client.BatchV1().Jobs(ns).List(ctx, opts)
 	errs = append(errs, apiError("list jobs", err))
 	for _, o := range jobs.Items {
-		del("Job", o.Name, o.Annotations, func() error { return t.client.BatchV1().Jobs(ns).Delete(ctx, o.Name, background) })
+		del("Job", o.Name, o.Annotations, func() error { return t.client.BatchV1().Jobs(ns).Delete(ctx, o.Name, foreground) })
 	}
-	return errors.Join(errs...)
+	return found, errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,14 +70,14 @@ func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deploymen
 		for svc := range pending {
 			dep, err := t.client.AppsV1().Deployments(ns).Get(ctx, objectName(d.Repo, d.Env, svc), metav1.GetOptions{})
 			if err != nil {
-				if ctx.Err() != nil {
-					break
+				if deadline, _ := ctx.Deadline(); ctx.Err() != nil || time.Until(deadline) < time.Second {
+					break // the client's rate limiter gives up before the deadline
 				}
 				return apiError("read rollout of "+svc, err)
 			}
 			done, failed := rolloutStatus(dep)
 			if failed != "" && !patient {
-				return fmt.Errorf("rollout of %s at %s failed: %s%s", svc, short(d.Commit), failed, t.podReport(ctx, ns, d, svc))
+				return t.unhealthy(ctx, ns, d, svc, fmt.Sprintf("rollout at %s failed: %s", short(d.Commit), failed))
 			}
 			if done {
 				delete(pending, svc)
@@ -102,39 +103,39 @@ func (t *Target) timedOut(ctx context.Context, ns string, d deploy.Deployment, p
 		svcs = append(svcs, s)
 	}
 	sort.Strings(svcs)
-	var report string
-	for _, s := range svcs {
-		report += t.podReport(rctx, ns, d, s)
-	}
-	err := fmt.Errorf("rollout of %s at %s not available within %s%s", strings.Join(svcs, ", "), short(d.Commit), t.opts.RolloutTimeout, report)
-	if ctx.Err() == context.Canceled || context.Cause(ctx) == context.Canceled {
+	err := t.unhealthy(rctx, ns, d, svcs[0], fmt.Sprintf("rollout of %s at %s not available within %s", strings.Join(svcs, ", "), short(d.Commit), t.opts.RolloutTimeout))
+	if context.Cause(ctx) == context.Canceled {
 		return events.Retryable(fmt.Errorf("deploy interrupted: %w", err), retryAfter)
 	}
 	return err
 }
 
-// podReport describes the pods of d's commit of svc that are not ready:
-// their waiting reasons and the end of their log or termination message.
-func (t *Target) podReport(ctx context.Context, ns string, d deploy.Deployment, svc string) string {
+// unhealthy is the *deploy.UnhealthyError of svc's rollout: the first pod
+// of d's commit that is not ready, why (its status, its readiness probe)
+// and the end of its log.
+func (t *Target) unhealthy(ctx context.Context, ns string, d deploy.Deployment, svc, reason string) error {
+	u := &deploy.UnhealthyError{Service: svc, Node: "unscheduled", Instance: "deployment " + objectName(d.Repo, d.Env, svc), Reason: reason}
+	for _, img := range d.Images {
+		if img.Service.Name == svc {
+			u.Reason += "; readiness probe GET " + healthPath(img.Service.HealthPath) + " on port " + strconv.Itoa(img.Service.Port)
+		}
+	}
 	sel := labels.SelectorFromSet(objectLabels(d.Repo, d.Env, svc, d.Commit)).String()
 	pods, err := t.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil || len(pods.Items) == 0 {
-		return ""
+	if err != nil {
+		return u
 	}
-	var b strings.Builder
-	for _, p := range pods.Items {
-		if podReady(&p) {
+	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
+	for i, p := range pods.Items {
+		if podReady(&p) || p.DeletionTimestamp != nil {
 			continue
 		}
-		fmt.Fprintf(&b, "\npod %s: %s", p.Name, podState(&p))
-		if tail := t.lastLines(ctx, &p); tail != "" {
-			fmt.Fprintf(&b, "; last log lines:\n%s", tail)
-		}
-		if b.Len() > 4096 {
-			break
-		}
+		u.Replica, u.Node, u.Instance = i, nodeOf(&p), "pod "+p.Name
+		u.Reason += "; " + podState(&p)
+		u.Logs = t.lastLines(ctx, &p)
+		break
 	}
-	return b.String()
+	return u
 }
 
 func podReady(p *corev1.Pod) bool {

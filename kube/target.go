@@ -16,10 +16,12 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 	"github.com/slipway-dev/slipway/workflows/tasks"
 )
 
 var (
+	_ target.Target = (*Target)(nil)
 	_ deploy.Target = (*Target)(nil)
 	_ tasks.Runner  = (*Target)(nil)
 )
