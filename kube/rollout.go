@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -104,7 +105,7 @@ func (t *Target) timedOut(ctx context.Context, ns string, d deploy.Deployment, p
 	}
 	sort.Strings(svcs)
 	err := t.unhealthy(rctx, ns, d, svcs[0], fmt.Sprintf("rollout of %s at %s not available within %s", strings.Join(svcs, ", "), short(d.Commit), t.opts.RolloutTimeout))
-	if context.Cause(ctx) == context.Canceled {
+	if errors.Is(context.Cause(ctx), context.Canceled) {
 		return events.Retryable(fmt.Errorf("deploy interrupted: %w", err), retryAfter)
 	}
 	return err

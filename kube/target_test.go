@@ -225,10 +225,10 @@ func TestTasksRunAsJobs(t *testing.T) {
 	ns := c.MustNamespace(t, "tasks")
 	node.Policy(t, ns, func(p *corev1.Pod) kubetest.Outcome {
 		args := strings.Join(p.Spec.Containers[0].Args, " ")
-		switch {
-		case args == "migrate up":
+		switch args {
+		case "migrate up":
 			return kubetest.Outcome{Phase: corev1.PodSucceeded, Message: "applied 3 migrations\n"}
-		case args == "migrate broken":
+		case "migrate broken":
 			return kubetest.Outcome{Phase: corev1.PodFailed, ExitCode: 3, Message: "line 1\nmigration 0004 failed: column exists\n"}
 		}
 		return kubetest.Outcome{} // never ends: the timeout stops it

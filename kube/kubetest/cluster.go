@@ -71,7 +71,7 @@ func start(tb testing.TB, dir string) (c *Cluster, err error) {
 	for _, b := range binaries {
 		p, err := lookPath(b)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errMissing, err)
+			return nil, fmt.Errorf("%w: %w", errMissing, err)
 		}
 		paths[b] = p
 	}
@@ -250,7 +250,7 @@ func freePort() int {
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 

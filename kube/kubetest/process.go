@@ -57,11 +57,11 @@ func (p *process) waitFor(timeout time.Duration, ready func(context.Context) err
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s: %v%s", p.name, timeout, err, p.tail())
+			return fmt.Errorf("%s not ready after %s: %w%s", p.name, timeout, err, p.tail())
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited during start (%v)%s", p.name, p.err, p.tail())
+			return fmt.Errorf("%s exited during start (%w)%s", p.name, p.err, p.tail())
 		case <-tick.C:
 		}
 	}

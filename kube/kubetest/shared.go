@@ -30,7 +30,7 @@ func Main(m *testing.M) int {
 	defer shared.Unlock()
 	if shared.c != nil {
 		if code != 0 {
-			os.Stderr.WriteString(shared.c.logTails() + "\n")
+			_, _ = os.Stderr.WriteString(shared.c.logTails() + "\n")
 		}
 		shared.c.stop()
 	}
