@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -67,6 +68,13 @@ func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deploymen
 	}
 	tick := time.NewTicker(t.opts.Poll)
 	defer tick.Stop()
+	// A watch wakes the loop as soon as a Deployment's status changes; the
+	// poll is the fallback when the watch cannot be opened or ends.
+	var changed <-chan watch.Event
+	if w, err := t.client.AppsV1().Deployments(ns).Watch(ctx, metav1.ListOptions{LabelSelector: envSelector(d.Repo, d.Env)}); err == nil {
+		defer w.Stop()
+		changed = w.ResultChan()
+	}
 	for {
 		for svc := range pending {
 			dep, err := t.client.AppsV1().Deployments(ns).Get(ctx, objectName(d.Repo, d.Env, svc), metav1.GetOptions{})
@@ -91,6 +99,10 @@ func (t *Target) waitRollouts(ctx context.Context, ns string, d deploy.Deploymen
 		case <-ctx.Done():
 			return t.timedOut(ctx, ns, d, pending)
 		case <-tick.C:
+		case _, ok := <-changed:
+			if !ok {
+				changed = nil
+			}
 		}
 	}
 }
