@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 	c.Kubelet(t, cli).Run(t, ns)
 	targettest.Run(t, targettest.Config{
 		New: func(tb testing.TB) target.Target {
-			tg, err := kube.New(kube.Options{Config: c.Config, Namespace: ns, RolloutTimeout: 8 * time.Second, Poll: 100 * time.Millisecond})
+			tg, err := kube.New(kube.Options{Config: c.Config, Namespace: ns, RolloutTimeout: 15 * time.Second, Poll: 100 * time.Millisecond})
 			if err != nil {
 				tb.Fatal(err)
 			}

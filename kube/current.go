@@ -55,7 +55,7 @@ func (t *Target) serviceState(ctx context.Context, ns string, dep *appsv1.Deploy
 	}
 	st := deploy.ServiceState{
 		Commit: r.Commit, Image: r.Image.Ref, Digest: r.Image.Digest, Running: done,
-		Replicas: int(want), Up: int(min(dep.Status.UpdatedReplicas, dep.Status.AvailableReplicas)),
+		Replicas: int(want), Up: int(min(dep.Status.UpdatedReplicas, dep.Status.AvailableReplicas, want)),
 	}
 	ref, err := t.pullRef(r.Image)
 	if err != nil {

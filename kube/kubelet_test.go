@@ -57,7 +57,7 @@ func TestPodsRunForRealBehindTheRolloutGate(t *testing.T) {
 	c := kubetest.Shared(t)
 	ns := c.MustNamespace(t, "real")
 	c.Kubelet(t, cli).Run(t, ns)
-	tg := newTarget(t, c, ns, func(o *kube.Options) { o.RolloutTimeout = 10 * time.Second })
+	tg := newTarget(t, c, ns, func(o *kube.Options) { o.RolloutTimeout = 15 * time.Second })
 	ctx := ctxFor(t)
 
 	d := deploy.Deployment{Repo: repo, Env: "staging", Commit: commitA, Images: []events.Image{realImage(serve, "web", 2)}}

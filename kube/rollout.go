@@ -22,7 +22,7 @@ import (
 // rolloutStatus reads a Deployment's rollout the way `kubectl rollout
 // status` does, and requires the Available condition too: done when the
 // controller observed the latest spec, every replica is updated and
-// available and no old one remains; failed (with the reason) when the
+// available and no old or extra one remains; failed (with the reason) when the
 // controller reports ProgressDeadlineExceeded.
 func rolloutStatus(dep *appsv1.Deployment) (done bool, failed string) {
 	st := dep.Status
@@ -36,7 +36,8 @@ func rolloutStatus(dep *appsv1.Deployment) (done bool, failed string) {
 	if dep.Spec.Replicas != nil {
 		want = *dep.Spec.Replicas
 	}
-	if st.UpdatedReplicas < want || st.Replicas > st.UpdatedReplicas || st.AvailableReplicas < st.UpdatedReplicas {
+	// st.Replicas > want: a scale-down whose extra pods still run.
+	if st.UpdatedReplicas < want || st.Replicas > st.UpdatedReplicas || st.Replicas > want || st.AvailableReplicas < st.UpdatedReplicas {
 		return false, ""
 	}
 	if c := condition(dep, appsv1.DeploymentAvailable); c == nil || c.Status != corev1.ConditionTrue {
