@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/kube"
@@ -164,16 +167,39 @@ func TestRedeployOfTheRunningCommitIsANoOp(t *testing.T) {
 		t.Fatalf("Deploy: %v", err)
 	}
 	before := mustDeployment(t, c, ns, "web")
+	// A target of its own whose requests are counted.
+	var mu sync.Mutex
+	requests := map[string]int{}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			requests[r.Method]++
+			mu.Unlock()
+			return rt.RoundTrip(r)
+		})
+	}
+	counted, err := kube.New(kube.Options{Config: cfg, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
 	started := time.Now()
-	if err := tg.Deploy(ctx, d); err != nil {
+	if err := counted.Deploy(ctx, d); err != nil {
 		t.Fatalf("second Deploy: %v", err)
 	}
-	t.Logf("no-op redeploy took %s", time.Since(started))
+	t.Logf("no-op redeploy took %s, requests %v", time.Since(started), requests)
+	if len(requests) != 1 || requests[http.MethodGet] != 1 {
+		t.Errorf("no-op redeploy sent %v, want one GET (the list of the environment's Deployments) and no write", requests)
+	}
 	after := mustDeployment(t, c, ns, "web")
 	if after.ResourceVersion != before.ResourceVersion {
 		t.Errorf("no-op redeploy wrote the deployment: resource version %s -> %s", before.ResourceVersion, after.ResourceVersion)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestFailedRolloutReappliesThePreviousDigests(t *testing.T) {
 	c := kubetest.Shared(t)
