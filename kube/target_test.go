@@ -13,8 +13,8 @@ package kube_test
 import (
 	"context"
 	"errors"
-	"os"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
