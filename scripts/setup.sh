@@ -13,6 +13,9 @@
 #   host proxy `setup.sh host-proxy-image` only: localhost:5000/slipway/slipway:<commit>,
 #              Slipway's static binary at /slipway, the image remote hosts run
 #              as their proxy (sshhost's proxy_image=)
+#   kubernetes $SLIPWAY_HOME/bin/{kube-apiserver,kube-controller-manager}, built
+#              by scripts/build-kubernetes.sh, and Debian's etcd-server (not
+#              started here: the Kubernetes target's tests start their own)
 #
 # Every step checks before it acts, so a rerun on a ready machine changes
 # nothing and takes about a second. Progress goes to stderr; the environment
@@ -35,7 +38,7 @@ RUN_DIR=${SLIPWAY_RUN_DIR:-/run/slipway}
 REGISTRY_URL=http://127.0.0.1:5000
 SLIPWAY_REGISTRY=localhost:5000
 MIRROR_REPO=mirror/busybox
-PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2)
+PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2 etcd-server)
 export PATH=$BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 STEP=init
@@ -431,6 +434,8 @@ main() {
 	start_dockerd
 	build_buildkit
 	build_golangci_lint
+	step kubernetes-build
+	SLIPWAY_HOME=$SLIPWAY_HOME "$ROOT/scripts/build-kubernetes.sh"
 	firewall_builds
 	start_buildkitd
 	start_registry

@@ -25,7 +25,8 @@ type TargetKind func(ctx context.Context, cfg *Config, spec target.Spec) (target
 // targetKinds are the kinds of target this build implements, by the name
 // a targets file gives them. Each implementation registers here, one line.
 var targetKinds = map[string]TargetKind{
-	"docker": dockerKind,
+	"docker":     dockerKind,
+	"kubernetes": kubernetesKind,
 }
 
 // knownKinds are the kinds of target Slipway knows, built in or not; a kind

@@ -33,7 +33,7 @@ func TestTargetsConfig(t *testing.T) {
 		{"flag target", "", []string{"other docker unix:///run/other/docker.sock"}, nil, []string{"local", "other"}, nil},
 		{"bad lines, with numbers", "target ok docker unix:///a.sock\n\nallow\ntarget Bad docker\n", nil, nil, nil, []string{"targets.conf:3:", "targets.conf:4:"}},
 		{"bad flag", "", []string{"lonely"}, []string{"x"}, nil, []string{`-target "lonely"`, "-target-allow"}},
-		{"kubernetes not in this build", "target cluster kubernetes kubeconfig=/etc/slipway/kubeconfig namespace=shop\n", nil, nil, nil, []string{"targets.conf:1: target cluster: target kind kubernetes not available in this build (available: docker)"}},
+		{"kubernetes without its kubeconfig", "target cluster kubernetes kubeconfig=/nonexistent/kubeconfig namespace=shop\n", nil, nil, nil, []string{"targets.conf:1: target cluster: kubernetes target: read kubeconfig /nonexistent/kubeconfig"}},
 		{"swarm not in this build", "", []string{"swarm swarm ssh://deploy@manager.example.com"}, nil, nil, []string{"-target: target swarm: target kind swarm not available in this build"}},
 		{"ssh hosts", "target prod-hosts docker ssh://deploy@app1.example.com,ssh://deploy@app2.example.com key=/etc/slipway/id_ed25519 known_hosts=/etc/slipway/known_hosts batch=2\n", nil, nil, []string{"local", "prod-hosts"}, nil},
 		{"ssh hosts without a key", "target prod-hosts docker ssh://deploy@app1.example.com,ssh://deploy@app2.example.com\n", nil, nil, nil, []string{"targets.conf:1: target prod-hosts: docker over ssh: key= and known_hosts= are required"}},
