@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/rs/zerolog"
@@ -214,5 +215,14 @@ func (t *Target) promote(ctx context.Context, d deploy.Deployment, steps []*step
 		}
 	}
 	zerolog.Ctx(ctx).Info().Str("repo", d.Repo).Str("env", d.Env).Str("sha", d.Commit).Int("retired", len(old)).Msg("swarm services promoted")
+	if len(old) > 0 && t.opts.Docker.DrainDelay > 0 {
+		// Proxies that resolved the old tasks a moment ago finish with
+		// them first.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(t.opts.Docker.DrainDelay):
+		}
+	}
 	return t.removeAll(ctx, old)
 }

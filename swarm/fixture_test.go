@@ -86,7 +86,7 @@ func (c *cluster) options() swarmtarget.Options {
 		Manager:  c.hosts.List[0].URL(),
 		Auth:     sshhost.Auth{Key: c.hosts.Key, KnownHosts: c.hosts.KnownHosts, Timeout: 5 * time.Second},
 		Registry: c.hosts.Upstream, PullRegistry: c.hosts.Registry,
-		Docker: docker.Options{HealthTimeout: 5 * time.Second, HealthInterval: 100 * time.Millisecond, StopTimeout: time.Second},
+		Docker: docker.Options{HealthTimeout: 5 * time.Second, HealthInterval: 100 * time.Millisecond, StopTimeout: time.Second, DrainDelay: time.Millisecond},
 	}
 }
 

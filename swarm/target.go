@@ -39,8 +39,10 @@ type Options struct {
 	// same registry at. Empty PullRegistry pulls images as they are named.
 	Registry, PullRegistry string
 	// Docker configures the health gate (HealthTimeout, HealthInterval),
-	// the log lines of a failure, the limits of every task, and the tasks
-	// run on the manager; its Host and Dial are the Target's.
+	// the log lines of a failure, the limits of every task, how long a
+	// replaced service keeps running after the new one is live
+	// (DrainDelay), and the tasks run on the manager; its Host and Dial
+	// are the Target's.
 	Docker docker.Options
 }
 
@@ -103,6 +105,9 @@ func withDefaults(o docker.Options) docker.Options {
 	}
 	if o.LogLines == 0 {
 		o.LogLines = d.LogLines
+	}
+	if o.DrainDelay == 0 {
+		o.DrainDelay = d.DrainDelay
 	}
 	return o
 }

@@ -1,0 +1,306 @@
+package swarm_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/docker/dockertest"
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/internal/testhost"
+	swarmtarget "github.com/slipway-dev/slipway/swarm"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target/targettest"
+)
+
+// fixture is a swarm, a Target on it and a fresh environment.
+type fixture struct {
+	c        *cluster
+	tg       *swarmtarget.Target
+	repo     string
+	env      string
+	ctx      context.Context
+	serve    dockertest.Image
+	nohealth dockertest.Image
+}
+
+// mustFixture starts a swarm of n nodes and builds the images.
+func mustFixture(tb testing.TB, n int) *fixture {
+	tb.Helper()
+	cli := dockertest.MustDocker(tb)
+	f := &fixture{
+		c: mustSwarm(tb, n), repo: "acme/shop", env: dockertest.RandomName("t"),
+		serve:    dockertest.MustImage(tb, cli, "serve", targettest.ServeCmd...),
+		nohealth: dockertest.MustImage(tb, cli, "nohealth", targettest.NoHealthCmd...),
+	}
+	f.tg = f.c.mustTarget(tb)
+	log := zerolog.New(zerolog.ConsoleWriter{Out: zerolog.TestWriter{T: tb}, NoColor: true})
+	f.ctx = log.WithContext(context.Background())
+	return f
+}
+
+// deployment is commit of the fixture's environment running img as web
+// with replicas.
+func (f *fixture) deployment(commit string, img dockertest.Image, replicas int) deploy.Deployment {
+	return deploy.Deployment{Repo: f.repo, Env: f.env, Commit: commit, Images: []events.Image{{
+		Service: events.ServiceSpec{Name: "web", Port: targettest.Port, HealthPath: "/healthz", Replicas: replicas},
+		Ref:     img.Ref, Digest: img.Digest,
+	}}}
+}
+
+// mustWeb returns the web service as Current reports it.
+func (f *fixture) mustWeb(tb testing.TB) deploy.ServiceState {
+	tb.Helper()
+	rel, err := f.tg.Current(f.ctx, f.repo, f.env)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(rel.Services) != 1 {
+		tb.Fatalf("Current() = %+v, want the web service", rel)
+	}
+	return rel.Services[0]
+}
+
+// client sends requests to the web service one after another until it is
+// stopped, each to an address ResolveAll returns at that moment (the way
+// the proxy spreads requests), and counts them.
+type client struct {
+	f                *fixture
+	ok, failed       atomic.Int64
+	mu               sync.Mutex
+	bodies, failures []string
+	stop             chan struct{}
+	done             chan struct{}
+}
+
+// startClient starts a client; stopping it returns what it counted.
+func (f *fixture) startClient() *client {
+	c := &client{f: f, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+func (c *client) run() {
+	defer close(c.done)
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true, Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return c.f.tg.Dial(ctx, network, addr)
+		},
+	}}
+	for i := 0; ; i++ {
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		addrs, err := c.f.tg.ResolveAll(c.f.ctx, c.f.repo, c.f.env, "web")
+		if err != nil {
+			c.fail("resolve: " + err.Error())
+			continue
+		}
+		resp, err := hc.Get("http://" + addrs[i%len(addrs)] + "/")
+		if err != nil {
+			c.fail(err.Error())
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			c.fail(resp.Status)
+			continue
+		}
+		c.ok.Add(1)
+		c.mu.Lock()
+		c.bodies = append(c.bodies, strings.TrimSpace(string(b)))
+		c.mu.Unlock()
+	}
+}
+
+func (c *client) fail(why string) {
+	c.failed.Add(1)
+	c.mu.Lock()
+	c.failures = append(c.failures, why)
+	c.mu.Unlock()
+}
+
+// halt stops the client and returns the bodies it was served.
+func (c *client) halt() []string {
+	close(c.stop)
+	<-c.done
+	return c.bodies
+}
+
+// TestFailedUpdateKeepsServing: while a client sends requests without a
+// pause, an update whose new tasks never answer their health check and one
+// whose tasks crash both fail, the previous commit serves every request of
+// the client from the same tasks on both nodes, and a good update then
+// replaces it without one failed request.
+func TestFailedUpdateKeepsServing(t *testing.T) {
+	f := mustFixture(t, 2)
+	opts := f.c.options()
+	opts.Docker.HealthTimeout, opts.Docker.DrainDelay = 3*time.Second, 2*time.Second
+	tg, err := swarmtarget.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tg.Close() })
+	f.tg = tg
+
+	v1 := targettest.RandomCommit()
+	if err := f.tg.Deploy(f.ctx, f.deployment(v1, f.serve, 2)); err != nil {
+		t.Fatal(err)
+	}
+	before := f.mustWeb(t)
+	if nodes := distinctNodes(before); len(nodes) != 2 {
+		t.Fatalf("web's 2 replicas run on %v, want one on each node", nodes)
+	}
+
+	cl := f.startClient()
+	for _, img := range []dockertest.Image{f.nohealth, mustCrash(t)} {
+		err := f.tg.Deploy(f.ctx, f.deployment(targettest.RandomCommit(), img, 2))
+		var u *deploy.UnhealthyError
+		if !events.IsPermanent(err) || !errors.As(err, &u) {
+			t.Fatalf("deploy of %s = %v, want a permanent *deploy.UnhealthyError", img.Ref, err)
+		}
+	}
+	bodies := cl.halt()
+	if n := cl.failed.Load(); n != 0 || len(bodies) == 0 {
+		t.Fatalf("client: %d requests failed (%v), %d served; want none failed", n, cl.failures, len(bodies))
+	}
+	for _, b := range bodies {
+		if b != v1 {
+			t.Fatalf("a request was served %q during the failed updates, want %s", b, v1)
+		}
+	}
+	if after := f.mustWeb(t); !after.Running || strings.Join(after.Addrs, ",") != strings.Join(before.Addrs, ",") {
+		t.Errorf("after the failed updates web = %+v, was %+v: want the same tasks running", after, before)
+	}
+	t.Logf("%d requests served by %s during two failed updates", len(bodies), v1[:12])
+
+	cl = f.startClient()
+	v2 := targettest.RandomCommit()
+	if err := f.tg.Deploy(f.ctx, f.deployment(v2, f.serve, 2)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !servedLast(cl, v2) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	bodies = cl.halt()
+	if n := cl.failed.Load(); n != 0 {
+		t.Errorf("client: %d requests failed during a good update: %v", n, cl.failures)
+	}
+	if len(bodies) == 0 || bodies[len(bodies)-1] != v2 {
+		t.Errorf("after the good update the client was last served %v, want %s", bodies[max(len(bodies)-3, 0):], v2)
+	}
+}
+
+// servedLast reports whether the client's last answer was commit.
+func servedLast(c *client, commit string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.bodies) > 0 && c.bodies[len(c.bodies)-1] == commit
+}
+
+// mustCrash builds the image whose tasks exit at once.
+func mustCrash(tb testing.TB) dockertest.Image {
+	tb.Helper()
+	return dockertest.MustImage(tb, dockertest.MustDocker(tb), "crash", targettest.CrashCmd...)
+}
+
+// distinctNodes returns the nodes s's instances run on.
+func distinctNodes(s deploy.ServiceState) map[string]bool {
+	m := map[string]bool{}
+	for _, in := range s.Instances {
+		m[in.Node] = true
+	}
+	return m
+}
+
+// TestNodeGone: when a worker's dockerd dies, Current stops reporting its
+// task as running once the manager sees the node down (ResolveAll never
+// hands it out), the swarm reschedules it on the manager, and the service
+// is running and served again there; a deploy then succeeds on what is
+// left.
+func TestNodeGone(t *testing.T) {
+	f := mustFixture(t, 2)
+	v1 := targettest.RandomCommit()
+	if err := f.tg.Deploy(f.ctx, f.deployment(v1, f.serve, 2)); err != nil {
+		t.Fatal(err)
+	}
+	worker := f.c.hosts.List[1]
+	workerAddr := testhost.LANIP(worker.Index)
+	if web := f.mustWeb(t); !distinctNodes(web)[workerAddr] {
+		t.Fatalf("web runs on %v, want a replica on the worker %s", distinctNodes(web), workerAddr)
+	}
+	mgr := f.c.hosts.List[0].Docker(t)
+	worker.KillDockerd(t)
+
+	sawDown := false
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		down := nodeDown(t, mgr, workerAddr)
+		web := f.mustWeb(t)
+		for _, in := range web.Instances {
+			if down && in.Node == workerAddr && in.Running {
+				t.Fatalf("the worker is down, yet Current reports its task running: %+v", in)
+			}
+		}
+		sawDown = sawDown || down
+		if down && web.Running && !distinctNodes(web)[workerAddr] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("2 minutes after the worker died web = %+v (worker down: %v), want 2 replicas on the manager", web, down)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !sawDown {
+		t.Fatal("the manager never reported the worker down")
+	}
+	addrs, err := f.tg.ResolveAll(f.ctx, f.repo, f.env, "web")
+	if err != nil || len(addrs) != 2 {
+		t.Fatalf("ResolveAll = %v, %v; want 2 replicas on the manager", addrs, err)
+	}
+	for _, a := range addrs {
+		if strings.HasPrefix(a, workerAddr+":") {
+			t.Errorf("ResolveAll hands out %s, on the dead worker", a)
+		}
+	}
+	v2 := targettest.RandomCommit()
+	if err := f.tg.Deploy(f.ctx, f.deployment(v2, f.serve, 2)); err != nil {
+		t.Fatalf("deploy with a node down: %v", err)
+	}
+	if web := f.mustWeb(t); !web.Running || web.Commit != v2 {
+		t.Errorf("after the deploy web = %+v, want %s running", web, v2)
+	}
+}
+
+// nodeDown reports whether the manager sees the node of addr down.
+func nodeDown(tb testing.TB, mgr interface {
+	NodeList(context.Context, swarm.NodeListOptions) ([]swarm.Node, error)
+}, addr string) bool {
+	tb.Helper()
+	nodes, err := mgr.NodeList(context.Background(), swarm.NodeListOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Status.Addr == addr {
+			return n.Status.State == swarm.NodeStateDown
+		}
+	}
+	tb.Fatalf("no node at %s", addr)
+	return false
+}
