@@ -52,9 +52,6 @@ type replica struct {
 	task swarm.Task
 	node string // the node's address
 	addr string // "<node address>:<published port>", "" before it publishes
-	// ready is false when the task's node is down: the swarm still lists
-	// the task as running until it reschedules it, but nothing reaches it.
-	ready bool
 }
 
 // replicas returns the tasks of services meant to run, by service id,
@@ -72,12 +69,12 @@ func (t *Target) replicas(ctx context.Context, svcs []swarm.Service) (map[string
 	if err != nil {
 		return nil, t.managerError(ctx, "list tasks", err)
 	}
-	nodes, ready, err := t.nodeAddrs(ctx)
+	nodes, err := t.nodeAddrs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, task := range tasks {
-		r := replica{task: task, node: nodes[task.NodeID], ready: ready[task.NodeID]}
+		r := replica{task: task, node: nodes[task.NodeID]}
 		if r.node == "" {
 			r.node = "node " + task.NodeID
 		}
@@ -95,25 +92,24 @@ func (t *Target) replicas(ctx context.Context, svcs []swarm.Service) (map[string
 	return out, nil
 }
 
-// nodeAddrs returns every node's address by id, and which nodes are
-// ready (a node whose daemon stopped answering is "down").
-func (t *Target) nodeAddrs(ctx context.Context) (addrs map[string]string, ready map[string]bool, err error) {
+// nodeAddrs returns every node's address by id.
+func (t *Target) nodeAddrs(ctx context.Context) (map[string]string, error) {
 	nodes, err := t.cli.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
-		return nil, nil, t.managerError(ctx, "list nodes", err)
+		return nil, t.managerError(ctx, "list nodes", err)
 	}
-	addrs, ready = map[string]string{}, map[string]bool{}
+	addrs := map[string]string{}
 	for _, n := range nodes {
 		addrs[n.ID] = n.Status.Addr
-		ready[n.ID] = n.Status.State == swarm.NodeStateReady
 	}
-	return addrs, ready, nil
+	return addrs, nil
 }
 
 // Current returns the live services of env of repo, sorted by name, as the
 // swarm reports them. A service is Running when every replica its release
-// declares is a task that runs on a ready node and publishes its port (a
-// task on a node that is down is reported, not running); Instances are its
+// declares is a task that runs and publishes its port (when a node goes
+// down, the swarm stops meaning its tasks to run and starts others
+// elsewhere); Instances are its
 // tasks in slot order, Replica their place in it.
 func (t *Target) Current(ctx context.Context, repo, env string) (deploy.Release, error) {
 	svcs, err := t.services(ctx, repo, env)
@@ -145,7 +141,7 @@ func serviceState(s swarm.Service, reps []replica) deploy.ServiceState {
 		Replicas: declared(s),
 	}
 	for i, r := range reps {
-		running := r.task.Status.State == swarm.TaskStateRunning && r.addr != "" && r.ready
+		running := r.task.Status.State == swarm.TaskStateRunning && r.addr != ""
 		if running {
 			st.Up++
 		}

@@ -48,7 +48,7 @@ func failed(task swarm.Task) bool {
 // once, one that does not answer within the health timeout fails it then.
 func (t *Target) gate(ctx context.Context, st *step) error {
 	deadline := time.Now().Add(t.opts.Docker.HealthTimeout)
-	nodes, _, err := t.nodeAddrs(ctx)
+	nodes, err := t.nodeAddrs(ctx)
 	if err != nil {
 		return err
 	}

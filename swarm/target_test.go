@@ -228,11 +228,11 @@ func distinctNodes(s deploy.ServiceState) map[string]bool {
 	return m
 }
 
-// TestNodeGone: when a worker's dockerd dies, Current stops reporting its
-// task as running once the manager sees the node down (ResolveAll never
-// hands it out), the swarm reschedules it on the manager, and the service
-// is running and served again there; a deploy then succeeds on what is
-// left.
+// TestNodeGone: when a worker's dockerd dies, Current never reports its
+// task running once the manager sees the node down (the swarm stops meaning
+// it to run as it marks the node down, and ResolveAll never hands it out),
+// the swarm reschedules it on the manager, and the service is reported
+// running and served again there; a deploy then succeeds on what is left.
 func TestNodeGone(t *testing.T) {
 	f := mustFixture(t, 2)
 	v1 := targettest.RandomCommit()
