@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/internal/testhost"
+	"github.com/slipway-dev/slipway/proxy"
 	swarmtarget "github.com/slipway-dev/slipway/swarm"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target/targettest"
@@ -72,8 +73,8 @@ func (f *fixture) mustWeb(tb testing.TB) deploy.ServiceState {
 }
 
 // client sends requests to the web service one after another until it is
-// stopped, each to an address ResolveAll returns at that moment (the way
-// the proxy spreads requests), and counts them.
+// stopped, spread over the addresses ResolveAll returned, resolved again
+// after proxy.DefaultTTL (the way the proxy caches them), and counts them.
 type client struct {
 	f                *fixture
 	ok, failed       atomic.Int64
@@ -98,16 +99,21 @@ func (c *client) run() {
 			return c.f.tg.Dial(ctx, network, addr)
 		},
 	}}
+	var addrs []string
+	var resolved time.Time
 	for i := 0; ; i++ {
 		select {
 		case <-c.stop:
 			return
 		default:
 		}
-		addrs, err := c.f.tg.ResolveAll(c.f.ctx, c.f.repo, c.f.env, "web")
-		if err != nil {
-			c.fail("resolve: " + err.Error())
-			continue
+		if time.Since(resolved) > proxy.DefaultTTL {
+			var err error
+			if addrs, err = c.f.tg.ResolveAll(c.f.ctx, c.f.repo, c.f.env, "web"); err != nil {
+				c.fail("resolve: " + err.Error())
+				continue
+			}
+			resolved = time.Now()
 		}
 		resp, err := hc.Get("http://" + addrs[i%len(addrs)] + "/")
 		if err != nil {
