@@ -147,11 +147,18 @@ func (c *client) halt() []string {
 	return c.bodies
 }
 
+// gracefulCmd serves like targettest.ServeCmd and exits at once on
+// SIGTERM, as a server should (busybox httpd as PID 1 ignores it, and would
+// keep serving through the stop grace period).
+var gracefulCmd = []string{"sh", "-c", `mkdir -p /www && echo "$SLIPWAY_COMMIT" > /www/index.html && ` +
+	`echo ok > /www/healthz && httpd -f -p 8080 -h /www & trap 'exit 0' TERM; wait`}
+
 // TestFailedUpdateKeepsServing: while a client sends requests without a
 // pause, an update whose new tasks never answer their health check and one
 // whose tasks crash both fail, the previous commit serves every request of
 // the client from the same tasks on both nodes, and a good update then
-// replaces it without one failed request.
+// replaces it without one failed request, though the previous tasks exit
+// as soon as they are stopped.
 func TestFailedUpdateKeepsServing(t *testing.T) {
 	f := mustFixture(t, 2)
 	opts := f.c.options()
@@ -163,6 +170,7 @@ func TestFailedUpdateKeepsServing(t *testing.T) {
 	t.Cleanup(func() { _ = tg.Close() })
 	f.tg = tg
 
+	f.serve = dockertest.MustImage(t, dockertest.MustDocker(t), "graceful", gracefulCmd...)
 	v1 := targettest.RandomCommit()
 	if err := f.tg.Deploy(f.ctx, f.deployment(v1, f.serve, 2)); err != nil {
 		t.Fatal(err)
