@@ -72,10 +72,10 @@ func (f *fixture) mustWeb(tb testing.TB) deploy.ServiceState {
 	return rel.Services[0]
 }
 
-// client sends requests to the web service one after another until it is
+// loadClient sends requests to the web service one after another until it is
 // stopped, spread over the addresses ResolveAll returned, resolved again
 // after proxy.DefaultTTL (the way the proxy caches them), and counts them.
-type client struct {
+type loadClient struct {
 	f                *fixture
 	ok, failed       atomic.Int64
 	mu               sync.Mutex
@@ -85,13 +85,13 @@ type client struct {
 }
 
 // startClient starts a client; stopping it returns what it counted.
-func (f *fixture) startClient() *client {
-	c := &client{f: f, stop: make(chan struct{}), done: make(chan struct{})}
+func (f *fixture) startClient() *loadClient {
+	c := &loadClient{f: f, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
 
-func (c *client) run() {
+func (c *loadClient) run() {
 	defer close(c.done)
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		DisableKeepAlives: true, Proxy: nil,
@@ -133,7 +133,7 @@ func (c *client) run() {
 	}
 }
 
-func (c *client) fail(why string) {
+func (c *loadClient) fail(why string) {
 	c.failed.Add(1)
 	c.mu.Lock()
 	c.failures = append(c.failures, why)
@@ -141,7 +141,7 @@ func (c *client) fail(why string) {
 }
 
 // halt stops the client and returns the bodies it was served.
-func (c *client) halt() []string {
+func (c *loadClient) halt() []string {
 	close(c.stop)
 	<-c.done
 	return c.bodies
@@ -221,7 +221,7 @@ func TestFailedUpdateKeepsServing(t *testing.T) {
 }
 
 // servedLast reports whether the client's last answer was commit.
-func servedLast(c *client, commit string) bool {
+func servedLast(c *loadClient, commit string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.bodies) > 0 && c.bodies[len(c.bodies)-1] == commit
