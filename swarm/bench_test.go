@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
@@ -20,9 +21,10 @@ import (
 // the environment runs, two replicas) on each kind of target: the local
 // Docker daemon, one SSH host (the swarm's worker's daemon, reached over
 // SSH) and the swarm (through its manager over SSH), each against the one
-// call it cannot do without: a container list of the local daemon, a
-// container list over the SSH connection, a service list of the manager
-// over it. Run with -benchtime=20x; the ratios are slipway over the call.
+// call it cannot do without, filtered by the environment's label: a
+// container list of the local daemon, a container list over an SSH
+// connection, a service list (with task counts) of the manager over one.
+// Run with -benchtime=20x; the ratios are slipway over the call.
 func BenchmarkNoOpRedeploy(b *testing.B) {
 	f := mustFixture(b, 2)
 	f.ctx = context.Background()
@@ -39,6 +41,8 @@ func BenchmarkNoOpRedeploy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	d := f.deployment(dockertest.RandomCommit(), f.serve, 2)
+	envFilter := filters.NewArgs(filters.Arg("label", docker.LabelEnv+"="+d.Env))
 	localCli, workerCli, managerCli := dockertest.MustDocker(b), sshClient(b, f, worker), sshClient(b, f, f.c.hosts.List[0])
 	targets := []struct {
 		name string
@@ -46,19 +50,18 @@ func BenchmarkNoOpRedeploy(b *testing.B) {
 		raw  func() error
 	}{
 		{"local", local, func() error {
-			_, err := localCli.ContainerList(f.ctx, container.ListOptions{All: true})
+			_, err := localCli.ContainerList(f.ctx, container.ListOptions{All: true, Filters: envFilter})
 			return err
 		}},
 		{"ssh", ssh, func() error {
-			_, err := workerCli.ContainerList(f.ctx, container.ListOptions{All: true})
+			_, err := workerCli.ContainerList(f.ctx, container.ListOptions{All: true, Filters: envFilter})
 			return err
 		}},
 		{"swarm", f.tg, func() error {
-			_, err := managerCli.ServiceList(f.ctx, swarm.ServiceListOptions{Status: true})
+			_, err := managerCli.ServiceList(f.ctx, swarm.ServiceListOptions{Status: true, Filters: envFilter})
 			return err
 		}},
 	}
-	d := f.deployment(dockertest.RandomCommit(), f.serve, 2)
 	for _, tt := range targets {
 		b.Cleanup(func() {
 			_ = tt.tg.Remove(context.Background(), d.Repo, d.Env)
