@@ -1,13 +1,16 @@
 // Package docker runs Slipway environments as containers on one Docker daemon.
-// Target implements deploy.Target with the Docker Engine API (1.41 and later).
+// Target implements target.Target (and so deploy.Target) with the Docker
+// Engine API (1.41 and later) and passes targettest.Run.
 //
 // Contract:
 //
 //   - Actual state lives in Docker alone. Every container carries the labels
 //     slipway.env, slipway.service, slipway.commit, slipway.repo,
 //     slipway.digest, slipway.image, slipway.port, slipway.replica (its index,
-//     from 0) and slipway.replicas (its service's count); Current, Resolve
-//     and ResolveAll read them back and keep no state of their own.
+//     from 0), slipway.replicas (its service's count) and slipway.spec (the
+//     service as declared, so Running can read a release back to deploy it
+//     again and a host proxy its host names); Current, Resolve, ResolveAll
+//     and Running read them back and keep no state of their own.
 //   - An environment belongs to a repository: every read and write filters on
 //     slipway.repo as well as slipway.env, so two repositories' environments
 //     of one name never see each other's containers.
@@ -20,7 +23,14 @@
 //     and service. Adopt renames the "slipway-<env>-<service>[-r<i>]"
 //     containers of earlier versions.
 //   - Current reports a service Running only when every replica it declares
-//     runs the same release; Addr is replica 0's, Addrs every replica's.
+//     runs the same release; Addr is replica 0's, Addrs every replica's,
+//     Instances each replica on Options.Node ("local" by default).
+//   - Health probes and Dial reach the published ports through
+//     Options.Dial (directly when nil): nothing else assumes the daemon
+//     runs on this machine. A failed health gate is a
+//     *deploy.UnhealthyError, its message "service <s> (container <name>):
+//     <reason>; last log lines: ...", with " on <node>" for a node other
+//     than local.
 //     Resolve returns replica 0, ResolveAll every running replica, for the
 //     proxy to spread requests over.
 //   - Deploy pulls by digest, never by tag, and starts every new container

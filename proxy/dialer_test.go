@@ -21,10 +21,10 @@ type remoteStub struct {
 func (s *remoteStub) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	s.mu.Lock()
 	s.dialed = append(s.dialed, addr)
-	real := s.routes[addr]
+	backend := s.routes[addr]
 	s.mu.Unlock()
 	var d net.Dialer
-	return d.DialContext(ctx, network, real)
+	return d.DialContext(ctx, network, backend)
 }
 
 // TestDialsThroughTheResolver: a Resolver that is a Dialer is the only way

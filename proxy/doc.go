@@ -12,7 +12,10 @@
 // address fails (its container was just replaced) the proxy resolves again
 // once and dials the new address; the request body is never sent twice. A
 // Resolver that fails is asked again once after a short pause, which covers
-// the instant during which a deploy swaps container names.
+// the instant during which a deploy swaps container names. A Resolver that
+// is also a Dialer (target.Placement) is the only way the proxy connects to
+// its addresses, so a replica on another machine is reached the way its
+// target says.
 //
 // Contract: a host that is neither claimed nor of the form
 // "<service>.<env>.<label>.<domain>" of a known label is answered 404; a service with no live container, or

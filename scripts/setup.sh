@@ -10,6 +10,9 @@
 #              from Debian's busybox-static, not pulled from any hub
 #   golangci-lint  $SLIPWAY_HOME/bin/golangci-lint, built from tools/golangci-lint
 #              (`setup.sh golangci-lint` builds only it, as any user)
+#   host proxy `setup.sh host-proxy-image` only: localhost:5000/slipway/slipway:<commit>,
+#              Slipway's static binary at /slipway, the image remote hosts run
+#              as their proxy (sshhost's proxy_image=)
 #
 # Every step checks before it acts, so a rerun on a ready machine changes
 # nothing and takes about a second. Progress goes to stderr; the environment
@@ -32,7 +35,7 @@ RUN_DIR=${SLIPWAY_RUN_DIR:-/run/slipway}
 REGISTRY_URL=http://127.0.0.1:5000
 SLIPWAY_REGISTRY=localhost:5000
 MIRROR_REPO=mirror/busybox
-PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server)
+PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2)
 export PATH=$BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 STEP=init
@@ -380,6 +383,30 @@ mirror_busybox() {
 	log "mirror: pushed $image and $stable"
 }
 
+# host_proxy_image builds Slipway's binary (static) from this checkout's
+# HEAD and pushes it as the image remote Docker hosts run `slipway
+# host-proxy` from; a commit already pushed is not built again.
+host_proxy_image() {
+	step host-proxy
+	local tag image work
+	tag=$(git -C "$ROOT" rev-parse --short=12 HEAD)
+	image=$SLIPWAY_REGISTRY/slipway/slipway:$tag
+	if manifest_exists slipway/slipway "$tag"; then
+		log "host proxy: $image present"
+		echo "$image"
+		return
+	fi
+	work=$(mktemp -d)
+	(cd "$ROOT" && CGO_ENABLED=0 go build -o "$work/rootfs/slipway" ./cmd/slipway) || die "build slipway"
+	tar --numeric-owner --owner=0 --group=0 -C "$work/rootfs" -cf "$work/rootfs.tar" .
+	docker import --change 'ENTRYPOINT ["/slipway"]' --change "LABEL org.opencontainers.image.revision=$tag" \
+		"$work/rootfs.tar" "$image" >/dev/null
+	rm -rf "$work"
+	docker push -q "$image" >&2
+	log "host proxy: pushed $image"
+	echo "$image"
+}
+
 print_env() {
 	cat <<-EOF
 		export BUILDKIT_HOST=$BUILDKIT_HOST
@@ -393,6 +420,10 @@ main() {
 	# `setup.sh golangci-lint` builds only the linter, as any user.
 	if [[ ${1:-} == golangci-lint ]]; then
 		build_golangci_lint
+		return
+	fi
+	if [[ ${1:-} == host-proxy-image ]]; then
+		host_proxy_image
 		return
 	fi
 	[[ $(id -u) == 0 ]] || { STEP=init; die "run as root (starts daemons and installs packages)"; }

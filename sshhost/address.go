@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"path"
+
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // DefaultSocket is the Docker socket a host URL without a path names.
@@ -24,8 +26,10 @@ type Address struct {
 func ParseAddress(s string) (Address, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return Address{}, fmt.Errorf("parse host %q: %w", s, err)
+		// url's error quotes the URL whole, a password with it.
+		return Address{}, fmt.Errorf("parse host %q: not a URL", target.Redact(s))
 	}
+	s = target.Redact(s) // what the errors below may quote
 	if u.Scheme != "ssh" {
 		return Address{}, fmt.Errorf("host %q: scheme must be ssh", s)
 	}

@@ -23,7 +23,8 @@ const retryAfter = 5 * time.Second
 // Auth is how Slipway logs in to its hosts: a private key file and a
 // known_hosts file that pins every host's key.
 type Auth struct {
-	// Key is the path of an unencrypted private key (OpenSSH or PEM).
+	// Key is the path of an unencrypted private key (OpenSSH or PEM),
+	// readable by its owner only (as ssh itself demands).
 	Key string
 	// KnownHosts is the path of a known_hosts file. A host whose key it
 	// does not hold, or holds another key for, is refused.
@@ -37,6 +38,13 @@ type Auth struct {
 
 // config returns the client configuration of auth for user.
 func (a Auth) config(user string) (*ssh.ClientConfig, error) {
+	info, err := os.Stat(a.Key)
+	if err != nil {
+		return nil, events.Permanent(fmt.Errorf("read ssh key: %w", err))
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, events.Permanent(fmt.Errorf("ssh key %s is open to other users (mode %04o); chmod 600 it", a.Key, info.Mode().Perm()))
+	}
 	pem, err := os.ReadFile(a.Key)
 	if err != nil {
 		return nil, events.Permanent(fmt.Errorf("read ssh key: %w", err))

@@ -1,9 +1,13 @@
 package sshhost_test
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/sshhost"
 )
 
@@ -20,6 +24,7 @@ func TestParseAddress(t *testing.T) {
 		{"password", "ssh://deploy:hunter2@app1", sshhost.Address{}, "use a key file"},
 		{"unclean socket", "ssh://deploy@app1/run/../docker.sock", sshhost.Address{}, "not clean"},
 		{"query", "ssh://deploy@app1?socket=/x", sshhost.Address{}, "query"},
+		{"no URL, a password", "ssh://deploy:hunter2@app1:port", sshhost.Address{}, "not a URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,5 +75,28 @@ func TestParseSpec(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 		})
+	}
+}
+
+// TestKeyOpenToOthersIsRefused: a key file others may read is refused
+// before any connection, permanently, naming the file and not its content.
+func TestKeyOpenToOthersIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "id_ed25519")
+	mustKeygen(t, key)
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := sshhost.ParseAddress("ssh://deploy@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := sshhost.NewConn(a, sshhost.Auth{Key: key, KnownHosts: filepath.Join(dir, "known_hosts")})
+	_, err = conn.DialDocker(context.Background(), "", "")
+	if !events.IsPermanent(err) || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("dial with a key of mode 0644: %v, want a permanent error naming the file", err)
+	}
+	if conn.Dials() != 0 {
+		t.Errorf("%d connections opened with a refused key", conn.Dials())
 	}
 }

@@ -90,10 +90,14 @@ func TestUnreachableHostMidRolloutThenConverges(t *testing.T) {
 
 	sshhost.SetBeforeBatch(target, nil)
 	second.StartSSHD(t)
+	dials := target.Dials()
 	if err := target.Deploy(f.ctx, f.deployment(v2, f.serve)); err != nil {
 		t.Fatalf("deploy once host 2 is back: %v", err)
 	}
 	f.wantEverywhere(t, v2)
+	if n := target.Dials() - dials; n != 1 {
+		t.Errorf("%d SSH connections opened by the deploy after host 2 came back, want 1 (host 2's, the others reused)", n)
+	}
 }
 
 func TestUnknownOrChangedHostKeyIsRefused(t *testing.T) {

@@ -33,9 +33,9 @@ type Hosts struct {
 // MustHosts starts n hosts (at most 9) and removes them when the test ends.
 func MustHosts(tb testing.TB, n int) *Hosts {
 	tb.Helper()
-	for _, bin := range []string{"ip", "/usr/sbin/sshd", "/usr/sbin/dockerd", "ssh-keygen"} {
+	for _, bin := range []string{"ip", "nsenter", "/usr/sbin/sshd", "/usr/sbin/dockerd", "ssh-keygen"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			missing(tb, "testhost: %s is not installed (iproute2, openssh-server, docker.io): %v", bin, err)
+			missing(tb, "testhost: %s is not installed (iproute2, util-linux, openssh-server, docker.io; run scripts/setup.sh): %v", bin, err)
 		}
 	}
 	if os.Geteuid() != 0 {

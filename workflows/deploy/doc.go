@@ -13,6 +13,11 @@
 // request (its Kind is not auto) may move it back.
 //
 // Every handled request ends with one events.DeployOutcome, published as
-// its result event (with the request's kind and actor) and recorded in its
-// claim as a Done.
+// its result event (with the request's kind, actor and target) and recorded
+// in its claim as a Done.
+//
+// With Targets (as every deployer has it) a request runs on the target it
+// names (events.DeployRequested.Target, "" the local daemon); a target the
+// operator did not configure, or that the environment may not use, fails
+// the deploy for good with the target's name before anything starts.
 package deploy

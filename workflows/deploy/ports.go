@@ -27,7 +27,8 @@ type ServiceState struct {
 	Digest  string
 	Running bool
 	// Addr is the host:port the service answers on, for health checks and
-	// for the proxy: its first replica's when it has several.
+	// for the proxy, as its target's Dial reaches it (target.Target): its
+	// first replica's when it has several.
 	Addr string
 	// Addrs are the host:port of every live replica, the first one Addr. A
 	// Target that runs one container per service may leave it empty.

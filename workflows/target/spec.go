@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,6 +34,24 @@ type Spec struct {
 	Line   int
 }
 
+// Redact returns endpoint (or a comma-separated list of them) with the
+// password of each URL replaced by "xxxxx": what an error or a log may show
+// of an endpoint. A part that is no URL but holds "user:secret@" loses all
+// before its "@".
+func Redact(endpoint string) string {
+	parts := strings.Split(endpoint, ",")
+	for i, p := range parts {
+		u, err := url.Parse(p)
+		switch at := strings.LastIndex(p, "@"); {
+		case err == nil && u.User != nil:
+			parts[i] = u.Redacted()
+		case err != nil && at >= 0:
+			parts[i] = "xxxxx" + p[at:]
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
 // Where returns where s was declared: "targets.conf:3", "-target".
 func (s Spec) Where() string {
 	if s.Line == 0 {
@@ -45,7 +64,8 @@ func (s Spec) Where() string {
 // "allow <target> <owner/name|owner/*|*> [<env> ...]". A target with rules
 // is open only to what one of them names; a target without is open to
 // every repository and environment. No environment listed means all of
-// them.
+// them; "<template>-*" names the previews of a template ("pr-*": pr-1,
+// pr-2, ...), never an environment of another name.
 type Rule struct {
 	Target string
 	Repo   string
@@ -67,7 +87,18 @@ func (r Rule) Allows(repo, env string) bool {
 	default:
 		return false
 	}
-	return len(r.Envs) == 0 || slices.Contains(r.Envs, env)
+	return len(r.Envs) == 0 || slices.ContainsFunc(r.Envs, func(e string) bool { return envMatches(e, env) })
+}
+
+// envMatches reports whether env is pattern, or a preview "<template>-<n>"
+// of a pattern "<template>-*".
+func envMatches(pattern, env string) bool {
+	template, previews := strings.CutSuffix(pattern, "-*")
+	if !previews {
+		return pattern == env
+	}
+	n, ok := strings.CutPrefix(env, template+"-")
+	return ok && n != "" && n[0] != '0' && strings.Trim(n, "0123456789") == ""
 }
 
 // Config is the operator's placement: the targets and who may use them.
@@ -85,7 +116,7 @@ var (
 	// repoRe is a repository pattern of an allow line.
 	repoRe = regexp.MustCompile(`^(\*|[A-Za-z0-9_.-]+/(\*|[A-Za-z0-9_.-]+))$`)
 	// envRe is an environment name of an allow line.
-	envRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	envRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(-\*)?$`)
 )
 
 // Parse reads a targets file from r; source names it in errors. Blank
@@ -153,14 +184,14 @@ func ParseSpec(fields []string) (Spec, error) {
 			continue
 		}
 		if s.Endpoints != nil {
-			return Spec{}, fmt.Errorf("target %s: a second endpoint list %q (separate endpoints with ',')", s.Name, f)
+			return Spec{}, fmt.Errorf("target %s: a second endpoint list %q (separate endpoints with ',')", s.Name, Redact(f))
 		}
 		for _, e := range strings.Split(f, ",") {
 			if e == "" {
-				return Spec{}, fmt.Errorf("target %s: empty endpoint in %q", s.Name, f)
+				return Spec{}, fmt.Errorf("target %s: empty endpoint in %q", s.Name, Redact(f))
 			}
 			if slices.Contains(s.Endpoints, e) {
-				return Spec{}, fmt.Errorf("target %s: endpoint %s given twice", s.Name, e)
+				return Spec{}, fmt.Errorf("target %s: endpoint %s given twice", s.Name, Redact(e))
 			}
 			s.Endpoints = append(s.Endpoints, e)
 		}
@@ -182,7 +213,7 @@ func parseRule(fields []string) (Rule, error) {
 	}
 	for _, e := range r.Envs {
 		if !envRe.MatchString(e) {
-			return Rule{}, fmt.Errorf("allow %s: environment %q: want letters, digits, '-' and '_'", r.Target, e)
+			return Rule{}, fmt.Errorf("allow %s: environment %q: want letters, digits, '-' and '_', or <template>-* for previews", r.Target, e)
 		}
 	}
 	return r, nil
@@ -209,7 +240,7 @@ func (c Config) Validate() error {
 	for _, s := range c.Targets {
 		for _, e := range s.Endpoints {
 			if other, ok := endpoints[e]; ok && other != s.Name {
-				errs = append(errs, fmt.Errorf("%s: target %s: endpoint %s is target %s's too: two targets on one host would remove each other's environments", s.Where(), s.Name, e, other))
+				errs = append(errs, fmt.Errorf("%s: target %s: endpoint %s is target %s's too: two targets on one host would remove each other's environments", s.Where(), s.Name, Redact(e), other))
 			}
 			endpoints[e] = s.Name
 		}

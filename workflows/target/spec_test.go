@@ -15,7 +15,7 @@ target prod-hosts docker ssh://deploy@app1.example.com,ssh://deploy@app2.example
 target cluster kubernetes kubeconfig=/etc/slipway/kubeconfig namespace=shop
 target swarm swarm ssh://deploy@manager.example.com
 allow prod-hosts acme/shop production
-allow cluster acme/* staging pr
+allow cluster acme/* staging pr-*
 allow swarm *
 `
 	cfg, err := target.Parse(strings.NewReader(file), "targets.conf")
@@ -30,7 +30,7 @@ allow swarm *
 		},
 		Rules: []target.Rule{
 			{Target: "prod-hosts", Repo: "acme/shop", Envs: []string{"production"}, Source: "targets.conf", Line: 6},
-			{Target: "cluster", Repo: "acme/*", Envs: []string{"staging", "pr"}, Source: "targets.conf", Line: 7},
+			{Target: "cluster", Repo: "acme/*", Envs: []string{"staging", "pr-*"}, Source: "targets.conf", Line: 7},
 			{Target: "swarm", Repo: "*", Envs: []string{}, Source: "targets.conf", Line: 8},
 		},
 	}
@@ -58,7 +58,9 @@ func TestParseBadLines(t *testing.T) {
 		{"allow without repo", "target a docker unix:///a.sock\nallow a\n", []string{"targets.conf:2:", `want "allow <target>`}},
 		{"allow bad repo", "allow a acme\n", []string{"targets.conf:1:", `repository "acme"`}},
 		{"allow bad env", "allow a acme/shop prod/eu\n", []string{"targets.conf:1:", `environment "prod/eu"`}},
+		{"allow bad preview pattern", "allow a acme/shop pr*\n", []string{"targets.conf:1:", `environment "pr*"`}},
 		{"every bad line at once", "target\nallow x\n", []string{"targets.conf:1:", "targets.conf:2:"}},
+		{"password not shown", "target a docker ssh://deploy:s3cret@a,ssh://deploy:s3cret@a\n", []string{"targets.conf:1:", "endpoint ssh://deploy:xxxxx@a given twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +72,9 @@ func TestParseBadLines(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not hold %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows a password", err)
 			}
 		})
 	}
@@ -100,6 +105,22 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"ssh://deploy@app1.example.com":                    "ssh://deploy@app1.example.com",
+		"ssh://deploy:s3cret@app1.example.com":             "ssh://deploy:xxxxx@app1.example.com",
+		"ssh://deploy:s3cret@a,ssh://deploy:s3cret@b":      "ssh://deploy:xxxxx@a,ssh://deploy:xxxxx@b",
+		"unix:///var/run/docker.sock":                      "unix:///var/run/docker.sock",
+		"ssh://deploy:s3cret%zz@a":                         "xxxxx@a",
+		"kubeconfig=/etc/slipway/kubeconfig":               "kubeconfig=/etc/slipway/kubeconfig",
+		"tcp://deploy:s3cret@10.0.0.1:2376,unix:///d.sock": "tcp://deploy:xxxxx@10.0.0.1:2376,unix:///d.sock",
+	} {
+		if got := target.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRuleAllows(t *testing.T) {
 	tests := []struct {
 		rule      target.Rule
@@ -114,6 +135,12 @@ func TestRuleAllows(t *testing.T) {
 		{target.Rule{Repo: "acme/*"}, "acmes/blog", "staging", false},
 		{target.Rule{Repo: "*", Envs: []string{"staging"}}, "any/one", "staging", true},
 		{target.Rule{Repo: "*", Envs: []string{"staging"}}, "any/one", "production", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-12", true},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-012", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr-x1", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"pr-*"}}, "acme/shop", "pr", false},
+		{target.Rule{Repo: "acme/shop", Envs: []string{"production"}}, "acme/shop", "production-2", false},
 	}
 	for _, tt := range tests {
 		if got := tt.rule.Allows(tt.repo, tt.env); got != tt.want {

@@ -51,7 +51,7 @@ func (t *TargetsConfig) Bind(fs *flag.FlagSet) {
 		t.Lines = append(t.Lines, v)
 		return nil
 	})
-	fs.Func("target-allow", `"<target> <owner/name|owner/*|*> [<env> ...]": who may use a target; a target with none is open to all (repeat)`, func(v string) error {
+	fs.Func("target-allow", `"<target> <owner/name|owner/*|*> [<env>|<template>-* ...]": who may use a target (pr-* are the previews pr-<n>); a target with none is open to all (repeat)`, func(v string) error {
 		t.Allows = append(t.Allows, v)
 		return nil
 	})
@@ -73,9 +73,13 @@ func (t TargetsConfig) Load() (target.Config, error) {
 		}
 	}
 	for _, l := range t.Lines {
-		s, err := target.ParseSpec(strings.Fields(l))
+		fields := strings.Fields(l)
+		s, err := target.ParseSpec(fields)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("-target %q: %w", l, err))
+			for i, f := range fields {
+				fields[i] = target.Redact(f)
+			}
+			errs = append(errs, fmt.Errorf("-target %q: %w", strings.Join(fields, " "), err))
 			continue
 		}
 		s.Source = "-target"
@@ -169,10 +173,10 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 	}
 	host := spec.Endpoints[0]
 	if host == localDockerHost() {
-		return nil, fmt.Errorf("%s is the daemon of target local: two targets on one daemon would remove each other's environments", host)
+		return nil, fmt.Errorf("%s is the daemon of target local: two targets on one daemon would remove each other's environments", target.Redact(host))
 	}
 	if !strings.HasPrefix(host, "unix://") {
-		return nil, fmt.Errorf("docker daemon address %q: want unix:///path/docker.sock", host)
+		return nil, fmt.Errorf("docker daemon address %q: want unix:///path/docker.sock", target.Redact(host))
 	}
 	opts := dockerOptions(cfg)
 	opts.Host, opts.Node = host, spec.Name

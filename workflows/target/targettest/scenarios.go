@@ -55,7 +55,9 @@ func testFailedHealth(t *testing.T, s *suite) {
 	before := s.mustServe(t, s.repo, "web", v1)
 
 	err := s.deploy(s.deployment(RandomCommit(), image("web", s.cfg.Images.Crash, 2)))
-	mustUnhealthy(t, err, "web", CrashLine)
+	if u := mustUnhealthy(t, err, "web", CrashLine); !strings.Contains(u.Logs, CrashLine) || u.Replica < 0 || u.Replica > 1 {
+		t.Errorf("crashed replica %+v: want replica 0 or 1 with %q in its logs", u, CrashLine)
+	}
 	err = s.deploy(s.deployment(RandomCommit(), image("web", s.cfg.Images.NoHealth, 1)))
 	if u := mustUnhealthy(t, err, "web", "/healthz"); !strings.Contains(u.Logs, "started without a health endpoint") {
 		t.Errorf("logs of the replica without a health endpoint = %q, want its output", u.Logs)
