@@ -35,12 +35,19 @@ func (t *Target) services(ctx context.Context, repo, env string) ([]swarm.Servic
 	return out, nil
 }
 
-// live returns the live services of svcs by service name.
+// live returns the live service of each service name in svcs. Two live
+// services of one name are what a deploy interrupted between promoting the
+// new one and removing the old one leaves: the one promoted last (updated
+// last) is live, and the next deploy removes the other.
 func live(svcs []swarm.Service) map[string]swarm.Service {
 	m := map[string]swarm.Service{}
 	for _, s := range svcs {
-		if s.Spec.Labels[LabelRole] == RoleLive {
-			m[s.Spec.Labels[docker.LabelService]] = s
+		if s.Spec.Labels[LabelRole] != RoleLive {
+			continue
+		}
+		name := s.Spec.Labels[docker.LabelService]
+		if prev, ok := m[name]; !ok || s.UpdatedAt.After(prev.UpdatedAt) {
+			m[name] = s
 		}
 	}
 	return m

@@ -55,7 +55,7 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := t.gateAll(ctx, steps); err != nil {
 		return errors.Join(err, t.undo(context.WithoutCancel(ctx), steps))
 	}
-	return t.promote(ctx, d, steps, lives)
+	return t.promote(ctx, d, steps, lives, svcs)
 }
 
 // noOp reports whether env already runs d: for every image a live service
@@ -189,9 +189,10 @@ func (t *Target) undo(ctx context.Context, steps []*step) error {
 	return nil
 }
 
-// promote makes every candidate live by its label, then removes the
-// services it replaced and those d no longer has.
-func (t *Target) promote(ctx context.Context, d deploy.Deployment, steps []*step, lives map[string]swarm.Service) error {
+// promote makes every candidate live by its label, then removes every
+// other live service of svcs: those it replaced, those d no longer has, and
+// those an interrupted promotion left.
+func (t *Target) promote(ctx context.Context, d deploy.Deployment, steps []*step, lives map[string]swarm.Service, svcs []swarm.Service) error {
 	keep := map[string]bool{}
 	for _, st := range steps {
 		if !st.created {
@@ -209,8 +210,8 @@ func (t *Target) promote(ctx context.Context, d deploy.Deployment, steps []*step
 		keep[s.ID] = true
 	}
 	var old []swarm.Service
-	for _, s := range lives {
-		if !keep[s.ID] {
+	for _, s := range svcs {
+		if s.Spec.Labels[LabelRole] == RoleLive && !keep[s.ID] {
 			old = append(old, s)
 		}
 	}

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/rs/zerolog"
 
+	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/internal/testhost"
@@ -317,4 +319,47 @@ func nodeDown(tb testing.TB, mgr interface {
 	}
 	tb.Fatalf("no node at %s", addr)
 	return false
+}
+
+// TestInterruptedPromotion: a deploy that died between making its new
+// service live and removing the previous one leaves two live services of
+// one name; Current reports the one promoted last, and the next deploy
+// leaves only its own.
+func TestInterruptedPromotion(t *testing.T) {
+	f := mustFixture(t, 2)
+	v1, v2 := targettest.RandomCommit(), targettest.RandomCommit()
+	if err := f.tg.Deploy(f.ctx, f.deployment(v1, f.serve, 1)); err != nil {
+		t.Fatal(err)
+	}
+	mgr := f.c.hosts.List[0].Docker(t)
+	d := f.deployment(v2, f.serve, 1)
+	img := d.Images[0]
+	img.Ref = f.c.hosts.PullRef(img.Ref)
+	spec := swarmtarget.CandidateSpec(f.tg, d, img)
+	spec.Labels[swarmtarget.LabelRole] = swarmtarget.RoleLive
+	if _, err := mgr.ServiceCreate(f.ctx, spec, swarm.ServiceCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for web := f.mustWeb(t); web.Commit != v2 || !web.Running; web = f.mustWeb(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Current() reports web %+v, want %s (promoted last) running", web, v2[:12])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	if err := f.tg.Deploy(f.ctx, d); err != nil {
+		t.Fatalf("deploy of the release promoted last: %v", err)
+	}
+	svcs, err := mgr.ServiceList(f.ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelEnv+"="+f.env))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svcs) != 1 || svcs[0].Spec.Labels[docker.LabelCommit] != v2 {
+		var names []string
+		for _, s := range svcs {
+			names = append(names, s.Spec.Name+"@"+s.Spec.Labels[swarmtarget.LabelRole])
+		}
+		t.Fatalf("after the next deploy the environment has services %v, want only %s's", names, v2[:12])
+	}
 }
