@@ -1,9 +1,12 @@
 package swarm_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/sshhost"
 	swarmtarget "github.com/slipway-dev/slipway/swarm"
 )
 
@@ -43,5 +46,24 @@ func TestParseSpec(t *testing.T) {
 				t.Errorf("ParseSpec() = %+v", opts)
 			}
 		})
+	}
+}
+
+// TestRemoveNeedsRepository: Remove without a repository or environment
+// is refused for good before the manager is contacted: the label filter
+// of an empty value would match more than one environment.
+func TestRemoveNeedsRepository(t *testing.T) {
+	tg, err := swarmtarget.New(swarmtarget.Options{Manager: "ssh://deploy@127.0.0.1:1", Auth: sshhost.Auth{Key: "/nonexistent", KnownHosts: "/nonexistent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	for _, c := range [][2]string{{"", "staging"}, {"acme/shop", ""}} {
+		if err := tg.Remove(context.Background(), c[0], c[1]); !events.IsPermanent(err) || !strings.Contains(err.Error(), "want a repository and an environment") {
+			t.Errorf("Remove(%q, %q) = %v, want a permanent refusal", c[0], c[1], err)
+		}
+	}
+	if tg.Dials() != 0 {
+		t.Errorf("%d connections opened", tg.Dials())
 	}
 }

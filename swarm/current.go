@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/slipway-dev/slipway/docker"
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target"
 )
@@ -198,6 +200,9 @@ func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]s
 
 // Remove removes every service of env of repo, live or candidate.
 func (t *Target) Remove(ctx context.Context, repo, env string) error {
+	if repo == "" || env == "" {
+		return events.Permanent(errors.New("remove " + env + " of " + repo + ": want a repository and an environment"))
+	}
 	defer t.lock(repo, env)()
 	svcs, err := t.services(ctx, repo, env)
 	if err != nil {

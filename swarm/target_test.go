@@ -156,8 +156,9 @@ var gracefulCmd = []string{"sh", "-c", `mkdir -p /www && echo "$SLIPWAY_COMMIT" 
 	`echo ok > /www/healthz && httpd -f -p 8080 -h /www & trap 'exit 0' TERM; wait`}
 
 // TestFailedUpdateKeepsServing: while a client sends requests without a
-// pause, an update whose new tasks never answer their health check and one
-// whose tasks crash both fail, the previous commit serves every request of
+// pause, an update whose new tasks never answer their health check, one
+// whose tasks crash and one whose image no node can pull all fail for
+// good, each with its reason, the previous commit serves every request of
 // the client from the same tasks on both nodes, and a good update then
 // replaces it without one failed request, though the previous tasks exit
 // as soon as they are stopped.
@@ -183,11 +184,17 @@ func TestFailedUpdateKeepsServing(t *testing.T) {
 	}
 
 	cl := f.startClient()
-	for _, img := range []dockertest.Image{f.nohealth, mustCrash(t)} {
-		err := f.tg.Deploy(f.ctx, f.deployment(targettest.RandomCommit(), img, 2))
+	missing := dockertest.Image{Ref: f.serve.Ref, Digest: "sha256:" + strings.Repeat("0", 64)}
+	for _, tt := range []struct {
+		img    dockertest.Image
+		reason string
+	}{
+		{f.nohealth, "GET /healthz"}, {mustCrash(t), "exited with code 3"}, {missing, "task rejected"},
+	} {
+		err := f.tg.Deploy(f.ctx, f.deployment(targettest.RandomCommit(), tt.img, 2))
 		var u *deploy.UnhealthyError
-		if !events.IsPermanent(err) || !errors.As(err, &u) {
-			t.Fatalf("deploy of %s = %v, want a permanent *deploy.UnhealthyError", img.Ref, err)
+		if !events.IsPermanent(err) || !errors.As(err, &u) || !strings.Contains(u.Reason, tt.reason) {
+			t.Fatalf("deploy of %s@%s = %v, want a permanent *deploy.UnhealthyError for %q", tt.img.Ref, tt.img.Digest, err, tt.reason)
 		}
 	}
 	bodies := cl.halt()
@@ -202,7 +209,7 @@ func TestFailedUpdateKeepsServing(t *testing.T) {
 	if after := f.mustWeb(t); !after.Running || strings.Join(after.Addrs, ",") != strings.Join(before.Addrs, ",") {
 		t.Errorf("after the failed updates web = %+v, was %+v: want the same tasks running", after, before)
 	}
-	t.Logf("%d requests served by %s during two failed updates", len(bodies), v1[:12])
+	t.Logf("%d requests served by %s during three failed updates", len(bodies), v1[:12])
 
 	cl = f.startClient()
 	v2 := targettest.RandomCommit()
