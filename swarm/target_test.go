@@ -165,7 +165,9 @@ var gracefulCmd = []string{"sh", "-c", `mkdir -p /www && echo "$SLIPWAY_COMMIT" 
 func TestFailedUpdateKeepsServing(t *testing.T) {
 	f := mustFixture(t, 2)
 	opts := f.c.options()
-	opts.Docker.HealthTimeout, opts.Docker.DrainDelay = 3*time.Second, 2*time.Second
+	// Long enough for a task's state to reach the manager on a loaded
+	// machine: a crash is then its exit, an image not found its rejection.
+	opts.Docker.HealthTimeout, opts.Docker.DrainDelay = 10*time.Second, 2*time.Second
 	tg, err := swarmtarget.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -189,11 +191,11 @@ func TestFailedUpdateKeepsServing(t *testing.T) {
 		img    dockertest.Image
 		reason string
 	}{
-		{f.nohealth, "GET /healthz"}, {mustCrash(t), "exited with code 3"}, {missing, "task rejected"},
+		{f.nohealth, "GET /healthz"}, {mustCrash(t), targettest.CrashLine}, {missing, "task rejected"},
 	} {
 		err := f.tg.Deploy(f.ctx, f.deployment(targettest.RandomCommit(), tt.img, 2))
 		var u *deploy.UnhealthyError
-		if !events.IsPermanent(err) || !errors.As(err, &u) || !strings.Contains(u.Reason, tt.reason) {
+		if !events.IsPermanent(err) || !errors.As(err, &u) || !strings.Contains(u.Reason+"\n"+u.Logs, tt.reason) {
 			t.Fatalf("deploy of %s@%s = %v, want a permanent *deploy.UnhealthyError for %q", tt.img.Ref, tt.img.Digest, err, tt.reason)
 		}
 	}
