@@ -21,6 +21,10 @@
 //     update (UpdateConfig start-first) is not used: it stops a previous
 //     task as soon as the new one runs, before an HTTP check could tell,
 //     and a Docker HEALTHCHECK needs a probe binary inside every image.
+//   - A deploy interrupted after a promotion leaves two live services of
+//     one name: the one promoted last is live, and the next deploy removes
+//     the other; candidates an interrupted deploy left are removed by the
+//     next one before it starts its own.
 //   - The same commit and digest with another replica count scales the
 //     live service in place; added tasks pass the gate, or the count goes
 //     back.
