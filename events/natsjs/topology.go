@@ -37,6 +37,9 @@ const BucketLocks = "slipway_locks"
 // BucketPreviews holds one record per pull request preview.
 const BucketPreviews = "slipway_previews"
 
+// BucketFreezes holds one record per frozen environment (workflows/freeze).
+const BucketFreezes = "slipway_freezes"
+
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
 // only keeps the bucket tidy; the expiry written in each lock is what lets
@@ -206,6 +209,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketFreezes, Description: "one record per frozen environment", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }
 

@@ -47,6 +47,11 @@ type Publisher interface {
 // built is refused) and reads a commit's slipway.yaml (build.Planner).
 type Planner interface {
 	Admit(repo events.Repo, sha string) error
+	Manifests
+}
+
+// Manifests reads a commit's slipway.yaml, once per commit (build.Planner).
+type Manifests interface {
 	Manifest(ctx context.Context, repo events.Repo, sha string) (*manifest.Manifest, error)
 }
 
@@ -96,6 +101,9 @@ func (h *Handler) HandleCheck(ctx context.Context, e *events.CheckRequested) err
 // run checks the commit out and runs the check within its timeout.
 func (h *Handler) run(ctx context.Context, e *events.CheckRequested) (*events.CheckFinished, error) {
 	spec := e.Check
+	if h.Runner == nil {
+		return nil, events.Permanent(fmt.Errorf("check %s: this builder runs no checks", spec.Name))
+	}
 	svc, err := h.service(ctx, e)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ type BuiltHandler interface {
 // commit-built event would have: a duplicate the stream drops when both
 // got through.
 type Redrive struct {
-	Planner  Planner
+	Planner  Manifests
 	Claims   workflows.Claims
 	Handlers []BuiltHandler
 }

@@ -26,7 +26,7 @@ func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	logger(ctx).Info().Str("buildkit", cfg.BuildkitHost).Str("registry", cfg.Registry).
 		Strs("base_image_allow", cfg.BaseImageAllow).Msg("building")
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h})...)
+		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, checks: checkHandler(h)})...)
 	})
 }
 

@@ -11,7 +11,9 @@ import (
 
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/freeze"
 	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/release"
@@ -56,6 +58,10 @@ type ReleaseWorkflows struct {
 	Release *release.Handler
 	Preview *preview.Handler
 	Notify  *notify.Handler
+	// Redrive hands a built commit to Release and Preview again when its
+	// last check finished; Freezes are the environments' freezes.
+	Redrive *checks.Redrive
+	Freezes freeze.Store
 	every   time.Duration
 }
 
@@ -109,6 +115,12 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		every:  cfg.Release.reconcileEvery(),
 	}
 	w.Preview.Deploys = w.Release
+	fkv, err := c.JS.KeyValue(ctx, natsjs.BucketFreezes)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", natsjs.BucketFreezes, err)
+	}
+	w.Freezes = natsstore.NewFreezeStore(fkv)
+	w.gates(claims, &freeze.Gate{Store: w.Freezes})
 	return w, w.Release.Config.Validate()
 }
 
@@ -128,6 +140,7 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return r.Run(ctx, w.Routes()...) })
 	g.Go(func() error { return w.reconcile(ctx) })
+	g.Go(func() error { return w.sweepFreezes(ctx) })
 	return g.Wait()
 }
 
@@ -144,6 +157,30 @@ func (w *ReleaseWorkflows) reconcile(ctx context.Context) error {
 		}
 		if err := w.Preview.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			logger(ctx).Warn().Err(err).Msg("preview reconcile")
+		}
+	}
+}
+
+// freezeSweep is how often freezes past their expiry are ended.
+const freezeSweep = 5 * time.Second
+
+// sweepFreezes ends the freezes past their expiry every freezeSweep,
+// publishing what they held (freeze.Sweep), until ctx ends.
+func (w *ReleaseWorkflows) sweepFreezes(ctx context.Context) error {
+	t := time.NewTicker(freezeSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		ended, err := freeze.Sweep(ctx, w.Freezes, w.Release.Publisher, time.Now())
+		if err != nil && ctx.Err() == nil {
+			logger(ctx).Warn().Err(err).Msg("freeze sweep")
+		}
+		for _, f := range ended {
+			logger(ctx).Info().Str("repo", f.Repo).Str("env", f.Env).Bool("held", f.Held != nil).Msg("freeze expired")
 		}
 	}
 }
