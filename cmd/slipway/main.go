@@ -27,6 +27,7 @@ func main() {
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(),
 			upCommand(), statusCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(),
+			lockCommand(), unlockCommand(), diffCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
