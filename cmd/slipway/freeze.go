@@ -32,7 +32,7 @@ func lockCommand() *ffcli.Command {
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
 			return withFreezes(ctx, fs, n, args, *repo, "slipway-lock", func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error {
-				f, err := freeze.Lock(ctx, s, freeze.Freeze{Repo: repo, Env: env, Reason: *reason, Actor: *actor}, *d, time.Now())
+				f, err := lockEnv(ctx, s, repo, env, *reason, *actor, *d)
 				if err != nil {
 					return err
 				}
@@ -59,6 +59,11 @@ func unlockCommand() *ffcli.Command {
 			})
 		},
 	}
+}
+
+// lockEnv freezes env of repo for d (0: until unlocked).
+func lockEnv(ctx context.Context, s freeze.Store, repo, env, reason, actor string, d time.Duration) (freeze.Freeze, error) {
+	return freeze.Lock(ctx, s, freeze.Freeze{Repo: repo, Env: env, Reason: reason, Actor: actor}, d, time.Now())
 }
 
 // unlock ends the freeze of env of repo and says what it held.
