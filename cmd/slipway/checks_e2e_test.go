@@ -234,4 +234,6 @@ func (r *rig) freezes(t testing.TB, ctx context.Context) *natsstore.FreezeStore 
 	return s
 }
 
-func (r *rig) publisher() *natsjs.Publisher { return natsjs.NewPublisher(r.up.Conn().JS, "/slipway/cli") }
+func (r *rig) publisher() *natsjs.Publisher {
+	return natsjs.NewPublisher(r.up.Conn().JS, "/slipway/cli")
+}
