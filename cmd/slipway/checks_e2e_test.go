@@ -24,7 +24,7 @@ func checksManifest(tag string) string {
 	return rigManifest(tag) + `checks:
   - name: unit
     service: api
-    run: if grep -q BROKEN /start.sh; then echo "FAIL: start.sh is BROKEN"; exit 1; fi; echo "PASS: start.sh"
+    run: 'if grep -q BROKEN /start.sh; then echo "FAIL: start.sh is BROKEN"; exit 1; fi; echo "PASS: start.sh"' 
     timeout: 2m
 differs: [hosts]
 `
