@@ -155,8 +155,10 @@ func TestChecksFreezeDiff(t *testing.T) {
 		}
 		r.waitServingIn(t, ctx, r.stg, c4)
 
-		// A freeze of a few seconds ends by itself and deploys what it held.
-		if _, err := lockEnv(ctx, s, sample.RepoName, r.stg, "short freeze", "ada", 3*time.Second); err != nil {
+		// A freeze ends by itself at its expiry and deploys what it held:
+		// frozen until told otherwise while c5 is held, then set to end in
+		// a second (a lock again keeps what the freeze holds).
+		if _, err := lockEnv(ctx, s, sample.RepoName, r.stg, "short freeze", "ada", 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := r.s.WriteFile("services/web/index.txt", "frozen briefly\n"); err != nil {
@@ -165,6 +167,9 @@ func TestChecksFreezeDiff(t *testing.T) {
 		c5 := r.push(t, ctx, r.s, "Change web in a short freeze", "").After
 		if g := r.waitGated(t, ctx, r.stg, c5); g.Outcome != events.OutcomeHeld {
 			t.Errorf("recorded %+v, want held", g)
+		}
+		if _, err := lockEnv(ctx, s, sample.RepoName, r.stg, "short freeze", "ada", time.Second); err != nil {
+			t.Fatal(err)
 		}
 		r.waitServingIn(t, ctx, r.stg, c5)
 		if _, _, found, err := s.Get(ctx, sample.RepoName, r.stg); err != nil || found {
