@@ -79,6 +79,11 @@ func TestChecksFreezeDiff(t *testing.T) {
 		if len(finished) != 1 || finished[0].Passed || !strings.Contains(strings.Join(finished[0].Log, "\n"), "FAIL: start.sh is BROKEN") {
 			t.Errorf("check results of c2 %+v: want one, failed, with its log", finished)
 		}
+		var cl bytes.Buffer
+		if err := printChecks(ctx, r.up.Conn(), sample.RepoName, c2, true, &cl); err != nil || !strings.Contains(cl.String(), "failed") ||
+			!strings.Contains(cl.String(), "FAIL: start.sh is BROKEN") {
+			t.Errorf("slipway checks %s (%v) shows no failed unit with its log:\n%s", c2[:12], err, cl.String())
+		}
 		var h bytes.Buffer
 		if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, &h); err != nil || !strings.Contains(h.String(), "blocked") || !strings.Contains(h.String(), c2[:12]) {
 			t.Errorf("history (%v) shows no blocked %s:\n%s", err, c2[:12], h.String())

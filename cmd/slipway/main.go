@@ -27,7 +27,7 @@ func main() {
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(),
 			upCommand(), statusCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(),
-			lockCommand(), unlockCommand(), diffCommand(),
+			lockCommand(), unlockCommand(), diffCommand(), checksCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
