@@ -183,6 +183,7 @@ func TestChecksFreezeDiff(t *testing.T) {
 	})
 
 	t.Run("the release plan flags an undeclared difference", func(t *testing.T) {
+		r.waitAllIdle(t, ctx) // staging's last deploy recorded
 		opts := releaseOptions{RepoDir: r.s.Repo.Dir, Remote: "origin", StagingEnv: r.stg}
 		branch, err := releaseCommit(ctx, r.up.Conn(), r.git(t, "rev-parse", "main"), opts, out)
 		if err != nil {
