@@ -64,3 +64,15 @@ func TestChecksInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestDiffersDeclared(t *testing.T) {
+	for yaml, want := range map[string]bool{"": false, "differs: []\n": true, "differs: [target]\n": true} {
+		m, err := manifest.Parse([]byte(checksBase + yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.DeclaresDiffers() != want {
+			t.Errorf("%q: DeclaresDiffers = %v, want %v", yaml, !want, want)
+		}
+	}
+}

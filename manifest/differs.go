@@ -21,7 +21,7 @@ func (d *decoder) differs(n *yaml.Node) []string {
 		d.fail("differs", n, "must be a list of keys (%v)", DiffKeys)
 		return nil
 	}
-	var out []string
+	out := []string{}
 	for i, item := range n.Content {
 		p := fmt.Sprintf("differs[%d]", i)
 		s, ok := d.str(p, item)
@@ -39,3 +39,7 @@ func (d *decoder) differs(n *yaml.Node) []string {
 // Differs returns the keys slipway.yaml expects to differ between its
 // environments; commit and images always may.
 func (m *Manifest) Differs() []string { return append([]string(nil), m.differs...) }
+
+// DeclaresDiffers reports whether slipway.yaml has a differs: list (maybe
+// empty): only then are other differences between environments flagged.
+func (m *Manifest) DeclaresDiffers() bool { return m.differs != nil }

@@ -96,7 +96,7 @@ func diffEnvs(ctx context.Context, c *pipeline.Conn, repo, a, b, dir string, out
 		return err
 	}
 	if !known {
-		fmt.Fprintf(out, "(slipway.yaml at %s not read from %s: expected differences unknown)\n", short(sides[0].Commit), dir)
+		fmt.Fprintf(out, "(slipway.yaml at %s, read from %s, declares no differs: (or cannot be read): nothing checked)\n", short(sides[0].Commit), dir)
 		return nil
 	}
 	if len(unexpected) > 0 {
@@ -112,7 +112,8 @@ func sideOf(st deploy.State) envdiff.Side {
 }
 
 // expectedDiffs reads the differs: keys of slipway.yaml at sha from the
-// local clone in dir; known is false when it cannot.
+// local clone in dir; known is false when it cannot, or when slipway.yaml
+// declares none.
 func expectedDiffs(ctx context.Context, dir, sha string) (differs []string, known bool) {
 	clone, err := gitclone.Open(ctx, dir)
 	if err != nil {
@@ -122,7 +123,7 @@ func expectedDiffs(ctx context.Context, dir, sha string) (differs []string, know
 	if err != nil {
 		return nil, false
 	}
-	return m.Differs(), true
+	return m.Differs(), m.DeclaresDiffers()
 }
 
 func dash(s string) string {

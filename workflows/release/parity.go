@@ -15,14 +15,14 @@ import (
 // checkParity adds a problem to p naming every difference between the
 // release req and the same commit on the staging environment that
 // slipway.yaml does not declare expected (`differs:`): staging is
-// production but domains.
+// production but domains. A slipway.yaml without differs: is not checked.
 func (h *Handler) checkParity(ctx context.Context, p *events.ReleasePlanned, req *events.DeployRequested, envs []manifest.Environment) {
 	staging := StagingOf(envs, p.Repo.DefaultBranch)
 	if staging == "" || staging == req.Env {
 		return
 	}
 	m, err := h.Planner.Manifest(ctx, p.Repo, p.To)
-	if err != nil {
+	if err != nil || !m.DeclaresDiffers() {
 		return
 	}
 	decl, ok := m.Environment(staging)
