@@ -118,6 +118,14 @@ func TestGolden(t *testing.T) {
 			r.Target = "prod-hosts"
 			return r
 		}()}, "deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
+		{"check_requested", &events.CheckRequested{Repo: repo, Commit: sha, Branch: "main",
+			Check: events.Check{Name: "unit", Service: "api", Run: "go test ./...", Target: "test", Timeout: 5 * time.Minute}},
+			"check.acme_2fshop." + sha + ".unit.requested", events.SubjectCheckRequested},
+		{"check_finished", &events.CheckFinished{Repo: repo, Commit: sha, Branch: "main", Check: "unit", Service: "api",
+			Reason: "[slipway-check 2/2] RUN go test ./...: exit code: 1", Log: []string{"--- FAIL: TestCart"}, Started: at, Duration: 3 * time.Second},
+			"check.acme_2fshop." + sha + ".unit.finished", events.SubjectCheckFinished},
+		{"deploy_gated", &events.DeployGated{DeployResult: result(events.OutcomeBlocked, "check unit failed: exit code: 1"), Gate: "check/unit"},
+			"deploy.staging." + sha + ".blocked", events.SubjectDeployGated + ".acme_2fshop.staging"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,8 @@ type Manifest struct {
 	Version      int
 	services     []service
 	environments []Environment
+	checks       []events.Check
+	differs      []string
 }
 
 // service is one declared service with the lines Validate reports against.

@@ -63,7 +63,7 @@ func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Wri
 		if err != nil {
 			continue
 		}
-		r, ok := events.ResultOf(ev)
+		r, ok := events.RecordOf(ev)
 		if !ok {
 			continue
 		}

@@ -24,6 +24,7 @@ func rootCommand() *ffcli.Command {
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(), buildCommand(),
 			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
+			lockCommand(), unlockCommand(), diffCommand(), checksCommand(),
 		},
 		Exec: func(context.Context, []string) error { return usagef("want a command") },
 	}

@@ -140,6 +140,9 @@ func releaseCommit(ctx context.Context, c *pipeline.Conn, rev string, o releaseO
 	if t.repo.FullName == "" {
 		return "", fmt.Errorf("refusing %s: nothing ever ran on %s: %w", t.sha[:12], t.staging, release.ErrNotReleasable)
 	}
+	if err := release.CheckChecks(ctx, claims, t.repo.FullName, t.sha, t.m.Checks()); err != nil {
+		return "", fmt.Errorf("refusing to release: %w", err)
+	}
 	if err := release.CheckReleasable(ctx, claims, history, t.repo.FullName, t.sha, t.m.Names(), t.staging); err != nil {
 		return "", fmt.Errorf("refusing to release: %w", err)
 	}

@@ -96,6 +96,7 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 		return natsstore.DeployDone{Done: deploy.Done{Outcome: events.OutcomeUnchanged}}, nil
 	}
 	req := release.RollbackRequest(target, d.Actor, nonce())
+	noteFreeze(ctx, c, repo, env, out)
 	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, short(cur.Commit), short(target.Commit),
 		target.Time.Local().Format(time.DateTime), target.ID)
 	return request(ctx, c, req, d, out)

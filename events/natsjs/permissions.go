@@ -50,18 +50,19 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.readBucket("slipway_deliveries") // read once at start when an earlier version left it
 	case RoleBuilder:
 		g.add(events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed,
-			events.SubjectCommitBuilt, events.SubjectCommitFailed)
+			events.SubjectCommitBuilt, events.SubjectCommitFailed, events.SubjectCheckRequested, events.SubjectCheckFinished)
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
 		g.readBucket(BucketClaims)
-		g.writeKeys(BucketClaims, "build.>", "built.>")
+		g.writeKeys(BucketClaims, "build.>", "built.>", "check.>")
 	case RoleDeployer:
 		g.add(events.SubjectBuildRequested, events.SubjectDeployRequested+".>", events.SubjectDeploySucceeded+".>",
 			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>",
-			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>")
+			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>", events.SubjectCheckRequested,
+			events.SubjectDeployGated+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
-		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets} {
+		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketFreezes} {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
@@ -70,6 +71,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")
 		g.writeKeys(BucketHosts, ">")
+		g.writeKeys(BucketFreezes, ">")
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}

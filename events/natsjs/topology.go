@@ -41,6 +41,8 @@ const BucketPreviews = "slipway_previews"
 // deployer's key, and the recipient they are sealed for ("recipient").
 // Only the deployer reads it; it writes the recipient alone.
 const BucketSecrets = "slipway_secrets"
+// BucketFreezes holds one record per frozen environment (workflows/freeze).
+const BucketFreezes = "slipway_freezes"
 
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
@@ -212,6 +214,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketFreezes, Description: "one record per frozen environment", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}
 }
 

@@ -98,6 +98,9 @@ func (h *Handler) Plan(ctx context.Context, repo events.Repo, env manifest.Envir
 		next = req.Images
 	}
 	p.Services = Changes(cur.Images, next)
+	if req != nil {
+		h.checkParity(ctx, p, req, envs)
+	}
 	if err := h.checkStaging(ctx, p, envs); err != nil {
 		return nil, err
 	}

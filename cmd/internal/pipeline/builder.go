@@ -37,7 +37,7 @@ func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	go func() { defer resumed.Done(); resume(ctx, steps, h.HandleBuild) }()
 	defer resumed.Wait()
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, builds: steps})...)
+		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, builds: steps, checks: checkHandler(h)})...)
 	})
 }
 

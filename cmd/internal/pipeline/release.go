@@ -11,7 +11,9 @@ import (
 
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/freeze"
 	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/release"
@@ -59,6 +61,10 @@ type ReleaseWorkflows struct {
 	Release *release.Handler
 	Preview *preview.Handler
 	Notify  *notify.Handler
+	// Redrive hands a built commit to Release and Preview again when its
+	// last check finished; Freezes are the environments' freezes.
+	Redrive *checks.Redrive
+	Freezes freeze.Store
 	every   time.Duration
 	forges  *forgeClients
 }
@@ -115,6 +121,12 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		forges: forges,
 	}
 	w.Preview.Deploys = w.Release
+	fkv, err := c.JS.KeyValue(ctx, natsjs.BucketFreezes)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", natsjs.BucketFreezes, err)
+	}
+	w.Freezes = natsstore.NewFreezeStore(fkv)
+	w.gates(claims, &freeze.Gate{Store: w.Freezes})
 	return w, w.Release.Config.Validate()
 }
 
@@ -136,6 +148,7 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 	g.Go(func() error { return w.reconcile(ctx) })
 	g.Go(func() error { return w.Notify.Run(ctx) })
 	g.Go(func() error { w.forges.check(ctx); return nil })
+	g.Go(func() error { return w.sweepFreezes(ctx) })
 	return g.Wait()
 }
 
@@ -152,6 +165,30 @@ func (w *ReleaseWorkflows) reconcile(ctx context.Context) error {
 		}
 		if err := w.Preview.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			logger(ctx).Warn().Err(err).Msg("preview reconcile")
+		}
+	}
+}
+
+// freezeSweep is how often freezes past their expiry are ended.
+const freezeSweep = 5 * time.Second
+
+// sweepFreezes ends the freezes past their expiry every freezeSweep,
+// publishing what they held (freeze.Sweep), until ctx ends.
+func (w *ReleaseWorkflows) sweepFreezes(ctx context.Context) error {
+	t := time.NewTicker(freezeSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		ended, err := freeze.Sweep(ctx, w.Freezes, w.Release.Publisher, time.Now())
+		if err != nil && ctx.Err() == nil {
+			logger(ctx).Warn().Err(err).Msg("freeze sweep")
+		}
+		for _, f := range ended {
+			logger(ctx).Info().Str("repo", f.Repo).Str("env", f.Env).Bool("held", f.Held != nil).Msg("freeze expired")
 		}
 	}
 }

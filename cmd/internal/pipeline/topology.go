@@ -6,21 +6,24 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // The durable consumers of stream SLIPWAY, each declared once in consumers
 // below with the handler it feeds.
 const (
-	ConsumerPush         = "builder-push"    // push received → plan the builds
-	ConsumerBuild        = "builder-build"   // build requested → one BuildKit solve
-	ConsumerBuilt        = "deployer-built"  // commit built → deploy requested
-	ConsumerDeploy       = "deployer-deploy" // deploy requested → target
-	ConsumerReleasePush  = "release-push"    // push to the default branch → deploy a changed pin
-	ConsumerReleasePR    = "release-pr"      // pull request → release plan
-	ConsumerPreviewPR    = "preview-pr"      // pull request → preview opened, updated, removed
-	ConsumerPreviewBuilt = "preview-built"   // commit built → deploy to the previews it heads
-	ConsumerNotify       = "notify"          // build, deploy and release results → the git host
+	ConsumerPush         = "builder-push"     // push received → plan the builds
+	ConsumerBuild        = "builder-build"    // build requested → one BuildKit solve
+	ConsumerBuilt        = "deployer-built"   // commit built → deploy requested
+	ConsumerDeploy       = "deployer-deploy"  // deploy requested → target
+	ConsumerReleasePush  = "release-push"     // push to the default branch → deploy a changed pin
+	ConsumerReleasePR    = "release-pr"       // pull request → release plan
+	ConsumerPreviewPR    = "preview-pr"       // pull request → preview opened, updated, removed
+	ConsumerPreviewBuilt = "preview-built"    // commit built → deploy to the previews it heads
+	ConsumerNotify       = "notify"           // build, deploy and release results → the git host
+	ConsumerCheck        = "builder-check"    // check requested → one BuildKit solve (workflows/checks)
+	ConsumerChecked      = "deployer-checked" // check finished → the deploys of a built commit asked again
 )
 
 // deployMaxAckPending bounds the deploys in flight across every deployer:
@@ -48,6 +51,7 @@ type handlers struct {
 	// builds and deploys record the steps in flight (resume.go); nil
 	// records nothing.
 	builds, deploys *inflight
+	checks  *checks.Handler
 }
 
 // consumer declares a durable consumer and binds it to the handler it
@@ -151,6 +155,7 @@ var consumers = []consumer{
 				events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed, events.SubjectCommitFailed,
 				events.SubjectDeployRequested + ".>", events.SubjectDeploySucceeded + ".>", events.SubjectDeployFailed + ".>",
 				events.SubjectDeploySuperseded + ".>", events.SubjectReleasePlanned + ".>",
+				events.SubjectCheckRequested, events.SubjectCheckFinished, events.SubjectDeployGated + ".>",
 			}},
 		part: partRelease,
 		route: func(h handlers) natsjs.Route {
@@ -164,6 +169,9 @@ var consumers = []consumer{
 		},
 	},
 }
+
+// init adds the consumers of the checks (checks.go).
+func init() { consumers = append(consumers, checkConsumers...) }
 
 // Topology returns the default topology with the workflows' consumers:
 // what every component provisions and `slipway up`'s server grants.
