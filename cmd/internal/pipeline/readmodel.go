@@ -20,7 +20,8 @@ func runProjector(ctx context.Context, cfg *Config, c *Conn) error {
 	if err != nil {
 		return err
 	}
-	return c.runner(ctx, cfg).Run(ctx, routes(partReadModel, handlers{cfg: cfg, read: m})...)
+	rt := routes(partReadModel, handlers{cfg: cfg, read: m})[0]
+	return natsjs.Fold(ctx, c.JS, rt.Consumer, *logger(ctx), rt.Handler)
 }
 
 // projectorConsumer is the declaration of the projector's consumer.
