@@ -83,7 +83,11 @@ func rollbackCommand() *ffcli.Command {
 // rollback requests the deploy of an earlier healthy commit of env of repo
 // and waits for its result.
 func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
-	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
+	m, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return natsstore.DeployDone{}, err
+	}
+	deploys, err := m.Deploys(ctx, repo, env)
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
