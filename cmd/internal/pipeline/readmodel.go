@@ -47,7 +47,14 @@ func projectorConsumer() natsjs.Consumer {
 // those of the running deployers, and returns once every event stored is
 // folded, with their number.
 func Reindex(ctx context.Context, cfg *Config, c *Conn) (uint64, error) {
-	if err := readmodel.Wipe(ctx, c.JS, cfg.Topology, projectorConsumer()); err != nil {
+	s, err := c.JS.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		return 0, fmt.Errorf("reindex: %w", err)
+	}
+	// The buckets are made again as the running Slipway provisioned them.
+	topo := cfg.Topology
+	topo.Replicas, topo.MaxAge = s.CachedInfo().Config.Replicas, s.CachedInfo().Config.MaxAge
+	if err := readmodel.Wipe(ctx, c.JS, topo, projectorConsumer()); err != nil {
 		return 0, err
 	}
 	rctx, cancel := context.WithCancel(ctx)

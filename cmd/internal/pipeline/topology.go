@@ -35,10 +35,10 @@ const deployMaxAckPending = 64
 type part int
 
 const (
-	partBuild   part = iota // the builder's: build.Handler
-	partDeploy              // the deployer's deploy workflow: deploy.Handler and the release handler's built
-	partRelease             // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
-	partReadModel           // the deployer's projector of the read model (readmodel.Model.Project)
+	partBuild     part = iota // the builder's: build.Handler
+	partDeploy                // the deployer's deploy workflow: deploy.Handler and the release handler's built
+	partRelease               // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
+	partReadModel             // the deployer's projector of the read model (readmodel.Model.Project)
 )
 
 // handlers are the handlers the consumers feed; a component sets the ones
