@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/slipway-dev/slipway/buildkit"
+	"github.com/slipway-dev/slipway/buildlog"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
@@ -58,6 +59,7 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 		Claims:    claims,
 		Publisher: natsjs.NewPublisher(c.JS, builderSource),
 		Planner:   p.Planner,
+		Logs:      &buildlog.Logs{JS: c.JS},
 	}
 	if err := h.Config.Validate(); err != nil {
 		_ = bk.Close()
