@@ -57,7 +57,7 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 		Source:    p.Mirror,
 		Builder:   bk,
 		Claims:    claims,
-		Publisher: natsjs.NewPublisher(c.JS, builderSource),
+		Publisher: cfg.observed(natsjs.NewPublisher(c.JS, builderSource)),
 		Planner:   p.Planner,
 		Logs:      &buildlog.Logs{JS: c.JS},
 	}

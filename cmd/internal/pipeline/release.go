@@ -92,7 +92,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	if err != nil {
 		return nil, err
 	}
-	pub := natsjs.NewPublisher(c.JS, releaseSource)
+	pub := cfg.observed(natsjs.NewPublisher(c.JS, releaseSource))
 	forges := newForgeClients(&cfg.Release)
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
