@@ -11,8 +11,8 @@ import (
 
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
-	"github.com/slipway-dev/slipway/metrics"
 	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/metrics"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
@@ -33,11 +33,11 @@ type Config struct {
 	Provision bool
 
 	// ingest
-	HTTPAddr          string
+	HTTPAddr string
 	// MetricsAddr is where /metrics (and later the API) is served; empty:
 	// nowhere. Metrics, when set, are the process's collectors.
-	MetricsAddr string
-	Metrics     *metrics.Metrics
+	MetricsAddr       string
+	Metrics           *metrics.Metrics
 	RepoSecrets       RepoSecrets
 	RepoSecretsFile   string
 	AllowUnknownRepos bool
