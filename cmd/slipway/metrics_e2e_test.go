@@ -26,7 +26,6 @@ import (
 // back to, and `promtool check metrics` accepts the scrape.
 func TestMetricsCountWhatHappened(t *testing.T) {
 	requireComponents(t)
-	promtool := mustPromtool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	e := startSlipwayWith(t, ctx, func(c *pipeline.Config) { c.MetricsAddr = "127.0.0.1:0" })
@@ -47,7 +46,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		t.Fatal(err)
 	}
 	p3 := e.push(t, ctx, s, "Break the web build", "")
-	e.waitEvent(t, ctx, events.SubjectBuildFailed, p3.After)
+	e.waitEvent(t, ctx, events.SubjectCommitFailed, p3.After) // after the service's build failed
 	e.waitIdle(t, ctx)
 	d := deliberate{Actor: "ops", Wait: 3 * time.Minute}
 	if _, err := rollback(ctx, e.up.Conn(), sample.RepoName, e.env, 1, "", d, io.Discard); err != nil {
@@ -83,7 +82,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	if n := len(regexp.MustCompile(`(?m)^slipway_env_info\{`).FindAll(scrape, -1)); n != 1 {
 		t.Errorf("%d series of slipway_env_info, want 1 (one environment)", n)
 	}
-	cmd := exec.CommandContext(ctx, promtool, "check", "metrics")
+	cmd := exec.CommandContext(ctx, mustPromtool(t), "check", "metrics")
 	cmd.Stdin = bytes.NewReader(scrape)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
