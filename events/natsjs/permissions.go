@@ -98,10 +98,12 @@ func (g *grant) consume(stream string, durables ...string) {
 	}
 }
 
-// deadLetters lets the role run the dead-letter copier.
+// deadLetters lets the role run the dead-letter copier and count the dead
+// letters (the metric slipway_dead_letters).
 func (g *grant) deadLetters() {
 	api := "$JS.API."
-	g.add(api+"CONSUMER.INFO."+AdvisoryStream+"."+ConsumerDeadLetters,
+	g.add(api+"STREAM.INFO."+DeadLetterStream,
+		api+"CONSUMER.INFO."+AdvisoryStream+"."+ConsumerDeadLetters,
 		api+"CONSUMER.MSG.NEXT."+AdvisoryStream+"."+ConsumerDeadLetters,
 		"$JS.ACK."+AdvisoryStream+"."+ConsumerDeadLetters+".>",
 		deadLetterSubject+".>")
