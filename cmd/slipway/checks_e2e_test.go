@@ -85,7 +85,7 @@ func TestChecksFreezeDiff(t *testing.T) {
 			t.Errorf("slipway checks %s (%v) shows no failed unit with its log:\n%s", c2[:12], err, cl.String())
 		}
 		var h bytes.Buffer
-		if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, &h); err != nil || !strings.Contains(h.String(), "blocked") || !strings.Contains(h.String(), c2[:12]) {
+		if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, &h); err != nil || !strings.Contains(h.String(), "blocked") || !strings.Contains(h.String(), c2[:12]) {
 			t.Errorf("history (%v) shows no blocked %s:\n%s", err, c2[:12], h.String())
 		}
 		opts := releaseOptions{RepoDir: r.s.Repo.Dir, StagingEnv: r.stg}

@@ -83,7 +83,11 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 	if err := waitInFlight(ctx, c, repo, env, d, out); err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
+	m, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return natsstore.DeployDone{}, err
+	}
+	deploys, err := m.Deploys(ctx, repo, env)
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
