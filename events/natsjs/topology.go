@@ -41,6 +41,7 @@ const BucketPreviews = "slipway_previews"
 // deployer's key, and the recipient they are sealed for ("recipient").
 // Only the deployer reads it; it writes the recipient alone.
 const BucketSecrets = "slipway_secrets"
+
 // BucketFreezes holds one record per frozen environment (workflows/freeze).
 const BucketFreezes = "slipway_freezes"
 

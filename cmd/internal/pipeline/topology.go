@@ -54,8 +54,8 @@ type handlers struct {
 	// builds and deploys record the steps in flight (resume.go); nil
 	// records nothing.
 	builds, deploys *inflight
-	checks  *checks.Handler
-	read    *readmodel.Model
+	checks          *checks.Handler
+	read            *readmodel.Model
 }
 
 // consumer declares a durable consumer and binds it to the handler it
