@@ -464,6 +464,8 @@ main() {
 	fi
 	if [[ ${1:-} == host-proxy-image ]]; then
 		host_proxy_image
+		return
+	fi
 	if [[ ${1:-} == promtool ]]; then
 		build_promtool
 		return
