@@ -131,6 +131,10 @@ type BuildSucceeded struct {
 	// Cached is true when the image already existed for this commit and no
 	// solve ran.
 	Cached bool `json:"cached,omitempty"`
+	// StartedAt is when the solve began, Duration how long it took (zero
+	// for a cached image, and in events of earlier versions).
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
 }
 
 // BuildFailed records a permanent build failure of one service, or of the whole
@@ -142,7 +146,18 @@ type BuildFailed struct {
 	Branch  string `json:"branch"`
 	Service string `json:"service,omitempty"`
 	Reason  string `json:"reason"`
+	// Step is the build step that failed as BuildKit names it ("[2/3] RUN
+	// make"), Output its last lines (at most MaxFailedOutput, each at most
+	// 512 bytes); both empty when the failure came before any step ran.
+	Step   string   `json:"step,omitempty"`
+	Output []string `json:"output,omitempty"`
+	// StartedAt and Duration time the failed solve, as in BuildSucceeded.
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
 }
+
+// MaxFailedOutput bounds the lines of output a BuildFailed carries.
+const MaxFailedOutput = 10
 
 // Image is one built service of a commit, with what it takes to run it.
 type Image struct {

@@ -32,7 +32,8 @@ func (g *grant) add(pub ...string) { g.pub = append(g.pub, pub...) }
 //     and pulls and acknowledges only its own durable consumers; no role
 //     creates, changes or deletes a stream, a durable consumer or a bucket
 //     (admin provisions them);
-//   - writes only its own keys of the buckets;
+//   - writes only its own keys of the buckets, and the buckets its
+//     consumers write (Consumer.Buckets: the read model's projector);
 //   - only the deployer reads the secrets bucket, and writes only its
 //     recipient there: no builder or ingest ever reads a sealed secret;
 //   - receives replies on its own inbox prefix (InboxPrefix).
@@ -73,6 +74,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}
+	g.consumerBuckets(r, consumers)
 	g.denyDurables(r, consumers)
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: g.pub, Deny: g.denyPub},
@@ -117,6 +119,20 @@ func (g *grant) readBucket(bucket string) {
 func (g *grant) writeKeys(bucket string, patterns ...string) {
 	for _, p := range patterns {
 		g.add("$KV." + bucket + "." + p)
+	}
+}
+
+// consumerBuckets lets the role read and write the buckets its consumers'
+// handlers write (Consumer.Buckets).
+func (g *grant) consumerBuckets(r Role, consumers []Consumer) {
+	for _, c := range consumers {
+		if c.Role != r {
+			continue
+		}
+		for _, b := range c.Buckets {
+			g.readBucket(b)
+			g.writeKeys(b, ">")
+		}
 	}
 }
 

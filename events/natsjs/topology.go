@@ -70,6 +70,9 @@ type Consumer struct {
 	// created (a consumer added to an existing stream must not replay its
 	// history); otherwise it starts with the first event stored.
 	DeliverNew bool
+	// Buckets are the KV buckets the consumer's handler writes (the read
+	// model's projector); its role is granted them, and no other role.
+	Buckets []string
 }
 
 // Topology configures the stream, consumers and buckets.
@@ -87,12 +90,20 @@ type Topology struct {
 	MaxDeliver int
 	// Consumers are the durable consumers of stream SLIPWAY.
 	Consumers []Consumer
+	// MaxAge and MaxBytes bound stream SLIPWAY (zero: unbounded); the
+	// oldest events go first.
+	MaxAge   time.Duration
+	MaxBytes int64
+	// AllowShortRetention lets a test bound the stream below what
+	// production needs (validateRetention).
+	AllowShortRetention bool
 }
 
 // DefaultTopology returns the settings for one machine, with no durable
 // consumer: those are the wiring's (pipeline.Topology adds them).
 func DefaultTopology() Topology {
-	return Topology{Replicas: 1, DuplicateWindow: 15 * time.Minute, AckWait: 30 * time.Second, MaxDeliver: 20}
+	return Topology{Replicas: 1, DuplicateWindow: 15 * time.Minute, AckWait: 30 * time.Second, MaxDeliver: 20,
+		MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes}
 }
 
 // Validate reports settings JetStream would refuse.
@@ -110,6 +121,7 @@ func (t Topology) Validate() error {
 	if t.MaxDeliver < 1 {
 		errs = append(errs, fmt.Errorf("max deliver %d: must be positive", t.MaxDeliver))
 	}
+	errs = append(errs, t.validateRetention()...)
 	seen := map[string]bool{}
 	for _, c := range t.Consumers {
 		if err := c.validate(); err != nil {
@@ -178,8 +190,15 @@ func streamConfig(t Topology) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		Replicas:    t.Replicas,
 		Duplicates:  t.DuplicateWindow,
+		MaxAge:      t.MaxAge,
+		MaxBytes:    cmp.Or(t.MaxBytes, -1),
+		Discard:     jetstream.DiscardOld,
 	}
 }
+
+// ConsumerConfig is the JetStream configuration of c, as Provision
+// creates it.
+func ConsumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig { return consumerConfig(t, c) }
 
 // consumerConfig is the JetStream configuration of c.
 func consumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig {
@@ -205,14 +224,14 @@ func consumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig {
 }
 
 func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
-	return []jetstream.KeyValueConfig{
+	return append([]jetstream.KeyValueConfig{
 		{Bucket: BucketClaims, Description: "one claim per build, commit and deploy step", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketEnvs, Description: "the commit each environment runs", History: 64, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
-	}
+	}, ReadModelBucketConfigs(t)...)
 }
 
 // CheckProvisioned reports whether stream SLIPWAY exists, for a component

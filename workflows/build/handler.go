@@ -56,6 +56,12 @@ type record struct {
 	Image   string             `json:"image,omitempty"`
 	Digest  string             `json:"digest,omitempty"`
 	Failed  string             `json:"failed,omitempty"`
+	// Step and Output are the failing step and its last lines.
+	Step   string   `json:"step,omitempty"`
+	Output []string `json:"output,omitempty"`
+	// StartedAt and Duration time the solve.
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
 }
 
 // HandlePush plans the builds of a commit pushed to the default branch

@@ -59,6 +59,7 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 	}
 	rec.Image = ImageRef(h.Config.Registry, e.Repo.FullName, e.Service.Name, e.Commit)
 	start := time.Now()
+	rec.StartedAt = start.UTC()
 	log.Info().Str("image", rec.Image).Msg("build started")
 	res, err := h.Builder.Build(ctx, Request{
 		Checkout:   dir,
@@ -69,7 +70,9 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 		CacheRef:   CacheRef(h.Config.Registry, e.Repo.FullName, e.Service.Name),
 		BuildArgs:  map[string]string{"SLIPWAY_COMMIT": e.Commit},
 	})
+	rec.Duration = time.Since(start)
 	if err != nil {
+		rec.Step, rec.Output = failedStep(err)
 		log.Warn().Err(err).Bool("permanent", events.IsPermanent(err)).Msg("build failed")
 		return rec, fmt.Errorf("build %s: %w", e.Service.Name, err)
 	}
@@ -99,10 +102,11 @@ func (h *Handler) republish(ctx context.Context, e *events.BuildRequested, key s
 func (h *Handler) announce(ctx context.Context, e *events.BuildRequested, rec record, cached bool) error {
 	var ev events.Event = &events.BuildSucceeded{
 		Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name,
-		Image: rec.Image, Digest: rec.Digest, Cached: cached,
+		Image: rec.Image, Digest: rec.Digest, Cached: cached, StartedAt: rec.StartedAt, Duration: rec.Duration,
 	}
 	if rec.Failed != "" {
-		ev = &events.BuildFailed{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name, Reason: rec.Failed}
+		ev = &events.BuildFailed{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name, Reason: rec.Failed,
+			Step: rec.Step, Output: rec.Output, StartedAt: rec.StartedAt, Duration: rec.Duration}
 	}
 	if _, err := h.Publisher.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("announce build of %s: %w", e.Service.Name, err)

@@ -129,6 +129,8 @@ func (c *Config) BindNATS(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Topology.DuplicateWindow, "duplicate-window", c.Topology.DuplicateWindow, "how long JetStream deduplicates a message id")
 	fs.DurationVar(&c.Topology.AckWait, "ack-wait", c.Topology.AckWait, "how long a delivered event may go without an ack or in-progress signal")
 	fs.IntVar(&c.Topology.MaxDeliver, "max-deliver", c.Topology.MaxDeliver, "how many times a failing event is delivered")
+	fs.DurationVar(&c.Topology.MaxAge, "stream-max-age", c.Topology.MaxAge, "how long stream SLIPWAY keeps an event (0: no limit; at least 8 days)")
+	fs.Int64Var(&c.Topology.MaxBytes, "stream-max-bytes", c.Topology.MaxBytes, "how many bytes stream SLIPWAY keeps, oldest dropped first (0: no limit; at least 64 MiB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "trace, debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "console or json")
 	c.NATSAuth.Bind(fs)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
@@ -21,6 +22,7 @@ const (
 	ConsumerPreviewPR    = "preview-pr"      // pull request → preview opened, updated, removed
 	ConsumerPreviewBuilt = "preview-built"   // commit built → deploy to the previews it heads
 	ConsumerNotify       = "notify"          // build, deploy and release results → the git host
+	ConsumerReadModel    = "readmodel"       // every event → the read model's query records
 )
 
 // deployMaxAckPending bounds the deploys in flight across every deployer:
@@ -36,6 +38,7 @@ const (
 	partBuild   part = iota // the builder's: build.Handler
 	partDeploy              // the deployer's deploy workflow: deploy.Handler and the release handler's built
 	partRelease             // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
+	partReadModel           // the deployer's projector of the read model (readmodel.Model.Project)
 )
 
 // handlers are the handlers the consumers feed; a component sets the ones
@@ -45,6 +48,7 @@ type handlers struct {
 	build   *build.Handler
 	deploy  *deploy.Handler
 	release *ReleaseWorkflows
+	read    *readmodel.Model
 }
 
 // consumer declares a durable consumer and binds it to the handler it
@@ -153,6 +157,19 @@ var consumers = []consumer{
 				}
 				return h.release.Notify.Handle(ctx, ev)
 			}}
+		},
+	},
+	{
+		// One event at a time, in stream order: the projector orders and
+		// deduplicates by stream sequence. It starts with the first event
+		// stored, so an installation of an earlier version gets its
+		// history folded at the first start.
+		Consumer: natsjs.Consumer{Name: ConsumerReadModel, Role: natsjs.RoleDeployer, MaxAckPending: 1,
+			Description: "folds every event into the read model", Subjects: []string{events.SubjectRoot + ".>"},
+			Buckets: natsjs.ReadModelBuckets},
+		part: partReadModel,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerReadModel, Handler: h.read.Project}
 		},
 	},
 }
