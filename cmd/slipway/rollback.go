@@ -12,7 +12,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
-	"github.com/slipway-dev/slipway/cmd/internal/actions"
+	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/natsstore"

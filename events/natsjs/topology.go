@@ -42,6 +42,10 @@ const BucketPreviews = "slipway_previews"
 // Only the deployer reads it; it writes the recipient alone.
 const BucketSecrets = "slipway_secrets"
 
+// BucketTokens holds the API's bearer tokens, hashed (package api); only
+// admin reads it.
+const BucketTokens = "slipway_tokens"
+
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
 // only keeps the bucket tidy; the expiry written in each lock is what lets
@@ -231,6 +235,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketTokens, Description: "the API's bearer tokens, SHA-256 hashed", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}, ReadModelBucketConfigs(t)...)
 }
 

@@ -34,6 +34,16 @@ type Bus struct {
 	Claims workflows.Claims
 	// Source is the CloudEvents source of the events the actions publish.
 	Source string
+	// History answers the deploys of an environment (the read model);
+	// nil reads them from the stream (natsstore.DeployLog).
+	History release.History
+}
+
+func (b Bus) history() release.History {
+	if b.History != nil {
+		return b.History
+	}
+	return natsstore.NewDeployLog(b.JS)
 }
 
 // ErrNothingToDo is wrapped when the environment already runs the commit
@@ -43,7 +53,7 @@ var ErrNothingToDo = errors.New("nothing to do")
 // Rollback requests the deploy of an earlier healthy commit of env of
 // repo (steps back, or the commit to) and waits for its result.
 func Rollback(ctx context.Context, b Bus, repo, env string, steps int, to string, d Deliberate, out io.Writer) (natsstore.DeployDone, *events.DeployRequested, error) {
-	deploys, err := natsstore.NewDeployLog(b.JS).Deploys(ctx, repo, env)
+	deploys, err := b.history().Deploys(ctx, repo, env)
 	if err != nil {
 		return natsstore.DeployDone{}, nil, err
 	}
