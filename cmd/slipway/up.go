@@ -32,7 +32,7 @@ func upCommand() *ffcli.Command {
 			if err := up.Open(ctx); err != nil {
 				return err
 			}
-			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/<forge>").Msg("slipway is up")
+			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/<forge>").Str("dashboard", up.APIURL()).Msg("slipway is up")
 			return errors.Join(up.Run(ctx), up.Close())
 		},
 	}
@@ -45,5 +45,6 @@ func bindAll(cfg *pipeline.Config, fs *flag.FlagSet) {
 	cfg.BindIngest(fs)
 	cfg.BindBuilder(fs)
 	cfg.BindDeployer(fs)
+	cfg.API.Bind(fs)
 	fs.String("config", "", "configuration file, one `flag value` per line")
 }

@@ -66,6 +66,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
 	g.Go(func() error { return runProjector(ctx, cfg, c) })
+	g.Go(func() error { return runNotifier(ctx, cfg, c) })
 	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })
 	g.Go(func() error {
 		return c.runner(ctx, cfg).Run(ctx, routes(partDeploy, handlers{cfg: cfg, deploy: h, release: rel})...)

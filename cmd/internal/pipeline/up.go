@@ -23,6 +23,7 @@ type Up struct {
 	conn   *Conn
 	roles  map[natsjs.Role]*Conn
 	ln     net.Listener
+	apiLn  net.Listener
 }
 
 // Open starts the embedded server, connects, provisions and binds the
@@ -60,6 +61,9 @@ func (u *Up) Open(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("listen %s: %w", u.Config.HTTPAddr, err), u.Close())
 	}
 	u.ln = ln
+	if err := u.listenAPI(); err != nil {
+		return errors.Join(err, u.Close())
+	}
 	return nil
 }
 
@@ -105,11 +109,15 @@ func (u *Up) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return runComponents(ctx, map[string]func(context.Context) error{
+	components := map[string]func(context.Context) error{
 		"ingest":   func(ctx context.Context) error { return RunIngest(ctx, &u.Config, u.roles[natsjs.RoleIngest], u.ln) },
 		"builder":  func(ctx context.Context) error { return runBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder], p) },
 		"deployer": func(ctx context.Context) error { return runDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer], p) },
-	})
+	}
+	if u.apiLn != nil {
+		components["api"] = func(ctx context.Context) error { return serveAPI(ctx, u.conn, u.apiLn) }
+	}
+	return runComponents(ctx, components)
 }
 
 // runComponents runs each component, supervised, until ctx ends or one
