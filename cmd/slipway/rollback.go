@@ -13,6 +13,7 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 
 	"github.com/slipway-dev/slipway/actions"
+	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/natsstore"
@@ -44,6 +45,7 @@ func rollbackCommand() *ffcli.Command {
 	steps := fs.Int("steps", 1, "how many commits to go back")
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
 	d.bind(fs)
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "rollback",
 		ShortUsage: "slipway rollback [flags] <env> [-repo owner/name]",
@@ -59,6 +61,14 @@ func rollbackCommand() *ffcli.Command {
 			}
 			if len(args) != 1 {
 				return fmt.Errorf("rollback: want one environment: %w", flag.ErrHelp)
+			}
+			if a.on() {
+				r, err := a.repo(ctx, *repo)
+				if err != nil {
+					return err
+				}
+				_, err = a.action(ctx, envPath(r, args[0])+"/rollback", api.RollbackRequest{Steps: *steps, To: *to, Wait: waitOf(d)}, os.Stdout)
+				return err
 			}
 			c, err := n.attach("slipway-rollback")
 			if err != nil {
@@ -107,6 +117,7 @@ func replayCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway replay", flag.ContinueOnError)
 	n := bindOperatorNATS(fs)
 	d.bind(fs)
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "replay",
 		ShortUsage: "slipway replay [flags] <stream-sequence | event-id>",
@@ -119,6 +130,10 @@ func replayCommand() *ffcli.Command {
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
 				return fmt.Errorf("replay: want one event: %w", flag.ErrHelp)
+			}
+			if a.on() {
+				_, err := a.action(ctx, "/replay", api.ReplayRequest{Ref: args[0], Wait: waitOf(d)}, os.Stdout)
+				return err
 			}
 			c, err := n.attach("slipway-replay")
 			if err != nil {
@@ -139,6 +154,14 @@ func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out
 		return natsstore.DeployDone{}, err
 	}
 	return actions.Replay(ctx, b, ref, actions.Deliberate(d), out)
+}
+
+// waitOf is d's wait as the API takes it: the actor is the token's name.
+func waitOf(d deliberate) string {
+	if d.Wait <= 0 {
+		return ""
+	}
+	return d.Wait.String()
 }
 
 // nonce returns a short random id for a deliberate event.
