@@ -31,8 +31,12 @@ type Server struct {
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	read := func(pattern string, h http.HandlerFunc) { mux.HandleFunc("GET "+Prefix+pattern, s.require(RoleRead, h)) }
-	act := func(pattern string, h http.HandlerFunc) { mux.HandleFunc("POST "+Prefix+pattern, s.require(RoleDeploy, h)) }
+	read := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc("GET "+Prefix+pattern, s.require(RoleRead, h))
+	}
+	act := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc("POST "+Prefix+pattern, s.require(RoleDeploy, h))
+	}
 	read("/whoami", s.whoami)
 	read("/repos", s.repos)
 	read("/repos/{owner}/{name}/commits", s.commits)

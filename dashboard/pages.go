@@ -49,7 +49,9 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, v view) {
 		}
 		byRepo[e.Repo][e.Env] = &envs[i]
 	}
-	sort.Slice(names, func(i, j int) bool { return envOrder(names[i]) < envOrder(names[j]) || envOrder(names[i]) == envOrder(names[j]) && names[i] < names[j] })
+	sort.Slice(names, func(i, j int) bool {
+		return envOrder(names[i]) < envOrder(names[j]) || envOrder(names[i]) == envOrder(names[j]) && names[i] < names[j]
+	})
 	rows := make([]overviewRow, 0, len(repos))
 	for _, repo := range repos {
 		row := overviewRow{Repo: repo.Name}
