@@ -15,7 +15,9 @@ import (
 	"github.com/slipway-dev/slipway/events/natsjs"
 )
 
-// APIConfig configures the HTTP server of the API and the dashboard.
+// APIConfig configures the HTTP server of the API and the dashboard. It
+// is off in DefaultConfig (a test or an embedding program asks for it);
+// `slipway up`'s -api-addr defaults to DefaultAPIAddr.
 type APIConfig struct {
 	// Addr is where it listens; empty disables it. Loopback by default:
 	// another address is the operator's choice (behind a TLS proxy).
@@ -27,7 +29,7 @@ const DefaultAPIAddr = "127.0.0.1:7070"
 
 // Bind binds the API's settings.
 func (a *APIConfig) Bind(fs *flag.FlagSet) {
-	fs.StringVar(&a.Addr, "api-addr", a.Addr, "address of the HTTP API (/api/v1) and the dashboard (/); loopback unless you put a TLS proxy in front; empty disables it")
+	fs.StringVar(&a.Addr, "api-addr", DefaultAPIAddr, "address of the HTTP API (/api/v1) and the dashboard (/); loopback unless you put a TLS proxy in front; empty disables it")
 }
 
 // listenAPI binds the API's listener, when configured.

@@ -117,7 +117,6 @@ func DefaultConfig() Config {
 		Limits:        docker.DefaultLimits(),
 		LogLevel:      "info",
 		LogFormat:     "console",
-		API:           APIConfig{Addr: DefaultAPIAddr},
 	}
 }
 
