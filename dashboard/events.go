@@ -18,6 +18,8 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request, _ view) {
 		http.Error(w, "live updates unavailable", http.StatusNotImplemented)
 		return
 	}
+	// The server's write timeout bounds answers, not this stream.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	poll := d.Poll

@@ -17,7 +17,9 @@ func envKey(repo, env string) string    { return events.EnvKey(repo, env) }
 func deployPage(repo, env string, n int) string {
 	return "d." + events.EnvKey(repo, env) + "." + strconv.Itoa(n)
 }
-func commitPage(repo string, n int) string { return "c." + events.RepoKey(repo) + "." + strconv.Itoa(n) }
+func commitPage(repo string, n int) string {
+	return "c." + events.RepoKey(repo) + "." + strconv.Itoa(n)
+}
 func planKey(repo, env string, number int) string {
 	return events.EnvKey(repo, env) + "." + strconv.Itoa(number)
 }

@@ -153,4 +153,3 @@ func (f fold) build(ctx context.Context, repo, sha, branch, service string, appl
 		apply(b)
 	})
 }
-

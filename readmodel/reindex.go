@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 // Wipe empties the read model for a rebuild: it deletes the projector's
@@ -61,4 +63,32 @@ func CaughtUp(ctx context.Context, js jetstream.JetStream, consumer string) (uin
 		case <-tick.C:
 		}
 	}
+}
+
+// Fresh is the read model read once its projector caught up with the
+// stream, or after Wait: a command that just published a deploy, or a
+// release plan asked right after a deploy, reads what the stream holds.
+type Fresh struct {
+	*Model
+	// Consumer is the projector's durable consumer.
+	Consumer string
+	// Wait bounds the wait; past it the read model is read as it is.
+	Wait time.Duration
+}
+
+var _ release.History = Fresh{}
+
+// CatchUp waits for the projector, up to f.Wait.
+func (f Fresh) CatchUp(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, f.Wait)
+	defer cancel()
+	if _, err := CaughtUp(ctx, f.js, f.Consumer); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("read model behind the stream; answering from it as it is")
+	}
+}
+
+// Deploys implements release.History once caught up.
+func (f Fresh) Deploys(ctx context.Context, repo, env string) ([]release.Deploy, error) {
+	f.CatchUp(ctx)
+	return f.Model.Deploys(ctx, repo, env)
 }

@@ -13,6 +13,8 @@
 #   host proxy `setup.sh host-proxy-image` only: localhost:5000/slipway/slipway:<commit>,
 #              Slipway's static binary at /slipway, the image remote hosts run
 #              as their proxy (sshhost's proxy_image=)
+#   promtool   $SLIPWAY_HOME/bin/promtool, built from the github.com/prometheus/prometheus
+#              module pinned in tools/promtool (`setup.sh promtool` builds only it)
 #
 # Every step checks before it acts, so a rerun on a ready machine changes
 # nothing and takes about a second. Progress goes to stderr; the environment
@@ -229,6 +231,41 @@ build_golangci_lint() {
 	log "golangci-lint: built $want in $((SECONDS - t0))s"
 }
 
+pinned_promtool() {
+	local v
+	v=$(sed -nE 's#^(require)?[[:space:]]*github\.com/prometheus/prometheus (v[^ ]+).*#\2#p' "$ROOT/tools/promtool/go.mod")
+	[[ -n $v ]] || die "no github.com/prometheus/prometheus version in tools/promtool/go.mod"
+	echo "$v"
+}
+
+# build_promtool builds the promtool the metrics tests run (`promtool check
+# metrics`) from the prometheus module pinned in tools/promtool, when $BIN
+# has none or another version.
+build_promtool() {
+	step promtool-build
+	local want have
+	want=$(pinned_promtool)
+	have=$("$BIN/promtool" --version 2>/dev/null | sed -nE 's/^promtool, version ([^ ]+).*/\1/p' || true)
+	if [[ $have == "$want" ]]; then
+		log "promtool: $BIN/promtool is $want"
+		return
+	fi
+	command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+	log "promtool: building $want (takes a few minutes the first time)"
+	mkdir -p "$BIN"
+	local tmp t0=$SECONDS
+	tmp=$(mktemp -d "$BIN/.build.XXXXXX")
+	if ! (cd "$ROOT/tools/promtool" && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath \
+		-ldflags "-s -w -X github.com/prometheus/common/version.Version=$want" \
+		-o "$tmp/promtool" github.com/prometheus/prometheus/cmd/promtool >&2); then
+		rm -rf "$tmp"
+		die "go build of promtool $want failed"
+	fi
+	mv -f "$tmp/promtool" "$BIN/promtool"
+	rm -rf "$tmp"
+	log "promtool: built $want in $((SECONDS - t0))s"
+}
+
 # firewall_builds drops what build steps send to this machine (see
 # scripts/build-firewall.sh); it runs before buildkitd starts, so no build
 # ever runs without it.
@@ -426,11 +463,16 @@ main() {
 		host_proxy_image
 		return
 	fi
+	if [[ ${1:-} == promtool ]]; then
+		build_promtool
+		return
+	fi
 	[[ $(id -u) == 0 ]] || { STEP=init; die "run as root (starts daemons and installs packages)"; }
 	install_packages
 	start_dockerd
 	build_buildkit
 	build_golangci_lint
+	build_promtool
 	firewall_builds
 	start_buildkitd
 	start_registry

@@ -108,7 +108,7 @@ func (e *env) requireStatusAndHistory(t *testing.T, ctx context.Context, sha1, s
 		}
 	}
 	out.Reset()
-	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, &out); err != nil {
+	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, 0, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -134,6 +134,12 @@ type env struct {
 
 func startSlipway(t testing.TB, ctx context.Context) *env {
 	t.Helper()
+	return startSlipwayWith(t, ctx, func(*pipeline.Config) {})
+}
+
+// startSlipwayWith is startSlipway with the configuration changed by set.
+func startSlipwayWith(t testing.TB, ctx context.Context, set func(*pipeline.Config)) *env {
+	t.Helper()
 	cfg := pipeline.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.MirrorDir = t.TempDir()
@@ -150,6 +156,7 @@ func startSlipway(t testing.TB, ctx context.Context) *env {
 	if b := os.Getenv("BUILDKIT_HOST"); b != "" {
 		cfg.BuildkitHost = b
 	}
+	set(&cfg)
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	ctx = log.WithContext(ctx)
 	up := &pipeline.Up{Config: cfg}

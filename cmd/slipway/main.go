@@ -26,7 +26,7 @@ func main() {
 		FlagSet:    flag.NewFlagSet("slipway", flag.ContinueOnError),
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(),
-			upCommand(), statusCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(), tokenCommand(),
+			upCommand(), statusCommand(), historyCommand(), demoCommand(), dlqCommand(), reindexCommand(), logsCommand(), hostProxyCommand(), secretCommand(), tokenCommand(),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -92,6 +92,11 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
+	// The read model, caught up with the stream, answers the history.
+	b.History, err = c.FreshReadModel(ctx)
+	if err != nil {
+		return natsstore.DeployDone{}, err
+	}
 	o, _, err := actions.Rollback(ctx, b, repo, env, steps, to, actions.Deliberate(d), out)
 	return o, err
 }

@@ -45,13 +45,14 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 	g := &grant{sub: []string{InboxPrefix(r) + ".>"}}
 	g.add("$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.FC.>")
 	g.readStream(StreamName)
+	g.readStream(LogStream)
 	switch r {
 	case RoleIngest:
 		g.add(events.SubjectPushReceived, events.SubjectPullRequest+".>", events.SubjectRef+".>", SubjectDeliveryRecorded)
 		g.readBucket("slipway_deliveries") // read once at start when an earlier version left it
 	case RoleBuilder:
 		g.add(events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed,
-			events.SubjectCommitBuilt, events.SubjectCommitFailed)
+			events.SubjectCommitBuilt, events.SubjectCommitFailed, LogSubjectRoot+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
 		g.readBucket(BucketClaims)

@@ -182,6 +182,9 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 			return fmt.Errorf("provision bucket %s: %w", b.Bucket, err)
 		}
 	}
+	if err := provisionLogs(ctx, js, t); err != nil {
+		return err
+	}
 	return provisionDeadLetters(ctx, js, t)
 }
 

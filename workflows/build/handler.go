@@ -48,6 +48,8 @@ type Handler struct {
 	Claims    workflows.Claims
 	Publisher Publisher
 	Planner   *Planner
+	// Logs, when set, records each build's progress (steps and output).
+	Logs Logs
 }
 
 // record is what a completed build claim holds.

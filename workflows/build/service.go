@@ -44,10 +44,10 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 }
 
 // build checks the commit out and runs one solve.
-func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, error) {
+func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (rec record, err error) {
 	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("sha", e.Commit).
 		Str("service", e.Service.Name).Logger()
-	rec := record{Service: e.Service}
+	rec = record{Service: e.Service}
 	dir, release, err := h.Source.Checkout(ctx, e.Repo, e.Commit)
 	if err != nil {
 		return rec, fmt.Errorf("check out %s: %w", e.Commit, err)
@@ -61,7 +61,20 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 	start := time.Now()
 	rec.StartedAt = start.UTC()
 	log.Info().Str("image", rec.Image).Msg("build started")
+	var blog Log
+	if h.Logs != nil {
+		l, end := h.Logs.Open(ctx, e.Repo.FullName, e.Commit, e.Service.Name)
+		blog = l
+		defer func() {
+			result := "succeeded"
+			if err != nil {
+				result = "failed"
+			}
+			end(result)
+		}()
+	}
 	res, err := h.Builder.Build(ctx, Request{
+		Log:        blog,
 		Checkout:   dir,
 		ContextDir: contextDir,
 		Dockerfile: dockerfile,

@@ -2,12 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/api"
@@ -32,25 +29,45 @@ func (a *APIConfig) Bind(fs *flag.FlagSet) {
 	fs.StringVar(&a.Addr, "api-addr", DefaultAPIAddr, "address of the HTTP API (/api/v1) and the dashboard (/); loopback unless you put a TLS proxy in front; empty disables it")
 }
 
-// listenAPI binds the API's listener, when configured.
-func (u *Up) listenAPI() error {
-	if u.Config.API.Addr == "" {
+// httpAddr is the address of the process's one HTTP server (HTTP):
+// -api-addr, or -metrics-addr when only it is set.
+func (c *Config) httpAddr() string {
+	if c.API.Addr != "" {
+		return c.API.Addr
+	}
+	return c.MetricsAddr
+}
+
+// validateHTTP refuses two addresses for the one HTTP server.
+func (c *Config) validateHTTP() error {
+	if c.API.Addr != "" && c.MetricsAddr != "" && c.API.Addr != c.MetricsAddr {
+		return fmt.Errorf("-api-addr %s and -metrics-addr %s: /metrics, the API and the dashboard share one server; set one", c.API.Addr, c.MetricsAddr)
+	}
+	return nil
+}
+
+// mountAPI adds the API (/api/v1) and the dashboard (every other path but
+// /metrics) to h, on c, an admin connection; nothing when -api-addr is
+// empty.
+func (h *HTTP) mountAPI(ctx context.Context, cfg *Config, c *Conn) error {
+	if cfg.API.Addr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", u.Config.API.Addr)
+	handler, err := APIHandler(ctx, c)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", u.Config.API.Addr, err)
+		return fmt.Errorf("api: %w", err)
 	}
-	u.apiLn = ln
+	h.Mux.Handle("/", handler) // /api/v1/... and the pages; GET /metrics stays the metrics'
+
 	return nil
 }
 
 // APIURL is the base URL of the API and the dashboard, "" when disabled.
 func (u *Up) APIURL() string {
-	if u.apiLn == nil {
+	if u.HTTP == nil || u.Config.API.Addr == "" {
 		return ""
 	}
-	return "http://" + u.apiLn.Addr().String()
+	return u.HTTP.URL()
 }
 
 // APIHandler returns the handler of the API (/api/v1) and the dashboard
@@ -94,29 +111,4 @@ func readModelVersion(ctx context.Context, c *Conn) (uint64, error) {
 		return 0, err
 	}
 	return info.AckFloor.Stream, nil
-}
-
-// serveAPI serves the API and the dashboard on ln until ctx ends. There
-// is no write timeout: /events streams for as long as a page is open.
-func serveAPI(ctx context.Context, c *Conn, ln net.Listener) error {
-	h, err := APIHandler(ctx, c)
-	if err != nil {
-		return fmt.Errorf("api: %w", err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, BaseContext: func(net.Listener) context.Context { return ctx }}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve api %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(sctx) // open event streams end with the listener
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

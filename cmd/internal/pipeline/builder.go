@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/slipway-dev/slipway/buildkit"
+	"github.com/slipway-dev/slipway/buildlog"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/workflows/build"
 )
@@ -56,8 +57,9 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 		Source:    p.Mirror,
 		Builder:   bk,
 		Claims:    claims,
-		Publisher: natsjs.NewPublisher(c.JS, builderSource),
+		Publisher: cfg.observed(natsjs.NewPublisher(c.JS, builderSource)),
 		Planner:   p.Planner,
+		Logs:      &buildlog.Logs{JS: c.JS},
 	}
 	if err := h.Config.Validate(); err != nil {
 		_ = bk.Close()

@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/metrics"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
@@ -32,7 +33,11 @@ type Config struct {
 	Provision bool
 
 	// ingest
-	HTTPAddr          string
+	HTTPAddr string
+	// MetricsAddr is where /metrics (and later the API) is served; empty:
+	// nowhere. Metrics, when set, are the process's collectors.
+	MetricsAddr       string
+	Metrics           *metrics.Metrics
 	RepoSecrets       RepoSecrets
 	RepoSecretsFile   string
 	AllowUnknownRepos bool
@@ -152,6 +157,7 @@ func (c *Config) BindEmbedded(fs *flag.FlagSet) {
 // BindIngest binds the webhook receiver's settings.
 func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the webhook receiver listens on")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address /metrics is served on (empty: not served)")
 	fs.StringVar(&c.RepoSecretsFile, "repo-secrets-file", c.RepoSecretsFile, "file of owner/name=secret lines, readable by its owner only (chmod 600): the repositories and their webhook secrets")
 	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation); prefer -repo-secrets-file or SLIPWAY_REPO_SECRET, a flag is visible to local users")
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
@@ -204,6 +210,9 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 func (c *Config) Validate() error {
 	var errs []error
 	if err := c.Topology.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateHTTP(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.ClaimTTL < time.Second {

@@ -65,8 +65,11 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 		return fmt.Errorf("deployer: %w", err)
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
-	g.Go(func() error { return runProjector(ctx, cfg, c) })
+	g.Go(func() error { return RunProjector(ctx, cfg, c) })
 	g.Go(func() error { return runNotifier(ctx, cfg, c) })
+	if err := cfg.watchJetStream(ctx, c); err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })
 	g.Go(func() error {
 		return c.runner(ctx, cfg).Run(ctx, routes(partDeploy, handlers{cfg: cfg, deploy: h, release: rel})...)
@@ -103,7 +106,7 @@ func DeployHandler(ctx context.Context, cfg *Config, c *Conn, target deploy.Targ
 		Config:    deploy.Config{ClaimTTL: cfg.ClaimTTL},
 		Target:    target,
 		Claims:    claims,
-		Publisher: natsjs.NewPublisher(c.JS, "/slipway/deployer"),
+		Publisher: cfg.observed(natsjs.NewPublisher(c.JS, "/slipway/deployer")),
 		Store:     envs,
 	}
 	if err := orderDeploys(ctx, cfg, c, h); err != nil {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/readmodel"
@@ -13,9 +14,16 @@ func (c *Conn) ReadModel(ctx context.Context) (*readmodel.Model, error) {
 	return readmodel.Open(ctx, c.JS)
 }
 
-// runProjector folds the events of stream SLIPWAY into the read model
+// FreshReadModel opens the read model, read once the projector caught up
+// (up to 10 s).
+func (c *Conn) FreshReadModel(ctx context.Context) (readmodel.Fresh, error) {
+	m, err := c.ReadModel(ctx)
+	return readmodel.Fresh{Model: m, Consumer: ConsumerReadModel, Wait: 10 * time.Second}, err
+}
+
+// RunProjector folds the events of stream SLIPWAY into the read model
 // until ctx ends.
-func runProjector(ctx context.Context, cfg *Config, c *Conn) error {
+func RunProjector(ctx context.Context, cfg *Config, c *Conn) error {
 	m, err := c.ReadModel(ctx)
 	if err != nil {
 		return err
@@ -39,12 +47,19 @@ func projectorConsumer() natsjs.Consumer {
 // those of the running deployers, and returns once every event stored is
 // folded, with their number.
 func Reindex(ctx context.Context, cfg *Config, c *Conn) (uint64, error) {
-	if err := readmodel.Wipe(ctx, c.JS, cfg.Topology, projectorConsumer()); err != nil {
+	s, err := c.JS.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		return 0, fmt.Errorf("reindex: %w", err)
+	}
+	// The buckets are made again as the running Slipway provisioned them.
+	topo := cfg.Topology
+	topo.Replicas, topo.MaxAge = s.CachedInfo().Config.Replicas, s.CachedInfo().Config.MaxAge
+	if err := readmodel.Wipe(ctx, c.JS, topo, projectorConsumer()); err != nil {
 		return 0, err
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- runProjector(rctx, cfg, c) }()
+	go func() { done <- RunProjector(rctx, cfg, c) }()
 	n, err := readmodel.CaughtUp(ctx, c.JS, ConsumerReadModel)
 	cancel()
 	if rerr := <-done; err == nil && rerr != nil && ctx.Err() == nil {

@@ -88,12 +88,16 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	if p == nil {
 		p = &Planning{Mirror: mirror, Planner: newPlanner(cfg, c, mirror, releaseSource)}
 	}
-	pub := natsjs.NewPublisher(c.JS, releaseSource)
+	history, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub := cfg.observed(natsjs.NewPublisher(c.JS, releaseSource))
 	forges := newForgeClients(&cfg.Release)
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
 			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Planner: p.Planner, Claims: claims, Publisher: pub,
-			Envs: envs, Log: mirror, History: natsstore.NewDeployLog(c.JS),
+			Envs: envs, Log: mirror, History: history,
 		},
 		Preview: &preview.Handler{
 			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL},

@@ -23,7 +23,9 @@ type Up struct {
 	conn   *Conn
 	roles  map[natsjs.Role]*Conn
 	ln     net.Listener
-	apiLn  net.Listener
+	// HTTP is the server on Config.MetricsAddr (nil without one): /metrics,
+	// and the routes the API adds to HTTP.Mux before Run.
+	HTTP *HTTP
 }
 
 // Open starts the embedded server, connects, provisions and binds the
@@ -61,7 +63,7 @@ func (u *Up) Open(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("listen %s: %w", u.Config.HTTPAddr, err), u.Close())
 	}
 	u.ln = ln
-	if err := u.listenAPI(); err != nil {
+	if u.HTTP, err = listenHTTP(&u.Config); err != nil {
 		return errors.Join(err, u.Close())
 	}
 	return nil
@@ -114,8 +116,11 @@ func (u *Up) Run(ctx context.Context) error {
 		"builder":  func(ctx context.Context) error { return runBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder], p) },
 		"deployer": func(ctx context.Context) error { return runDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer], p) },
 	}
-	if u.apiLn != nil {
-		components["api"] = func(ctx context.Context) error { return serveAPI(ctx, u.conn, u.apiLn) }
+	if u.HTTP != nil {
+		if err := u.HTTP.mountAPI(ctx, &u.Config, u.conn); err != nil {
+			return err
+		}
+		components["http"] = func(ctx context.Context) error { return u.HTTP.Serve(ctx, &u.Config) }
 	}
 	return runComponents(ctx, components)
 }
