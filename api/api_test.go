@@ -70,7 +70,12 @@ func mustFixture(t *testing.T) *fixture {
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- natsjs.Fold(fctx, js, projector.Name, zerolog.Nop(), m.Project) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("projector: %v", err)
+		}
+	})
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer wcancel()
 	if _, err := readmodel.CaughtUp(wctx, js, projector.Name); err != nil {

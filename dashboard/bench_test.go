@@ -65,7 +65,12 @@ func BenchmarkOverviewPageLoad(b *testing.B) {
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- natsjs.Fold(fctx, js, projector.Name, zerolog.Nop(), m.Project) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("projector: %v", err)
+		}
+	}()
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer wcancel()
 	if _, err := readmodel.CaughtUp(wctx, js, projector.Name); err != nil {

@@ -325,8 +325,11 @@ func TestDashboardInChromium(t *testing.T) {
 	// The signed receiver got each deploy and the rollback; the hanging
 	// one held the notifier, never a deploy.
 	deadline := time.Now().Add(time.Minute)
-	for !(good.has(notifier.KindDeploySucceeded, p1.After) && good.has(notifier.KindDeploySucceeded, p2.After) &&
-		good.has(notifier.KindRollbackSucceeded, p1.After)) {
+	all := func() bool {
+		return good.has(notifier.KindDeploySucceeded, p1.After) && good.has(notifier.KindDeploySucceeded, p2.After) &&
+			good.has(notifier.KindRollbackSucceeded, p1.After)
+	}
+	for !all() {
 		if time.Now().After(deadline) {
 			good.mu.Lock()
 			t.Fatalf("notifications %+v (refused: %v), want deploys of %s and %s and the rollback", good.got, good.bad, p1.After[:12], p2.After[:12])

@@ -52,7 +52,12 @@ func TestTokenCommandsAndCLIOverAPI(t *testing.T) {
 	fctx, stop := context.WithCancel(ctx)
 	folded := make(chan error, 1)
 	go func() { folded <- natsjs.Fold(fctx, c.JS, pipeline.ConsumerReadModel, zerolog.Nop(), m.Project) }()
-	t.Cleanup(func() { stop(); <-folded })
+	t.Cleanup(func() {
+		stop()
+		if err := <-folded; err != nil {
+			t.Errorf("projector: %v", err)
+		}
+	})
 	if _, err := readmodel.CaughtUp(ctx, c.JS, pipeline.ConsumerReadModel); err != nil {
 		t.Fatal(err)
 	}
