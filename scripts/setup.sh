@@ -40,7 +40,7 @@ RUN_DIR=${SLIPWAY_RUN_DIR:-/run/slipway}
 REGISTRY_URL=http://127.0.0.1:5000
 SLIPWAY_REGISTRY=localhost:5000
 MIRROR_REPO=mirror/busybox
-PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2 etcd-server)
+PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2 etcd-server chromium)
 export PATH=$BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 STEP=init

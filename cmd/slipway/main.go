@@ -25,7 +25,7 @@ func rootCommand() *ffcli.Command {
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(), buildCommand(),
 			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
 			lockCommand(), unlockCommand(), diffCommand(), checksCommand(),
-			reindexCommand(), logsCommand(),
+			reindexCommand(), logsCommand(), tokenCommand(),
 		},
 		Exec: func(context.Context, []string) error { return usagef("want a command") },
 	}

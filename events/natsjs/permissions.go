@@ -32,11 +32,10 @@ func (g *grant) add(pub ...string) { g.pub = append(g.pub, pub...) }
 //     and pulls and acknowledges only its own durable consumers; no role
 //     creates, changes or deletes a stream, a durable consumer or a bucket
 //     (admin provisions them);
-//   - writes only its own keys of the buckets;
-//   - only the deployer reads the secrets bucket, and writes only its
-//     recipient there: no builder or ingest ever reads a sealed secret;
 //   - writes only its own keys of the buckets, and the buckets its
 //     consumers write (Consumer.Buckets: the read model's projector);
+//   - only the deployer reads the secrets bucket, and writes only its
+//     recipient there: no builder or ingest ever reads a sealed secret;
 //   - receives replies on its own inbox prefix (InboxPrefix).
 func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 	if r == RoleAdmin {

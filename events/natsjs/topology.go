@@ -44,6 +44,9 @@ const BucketSecrets = "slipway_secrets"
 
 // BucketFreezes holds one record per frozen environment (workflows/freeze).
 const BucketFreezes = "slipway_freezes"
+// BucketTokens holds the API's bearer tokens, hashed (package api); only
+// admin reads it.
+const BucketTokens = "slipway_tokens"
 
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
@@ -238,6 +241,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketFreezes, Description: "one record per frozen environment", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketTokens, Description: "the API's bearer tokens, SHA-256 hashed", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}, ReadModelBucketConfigs(t)...)
 }
 

@@ -95,6 +95,11 @@ type Config struct {
 	// SecretsKey is the deployer's key file opening secrets
 	// (-secrets-key); empty: <data-dir>/secrets/age.key.
 	SecretsKey string
+	// Notify configures outgoing webhooks (notify.go).
+	Notify NotifyConfig
+
+	// API configures the HTTP API and the dashboard (api.go).
+	API APIConfig
 
 	LogLevel  string
 	LogFormat string
@@ -212,6 +217,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	c.bindGit(fs)
 	c.Release.Bind(fs)
 	c.Targets.Bind(fs)
+	c.Notify.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	}
@@ -221,6 +227,9 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 func (c *Config) Validate() error {
 	var errs []error
 	if err := c.Topology.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateHTTP(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.ClaimTTL < time.Second {

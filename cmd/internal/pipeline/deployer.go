@@ -66,6 +66,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
 	g.Go(func() error { return RunProjector(ctx, cfg, c) })
+	g.Go(func() error { return runNotifier(ctx, cfg, c) })
 	if err := cfg.watchJetStream(ctx, c); err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}

@@ -58,12 +58,13 @@ type HTTP struct {
 // listenHTTP binds cfg.MetricsAddr and routes /metrics; nil when no
 // address is configured.
 func listenHTTP(cfg *Config) (*HTTP, error) {
-	if cfg.MetricsAddr == "" {
+	addr := cfg.httpAddr()
+	if addr == "" {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", cfg.MetricsAddr, err)
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	cfg.Metrics = metrics.New()
 	mux := http.NewServeMux()

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/notifier"
 	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/checks"
@@ -26,6 +28,7 @@ const (
 	ConsumerCheck        = "builder-check"    // check requested → one BuildKit solve (workflows/checks)
 	ConsumerChecked      = "deployer-checked" // check finished → the deploys of a built commit asked again
 	ConsumerReadModel    = "readmodel"        // every event → the read model's query records
+	ConsumerWebhooks     = "webhooks"         // deploy results → the operator's outgoing webhooks
 )
 
 // deployMaxAckPending bounds the deploys in flight across every deployer:
@@ -42,6 +45,7 @@ const (
 	partDeploy                // the deployer's deploy workflow: deploy.Handler and the release handler's built
 	partRelease               // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
 	partReadModel             // the deployer's projector of the read model (readmodel.Model.Project)
+	partWebhooks              // the deployer's outgoing webhooks (notifier.Handler)
 )
 
 // handlers are the handlers the consumers feed; a component sets the ones
@@ -56,6 +60,7 @@ type handlers struct {
 	builds, deploys *inflight
 	checks          *checks.Handler
 	read            *readmodel.Model
+	webhooks        *notifier.Handler
 }
 
 // consumer declares a durable consumer and binds it to the handler it
@@ -183,6 +188,18 @@ var consumers = []consumer{
 		part: partReadModel,
 		route: func(h handlers) natsjs.Route {
 			return natsjs.Route{Consumer: ConsumerReadModel, Handler: h.read.Project}
+		},
+	},
+	{
+		// Its own consumer, so a slow receiver never holds a deploy: each
+		// receiver is retried with backoff inside the handler (about a
+		// minute and a half at most, within AckWait), four at once.
+		Consumer: natsjs.Consumer{Name: ConsumerWebhooks, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 16,
+			AckWait: 5 * time.Minute, Description: "posts deploy results to the operator's webhooks (-notify-url)",
+			Subjects: []string{events.SubjectDeploySucceeded + ".>", events.SubjectDeployFailed + ".>"}},
+		part: partWebhooks,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerWebhooks, Handler: h.webhooks.Handle, Workers: 4}
 		},
 	},
 }

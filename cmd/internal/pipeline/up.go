@@ -134,6 +134,9 @@ func (u *Up) Run(ctx context.Context) error {
 		"deployer": func(ctx context.Context) error { return runDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer], p) },
 	}
 	if u.HTTP != nil {
+		if err := u.HTTP.mountAPI(ctx, &u.Config, u.conn); err != nil {
+			return err
+		}
 		components["http"] = func(ctx context.Context) error { return u.HTTP.Serve(ctx, &u.Config) }
 	}
 	return runComponents(ctx, components)
