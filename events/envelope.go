@@ -72,6 +72,8 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(PreviewRemoved)
 	case TypeTaskFinished:
 		e = new(TaskFinished)
+	case TypeProvisionFinished:
+		e = new(ProvisionFinished)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

@@ -29,6 +29,7 @@ type Manifest struct {
 	Version      int
 	services     []service
 	environments []Environment
+	provision    []events.ProvisionStep
 }
 
 // service is one declared service with the lines Validate reports against.

@@ -57,7 +57,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.writeKeys(BucketClaims, "build.>", "built.>")
 	case RoleDeployer:
 		g.add(events.SubjectBuildRequested, events.SubjectDeployRequested+".>", events.SubjectDeploySucceeded+".>",
-			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>",
+			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>", events.SubjectProvisionFinished+".>",
 			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
@@ -65,7 +65,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
-		g.writeKeys(BucketClaims, "deploy.>", "task.>")
+		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>")
 		g.writeKeys(BucketEnvs, ">")
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")
