@@ -44,6 +44,8 @@ type Handler struct {
 	Envs      Envs
 	Log       Log
 	History   History
+	// Provision, optional, plans the provisioning steps of a release.
+	Provision Provisioner
 	Now       func() time.Time
 }
 
