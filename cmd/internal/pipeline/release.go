@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/notify"
@@ -61,6 +62,7 @@ type ReleaseWorkflows struct {
 	Notify  *notify.Handler
 	every   time.Duration
 	forges  *forgeClients
+	mirror  *gitmirror.Mirror
 }
 
 // NewReleaseWorkflows wires the release and preview workflows to JetStream,
@@ -113,6 +115,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
 		forges: forges,
+		mirror: mirror,
 	}
 	w.Preview.Deploys = w.Release
 	return w, w.Release.Config.Validate()
