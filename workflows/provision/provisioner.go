@@ -43,6 +43,12 @@ func (p *Provisioner) Apply(ctx context.Context, d deploy.Deployment) error {
 		repo = events.Repo{FullName: d.Repo}
 	}
 	m, err := p.Manifests.Manifest(ctx, repo, d.Commit)
+	if events.IsPermanent(err) {
+		// As the release workflow does (HandleBuilt): a commit whose
+		// slipway.yaml cannot be read any more declares nothing.
+		zerolog.Ctx(ctx).Warn().Err(err).Str("sha", d.Commit).Msg("no provisioning steps: slipway.yaml unreadable")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
