@@ -12,7 +12,8 @@
 #              (`setup.sh golangci-lint` builds only it, as any user)
 #   tofu       $SLIPWAY_HOME/bin/tofu, OpenTofu built from tools/tofu (static), and
 #              localhost:5000/mirror/tofu:<version>: the mirrored busybox with it at
-#              /bin/tofu, the image the provisioning tests run
+#              /bin/tofu, the image the provisioning tests run (`setup.sh tofu`
+#              builds only them)
 #   host proxy `setup.sh host-proxy-image` only: localhost:5000/slipway/slipway:<commit>,
 #              Slipway's static binary at /slipway, the image remote hosts run
 #              as their proxy (sshhost's proxy_image=)
@@ -256,7 +257,8 @@ build_tofu() {
 		local tmp t0=$SECONDS
 		tmp=$(mktemp -d "$BIN/.build.XXXXXX")
 		if ! (cd "$ROOT/tools/tofu" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath \
-			-ldflags '-s -w' -o "$tmp/tofu" github.com/opentofu/opentofu/cmd/tofu >&2); then
+			-ldflags '-s -w -X github.com/opentofu/opentofu/version.dev=no' \
+			-o "$tmp/tofu" github.com/opentofu/opentofu/cmd/tofu >&2); then
 			rm -rf "$tmp"
 			die "go build of OpenTofu $want failed"
 		fi
@@ -471,6 +473,11 @@ main() {
 	# `setup.sh golangci-lint` builds only the linter, as any user.
 	if [[ ${1:-} == golangci-lint ]]; then
 		build_golangci_lint
+		return
+	fi
+	# `setup.sh tofu` builds only tofu and its image.
+	if [[ ${1:-} == tofu ]]; then
+		build_tofu
 		return
 	fi
 	if [[ ${1:-} == host-proxy-image ]]; then
