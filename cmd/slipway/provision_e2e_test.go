@@ -177,7 +177,9 @@ func TestProvisionFlow(t *testing.T) {
 			t.Errorf("production's events in stream order %q, want the plan, then the apply, the task, the deploy", got)
 		}
 
-		// A replay of the same commit to production does not apply again.
+		// Deployed again (its containers gone, a replay of its deploy
+		// starts them again), the same commit does not apply again.
+		removeEnv(t, r.prod)
 		var seq uint64
 		for _, dep := range mustDeploys(t, ctx, r, r.prod) {
 			if dep.Commit == c1 && dep.Succeeded() {
@@ -188,6 +190,7 @@ func TestProvisionFlow(t *testing.T) {
 			t.Fatalf("replay #%d: %+v, %v", seq, o, err)
 		}
 		r.waitAllIdle(t, ctx)
+		r.requireEnv(t, ctx, r.prod, c1)
 		if a := applies(r.prod, c1); len(a) != 1 || !a[0].Succeeded() {
 			t.Errorf("production applies of %s after a replay: %d, want 1", c1[:12], len(a))
 		}
