@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	dockerevents "github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
 
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/docker"
@@ -49,6 +55,30 @@ func infraConfig(input string, fail bool) string {
 	return s
 }
 
+// appliesRun counts the apply containers the daemon created for env of the
+// sample since, from Docker's own event log: every run, whatever Slipway
+// recorded of it.
+func appliesRun(t *testing.T, ctx context.Context, cli *client.Client, env string, since time.Time) int {
+	t.Helper()
+	stamp := func(at time.Time) string { return fmt.Sprintf("%d.%09d", at.Unix(), at.Nanosecond()) }
+	msgs, errs := cli.Events(ctx, dockerevents.ListOptions{Since: stamp(since), Until: stamp(time.Now()), Filters: filters.NewArgs(
+		filters.Arg("type", "container"), filters.Arg("event", "create"), filters.Arg("label", docker.LabelProvisionEnv+"="+env))})
+	n := 0
+	for {
+		select {
+		case m := <-msgs:
+			if strings.Contains(m.Actor.Attributes["name"], ".provision-infra-apply-") {
+				n++
+			}
+		case err := <-errs:
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("docker events: %v", err)
+			}
+			return n
+		}
+	}
+}
+
 // TestProvisionFlow runs the provisioning steps of issue 12 with the real
 // tofu command on real Docker: staging applies every deployed commit; a
 // release pull request's plan comment shows tofu's plan; the merge applies
@@ -62,6 +92,7 @@ func TestProvisionFlow(t *testing.T) {
 	cli := dockertest.MustDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	start := time.Now()
 	r := startRig(t, ctx)
 	for _, env := range []string{r.stg, r.prod} {
 		vol := docker.StateVolume(sample.RepoName, env, "infra")
@@ -192,7 +223,10 @@ func TestProvisionFlow(t *testing.T) {
 		r.waitAllIdle(t, ctx)
 		r.requireEnv(t, ctx, r.prod, c1)
 		if a := applies(r.prod, c1); len(a) != 1 || !a[0].Succeeded() {
-			t.Errorf("production applies of %s after a replay: %d, want 1", c1[:12], len(a))
+			t.Errorf("production applies of %s recorded after a replay: %d, want 1", c1[:12], len(a))
+		}
+		if n := appliesRun(t, ctx, cli, r.prod, start); n != 1 {
+			t.Errorf("production's apply ran %d times (Docker's events), want once", n)
 		}
 	})
 
