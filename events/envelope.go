@@ -78,6 +78,8 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(CheckFinished)
 	case TypeDeployGated:
 		e = new(DeployGated)
+	case TypeProvisionFinished:
+		e = new(ProvisionFinished)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

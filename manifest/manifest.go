@@ -31,6 +31,7 @@ type Manifest struct {
 	environments []Environment
 	checks       []events.Check
 	differs      []string
+	provision    []events.ProvisionStep
 }
 
 // service is one declared service with the lines Validate reports against.

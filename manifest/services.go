@@ -12,7 +12,7 @@ import (
 // manifest decodes the root mapping.
 func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	m := &Manifest{}
-	f, ok := d.mapping("", n, "version", "services", "environments", "checks", "differs")
+	f, ok := d.mapping("", n, "version", "services", "environments", "checks", "differs", "provision")
 	if !ok {
 		return m
 	}
@@ -37,6 +37,9 @@ func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	}
 	if v, ok := f.get("differs"); ok {
 		m.differs = d.differs(v.value)
+	}
+	if v, ok := f.get("provision"); ok {
+		m.provision = d.provision(v.value, m.environments)
 	}
 	d.secretConflicts(m.services, m.environments)
 	return m

@@ -59,7 +59,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.writeKeys(BucketClaims, "build.>", "built.>", "check.>")
 	case RoleDeployer:
 		g.add(events.SubjectBuildRequested, events.SubjectDeployRequested+".>", events.SubjectDeploySucceeded+".>",
-			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>",
+			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>", events.SubjectProvisionFinished+".>",
 			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>", events.SubjectCheckRequested,
 			events.SubjectDeployGated+".>")
 		g.consume(StreamName, owned(r, consumers)...)
@@ -68,7 +68,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
-		g.writeKeys(BucketClaims, "deploy.>", "task.>")
+		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>")
 		g.writeKeys(BucketEnvs, ">")
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")

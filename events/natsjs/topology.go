@@ -44,6 +44,7 @@ const BucketSecrets = "slipway_secrets"
 
 // BucketFreezes holds one record per frozen environment (workflows/freeze).
 const BucketFreezes = "slipway_freezes"
+
 // BucketTokens holds the API's bearer tokens, hashed (package api); only
 // admin reads it.
 const BucketTokens = "slipway_tokens"

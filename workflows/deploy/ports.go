@@ -12,6 +12,10 @@ type Deployment struct {
 	Repo   string
 	Commit string
 	Images []events.Image
+	// Origin is the repository as the deploy request names it (its clone
+	// URL), for reading files of the commit (provisioning steps); it may
+	// be zero, then Repo names it.
+	Origin events.Repo `json:"-"`
 	// Target is the name of the operator's target the environment runs on
 	// (events.DeployRequested.Target; "" is events.LocalTarget). A Target
 	// implementation runs a deployment it is handed whatever the name: the

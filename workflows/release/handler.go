@@ -48,7 +48,9 @@ type Handler struct {
 	// Gate, optional, decides each automatic deploy (gate.Chain of the
 	// checks and the freezes); without one every deploy goes ahead.
 	Gate gate.Gate
-	Now  func() time.Time
+	// Provision, optional, plans the provisioning steps of a release.
+	Provision Provisioner
+	Now       func() time.Time
 }
 
 // ReadManifest reads and parses the slipway.yaml of a commit, for the

@@ -55,6 +55,9 @@ func (h *Handler) HandlePullRequest(ctx context.Context, e *events.PullRequestCh
 			continue
 		}
 		p.Number, p.HeadSHA = e.Number, e.HeadSHA
+		if err := h.planProvision(ctx, p, env.Target); err != nil {
+			return err
+		}
 		if _, err := h.Publisher.Publish(ctx, p); err != nil {
 			return fmt.Errorf("publish the plan of #%d: %w", e.Number, err)
 		}

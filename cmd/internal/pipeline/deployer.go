@@ -26,7 +26,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	withTasks, err := WithTasks(ctx, cfg, c)
+	withTasks, prov, err := withTasks(ctx, cfg, c, true)
 	if err != nil {
 		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
 	}
@@ -59,6 +59,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 		return fmt.Errorf("deployer: %w", err)
 	}
 	rel.Preview.Hosts = claimer
+	rel.provision(prov, targets, h.Secrets)
 	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
 	if err := serveProxy(ctx, g, cfg, targets, table); err != nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -67,6 +68,7 @@ type ReleaseWorkflows struct {
 	Freezes freeze.Store
 	every   time.Duration
 	forges  *forgeClients
+	mirror  *gitmirror.Mirror
 }
 
 // NewReleaseWorkflows wires the release and preview workflows to JetStream,
@@ -123,6 +125,7 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
 		forges: forges,
+		mirror: mirror,
 	}
 	w.Preview.Deploys = w.Release
 	fkv, err := c.JS.KeyValue(ctx, natsjs.BucketFreezes)
