@@ -61,7 +61,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
-		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets} {
+		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketCanary} {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
@@ -70,6 +70,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")
 		g.writeKeys(BucketHosts, ">")
+		g.writeKeys(BucketCanary, ">")
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}

@@ -54,6 +54,10 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
+	split, err := withRollouts(ctx, c, h)
+	if err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	rel, err := newReleaseWorkflows(ctx, cfg, c, targets, h.Locks, p)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
@@ -61,7 +65,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	rel.Preview.Hosts = claimer
 	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
-	if err := serveProxy(ctx, g, cfg, targets, table); err != nil {
+	if err := serveProxy(ctx, g, cfg, targets, table, split); err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
