@@ -23,7 +23,7 @@ func rootCommand() *ffcli.Command {
 		FlagSet:    flag.NewFlagSet("slipway", flag.ContinueOnError),
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(), buildCommand(),
-			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
+			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(), promoteCommand(), abortCommand(),
 		},
 		Exec: func(context.Context, []string) error { return usagef("want a command") },
 	}
