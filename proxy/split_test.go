@@ -42,7 +42,7 @@ func (m *memSplits) PutStats(_ context.Context, repo, env, id string, st canary.
 func TestSplitSendsWeightToShadowAndCounts(t *testing.T) {
 	stable := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("stable")) }))
 	defer stable.Close()
-	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "shadow", 503) }))
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "shadow", http.StatusServiceUnavailable) }))
 	defer shadow.Close()
 	res := newStub(map[string][]string{
 		"web.prod":         {strings.TrimPrefix(stable.URL, "http://")},
@@ -55,7 +55,7 @@ func TestSplitSendsWeightToShadowAndCounts(t *testing.T) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "http://web.prod.shop.localhost/", nil)
 		p.ServeHTTP(rec, req)
-		if rec.Code == 503 {
+		if rec.Code == http.StatusServiceUnavailable {
 			got += "s"
 		} else {
 			got += "."
