@@ -236,3 +236,36 @@ func same(a, b []string) bool {
 	}
 	return true
 }
+
+// TestPlainDeployDropsLeftoverRollout: a rollout whose deployer died left
+// its split and shadow; the next plain deploy (a rollback) removes both, so
+// no request goes to the abandoned commit any more.
+func TestPlainDeployDropsLeftoverRollout(t *testing.T) {
+	f := mustFixture(t)
+	old, abandoned, next := dockertest.RandomCommit(), dockertest.RandomCommit(), dockertest.RandomCommit()
+	f.mustDeploy(t, old)
+	shadow := f.deployment(abandoned, false, nil)
+	shadow.Env = canary.ShadowEnv(f.env)
+	if err := f.t.Deploy(f.ctx, shadow); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.PutSplit(f.ctx, f.repo, f.env, canary.Split{Shadow: shadow.Env, Commit: abandoned, Weight: 50}); err != nil {
+		t.Fatal(err)
+	}
+	load := startClient(f, 2)
+	load.waitFor(t, "from the abandoned rollout", func(a answer) bool { return a.body == abandoned })
+	f.mustDeploy(t, next)
+	if _, ok, err := f.store.Split(f.ctx, f.repo, f.env); ok || err != nil {
+		t.Errorf("split still there after a plain deploy (%v)", err)
+	}
+	if left := f.containerIDs(t, shadow.Env); len(left) != 0 {
+		t.Errorf("the abandoned shadow still runs %v", left)
+	}
+	mark := time.Now()
+	load.waitFor(t, "after the plain deploy", func(a answer) bool { return a.at.After(mark.Add(time.Second)) })
+	for _, an := range load.halt() {
+		if an.at.After(mark) && an.body != next {
+			t.Errorf("answer %d %q after the plain deploy, want %s", an.status, an.body, next)
+		}
+	}
+}

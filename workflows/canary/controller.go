@@ -80,7 +80,7 @@ type target struct {
 // progressive rollout and the environment serves a commit to compare with.
 func (t *target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if !d.Rollout.Progressive() {
-		return t.Target.Deploy(ctx, d)
+		return t.plain(ctx, d)
 	}
 	cur, err := t.Current(ctx, d.Repo, d.Env)
 	if err != nil {
@@ -88,16 +88,36 @@ func (t *target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	}
 	if cur.Commit() == "" {
 		zerolog.Ctx(ctx).Info().Str("env", d.Env).Msg("rollout: nothing serves yet, deploying plainly")
-		return t.Target.Deploy(ctx, d)
+		return t.plain(ctx, d)
 	}
-	r := &rollout{t: t, d: d, poll: t.c.Poll, drain: t.c.Drain}
+	r := &rollout{t: t, d: d, poll: t.c.Poll, drain: t.c.drain()}
 	if r.poll <= 0 {
 		r.poll = DefaultPoll
 	}
-	if r.drain <= 0 {
-		r.drain = DefaultDrain
-	}
 	return r.run(ctx)
+}
+
+// plain deploys d as it is, after dropping what a rollout that never ended
+// (its deployer died) left: its split and its shadow.
+func (t *target) plain(ctx context.Context, d deploy.Deployment) error {
+	if err := t.Target.Deploy(ctx, d); err != nil {
+		return err
+	}
+	_, ok, err := t.c.Store.Split(ctx, d.Repo, d.Env)
+	if err != nil || !ok {
+		return err
+	}
+	zerolog.Ctx(ctx).Warn().Str("env", d.Env).Msg("rollout: dropping the split and the shadow an unfinished rollout left")
+	r := &rollout{t: t, d: d, drain: t.c.drain()}
+	return r.back(ctx)
+}
+
+// drain returns Drain or its default.
+func (c *Controller) drain() time.Duration {
+	if c.Drain <= 0 {
+		return DefaultDrain
+	}
+	return c.Drain
 }
 
 // Steps returns the shares of a rollout: its steps for a canary (ending

@@ -24,5 +24,11 @@
 // it and is then judged as usual (superseded when overtaken). The split and
 // the counts live in NATS KV, never in memory alone: a restarted proxy keeps
 // splitting, and a deployer that dies mid-rollout leaves a split its
-// successor replaces when the request is delivered again.
+// successor replaces when the request is delivered again (the rollout
+// starts from its first step), or that the next plain deploy of the
+// environment (a rollback) drops with the shadow.
+//
+// Deployment tasks (migrations) run when the shadow starts, under the
+// shadow's name, and again, done before, for the environment: a task must
+// be idempotent, as migrations are.
 package canary

@@ -33,6 +33,8 @@ type Split struct {
 // Store keeps splits, the proxy's counts and the operator's commands.
 type Store interface {
 	PutSplit(ctx context.Context, repo, env string, s Split) error
+	// Split returns the split of env of repo, and false when it has none.
+	Split(ctx context.Context, repo, env string) (Split, bool, error)
 	DeleteSplit(ctx context.Context, repo, env string) error
 	// Stats returns the counts of env of repo, summed over every proxy,
 	// since each proxy started.
