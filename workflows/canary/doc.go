@@ -29,6 +29,6 @@
 // environment (a rollback) drops with the shadow.
 //
 // Deployment tasks (migrations) run when the shadow starts, under the
-// shadow's name, and again, done before, for the environment: a task must
-// be idempotent, as migrations are.
+// shadow's name, and again for the environment when the commit is
+// deployed into it: a task must be idempotent, as migrations are.
 package canary
