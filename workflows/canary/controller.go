@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	tgt "github.com/slipway-dev/slipway/workflows/target"
 )
 
 // Defaults of a Controller.
@@ -45,22 +46,6 @@ type Resolver interface {
 	Dial(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// Targets wraps deploy.Targets so that every target it returns runs
-// progressive rollouts with C.
-type Targets struct {
-	deploy.Targets
-	C *Controller
-}
-
-// Target implements deploy.Targets.
-func (t Targets) Target(repo, env, name string) (deploy.Target, error) {
-	tg, err := t.Targets.Target(repo, env, name)
-	if err != nil {
-		return nil, err
-	}
-	return t.C.Wrap(tg), nil
-}
-
 // Wrap returns t running the progressive rollouts of its deployments. A
 // target that cannot remove an environment deploys plainly.
 func (c *Controller) Wrap(t deploy.Target) deploy.Target {
@@ -68,6 +53,24 @@ func (c *Controller) Wrap(t deploy.Target) deploy.Target {
 		return t
 	}
 	return &target{Target: t, c: c}
+}
+
+// WrapTarget returns t running the progressive rollouts of its
+// deployments, still a target.Target: the deploy workflow's tasks wrap it,
+// so a commit's tasks run once, before its new release starts.
+func (c *Controller) WrapTarget(t tgt.Target) tgt.Target {
+	return &fullTarget{Target: t, rollouts: &target{Target: t, c: c}}
+}
+
+// fullTarget is a target.Target whose Deploy runs rollouts.
+type fullTarget struct {
+	tgt.Target
+	rollouts *target
+}
+
+// Deploy implements target.Target.
+func (f *fullTarget) Deploy(ctx context.Context, d deploy.Deployment) error {
+	return f.rollouts.Deploy(ctx, d)
 }
 
 // target is a deploy.Target running rollouts.

@@ -9,6 +9,7 @@ import (
 	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/canary"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // Canary returns the store of progressive rollouts (natsjs.BucketCanary).
@@ -20,23 +21,24 @@ func (c *Conn) Canary(ctx context.Context) (*natsstore.CanaryStore, error) {
 	return natsstore.NewCanaryStore(kv), nil
 }
 
-// withRollouts makes h's targets run progressive rollouts (workflows/canary)
-// and returns the proxy option that splits and counts their requests.
-func withRollouts(ctx context.Context, c *Conn, h *deploy.Handler) (proxy.Option, error) {
+// withRollouts is WithTasks whose targets run progressive rollouts
+// (workflows/canary) below the tasks, so that a commit's tasks run once,
+// before its new release starts beside the old one; it returns the proxy
+// option that splits and counts their requests too.
+func withRollouts(ctx context.Context, cfg *Config, c *Conn) (func(target.Target) deploy.Target, proxy.Option, error) {
+	withTasks, err := WithTasks(ctx, cfg, c)
+	if err != nil {
+		return nil, nil, err
+	}
 	store, err := c.Canary(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctrl := &canary.Controller{Store: store}
-	if h.Target != nil {
-		h.Target = ctrl.Wrap(h.Target)
-	}
-	if h.Targets != nil {
-		h.Targets = canary.Targets{Targets: h.Targets, C: ctrl}
-	}
 	id := c.identity
 	if id == "" {
 		id = holderID(c.name)
 	}
-	return proxy.WithSplits(store, id), nil
+	wrap := func(t target.Target) deploy.Target { return withTasks(ctrl.WrapTarget(t)) }
+	return wrap, proxy.WithSplits(store, id), nil
 }

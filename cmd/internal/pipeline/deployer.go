@@ -26,7 +26,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	withTasks, err := WithTasks(ctx, cfg, c)
+	withTasks, split, err := withRollouts(ctx, cfg, c)
 	if err != nil {
 		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
 	}
@@ -51,10 +51,6 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 		return fmt.Errorf("deployer: %w", err)
 	}
 	table, err := NewEnvHosts(ctx, c)
-	if err != nil {
-		return fmt.Errorf("deployer: %w", err)
-	}
-	split, err := withRollouts(ctx, c, h)
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
