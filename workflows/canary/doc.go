@@ -28,7 +28,7 @@
 // starts from its first step), or that the next plain deploy of the
 // environment (a rollback) drops with the shadow.
 //
-// Deployment tasks (migrations) run when the shadow starts, under the
-// shadow's name, and again for the environment when the commit is
-// deployed into it: a task must be idempotent, as migrations are.
+// The deployer wraps each target with the controller below the deployment
+// tasks (Controller.WrapTarget): a commit's tasks (migrations) run once,
+// before its new release starts beside the old one.
 package canary
