@@ -227,6 +227,9 @@ type DeployRequested struct {
 	// redeploy for the version it just wrote; a deployer that reads an
 	// older one retries. Never a value.
 	Secrets map[string]uint64 `json:"secrets,omitempty"`
+	// Rollout is how the environment moves to Commit (slipway.yaml
+	// strategy:); nil is a plain deploy. A rollback has none.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // DeployResult is the record of how one deploy request ended: its Outcome
@@ -252,6 +255,9 @@ type DeployResult struct {
 	// Secrets are, by name, the versions of the secrets the deploy gave
 	// its containers. Never a value.
 	Secrets map[string]uint64 `json:"secrets,omitempty"`
+	// Analysis is set when a progressive rollout went back (Outcome
+	// failed): an automatic rollback with its figures, or an abort.
+	Analysis *Analysis `json:"analysis,omitempty"`
 }
 
 // DeploySucceeded records an environment now serving Commit.

@@ -26,6 +26,7 @@ func rootCommand() *ffcli.Command {
 			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
 			lockCommand(), unlockCommand(), diffCommand(), checksCommand(),
 			reindexCommand(), logsCommand(), tokenCommand(),
+			promoteCommand(), abortCommand(),
 		},
 		Exec: func(context.Context, []string) error { return usagef("want a command") },
 	}

@@ -64,7 +64,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 			events.SubjectDeployGated+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
-		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketFreezes} {
+		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketFreezes, BucketCanary} {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
@@ -74,6 +74,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.writeKeys(BucketPreviews, ">")
 		g.writeKeys(BucketHosts, ">")
 		g.writeKeys(BucketFreezes, ">")
+		g.writeKeys(BucketCanary, ">")
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}

@@ -31,6 +31,10 @@ const (
 // labels of repositories ("label.<label>"), first come.
 const BucketHosts = "slipway_hosts"
 
+// BucketCanary holds the splits of progressive rollouts, the proxies'
+// counts per release and the operator's promote and abort commands.
+const BucketCanary = "slipway_canary"
+
 // BucketLocks holds one lock per environment while a deploy runs there.
 const BucketLocks = "slipway_locks"
 
@@ -243,6 +247,7 @@ func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketFreezes, Description: "one record per frozen environment", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketTokens, Description: "the API's bearer tokens, SHA-256 hashed", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketCanary, Description: "splits of progressive rollouts, the proxies' counts, promote and abort", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 	}, ReadModelBucketConfigs(t)...)
 }
 

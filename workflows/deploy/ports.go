@@ -29,6 +29,10 @@ type Deployment struct {
 	// is recorded as it starts serving. A Target that does not call it has
 	// the deploy recorded when Deploy returns.
 	Promoted func(ctx context.Context) `json:"-"`
+	// Rollout is how the environment moves to Commit
+	// (events.DeployRequested.Rollout); a Target that cannot split
+	// traffic deploys plainly.
+	Rollout *events.Rollout `json:"-"`
 }
 
 // ServiceState is one service as it runs in an environment.

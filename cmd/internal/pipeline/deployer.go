@@ -26,7 +26,11 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	withTasks, prov, err := withTasks(ctx, cfg, c, true)
+	tasksOf, prov, err := withTasks(ctx, cfg, c, true)
+	if err != nil {
+		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
+	}
+	withTasks, split, err := withRollouts(ctx, cfg, c, tasksOf)
 	if err != nil {
 		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
 	}
@@ -62,7 +66,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	rel.provision(prov, targets, h.Secrets)
 	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
-	if err := serveProxy(ctx, g, cfg, targets, table); err != nil {
+	if err := serveProxy(ctx, g, cfg, targets, table, split); err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
