@@ -13,7 +13,6 @@ import (
 
 func upCommand() *ffcli.Command {
 	cfg := pipeline.DefaultConfig()
-	cfg.MetricsAddr = "127.0.0.1:9090"
 	fs := flag.NewFlagSet("slipway up", flag.ContinueOnError)
 	bindAll(&cfg, fs)
 	return &ffcli.Command{
