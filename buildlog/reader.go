@@ -47,7 +47,7 @@ func Read(ctx context.Context, js jetstream.JetStream, repo, sha, service string
 func Follow(ctx context.Context, js jetstream.JetStream, repo, sha, service string, fn func(Record)) error {
 	return each(ctx, js, natsjs.LogSubject(repo, sha, service), func(r Record, last bool) bool {
 		fn(r)
-		return !(r.Kind == KindEnd && last)
+		return r.Kind != KindEnd || !last
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/slipway-dev/slipway/events"
@@ -36,7 +37,7 @@ func New() *Metrics {
 			Help: "Duration of deploys to an environment, by kind and result.", Buckets: durations}, []string{"kind", "result"}),
 	}
 	m.Registry.MustRegister(m.webhooks, m.builds, m.deploys,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

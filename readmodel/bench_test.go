@@ -65,9 +65,9 @@ func BenchmarkProjector(b *testing.B) {
 	var publish, fold time.Duration
 	i := 0
 	for b.Loop() {
-		req, res := deployOf("staging", i, events.OutcomeSucceeded, events.KindAuto)
+		req, _ := deployOf("staging", i, events.OutcomeSucceeded, events.KindAuto)
 		req.Nonce = events.KindRelease.Nonce(time.Now().Format("150405.000000000"))
-		res = req.Result(events.OutcomeSucceeded, "", time.Now()).Event()
+		res := req.Result(events.OutcomeSucceeded, "", time.Now()).Event()
 		i++
 		e, err := events.NewEnvelope(res, "/bench", time.Now())
 		if err != nil {

@@ -76,9 +76,9 @@ func logs(ctx context.Context, c *pipeline.Conn, repo, sha, service string, foll
 		})
 	}
 	for _, svc := range services {
-		print := func(r buildlog.Record) { printRecord(out, svc, r) }
+		show := func(r buildlog.Record) { printRecord(out, svc, r) }
 		if follow {
-			if err := buildlog.Follow(ctx, c.JS, repo, sha, svc, print); err != nil {
+			if err := buildlog.Follow(ctx, c.JS, repo, sha, svc, show); err != nil {
 				return err
 			}
 			continue
@@ -88,7 +88,7 @@ func logs(ctx context.Context, c *pipeline.Conn, repo, sha, service string, foll
 			return err
 		}
 		for _, r := range recs {
-			print(r)
+			show(r)
 		}
 	}
 	return nil
