@@ -90,7 +90,9 @@ func (f fold) event(ctx context.Context, ev events.Event) error {
 	case *events.PreviewRemoved:
 		return f.envRecord(ctx, e.Repo.FullName, e.Env, func(v *Env) { v.Health, v.Pending = HealthRemoved, "" })
 	}
-	if r, ok := events.ResultOf(ev); ok {
+	// A gated deploy (blocked by a check, held by a freeze) is in the
+	// history as well as a result.
+	if r, ok := events.RecordOf(ev); ok {
 		return f.result(ctx, r)
 	}
 	return nil
