@@ -40,16 +40,9 @@ func checksCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return fmt.Errorf("checks: want one commit: %w", flag.ErrHelp)
 			}
-			c, err := n.attach("slipway-checks")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
-			return printChecks(ctx, c, r, args[0], *logs, os.Stdout)
+			return n.withRepo(ctx, "slipway-checks", *repo, func(c *pipeline.Conn, r string) error {
+				return printChecks(ctx, c, r, args[0], *logs, os.Stdout)
+			})
 		},
 	}
 }

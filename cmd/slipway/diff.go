@@ -40,16 +40,9 @@ func diffCommand() *ffcli.Command {
 			if len(args) != 2 {
 				return fmt.Errorf("diff: want two environments: %w", flag.ErrHelp)
 			}
-			c, err := n.attach("slipway-diff")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
-			return diffEnvs(ctx, c, r, args[0], args[1], *dir, os.Stdout)
+			return n.withRepo(ctx, "slipway-diff", *repo, func(c *pipeline.Conn, r string) error {
+				return diffEnvs(ctx, c, r, args[0], args[1], *dir, os.Stdout)
+			})
 		},
 	}
 }
