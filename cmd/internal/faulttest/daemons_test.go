@@ -103,3 +103,27 @@ func TestFaultDockerdDown(t *testing.T) {
 		t.Errorf("the deploy cut by dockerd's stop was leased %d times, want a retry", n)
 	}
 }
+
+// TestFaultDockerdRestartedWhileServing: dockerd stops (SIGTERM) and starts
+// again while an environment serves and nothing deploys, as on a package
+// upgrade of the host. Every container stops with it; once dockerd is back
+// the environment's containers restart (unless stopped) and the commit
+// serves again, without a deploy.
+func TestFaultDockerdRestartedWhileServing(t *testing.T) {
+	opts := faulttest.DefaultOptions()
+	opts.RestartsDaemons = true
+	s := faulttest.Start(t, opts)
+	p := s.Push("first")
+	s.WaitServing(p.After, 3*time.Minute)
+	s.WaitIdle(time.Minute)
+	faulttest.StopDaemon(t, faulttest.Dockerd, syscall.SIGTERM)
+	faulttest.RestoreDaemons(t)
+	back := time.Now()
+	s.WaitServing(p.After, time.Minute)
+	t.Logf("serving again %s after dockerd came back", time.Since(back).Round(time.Millisecond))
+	s.WaitIdle(time.Minute)
+	r := s.Check(faulttest.Want{Final: p.After})
+	if n := r.DeployAttempts[p.After[:12]]; n != 1 {
+		t.Errorf("the commit was deployed %d times, want once: a restart of dockerd needs no deploy", n)
+	}
+}

@@ -93,8 +93,11 @@ func (s *Slipway) WaitDeploying(sha string, timeout time.Duration) *Proc {
 		}
 		return r.DedupKey(), true
 	}, func() bool {
+		// A candidate: named "<live name>.<sha12>" until it is promoted.
+		// Any container of the commit would also match once the deploy
+		// is over, and a fault placed then cuts nothing.
 		for _, c := range dockertest.Containers(s.tb, s.Env) {
-			if strings.HasSuffix(c, "@"+sha) {
+			if strings.HasSuffix(c, "."+short(sha)+"@"+sha) {
 				return true
 			}
 		}

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
@@ -118,6 +121,7 @@ func Start(tb testing.TB, opts Options) *Slipway {
 	}
 	tb.Cleanup(func() { _ = s.Sample.Close() })
 	tb.Cleanup(s.removeEnv)
+	tb.Cleanup(s.logContainersIfFailed)
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(tb))
 	s.ingestURL = "http://" + addr
 	s.Ingest = StartProc(tb, "ingest", s.bins.Ingest, append(s.common(),
@@ -335,6 +339,38 @@ func (s *Slipway) removeEnv() {
 	defer cancel()
 	if err := t.Remove(ctx, sample.RepoName, s.Env); err != nil {
 		s.tb.Logf("remove %s: %v", s.Env, err)
+	}
+}
+
+// logContainersIfFailed logs, for a failed test, every container of the
+// environment as dockerd knows it: name, commit, state, restart policy and
+// when it started and stopped, so a failure says what was (not) running.
+func (s *Slipway) logContainersIfFailed() {
+	if !s.tb.Failed() {
+		return
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		s.tb.Logf("containers of %s: %v", s.Env, err)
+		return
+	}
+	defer func() { _ = cli.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", docker.LabelEnv+"="+s.Env))})
+	if err != nil {
+		s.tb.Logf("containers of %s: %v", s.Env, err)
+		return
+	}
+	s.tb.Logf("containers of %s: %d", s.Env, len(list))
+	for _, c := range list {
+		info, err := cli.ContainerInspect(ctx, c.ID)
+		if err != nil {
+			s.tb.Logf("  %s: %v", c.Names[0], err)
+			continue
+		}
+		s.tb.Logf("  %s commit %s: %s (exit %d, restart %q, started %s, finished %s, ports %v)", c.Names[0], short(c.Labels[docker.LabelCommit]),
+			info.State.Status, info.State.ExitCode, info.HostConfig.RestartPolicy.Name, info.State.StartedAt, info.State.FinishedAt, c.Ports)
 	}
 }
 
