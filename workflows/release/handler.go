@@ -54,7 +54,7 @@ type Handler struct {
 	// the release plan compares them (by name and state, never a value);
 	// without it, secrets are compared by the names services reference.
 	Secrets SecretVersions
-	Now       func() time.Time
+	Now     func() time.Time
 }
 
 // ReadManifest reads and parses the slipway.yaml of a commit, for the
