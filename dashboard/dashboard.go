@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/readmodel"
+	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 //go:embed templates/*.html
@@ -32,6 +33,10 @@ type Dashboard struct {
 	Version func(ctx context.Context) (uint64, error)
 	// Poll is how often Version is read for /events; 0 is 500ms.
 	Poll time.Duration
+	// Secrets, optional, tells the versions of the secrets set on an
+	// environment, for the diff of two (names and versions, never a
+	// value); without it their versions show as unknown.
+	Secrets release.SecretVersions
 
 	pages map[string]*template.Template
 }

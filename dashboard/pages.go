@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/readmodel"
+	"github.com/slipway-dev/slipway/workflows/envdiff"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -158,9 +160,36 @@ func (d *Dashboard) env(w http.ResponseWriter, r *http.Request, v view) {
 			return
 		}
 		data["Compare"], data["Diff"] = o, diffImages(e.Images, o.Images)
+		a, err := d.side(r.Context(), e)
+		if err == nil {
+			var b envdiff.Side
+			b, err = d.side(r.Context(), o)
+			data["Differences"] = envdiff.Compare(a, b)
+		}
+		if err != nil {
+			d.fail(w, r, err)
+			return
+		}
 	}
 	v.Title, v.Data = name+" of "+repo, data
 	d.render(w, r, "env", v)
+}
+
+// side is environment e as envdiff compares it: its secrets with the
+// versions deployed and, when the dashboard has the secrets store, those
+// set now.
+func (d *Dashboard) side(ctx context.Context, e readmodel.Env) (envdiff.Side, error) {
+	side := envdiff.Side{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Target: e.Target, Images: e.Images}
+	names := side.SecretNames()
+	if len(names) == 0 || d.Secrets == nil {
+		return side, nil
+	}
+	set, err := d.Secrets.Versions(ctx, e.Repo, e.Env)
+	if err != nil {
+		return side, err
+	}
+	side.Secrets = envdiff.Secrets(names, e.Secrets, set)
+	return side, nil
 }
 
 // diffImages pairs the images of two environments by service.

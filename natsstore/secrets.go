@@ -157,6 +157,21 @@ func (s *SecretStore) List(ctx context.Context, repo, env string) ([]SealedSecre
 	return out, nil
 }
 
+// Versions returns the versions of the secrets set on env of repo, by
+// name: what `slipway diff` and the release plan compare. No value is
+// read.
+func (s *SecretStore) Versions(ctx context.Context, repo, env string) (map[string]uint64, error) {
+	list, err := s.List(ctx, repo, env)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]uint64, len(list))
+	for _, sec := range list {
+		out[sec.Name] = sec.Version
+	}
+	return out, nil
+}
+
 // Delete removes secret name of env of repo, with its history; an error
 // wrapping ErrSecretNotFound when there is none.
 func (s *SecretStore) Delete(ctx context.Context, repo, env, name string) error {

@@ -60,7 +60,7 @@ func (f fold) result(ctx context.Context, r events.DeployResult) error {
 			if v.Commit != r.Commit {
 				v.Previous = v.Commit
 			}
-			v.Commit, v.Target, v.Images, v.Health = r.Commit, r.Target, r.Images, HealthHealthy
+			v.Commit, v.Target, v.Images, v.Secrets, v.Health = r.Commit, r.Target, r.Images, r.Secrets, HealthHealthy
 		case events.OutcomeFailed:
 			v.Health = HealthDegraded
 		default:

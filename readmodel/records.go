@@ -100,6 +100,9 @@ type Env struct {
 	Target string `json:"target,omitempty"`
 	// Images are those the commit running was deployed with.
 	Images []events.Image `json:"images,omitempty"`
+	// Secrets are, by name, the versions of the secrets the commit running
+	// was deployed with (never a value).
+	Secrets map[string]uint64 `json:"secrets,omitempty"`
 	// Preview is true for a pull request's preview.
 	Preview bool `json:"preview,omitempty"`
 	// Pending is the id of the last deploy request with no result yet.

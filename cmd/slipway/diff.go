@@ -56,6 +56,10 @@ func diffEnvs(ctx context.Context, c *pipeline.Conn, repo, a, b, dir string, out
 	if err != nil {
 		return err
 	}
+	store, err := c.Secrets(ctx, nil)
+	if err != nil {
+		return err
+	}
 	var sides [2]envdiff.Side
 	for i, env := range []string{a, b} {
 		st, ok, err := envs.Get(ctx, repo, env)
@@ -65,7 +69,9 @@ func diffEnvs(ctx context.Context, c *pipeline.Conn, repo, a, b, dir string, out
 		if !ok {
 			return fmt.Errorf("diff: %s of %s has never been deployed", env, repo)
 		}
-		sides[i] = sideOf(st)
+		if sides[i], err = sideOf(ctx, st, repo, store); err != nil {
+			return err
+		}
 	}
 	differs, known := expectedDiffs(ctx, dir, sides[0].Commit)
 	diffs := envdiff.Compare(sides[0], sides[1])
@@ -88,6 +94,9 @@ func diffEnvs(ctx context.Context, c *pipeline.Conn, repo, a, b, dir string, out
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if err := printSecrets(out, a, b, sides); err != nil {
+		return err
+	}
 	if !known {
 		fmt.Fprintf(out, "(slipway.yaml at %s, read from %s, declares no differs: (or cannot be read): nothing checked)\n", short(sides[0].Commit), dir)
 		return nil
@@ -98,10 +107,39 @@ func diffEnvs(ctx context.Context, c *pipeline.Conn, repo, a, b, dir string, out
 	return nil
 }
 
-// sideOf is an environment's record as envdiff compares it. Secret names
-// are not known here yet: the secrets store adds them (Side.Secrets).
-func sideOf(st deploy.State) envdiff.Side {
-	return envdiff.Side{Env: st.Env, Commit: st.Commit, Target: st.Target, Images: st.Images}
+// sideOf is an environment's record as envdiff compares it: with, for
+// the secrets its services reference, the versions its deploy gave them
+// and those set now in store (names and versions only; no value is read).
+func sideOf(ctx context.Context, st deploy.State, repo string, store release.SecretVersions) (envdiff.Side, error) {
+	side := envdiff.Side{Env: st.Env, Repo: repo, Commit: st.Commit, Target: st.Target, Images: st.Images}
+	names := side.SecretNames()
+	if len(names) == 0 {
+		return side, nil
+	}
+	set, err := store.Versions(ctx, repo, st.Env)
+	if err != nil {
+		return side, err
+	}
+	side.Secrets = envdiff.Secrets(names, st.Secrets, set)
+	return side, nil
+}
+
+// printSecrets lists every secret either side's services reference, with
+// its versions on each side (never a value); nothing when none does.
+func printSecrets(out io.Writer, a, b string, sides [2]envdiff.Side) error {
+	names := slices.Concat(sides[0].SecretNames(), sides[1].SecretNames())
+	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out)
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "SECRET\t%s\t%s\n", a, b)
+	for _, n := range names {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", n, sides[0].ShowSecret(n), sides[1].ShowSecret(n))
+	}
+	return w.Flush()
 }
 
 // expectedDiffs reads the differs: keys of slipway.yaml at sha from the

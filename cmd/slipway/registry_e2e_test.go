@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitserver"
 	"github.com/slipway-dev/slipway/registry/registrytest"
 )
 
@@ -139,9 +140,9 @@ func TestEndToEndPrivateRegistry(t *testing.T) {
 	})
 }
 
-func mustSample(t testing.TB, ctx context.Context) *sample.Sample {
+func mustSample(t testing.TB, ctx context.Context, opts ...gitserver.Option) *sample.Sample {
 	t.Helper()
-	s, err := sample.New(ctx, t.TempDir(), "e2e-secret")
+	s, err := sample.New(ctx, t.TempDir(), "e2e-secret", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

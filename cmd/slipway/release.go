@@ -192,7 +192,11 @@ func localPlan(ctx context.Context, c *pipeline.Conn, t *releaseTarget) (*events
 	if err != nil {
 		return nil, err
 	}
-	h := &release.Handler{Source: t.clone, Planner: &build.Planner{Source: t.clone}, Claims: claims, Envs: envs, Log: t.clone, History: history}
+	secretVersions, err := c.Secrets(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	h := &release.Handler{Source: t.clone, Planner: &build.Planner{Source: t.clone}, Claims: claims, Envs: envs, Log: t.clone, History: history, Secrets: secretVersions}
 	return h.Plan(ctx, t.repo, t.env, t.envs, t.sha)
 }
 

@@ -33,6 +33,10 @@ type State struct {
 	// Target is the target the environment runs on ("" in records of
 	// earlier versions: events.LocalTarget).
 	Target string `json:"target,omitempty"`
+	// Secrets are, by name, the versions of the secrets the deploy gave
+	// the services (DeployResult.Secrets); never a value. Nil in records
+	// of earlier versions.
+	Secrets map[string]uint64 `json:"secrets,omitempty"`
 }
 
 // Store records the commit each environment runs.
@@ -191,7 +195,7 @@ func (r *recorder) record(ctx context.Context) error {
 	if !r.stored {
 		r.res.Duration = h.now().Sub(r.res.StartedAt)
 		state := State{Env: e.Env, Repo: e.Repo, Commit: e.Commit, Images: e.Images, Request: r.res.Request,
-			Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now(), Target: e.Target}
+			Kind: e.Kind, Actor: e.Actor, DeployedAt: h.now(), Target: e.Target, Secrets: r.res.Secrets}
 		if err := h.Store.Record(ctx, state); err != nil {
 			return err
 		}

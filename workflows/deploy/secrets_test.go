@@ -243,3 +243,23 @@ func TestSecretPrintsNoValue(t *testing.T) {
 		t.Errorf("Value() = %q", s.Value())
 	}
 }
+
+// TestRecordKeepsSecretVersions: the environment's record names the
+// version of each secret its deploy gave the services (what `slipway
+// diff` compares), never a value.
+func TestRecordKeepsSecretVersions(t *testing.T) {
+	tg := &target{live: map[string]deploy.Release{}}
+	h, _, st := newHandler(t, tg)
+	ss := newSecretStore(t)
+	h.Secrets = ss.store
+	v := ss.set("DATABASE_URL", "postgres://recorded")
+	if err := h.HandleDeploy(context.Background(), withSecret(commit(1), "", "DATABASE_URL")); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.states) != 1 || st.states[0].Secrets["DATABASE_URL"] != v || len(st.states[0].Secrets) != 1 {
+		t.Fatalf("records %+v, want one with DATABASE_URL@%d", st.states, v)
+	}
+	if b, _ := json.Marshal(st.states[0]); strings.Contains(string(b), "postgres://") {
+		t.Errorf("the record holds the value: %s", b)
+	}
+}

@@ -4,7 +4,7 @@
 // secrets by name, replicas, hosts, target), and tells which differences
 // slipway.yaml does not expect (its `differs:` keys; the commit and the
 // digests always may differ). It never reads a secret's value: a Side
-// carries secret names only.
+// carries secret names and versions only.
 package envdiff
 
 import (
@@ -26,13 +26,103 @@ const (
 // Side is one environment as compared.
 type Side struct {
 	Env    string
+	Repo   string // owner/name
 	Commit string
 	Target string
 	Images []events.Image
-	// Secrets are the names of the secrets each service gets, by service;
-	// nil when the installation keeps none (an extension point for the
-	// secrets store).
-	Secrets map[string][]string
+	// Secrets are the versions of the environment's secrets, by name; the
+	// names each service gets are its image's Service.Secrets. A name
+	// missing here is compared as set, its versions unknown (a record of
+	// an earlier version).
+	Secrets map[string]Secret
+}
+
+// Secret is one secret of an environment as compared: the version (the
+// KV revision of its record) the environment's deploy gave its services,
+// 0 when unknown, and the version set now, 0 when none is. Never a value.
+//
+// Versions of two environments are revisions of two records, counted
+// across the whole bucket, so they differ whatever the values: what is
+// compared is each side's state (set, not set, changed since the deploy),
+// and the versions are shown.
+type Secret struct {
+	Deployed, Set uint64
+}
+
+// Secrets returns the Side.Secrets of an environment whose services
+// reference names: by name, the version deployed (nil: unknown) and the
+// version set now (0 in set, or absent: not set).
+func Secrets(names []string, deployed, set map[string]uint64) map[string]Secret {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]Secret, len(names))
+	for _, n := range names {
+		out[n] = Secret{Deployed: deployed[n], Set: set[n]}
+	}
+	return out
+}
+
+// state is what is compared of a secret a service references: "set"
+// (the deployed version is the one set, or either is unknown), "not set",
+// or "changed" (set again since the deploy, not deployed yet).
+func (s Secret) state() string {
+	switch {
+	case s.Set == 0:
+		return "not set"
+	case s.Deployed != 0 && s.Deployed != s.Set:
+		return "changed"
+	}
+	return "set"
+}
+
+// String shows the secret's versions: "v12", "v12, v15 set since (not
+// deployed)", "not set", "v12 deployed, removed since".
+func (s Secret) String() string {
+	switch {
+	case s.Set == 0 && s.Deployed != 0:
+		return fmt.Sprintf("v%d deployed, removed since", s.Deployed)
+	case s.Set == 0:
+		return "not set"
+	case s.Deployed != 0 && s.Deployed != s.Set:
+		return fmt.Sprintf("v%d, v%d set since (not deployed)", s.Deployed, s.Set)
+	}
+	return fmt.Sprintf("v%d", s.Set)
+}
+
+// secretOf returns how side shows secret name ("set" with its versions
+// unknown) and its state.
+func (side Side) secretOf(name string) (shown, state string) {
+	sec, ok := side.Secrets[name]
+	if !ok {
+		return "set", "set"
+	}
+	return sec.String(), sec.state()
+}
+
+// SecretNames returns the names of the secrets side's services reference,
+// sorted, each once.
+func (side Side) SecretNames() []string {
+	var out []string
+	for _, img := range side.Images {
+		for _, n := range img.Service.Secrets {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ShowSecret is how side shows secret name in a listing: "-" when none of
+// its services references it, else its versions (Secret.String).
+func (side Side) ShowSecret(name string) string {
+	if !slices.Contains(side.SecretNames(), name) {
+		return "-"
+	}
+	shown, _ := side.secretOf(name)
+	return shown
 }
 
 // Difference is one thing that differs: Key (a manifest.DiffKeys entry,
@@ -82,10 +172,9 @@ func Compare(a, b Side) []Difference {
 		for _, k := range keys(x.Service.Env, y.Service.Env) {
 			add("values", name, k, x.Service.Env[k], y.Service.Env[k])
 		}
-		sa, sb := set(a.Secrets[name]), set(b.Secrets[name])
-		for _, k := range keys(sa, sb) {
-			add("secrets", name, k, sa[k], sb[k])
-		}
+		compareSecrets(a, b, x.Service.Secrets, y.Service.Secrets, func(k, sx, sy string) {
+			out = append(out, Difference{Key: "secrets", Service: name, Name: k, A: sx, B: sy})
+		})
 	}
 	return out
 }
@@ -153,11 +242,22 @@ func sorted(s []string) []string {
 	return out
 }
 
-// set marks each secret name present ("set"), never its value.
-func set(names []string) map[string]string {
-	m := make(map[string]string, len(names))
-	for _, n := range names {
-		m[n] = "set"
+// compareSecrets calls differ for each secret of xs (a service's on a)
+// and ys (the same service's on b) whose state differs: referenced on
+// one side only, not set, or changed since the deploy on one side only.
+func compareSecrets(a, b Side, xs, ys []string, differ func(name, x, y string)) {
+	names := slices.Concat(xs, ys)
+	sort.Strings(names)
+	for _, n := range slices.Compact(names) {
+		var sx, sy, stx, sty string
+		if slices.Contains(xs, n) {
+			sx, stx = a.secretOf(n)
+		}
+		if slices.Contains(ys, n) {
+			sy, sty = b.secretOf(n)
+		}
+		if stx != sty {
+			differ(n, sx, sy)
+		}
 	}
-	return m
 }

@@ -50,7 +50,11 @@ type Handler struct {
 	Gate gate.Gate
 	// Provision, optional, plans the provisioning steps of a release.
 	Provision Provisioner
-	Now       func() time.Time
+	// Secrets, optional, tells which secrets each environment has set, so
+	// the release plan compares them (by name and state, never a value);
+	// without it, secrets are compared by the names services reference.
+	Secrets SecretVersions
+	Now     func() time.Time
 }
 
 // ReadManifest reads and parses the slipway.yaml of a commit, for the

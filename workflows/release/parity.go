@@ -35,7 +35,11 @@ func (h *Handler) checkParity(ctx context.Context, p *events.ReleasePlanned, req
 		zerolog.Ctx(ctx).Warn().Err(err).Str("env", staging).Msg("release plan: staging not compared")
 		return
 	}
-	diffs := envdiff.Unexpected(envdiff.Compare(Side(sreq), Side(req)), m.Differs())
+	a, b := Side(sreq), Side(req)
+	if err := h.withSecrets(ctx, &a, &b); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("env", staging).Msg("release plan: secrets compared by name only")
+	}
+	diffs := envdiff.Unexpected(envdiff.Compare(a, b), m.Differs())
 	if len(diffs) == 0 {
 		return
 	}
@@ -47,8 +51,28 @@ func (h *Handler) checkParity(ctx context.Context, p *events.ReleasePlanned, req
 		staging, req.Env, strings.Join(lines, "; ")))
 }
 
+// withSecrets adds to each side the versions of the secrets its services
+// reference as set now: what the deploy it stands for would give them.
+func (h *Handler) withSecrets(ctx context.Context, sides ...*envdiff.Side) error {
+	if h.Secrets == nil {
+		return nil
+	}
+	for _, s := range sides {
+		names := s.SecretNames()
+		if len(names) == 0 {
+			continue
+		}
+		set, err := h.Secrets.Versions(ctx, s.Repo, s.Env)
+		if err != nil {
+			return err
+		}
+		s.Secrets = envdiff.Secrets(names, set, set)
+	}
+	return nil
+}
+
 // Side is the environment a deploy request would make, as envdiff
 // compares it.
 func Side(req *events.DeployRequested) envdiff.Side {
-	return envdiff.Side{Env: req.Env, Commit: req.Commit, Target: req.Target, Images: req.Images}
+	return envdiff.Side{Env: req.Env, Repo: req.Repo.FullName, Commit: req.Commit, Target: req.Target, Images: req.Images}
 }

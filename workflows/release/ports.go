@@ -35,6 +35,12 @@ type Envs interface {
 	Get(ctx context.Context, repo, env string) (st deploy.State, ok bool, err error)
 }
 
+// SecretVersions reads the versions of the secrets set on an environment,
+// by name (natsstore.SecretStore); never a value.
+type SecretVersions interface {
+	Versions(ctx context.Context, repo, env string) (map[string]uint64, error)
+}
+
 // Log lists the commits of a repository between two commits (gitmirror).
 type Log interface {
 	// Log returns the commits reachable from to but not from from, newest

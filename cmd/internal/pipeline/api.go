@@ -85,8 +85,12 @@ func APIHandler(ctx context.Context, c *Conn) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := c.Secrets(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	bus := actions.Bus{JS: c.JS, Claims: claims, Source: "/slipway/api", History: m}
-	d := &dashboard.Dashboard{Model: m, Tokens: tokens, Bus: bus, Version: func(ctx context.Context) (uint64, error) {
+	d := &dashboard.Dashboard{Model: m, Tokens: tokens, Bus: bus, Secrets: secrets, Version: func(ctx context.Context) (uint64, error) {
 		return readModelVersion(ctx, c)
 	}}
 	pages, err := d.Handler()

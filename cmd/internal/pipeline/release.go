@@ -104,12 +104,16 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	if err != nil {
 		return nil, err
 	}
+	secretVersions, err := c.Secrets(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	pub := cfg.observed(natsjs.NewPublisher(c.JS, releaseSource))
 	forges := newForgeClients(&cfg.Release)
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
 			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Planner: p.Planner, Claims: claims, Publisher: pub,
-			Envs: envs, Log: mirror, History: history,
+			Envs: envs, Log: mirror, History: history, Secrets: secretVersions,
 		},
 		Preview: &preview.Handler{
 			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL, ReleasePreviews: cfg.Release.PreviewReleases},

@@ -40,16 +40,17 @@ type Sample struct {
 	head string
 }
 
-// New creates the sample repository under dir, served over HTTP, with the
+// New creates the sample repository under dir, served over HTTP with opts
+// (gitserver.WithBasicAuth makes it a private repository), with the
 // sample's files written but not committed.
-func New(ctx context.Context, dir, secret string) (*Sample, error) {
-	return NewNamed(ctx, dir, secret, RepoName)
+func New(ctx context.Context, dir, secret string, opts ...gitserver.Option) (*Sample, error) {
+	return NewNamed(ctx, dir, secret, RepoName, opts...)
 }
 
 // NewNamed is New for a copy of the sample called name ("owner/name"): a
 // second repository with the same services.
-func NewNamed(ctx context.Context, dir, secret, name string) (*Sample, error) {
-	srv, err := gitserver.Start(filepath.Join(dir, "host"), "127.0.0.1:0")
+func NewNamed(ctx context.Context, dir, secret, name string, opts ...gitserver.Option) (*Sample, error) {
+	srv, err := gitserver.Start(filepath.Join(dir, "host"), "127.0.0.1:0", opts...)
 	if err != nil {
 		return nil, err
 	}
