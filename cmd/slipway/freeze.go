@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -93,20 +92,13 @@ func withFreezes(ctx context.Context, fs *flag.FlagSet, n *operatorNATS, args []
 	if len(args) != 1 {
 		return fmt.Errorf("%s: want one environment: %w", fs.Name(), flag.ErrHelp)
 	}
-	c, err := n.attach(name)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, c.Close()) }()
-	repo, err := chooseRepo(ctx, c, named)
-	if err != nil {
-		return err
-	}
-	s, err := freezeStore(ctx, c)
-	if err != nil {
-		return err
-	}
-	return f(ctx, c, s, repo, args[0])
+	return n.withRepo(ctx, name, named, func(c *pipeline.Conn, repo string) error {
+		s, err := freezeStore(ctx, c)
+		if err != nil {
+			return err
+		}
+		return f(ctx, c, s, repo, args[0])
+	})
 }
 
 // freezeStore opens the freeze records.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,20 +44,13 @@ func steerCommand(cmd, help string) *ffcli.Command {
 			if msg := manifest.CheckEnvironment(args[0]); msg != "" {
 				return fmt.Errorf("environment %q: %s", args[0], msg)
 			}
-			c, err := n.attach("slipway-" + cmd)
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
-			store, err := c.Canary(ctx)
-			if err != nil {
-				return err
-			}
-			return steer(ctx, store, r, args[0], cmd, os.Stdout)
+			return n.withRepo(ctx, "slipway-"+cmd, *repo, func(c *pipeline.Conn, r string) error {
+				store, err := c.Canary(ctx)
+				if err != nil {
+					return err
+				}
+				return steer(ctx, store, r, args[0], cmd, os.Stdout)
+			})
 		},
 	}
 }
