@@ -85,12 +85,8 @@ func unlock(ctx context.Context, s freeze.Store, pub freeze.Publisher, repo, env
 // the freeze records.
 func withFreezes(ctx context.Context, fs *flag.FlagSet, n *operatorNATS, args []string, named, name string,
 	f func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error) (err error) {
-	args, err = positional(fs, args)
-	if err != nil {
+	if args, err = positionalN(fs, args, 1, fs.Name(), "one environment"); err != nil {
 		return err
-	}
-	if len(args) != 1 {
-		return fmt.Errorf("%s: want one environment: %w", fs.Name(), flag.ErrHelp)
 	}
 	return n.withRepo(ctx, name, named, func(c *pipeline.Conn, repo string) error {
 		s, err := freezeStore(ctx, c)

@@ -56,6 +56,20 @@ func positional(fs *flag.FlagSet, args []string) ([]string, error) {
 	return out, nil
 }
 
+// positionalN is positional for a command that takes exactly n arguments:
+// any other number is the error "<cmd>: want <want>", shown with the
+// command's usage (flag.ErrHelp).
+func positionalN(fs *flag.FlagSet, args []string, n int, cmd, want string) ([]string, error) {
+	args, err := positional(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) != n {
+		return nil, fmt.Errorf("%s: want %s: %w", cmd, want, flag.ErrHelp)
+	}
+	return args, nil
+}
+
 // withRepo connects to NATS as name, resolves the repository the command
 // names or the only one there is (chooseRepo), runs fn and closes the
 // connection: the preamble of the commands about one repository.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"slices"
 	"strings"
@@ -96,5 +97,37 @@ func TestRepoCommandsAskForTheRepository(t *testing.T) {
 		if code, stderr := runCLI(t, append(slices.Clone(args), append(conn, "-repo", "acme/shop")...)...); code != 0 {
 			t.Errorf("%q -repo acme/shop: exit %d:\n%s", args, code, stderr)
 		}
+	}
+}
+
+// TestPositionalN: a command of n arguments takes flags after them, and
+// any other number of arguments is the error naming the command and what
+// it wants, with its usage.
+func TestPositionalN(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string
+		wantErr string
+	}{
+		{name: "flags after", args: []string{"staging", "API_KEY", "-repo", "acme/shop"}, want: []string{"staging", "API_KEY"}},
+		{name: "too few", args: []string{"staging", "-repo", "acme/shop"}, wantErr: "secret rm: want an environment and a name"},
+		{name: "too many", args: []string{"staging", "A", "B"}, wantErr: "secret rm: want an environment and a name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("slipway secret rm", flag.ContinueOnError)
+			repo := fs.String("repo", "", "")
+			got, err := positionalN(fs, tt.args, 2, "secret rm", "an environment and a name")
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr+": "+flag.ErrHelp.Error() || !errors.Is(err, flag.ErrHelp) {
+					t.Fatalf("error %v, want %q with the usage", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) || *repo != "acme/shop" {
+				t.Errorf("got %q, -repo %q, %v; want %q and acme/shop", got, *repo, err, tt.want)
+			}
+		})
 	}
 }

@@ -35,11 +35,8 @@ func steerCommand(cmd, help string) *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 1, cmd, "one environment"); err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("%s: want one environment: %w", cmd, flag.ErrHelp)
 			}
 			if msg := manifest.CheckEnvironment(args[0]); msg != "" {
 				return fmt.Errorf("environment %q: %s", args[0], msg)

@@ -83,11 +83,8 @@ func secretSetCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 2, "secret set", "an environment and a name; the value comes from standard input"); err != nil {
 				return err
-			}
-			if len(args) != 2 {
-				return fmt.Errorf("secret set: want an environment and a name; the value comes from standard input: %w", flag.ErrHelp)
 			}
 			if err := checkSecretArgs(args[0], args[1]); err != nil {
 				return err
@@ -203,11 +200,8 @@ func secretListCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 1, "secret list", "one environment"); err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("secret list: want one environment: %w", flag.ErrHelp)
 			}
 			return a.with(ctx, args[0], nil, func(c *pipeline.Conn, repo string) error {
 				return secretList(ctx, c, repo, args[0], os.Stdout)
@@ -260,11 +254,8 @@ func secretRmCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 2, "secret rm", "an environment and a name"); err != nil {
 				return err
-			}
-			if len(args) != 2 {
-				return fmt.Errorf("secret rm: want an environment and a name: %w", flag.ErrHelp)
 			}
 			return a.with(ctx, args[0], args[1:], func(c *pipeline.Conn, repo string) error {
 				return secretRm(ctx, c, repo, args[0], args[1], os.Stdout)
