@@ -20,6 +20,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // release is what one Deployment was applied from, kept in its
@@ -101,7 +102,7 @@ func (t *Target) podSpec(d deploy.Deployment, img events.Image) (*corev1ac.PodSp
 	s := img.Service
 	c.WithPorts(corev1ac.ContainerPort().WithName("http").WithContainerPort(int32(s.Port)).WithProtocol(corev1.ProtocolTCP)).
 		WithReadinessProbe(corev1ac.Probe().
-			WithHTTPGet(corev1ac.HTTPGetAction().WithPath(healthPath(s.HealthPath)).WithPort(intstr.FromString("http"))).
+			WithHTTPGet(corev1ac.HTTPGetAction().WithPath(target.ProbePath(s.HealthPath)).WithPort(intstr.FromString("http"))).
 			WithPeriodSeconds(2).WithTimeoutSeconds(2).WithFailureThreshold(3))
 	return t.pod(d, c), nil
 }
@@ -258,15 +259,4 @@ func replicas(s events.ServiceSpec) int {
 		return 1
 	}
 	return s.Replicas
-}
-
-// healthPath returns the path to probe; an empty one probes "/".
-func healthPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if !strings.HasPrefix(p, "/") {
-		return "/" + p
-	}
-	return p
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // rolloutStatus reads a Deployment's rollout the way `kubectl rollout
@@ -131,7 +132,7 @@ func (t *Target) unhealthy(ctx context.Context, ns string, d deploy.Deployment, 
 	u := &deploy.UnhealthyError{Service: svc, Node: "unscheduled", Instance: "deployment " + objectName(d.Repo, d.Env, svc), Reason: reason}
 	for _, img := range d.Images {
 		if img.Service.Name == svc {
-			u.Reason += "; readiness probe GET " + healthPath(img.Service.HealthPath) + " on port " + strconv.Itoa(img.Service.Port)
+			u.Reason += "; readiness probe GET " + target.ProbePath(img.Service.HealthPath) + " on port " + strconv.Itoa(img.Service.Port)
 		}
 	}
 	sel := labels.SelectorFromSet(objectLabels(d.Repo, d.Env, svc, d.Commit)).String()

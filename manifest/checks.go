@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"fmt"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -26,31 +25,11 @@ const (
 //	    network: false           # RUN without network unless true
 //	    timeout: 5m              # default 10m
 func (d *decoder) checks(n *yaml.Node, services []service) []events.Check {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		d.fail("checks", n, "must be a list of checks")
-		return nil
-	}
-	if len(n.Content) > maxChecks {
-		d.fail("checks", n, "at most %d checks", maxChecks)
-		return nil
-	}
-	var out []events.Check
-	seen := map[string]bool{}
-	for i, item := range n.Content {
-		p := fmt.Sprintf("checks[%d]", i)
-		c, ok := d.check(p, item, services)
-		if !ok {
-			continue
-		}
-		if seen[c.Name] {
-			d.fail(p+".name", item, "duplicate check name %q", c.Name)
-			continue
-		}
-		seen[c.Name] = true
-		out = append(out, c)
-	}
-	return out
+	return namedList[events.Check]{
+		plural: "checks", max: maxChecks, duplicate: "duplicate check name %q",
+		entry: func(p string, n *yaml.Node) (events.Check, bool) { return d.check(p, n, services) },
+		name:  func(c events.Check) string { return c.Name },
+	}.decode(d, "checks", n)
 }
 
 // check decodes one check.
@@ -81,7 +60,7 @@ func (d *decoder) check(p string, n *yaml.Node, services []service) (events.Chec
 		c.Network = d.boolean(p+".network", v.value)
 	}
 	if v, ok := f.get("timeout"); ok {
-		c.Timeout = d.checkTimeout(p+".timeout", v.value)
+		c.Timeout, _ = d.timeout(p+".timeout", v.value, time.Second, maxCheckTimeout, "5m")
 	}
 	return c, c.Name != "" && c.Service != "" && c.Run != "" && c.Timeout > 0
 }
@@ -102,20 +81,6 @@ func (d *decoder) runLine(p string, n *yaml.Node) string {
 		d.fail(p, n, "must not be empty")
 	}
 	return s
-}
-
-// checkTimeout decodes the timeout of a check.
-func (d *decoder) checkTimeout(p string, n *yaml.Node) time.Duration {
-	s, ok := d.str(p, n)
-	if !ok {
-		return 0
-	}
-	to, err := time.ParseDuration(s)
-	if err != nil || to < time.Second || to > maxCheckTimeout {
-		d.fail(p, n, "must be a duration between 1s and %s, such as 5m", maxCheckTimeout)
-		return 0
-	}
-	return to
 }
 
 func declared(services []service, name string) bool {

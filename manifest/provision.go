@@ -32,29 +32,11 @@ const (
 //	    secrets: [CLOUD_TOKEN]              # the environment's, by name
 //	    timeout: 10m                        # default 15m, per run
 func (d *decoder) provision(n *yaml.Node, envs []Environment) []events.ProvisionStep {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		d.fail("provision", n, "must be a list of provisioning steps")
-		return nil
-	}
-	if len(n.Content) > maxProvisionSteps {
-		d.fail("provision", n, "at most %d provisioning steps", maxProvisionSteps)
-		return nil
-	}
-	var out []events.ProvisionStep
-	for i, item := range n.Content {
-		p := fmt.Sprintf("provision[%d]", i)
-		s, ok := d.provisionStep(p, item, envs)
-		if !ok {
-			continue
-		}
-		if slices.ContainsFunc(out, func(o events.ProvisionStep) bool { return o.Name == s.Name }) {
-			d.fail(p+".name", item, "duplicate provisioning step %q", s.Name)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
+	return namedList[events.ProvisionStep]{
+		plural: "provisioning steps", max: maxProvisionSteps, duplicate: "duplicate provisioning step %q",
+		entry: func(p string, n *yaml.Node) (events.ProvisionStep, bool) { return d.provisionStep(p, n, envs) },
+		name:  func(s events.ProvisionStep) string { return s.Name },
+	}.decode(d, "provision", n)
 }
 
 // provisionStep decodes one provisioning step.
@@ -90,7 +72,9 @@ func (d *decoder) provisionStep(p string, n *yaml.Node, envs []Environment) (eve
 		s.Secrets = d.secrets(p+".secrets", v.value)
 	}
 	if v, ok := f.get("timeout"); ok {
-		s.Timeout = d.stepTimeout(p+".timeout", v.value)
+		if to, ok := d.timeout(p+".timeout", v.value, time.Second, maxProvisionTimeout, "10m"); ok {
+			s.Timeout = to
+		}
 	}
 	return s, s.Name != "" && s.Image != "" && s.Dir != "" && len(s.Apply) > 0
 }
@@ -120,20 +104,6 @@ func (d *decoder) stepEnvironments(p string, n *yaml.Node, envs []Environment) [
 		out = append(out, name)
 	}
 	return out
-}
-
-// stepTimeout decodes the bound of one run of a step.
-func (d *decoder) stepTimeout(p string, n *yaml.Node) time.Duration {
-	s, ok := d.str(p, n)
-	if !ok {
-		return DefaultProvisionTimeout
-	}
-	to, err := time.ParseDuration(s)
-	if err != nil || to < time.Second || to > maxProvisionTimeout {
-		d.fail(p, n, "must be a duration between 1s and %s, such as 10m", maxProvisionTimeout)
-		return DefaultProvisionTimeout
-	}
-	return to
 }
 
 // checkImageRef returns what is wrong with an image reference, or "": the

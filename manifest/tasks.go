@@ -24,31 +24,11 @@ const (
 //	    command: ["./migrate", "up"]   # or a string, run with sh -c
 //	    timeout: 5m                    # default 10m
 func (d *decoder) tasks(p string, n *yaml.Node) []events.Task {
-	n = resolve(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		d.fail(p, n, "must be a list of tasks")
-		return nil
-	}
-	if len(n.Content) > maxTasks {
-		d.fail(p, n, "at most %d tasks", maxTasks)
-		return nil
-	}
-	var out []events.Task
-	seen := map[string]bool{}
-	for i, item := range n.Content {
-		tp := fmt.Sprintf("%s[%d]", p, i)
-		t, ok := d.task(tp, item)
-		if !ok {
-			continue
-		}
-		if seen[t.Name] {
-			d.fail(tp+".name", item, "duplicate task name %q", t.Name)
-			continue
-		}
-		seen[t.Name] = true
-		out = append(out, t)
-	}
-	return out
+	return namedList[events.Task]{
+		plural: "tasks", max: maxTasks, duplicate: "duplicate task name %q",
+		entry: d.task,
+		name:  func(t events.Task) string { return t.Name },
+	}.decode(d, p, n)
 }
 
 // task decodes one task.
@@ -66,13 +46,9 @@ func (d *decoder) task(p string, n *yaml.Node) (events.Task, bool) {
 		t.Command = d.command(p+".command", v.value)
 	}
 	if v, ok := f.get("timeout"); ok {
-		if s, ok := d.str(p+".timeout", v.value); ok {
-			to, err := time.ParseDuration(s)
-			if err != nil || to <= 0 || to > maxTaskTimeout {
-				d.fail(p+".timeout", v.value, "must be a duration between 1s and %s, such as 5m", maxTaskTimeout)
-			} else {
-				t.Timeout = to
-			}
+		// A task takes any positive duration, below 1s too.
+		if to, ok := d.timeout(p+".timeout", v.value, time.Nanosecond, maxTaskTimeout, "5m"); ok {
+			t.Timeout = to
 		}
 	}
 	return t, t.Name != "" && len(t.Command) > 0

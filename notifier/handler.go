@@ -9,6 +9,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows"
 )
 
 // Handler turns events into notifications.
@@ -40,18 +41,11 @@ func (h *Handler) WatchDeadLetters(ctx context.Context, js jetstream.JetStream, 
 	if dead, err := natsjs.DeadLetters(ctx, js); err == nil && len(dead) > 0 {
 		seen = dead[len(dead)-1].Seq
 	}
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return workflows.Every(ctx, poll, func(ctx context.Context) {
 		dead, err := natsjs.DeadLetters(ctx, js)
 		if err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Msg("notifier: read dead letters")
-			continue
+			return
 		}
 		for _, d := range dead {
 			if d.Seq <= seen {
@@ -62,5 +56,5 @@ func (h *Handler) WatchDeadLetters(ctx context.Context, js jetstream.JetStream, 
 				Consumer: d.Consumer, Subject: d.Subject, Seq: d.Seq}
 			go func() { _ = h.Sender.Send(ctx, n) }() // logged by Send; the next poll does not wait
 		}
-	}
+	})
 }

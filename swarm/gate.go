@@ -15,6 +15,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // maxLogBytes bounds the log lines a failed deploy's error carries.
@@ -52,7 +53,7 @@ func (t *Target) gate(ctx context.Context, st *step) error {
 	if err != nil {
 		return err
 	}
-	path := healthPath(st.img.Service.HealthPath)
+	path := target.ProbePath(st.img.Service.HealthPath)
 	healthy := map[string]bool{}
 	last := map[string]string{} // task id: why it is not healthy yet
 	var lastTask swarm.Task
@@ -137,17 +138,6 @@ func taskReason(task swarm.Task) string {
 		reason += " (" + s.Err + ")"
 	}
 	return reason
-}
-
-// healthPath returns the path to probe; an empty one probes "/".
-func healthPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if !strings.HasPrefix(p, "/") {
-		return "/" + p
-	}
-	return p
 }
 
 // probeOnce sends one GET to url through the manager and returns "" for a

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -32,18 +31,15 @@ func buildCommand() *ffcli.Command {
 			if len(args) != 1 || !*force {
 				return fmt.Errorf("build: want -force and one commit: %w", flag.ErrHelp)
 			}
-			c, err := n.attach("slipway-build")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			id := "cli-" + nonce()
-			sha, services, err := pipeline.ForceBuild(ctx, c, args[0], id)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stdout, "==> rebuilding %s (%s): %s\n", short(sha), id, strings.Join(services, ", "))
-			return nil
+			return n.with("slipway-build", func(c *pipeline.Conn) error {
+				id := "cli-" + nonce()
+				sha, services, err := pipeline.ForceBuild(ctx, c, args[0], id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stdout, "==> rebuilding %s (%s): %s\n", short(sha), id, strings.Join(services, ", "))
+				return nil
+			})
 		},
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,16 +30,13 @@ func buildsCommand() *ffcli.Command {
 			if len(args) > 1 {
 				return usagef("want at most one commit")
 			}
-			c, err := n.attach("slipway-builds")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
 			sha := ""
 			if len(args) == 1 {
 				sha = args[0]
 			}
-			return builds(ctx, c, *repo, sha, os.Stdout)
+			return n.with("slipway-builds", func(c *pipeline.Conn) error {
+				return builds(ctx, c, *repo, sha, os.Stdout)
+			})
 		},
 	}
 }

@@ -33,12 +33,8 @@ func checksCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			args, err = positional(fs, args)
-			if err != nil {
+			if args, err = positionalN(fs, args, 1, "checks", "one commit"); err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("checks: want one commit: %w", flag.ErrHelp)
 			}
 			return n.withRepo(ctx, "slipway-checks", *repo, func(c *pipeline.Conn, r string) error {
 				return printChecks(ctx, c, r, args[0], *logs, os.Stdout)

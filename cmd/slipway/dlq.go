@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,12 +28,9 @@ func dlqCommand() *ffcli.Command {
 				if a.on() {
 					return dlqOverAPI(ctx, a, name, args, os.Stdout)
 				}
-				c, err := n.attach("slipway-dlq")
-				if err != nil {
-					return err
-				}
-				defer func() { err = errors.Join(err, c.Close()) }()
-				return run(ctx, c.JS, args)
+				return n.with("slipway-dlq", func(c *pipeline.Conn) error {
+					return run(ctx, c.JS, args)
+				})
 			},
 		}
 	}

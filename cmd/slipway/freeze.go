@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -86,27 +85,16 @@ func unlock(ctx context.Context, s freeze.Store, pub freeze.Publisher, repo, env
 // the freeze records.
 func withFreezes(ctx context.Context, fs *flag.FlagSet, n *operatorNATS, args []string, named, name string,
 	f func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error) (err error) {
-	args, err = positional(fs, args)
-	if err != nil {
+	if args, err = positionalN(fs, args, 1, fs.Name(), "one environment"); err != nil {
 		return err
 	}
-	if len(args) != 1 {
-		return fmt.Errorf("%s: want one environment: %w", fs.Name(), flag.ErrHelp)
-	}
-	c, err := n.attach(name)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, c.Close()) }()
-	repo, err := chooseRepo(ctx, c, named)
-	if err != nil {
-		return err
-	}
-	s, err := freezeStore(ctx, c)
-	if err != nil {
-		return err
-	}
-	return f(ctx, c, s, repo, args[0])
+	return n.withRepo(ctx, name, named, func(c *pipeline.Conn, repo string) error {
+		s, err := freezeStore(ctx, c)
+		if err != nil {
+			return err
+		}
+		return f(ctx, c, s, repo, args[0])
+	})
 }
 
 // freezeStore opens the freeze records.

@@ -61,13 +61,10 @@ func gcCommand() *ffcli.Command {
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, _ []string) (err error) {
-			c, err := n.attach("slipway-gc")
-			if err != nil {
+			return n.with("slipway-gc", func(c *pipeline.Conn) error {
+				_, err := gc(ctx, c, o, os.Stdout)
 				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			_, err = gc(ctx, c, o, os.Stdout)
-			return err
+			})
 		},
 	}
 }

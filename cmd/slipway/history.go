@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,19 +33,12 @@ func historyCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return usagef("want one environment, got %d arguments", len(args))
 			}
-			c, err := n.attach("slipway-history")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
-			if *images {
-				return historyImages(ctx, c, r, args[0], *last, os.Stdout)
-			}
-			return history(ctx, c, r, args[0], *last, os.Stdout)
+			return n.withRepo(ctx, "slipway-history", *repo, func(c *pipeline.Conn, r string) error {
+				if *images {
+					return historyImages(ctx, c, r, args[0], *last, os.Stdout)
+				}
+				return history(ctx, c, r, args[0], *last, os.Stdout)
+			})
 		},
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,20 +35,13 @@ func logsCommand() *ffcli.Command {
 			if len(args) < 1 || len(args) > 2 {
 				return fmt.Errorf("logs: want a commit and at most one service: %w", flag.ErrHelp)
 			}
-			c, err := n.attach("slipway-logs")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
 			service := ""
 			if len(args) == 2 {
 				service = args[1]
 			}
-			return logs(ctx, c, r, args[0], service, *follow, os.Stdout)
+			return n.withRepo(ctx, "slipway-logs", *repo, func(c *pipeline.Conn, r string) error {
+				return logs(ctx, c, r, args[0], service, *follow, os.Stdout)
+			})
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
@@ -38,6 +39,18 @@ func (o *operatorNATS) attach(name string) (*pipeline.Conn, error) {
 		return nil, err
 	}
 	return pipeline.AttachOperator(o.cfg, name)
+}
+
+// with connects as name, runs fn and closes the connection, joining the
+// error of the close to fn's: the preamble of the commands that talk to
+// NATS.
+func (o *operatorNATS) with(name string, fn func(c *pipeline.Conn) error) (err error) {
+	c, err := o.attach(name)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, c.Close()) }()
+	return fn(c)
 }
 
 // fromState takes the settings not given as flags from the state file of

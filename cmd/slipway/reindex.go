@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,12 +30,9 @@ func reindexCommand() *ffcli.Command {
 			if len(args) != 0 {
 				return fmt.Errorf("reindex: want no argument: %w", flag.ErrHelp)
 			}
-			c, err := n.attach("slipway-reindex")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			return reindex(ctx, c, &cfg, os.Stdout)
+			return n.with("slipway-reindex", func(c *pipeline.Conn) error {
+				return reindex(ctx, c, &cfg, os.Stdout)
+			})
 		},
 	}
 }

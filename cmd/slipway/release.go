@@ -61,13 +61,10 @@ func releaseCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return usagef("want one commit")
 			}
-			c, err := n.attach("slipway-release")
-			if err != nil {
+			return n.with("slipway-release", func(c *pipeline.Conn) error {
+				_, err := releaseCommit(ctx, c, args[0], o, os.Stdout)
 				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			_, err = releaseCommit(ctx, c, args[0], o, os.Stdout)
-			return err
+			})
 		},
 	}
 }
@@ -216,13 +213,10 @@ func planCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return usagef("want one environment")
 			}
-			c, err := n.attach("slipway-plan")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
 			o.Env = args[0]
-			return plan(ctx, c, *commit, o, os.Stdout)
+			return n.with("slipway-plan", func(c *pipeline.Conn) error {
+				return plan(ctx, c, *commit, o, os.Stdout)
+			})
 		},
 	}
 }

@@ -56,18 +56,29 @@ func positional(fs *flag.FlagSet, args []string) ([]string, error) {
 	return out, nil
 }
 
+// positionalN is positional for a command that takes exactly n arguments:
+// any other number is the error "<cmd>: want <want>", shown with the
+// command's usage (flag.ErrHelp).
+func positionalN(fs *flag.FlagSet, args []string, n int, cmd, want string) ([]string, error) {
+	args, err := positional(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) != n {
+		return nil, fmt.Errorf("%s: want %s: %w", cmd, want, flag.ErrHelp)
+	}
+	return args, nil
+}
+
 // withRepo connects to NATS as name, resolves the repository the command
 // names or the only one there is (chooseRepo), runs fn and closes the
 // connection: the preamble of the commands about one repository.
-func (o *operatorNATS) withRepo(ctx context.Context, name, named string, fn func(c *pipeline.Conn, repo string) error) (err error) {
-	c, err := o.attach(name)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, c.Close()) }()
-	r, err := chooseRepo(ctx, c, named)
-	if err != nil {
-		return err
-	}
-	return fn(c, r)
+func (o *operatorNATS) withRepo(ctx context.Context, name, named string, fn func(c *pipeline.Conn, repo string) error) error {
+	return o.with(name, func(c *pipeline.Conn) error {
+		r, err := chooseRepo(ctx, c, named)
+		if err != nil {
+			return err
+		}
+		return fn(c, r)
+	})
 }

@@ -67,17 +67,10 @@ func rollbackCommand() *ffcli.Command {
 				_, err = a.action(ctx, envPath(r, args[0])+"/rollback", api.RollbackRequest{Steps: *steps, To: *to, Wait: waitOf(d)}, os.Stdout)
 				return err
 			}
-			c, err := n.attach("slipway-rollback")
-			if err != nil {
+			return n.withRepo(ctx, "slipway-rollback", *repo, func(c *pipeline.Conn, r string) error {
+				_, err := rollback(ctx, c, r, args[0], *steps, *to, d, os.Stdout)
 				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
-			_, err = rollback(ctx, c, r, args[0], *steps, *to, d, os.Stdout)
-			return err
+			})
 		},
 	}
 }
@@ -169,13 +162,10 @@ func replayCommand() *ffcli.Command {
 				_, err := a.action(ctx, "/replay", api.ReplayRequest{Ref: args[0], Wait: waitOf(d)}, os.Stdout)
 				return err
 			}
-			c, err := n.attach("slipway-replay")
-			if err != nil {
+			return n.with("slipway-replay", func(c *pipeline.Conn) error {
+				_, err := replay(ctx, c, args[0], d, os.Stdout)
 				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			_, err = replay(ctx, c, args[0], d, os.Stdout)
-			return err
+			})
 		},
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,29 +35,19 @@ func steerCommand(cmd, help string) *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 1, cmd, "one environment"); err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("%s: want one environment: %w", cmd, flag.ErrHelp)
 			}
 			if msg := manifest.CheckEnvironment(args[0]); msg != "" {
 				return fmt.Errorf("environment %q: %s", args[0], msg)
 			}
-			c, err := n.attach("slipway-" + cmd)
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			r, err := chooseRepo(ctx, c, *repo)
-			if err != nil {
-				return err
-			}
-			store, err := c.Canary(ctx)
-			if err != nil {
-				return err
-			}
-			return steer(ctx, store, r, args[0], cmd, os.Stdout)
+			return n.withRepo(ctx, "slipway-"+cmd, *repo, func(c *pipeline.Conn, r string) error {
+				store, err := c.Canary(ctx)
+				if err != nil {
+					return err
+				}
+				return steer(ctx, store, r, args[0], cmd, os.Stdout)
+			})
 		},
 	}
 }

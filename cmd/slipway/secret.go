@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -48,21 +47,13 @@ func bindSecretArgs(fs *flag.FlagSet) secretArgs {
 	}
 }
 
-// open checks the environment and the secret names, connects and
-// chooses the repository.
-func (a secretArgs) open(ctx context.Context, name, env string, names ...string) (*pipeline.Conn, string, error) {
+// with checks the environment and the secret names, connects, chooses
+// the repository and runs fn (operatorNATS.withRepo).
+func (a secretArgs) with(ctx context.Context, env string, names []string, fn func(c *pipeline.Conn, repo string) error) error {
 	if err := checkSecretArgs(env, names...); err != nil {
-		return nil, "", err
+		return err
 	}
-	c, err := a.n.attach(name)
-	if err != nil {
-		return nil, "", err
-	}
-	repo, err := chooseRepo(ctx, c, *a.repo)
-	if err != nil {
-		return nil, "", errors.Join(err, c.Close())
-	}
-	return c, repo, nil
+	return a.n.withRepo(ctx, "slipway-secret", *a.repo, fn)
 }
 
 // checkSecretArgs refuses an environment or a secret name slipway.yaml
@@ -92,11 +83,8 @@ func secretSetCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 2, "secret set", "an environment and a name; the value comes from standard input"); err != nil {
 				return err
-			}
-			if len(args) != 2 {
-				return fmt.Errorf("secret set: want an environment and a name; the value comes from standard input: %w", flag.ErrHelp)
 			}
 			if err := checkSecretArgs(args[0], args[1]); err != nil {
 				return err
@@ -105,12 +93,9 @@ func secretSetCommand() *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			c, repo, err := a.open(ctx, "slipway-secret", args[0], args[1])
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			return secretSet(ctx, c, repo, args[0], args[1], value, *redeploy, d, os.Stdout)
+			return a.with(ctx, args[0], args[1:], func(c *pipeline.Conn, repo string) error {
+				return secretSet(ctx, c, repo, args[0], args[1], value, *redeploy, d, os.Stdout)
+			})
 		},
 	}
 }
@@ -215,18 +200,12 @@ func secretListCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 1, "secret list", "one environment"); err != nil {
 				return err
 			}
-			if len(args) != 1 {
-				return fmt.Errorf("secret list: want one environment: %w", flag.ErrHelp)
-			}
-			c, repo, err := a.open(ctx, "slipway-secret", args[0])
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			return secretList(ctx, c, repo, args[0], os.Stdout)
+			return a.with(ctx, args[0], nil, func(c *pipeline.Conn, repo string) error {
+				return secretList(ctx, c, repo, args[0], os.Stdout)
+			})
 		},
 	}
 }
@@ -252,6 +231,19 @@ func secretList(ctx context.Context, c *pipeline.Conn, repo, env string, out io.
 	return w.Flush()
 }
 
+// secretRm removes secret name of env of repo.
+func secretRm(ctx context.Context, c *pipeline.Conn, repo, env, name string, out io.Writer) error {
+	store, err := c.Secrets(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := store.Delete(ctx, repo, env, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "==> removed %s of %s\n", name, events.EnvID{Repo: repo, Env: env})
+	return nil
+}
+
 func secretRmCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway secret rm", flag.ContinueOnError)
 	a := bindSecretArgs(fs)
@@ -262,26 +254,12 @@ func secretRmCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
-			if args, err = positional(fs, args); err != nil {
+			if args, err = positionalN(fs, args, 2, "secret rm", "an environment and a name"); err != nil {
 				return err
 			}
-			if len(args) != 2 {
-				return fmt.Errorf("secret rm: want an environment and a name: %w", flag.ErrHelp)
-			}
-			c, repo, err := a.open(ctx, "slipway-secret", args[0], args[1])
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			store, err := c.Secrets(ctx, nil)
-			if err != nil {
-				return err
-			}
-			if err := store.Delete(ctx, repo, args[0], args[1]); err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stdout, "==> removed %s of %s\n", args[1], events.EnvID{Repo: repo, Env: args[0]})
-			return nil
+			return a.with(ctx, args[0], args[1:], func(c *pipeline.Conn, repo string) error {
+				return secretRm(ctx, c, repo, args[0], args[1], os.Stdout)
+			})
 		},
 	}
 }

@@ -39,15 +39,12 @@ func statusCommand() *ffcli.Command {
 			if len(args) > 1 {
 				return usagef("want at most one repository")
 			}
-			c, err := n.attach("slipway-status")
-			if err != nil {
-				return err
-			}
-			defer func() { err = errors.Join(err, c.Close()) }()
-			if len(args) == 1 {
-				return statusOf(ctx, c, &cfg, args[0], os.Stdout)
-			}
-			return status(ctx, c, &cfg, os.Stdout)
+			return n.with("slipway-status", func(c *pipeline.Conn) error {
+				if len(args) == 1 {
+					return statusOf(ctx, c, &cfg, args[0], os.Stdout)
+				}
+				return status(ctx, c, &cfg, os.Stdout)
+			})
 		},
 	}
 }

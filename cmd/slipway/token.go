@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,16 +23,13 @@ func tokenCommand() *ffcli.Command {
 		return &ffcli.Command{
 			Name: name, ShortUsage: usage, ShortHelp: help, FlagSet: fs, Options: pipeline.Options(),
 			Exec: func(ctx context.Context, args []string) (err error) {
-				c, err := n.attach("slipway-token")
-				if err != nil {
-					return err
-				}
-				defer func() { err = errors.Join(err, c.Close()) }()
-				t, err := api.OpenTokens(ctx, c.JS)
-				if err != nil {
-					return err
-				}
-				return run(ctx, t, args)
+				return n.with("slipway-token", func(c *pipeline.Conn) error {
+					t, err := api.OpenTokens(ctx, c.JS)
+					if err != nil {
+						return err
+					}
+					return run(ctx, t, args)
+				})
 			},
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/slipway-dev/slipway/internal/testca"
 )
 
 // Cluster is a running control plane: etcd, kube-apiserver and
@@ -31,7 +33,7 @@ type Cluster struct {
 	Client kubernetes.Interface
 
 	server string
-	ca     *authority
+	ca     *testca.CA
 	dir    string
 	procs  []*process
 	// onStop runs before the components stop (the node's watch).
@@ -75,7 +77,7 @@ func start(tb testing.TB, dir string) (c *Cluster, err error) {
 		}
 		paths[b] = p
 	}
-	c = &Cluster{dir: dir, ca: mustAuthority(tb)}
+	c = &Cluster{dir: dir, ca: testca.MustNew(tb, "kubetest-ca")}
 	defer func() {
 		if err != nil {
 			c.stop()
@@ -119,10 +121,8 @@ func (c *Cluster) startAPIServer(tb testing.TB, bin, etcdURL string) error {
 	}
 	port := freePort()
 	c.server = "https://127.0.0.1:" + strconv.Itoa(port)
-	cert, key := c.ca.issue(tb, "kube-apiserver", nil, net.IPv4(127, 0, 0, 1))
-	mustWrite(tb, filepath.Join(dir, "tls.crt"), cert)
-	mustWrite(tb, filepath.Join(dir, "tls.key"), key)
-	mustWrite(tb, filepath.Join(dir, "ca.crt"), c.ca.pem)
+	c.ca.IssueNow(tb, serverNames...).Write(tb, dir, "tls")
+	mustWrite(tb, filepath.Join(dir, "ca.crt"), c.ca.PEM)
 	saKey, saPub := mustServiceAccountKey(tb, dir)
 	p, err := startProcess(c.dir, "kube-apiserver", bin,
 		"--etcd-servers="+etcdURL,
@@ -207,10 +207,10 @@ func (c *Cluster) User(tb testing.TB, name string, groups ...string) (string, *r
 }
 
 func (c *Cluster) writeKubeconfig(tb testing.TB, path, user string, groups []string) (*rest.Config, error) {
-	cert, key := c.ca.issue(tb, user, groups)
+	leaf := c.ca.IssueClient(tb, user, groups...)
 	kc := clientcmdapi.NewConfig()
-	kc.Clusters["kubetest"] = &clientcmdapi.Cluster{Server: c.server, CertificateAuthorityData: c.ca.pem}
-	kc.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: cert, ClientKeyData: key}
+	kc.Clusters["kubetest"] = &clientcmdapi.Cluster{Server: c.server, CertificateAuthorityData: c.ca.PEM}
+	kc.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: leaf.CertPEM, ClientKeyData: leaf.KeyPEM}
 	kc.Contexts["kubetest"] = &clientcmdapi.Context{Cluster: "kubetest", AuthInfo: user}
 	kc.CurrentContext = "kubetest"
 	if err := clientcmd.WriteToFile(*kc, path); err != nil {

@@ -115,11 +115,7 @@ func (k *Kubelet) runs(ns string) bool {
 
 // serve starts the kubelet's HTTPS endpoint, which serves container logs.
 func (k *Kubelet) serve(tb testing.TB) error {
-	cert, key := k.c.ca.issue(tb, "kubetest-kubelet", nil, net.IPv4(127, 0, 0, 1))
-	pair, err := tls.X509KeyPair(cert, key)
-	if err != nil {
-		return err
-	}
+	pair := k.c.ca.IssueNow(tb, serverNames...).TLS(tb)
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
 	if err != nil {
 		return err

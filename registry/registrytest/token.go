@@ -2,24 +2,21 @@ package registrytest
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/testca"
 )
 
 // TokenService is the token service of a registry started by
@@ -53,30 +50,12 @@ func MustPrivateToken(tb testing.TB) (*Private, *TokenService) {
 // certificate the registry trusts its tokens by.
 func mustTokenService(tb testing.TB, p *Private) (ts *TokenService, bundle string) {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(tb), Subject: pkix.Name{CommonName: "slipway test token signer"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	signer := testca.MustNew(tb, "slipway test token signer")
 	bundle = filepath.Join(p.Dir, "token-signer.pem")
-	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	ts = &TokenService{key: key, certDER: der, user: p.User, password: p.Password}
+	testca.MustWrite(tb, bundle, signer.PEM)
+	ts = &TokenService{key: signer.Key, certDER: signer.Cert.Raw, user: p.User, password: p.Password}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(ts.serve))
-	certFile, keyFile := p.ca.MustServerCert(tb, tb.TempDir())
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cert := p.ca.IssueNow(tb, serverNames...).TLS(tb)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.StartTLS()
 	tb.Cleanup(srv.Close)

@@ -164,7 +164,7 @@ func Compare(a, b Side) []Difference {
 	add(KeyCommit, "", "", a.Commit, b.Commit)
 	add("target", "", "", events.TargetName(a.Target), events.TargetName(b.Target))
 	ia, ib := byService(a.Images), byService(b.Images)
-	for _, name := range names(ia, ib) {
+	for _, name := range keys(ia, ib) {
 		x, y := ia[name], ib[name]
 		add(KeyImage, name, "", x.Digest, y.Digest)
 		add("replicas", name, "", replicas(x), replicas(y))
@@ -199,21 +199,8 @@ func byService(images []events.Image) map[string]events.Image {
 	return m
 }
 
-func names(a, b map[string]events.Image) []string {
-	var out []string
-	for k := range a {
-		out = append(out, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func keys(a, b map[string]string) []string {
+// keys returns the keys of a and b, each once, sorted.
+func keys[V any](a, b map[string]V) []string {
 	var out []string
 	for k := range a {
 		out = append(out, k)

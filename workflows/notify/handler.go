@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -109,18 +110,11 @@ func (h *Handler) Handle(ctx context.Context, e events.Event) error {
 // Run posts what hosts did not take, each host once its rest is over,
 // until ctx ends.
 func (h *Handler) Run(ctx context.Context) error {
-	t := time.NewTicker(h.retryEvery())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return workflows.Every(ctx, h.retryEvery(), func(ctx context.Context) {
 		for _, q := range h.waiting() {
 			h.flush(ctx, q)
 		}
-	}
+	})
 }
 
 // flush posts q's items in order until one fails for the host (it is then

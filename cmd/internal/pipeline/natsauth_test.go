@@ -2,15 +2,7 @@ package pipeline_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +16,7 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/internal/testca"
 )
 
 // TestNATSAuth starts a real nats-server (in process, on a real TCP or TLS
@@ -33,8 +26,8 @@ import (
 // never the secret.
 func TestNATSAuth(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCA(t, "slipway test ca")
-	other := newCA(t, "someone else")
+	ca := testca.MustNew(t, "slipway test ca")
+	other := testca.MustNew(t, "someone else")
 	file := func(name, content string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -44,11 +37,9 @@ func TestNATSAuth(t *testing.T) {
 	}
 	userKey, userSeed := newUserKey(t)
 	creds, account := newCreds(t)
-	caFile := file("ca.pem", ca.certPEM)
-	clientCert, clientKey := ca.issue(t, "client", false, time.Hour)
-	certFile, keyFile := file("client.pem", clientCert), file("client-key.pem", clientKey)
-	otherCert, otherKey := other.issue(t, "client", false, time.Hour)
-	otherCertFile, otherKeyFile := file("other.pem", otherCert), file("other-key.pem", otherKey)
+	caFile := file("ca.pem", string(ca.PEM))
+	certFile, keyFile := ca.IssueClient(t, "client").Write(t, dir, "client")
+	otherCertFile, otherKeyFile := other.IssueClient(t, "client").Write(t, dir, "other")
 	worldReadable := file("world.nk", string(userSeed))
 	if err := os.Chmod(worldReadable, 0o644); err != nil {
 		t.Fatal(err)
@@ -58,8 +49,8 @@ func TestNATSAuth(t *testing.T) {
 	userPass := startNATS(t, &server.Options{Username: "slipway", Password: "s3cret-password"})
 	nkey := startNATS(t, &server.Options{Nkeys: []*server.NkeyUser{{Nkey: userKey}}})
 	operator := startNATS(t, account)
-	mtls := startNATS(t, ca.serverOptions(t, time.Hour))
-	expired := startNATS(t, ca.serverOptions(t, -time.Hour))
+	mtls := startNATS(t, serverOptions(t, ca, time.Hour))
+	expired := startNATS(t, serverOptions(t, ca, -time.Hour))
 
 	tests := []struct {
 		name    string
@@ -83,7 +74,7 @@ func TestNATSAuth(t *testing.T) {
 		{name: "tls with ca and client certificate", url: mtls, args: []string{"-nats-ca", caFile, "-nats-cert", certFile, "-nats-key", keyFile}},
 		{name: "tls without client certificate", url: mtls, args: []string{"-nats-ca", caFile}, wantErr: "TLS failed"},
 		{name: "tls client certificate of another ca", url: mtls, args: []string{"-nats-ca", caFile, "-nats-cert", otherCertFile, "-nats-key", otherKeyFile}, wantErr: "TLS failed"},
-		{name: "tls server of an untrusted ca", url: mtls, args: []string{"-nats-ca", file("other-ca.pem", other.certPEM), "-nats-cert", certFile, "-nats-key", keyFile}, wantErr: "TLS failed"},
+		{name: "tls server of an untrusted ca", url: mtls, args: []string{"-nats-ca", file("other-ca.pem", string(other.PEM)), "-nats-cert", certFile, "-nats-key", keyFile}, wantErr: "TLS failed"},
 		{name: "tls server certificate expired", url: expired, args: []string{"-nats-ca", caFile, "-nats-cert", certFile, "-nats-key", keyFile}, wantErr: "TLS failed"},
 	}
 	for _, tt := range tests {
@@ -257,72 +248,13 @@ func newCreds(t *testing.T) (string, *server.Options) {
 	return string(creds), &server.Options{TrustedOperators: []*jwt.OperatorClaims{opc}, AccountResolver: resolver, SystemAccount: sysPub}
 }
 
-// testCA is a certificate authority made by the test.
-type testCA struct {
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-	certPEM string
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// issue returns a PEM certificate and key for 127.0.0.1 valid for ttl
-// from now (ending an hour ago when ttl is negative).
-func (ca *testCA) issue(t *testing.T, name string, server bool, ttl time.Duration) (certPEM, keyPEM string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(ttl),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}))
-}
-
 // serverOptions are those of a server presenting a certificate of ca
 // valid for ttl and requiring a client certificate of ca.
-func (ca *testCA) serverOptions(t *testing.T, ttl time.Duration) *server.Options {
+func serverOptions(t *testing.T, ca *testca.CA, ttl time.Duration) *server.Options {
 	t.Helper()
-	certPEM, keyPEM := ca.issue(t, "nats", true, ttl)
-	cert, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	cert := ca.Issue(t, time.Now().Add(-2*time.Hour), time.Now().Add(ttl), "127.0.0.1").TLS(t)
 	return &server.Options{
 		TLS: true, TLSVerify: true,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12},
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: ca.Pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12},
 	}
 }

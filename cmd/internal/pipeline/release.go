@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/freeze"
@@ -166,18 +167,11 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 // reconcile runs Preview.Reconcile every interval; a failure is logged and
 // tried again at the next tick.
 func (w *ReleaseWorkflows) reconcile(ctx context.Context) error {
-	t := time.NewTicker(w.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return workflows.Every(ctx, w.every, func(ctx context.Context) {
 		if err := w.Preview.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			logger(ctx).Warn().Err(err).Msg("preview reconcile")
 		}
-	}
+	})
 }
 
 // freezeSweep is how often freezes past their expiry are ended.
@@ -186,14 +180,7 @@ const freezeSweep = 5 * time.Second
 // sweepFreezes ends the freezes past their expiry every freezeSweep,
 // publishing what they held (freeze.Sweep), until ctx ends.
 func (w *ReleaseWorkflows) sweepFreezes(ctx context.Context) error {
-	t := time.NewTicker(freezeSweep)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return workflows.Every(ctx, freezeSweep, func(ctx context.Context) {
 		ended, err := freeze.Sweep(ctx, w.Freezes, w.Release.Publisher, time.Now())
 		if err != nil && ctx.Err() == nil {
 			logger(ctx).Warn().Err(err).Msg("freeze sweep")
@@ -201,5 +188,5 @@ func (w *ReleaseWorkflows) sweepFreezes(ctx context.Context) error {
 		for _, f := range ended {
 			logger(ctx).Info().Str("repo", f.Repo).Str("env", f.Env).Bool("held", f.Held != nil).Msg("freeze expired")
 		}
-	}
+	})
 }
