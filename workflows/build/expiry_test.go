@@ -1,0 +1,116 @@
+package build_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/readmodel"
+	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/workflowstest"
+)
+
+// projected publishes into a recorder and folds each event into the read
+// model, as the projector of stream SLIPWAY does.
+type projected struct {
+	workflowstest.Recorder
+	m   *readmodel.Model
+	mu  sync.Mutex
+	seq uint64
+}
+
+func (p *projected) Publish(ctx context.Context, e events.Event) (bool, error) {
+	if _, err := p.Recorder.Publish(ctx, e); err != nil {
+		return false, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	env, err := events.NewEnvelope(e, "test", time.Now())
+	if err != nil {
+		return false, err
+	}
+	p.seq++
+	return false, p.m.Project(natsjs.WithStored(ctx, natsjs.Stored{Seq: p.seq, Subject: e.Subject()}), env)
+}
+
+// TestBuildRedeliveredAfterItsClaimExpired: the claim of a completed build
+// expires, and a redelivery of its request after that is answered from the
+// read model's record of the build: no second solve, the same digest
+// announced, the claim completed again with it.
+func TestBuildRedeliveredAfterItsClaimExpired(t *testing.T) {
+	topo := natsjs.DefaultTopology()
+	topo.ClaimRetention, topo.AllowShortRetention = time.Second, true
+	s := natsjs.MustServerWith(t, topo)
+	_, js := natsjs.MustJetStream(t, s.ClientURL())
+	ctx := context.Background()
+	claims, err := natsstore.OpenClaims(ctx, js, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readmodel.Open(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, b := sources, &builder{}
+	p := &projected{m: m}
+	h := &build.Handler{
+		Config: build.Config{Registry: "localhost:5000", ClaimTTL: time.Minute},
+		Source: src, Builder: b, Claims: claims, Publisher: p,
+		Planner: &build.Planner{Source: src, Publisher: p},
+	}
+	req := requests()[0]
+	if _, err := p.Publish(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.HandleBuild(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	key := events.BuildKey(repo.FullName, sha, "web")
+	first, err := claims.Result(ctx, key)
+	if err != nil {
+		t.Fatalf("result after the build: %v", err)
+	}
+	waitClaimGone(t, claims, key)
+
+	if err := h.HandleBuild(ctx, req); err != nil {
+		t.Fatalf("redelivery after expiry: %v", err)
+	}
+	if len(b.solves) != 1 {
+		t.Fatalf("solves = %v, want 1: a redelivery after the claim expired built again", b.solves)
+	}
+	got := workflowstest.Of[*events.BuildSucceeded](&p.Recorder)
+	if len(got) != 2 || got[1].Digest != got[0].Digest || got[1].Image != got[0].Image {
+		t.Fatalf("announced %+v, want the first build announced again", got)
+	}
+	again, err := claims.Result(ctx, key)
+	if err != nil {
+		t.Fatalf("result after the redelivery: %v", err)
+	}
+	if d := got[0].Digest; d == "" || !strings.Contains(string(first), d) || !strings.Contains(string(again), d) {
+		t.Fatalf("claim after the redelivery = %s, want the digest %s", again, d)
+	}
+}
+
+// waitClaimGone waits until the claim of key expired.
+func waitClaimGone(t *testing.T, claims *natsstore.Claims, key string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, ok, err := claims.Inspect(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("claim %s still there after 15s: completed claims do not expire", key)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
