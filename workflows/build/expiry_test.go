@@ -39,9 +39,10 @@ func (p *projected) Publish(ctx context.Context, e events.Event) (bool, error) {
 }
 
 // TestBuildRedeliveredAfterItsClaimExpired: the claim of a completed build
-// expires, and a redelivery of its request after that is answered from the
-// read model's record of the build: no second solve, the same digest
-// announced, the claim completed again with it.
+// expires; then a release still finds its image (BuiltImagesOf), and a
+// redelivery of its request is answered from the read model's record of
+// the build: no second solve, the same digest announced, the claim
+// completed again with it.
 func TestBuildRedeliveredAfterItsClaimExpired(t *testing.T) {
 	topo := natsjs.DefaultTopology()
 	topo.ClaimRetention, topo.AllowShortRetention = time.Second, true
@@ -76,6 +77,12 @@ func TestBuildRedeliveredAfterItsClaimExpired(t *testing.T) {
 		t.Fatalf("result after the build: %v", err)
 	}
 	waitClaimGone(t, claims, key)
+	// A release of the commit still finds its image, with the spec its
+	// manifest declares.
+	images, err := build.BuiltImagesOf(ctx, claims, repo.FullName, sha, []events.ServiceSpec{req.Service})
+	if err != nil || len(images) != 1 || images[0].Digest == "" || images[0].Service.Port != req.Service.Port {
+		t.Fatalf("BuiltImagesOf after the claim expired = %+v, %v; want the recorded image of web", images, err)
+	}
 
 	if err := h.HandleBuild(ctx, req); err != nil {
 		t.Fatalf("redelivery after expiry: %v", err)
