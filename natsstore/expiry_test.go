@@ -120,3 +120,33 @@ func mustKeys(t *testing.T, kv jetstream.KeyValue) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// TestExpiringClaimsUnderRolePermissions: a builder and a deployer,
+// connected with their roles' permissions, open the expiring claims,
+// complete their steps with a TTL and read the read model's builds.
+func TestExpiringClaimsUnderRolePermissions(t *testing.T) {
+	s, keys := natsjs.MustAuthServer(t, natsjs.DefaultTopology())
+	ctx := context.Background()
+	for _, tt := range []struct {
+		role natsjs.Role
+		key  string
+	}{
+		{natsjs.RoleBuilder, events.BuildKey("acme/shop", "0123456789abcdef0123456789abcdef01234567", "web")},
+		{natsjs.RoleDeployer, events.DeployKey("acme/shop", "staging", "0123456789abcdef0123456789abcdef01234567", "")},
+	} {
+		t.Run(string(tt.role), func(t *testing.T) {
+			_, js := natsjs.MustRoleJetStream(t, s.ClientURL(), keys, tt.role)
+			claims, err := natsstore.OpenClaims(ctx, js, string(tt.role))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustComplete(t, claims, tt.key)
+			if _, err := claims.Claim(ctx, tt.key, time.Minute); !errors.Is(err, events.ErrAlreadyDone) {
+				t.Fatalf("claim again: %v, want ErrAlreadyDone", err)
+			}
+			if _, _, ok, err := claims.RecordedBuild(ctx, "acme/shop", "0123456789abcdef0123456789abcdef01234567", "web"); err != nil || ok {
+				t.Fatalf("RecordedBuild of a commit the read model does not know = %v, %v", ok, err)
+			}
+		})
+	}
+}
