@@ -68,7 +68,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketFreezes, BucketCanary} {
 			g.readBucket(b)
 		}
-		g.readBucket(BucketReadCommits) // the builds whose claims expired (natsstore.Claims.RecordedBuild)
+		g.readBucket(BucketReadCommits)         // the builds whose claims expired (natsstore.Claims.RecordedBuild)
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
 		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>")
 		g.writeKeys(BucketEnvs, ">")
