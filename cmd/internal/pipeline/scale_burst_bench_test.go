@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,7 +60,12 @@ func webhookBurst(b *testing.B, r *reuseRig, n int) burst {
 	defer srv.Close()
 	done := make(chan error, 1)
 	go func() { done <- RunProjector(quiet.WithContext(ctx), &cfg, r.conn) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			b.Errorf("projector: %v", err)
+		}
+	}()
 
 	body := burstBody(b, r.repo.FullName)
 	distinct := n * 9 / 10
@@ -143,8 +149,11 @@ func deliver(client *http.Client, url string, body []byte, i int, secret []byte)
 		Status    string `json:"status"`
 		Duplicate bool   `json:"duplicate"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil || res.StatusCode/100 != 2 || answer.Status != "accepted" {
-		return false, fmt.Errorf("delivery %d: %d %s %v", i, res.StatusCode, answer.Status, err)
+	if err := json.NewDecoder(res.Body).Decode(&answer); err != nil {
+		return false, fmt.Errorf("delivery %d: %d: %w", i, res.StatusCode, err)
+	}
+	if res.StatusCode/100 != 2 || answer.Status != "accepted" {
+		return false, fmt.Errorf("delivery %d: %d %s", i, res.StatusCode, answer.Status)
 	}
 	return answer.Duplicate, nil
 }

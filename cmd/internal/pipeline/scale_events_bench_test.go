@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -60,7 +61,12 @@ func newEventRig(b *testing.B, prior int) *eventRig {
 	}
 	done := make(chan error, 1)
 	go func() { done <- RunProjector(ctx, &cfg, c) }()
-	b.Cleanup(func() { cancel(); <-done })
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			b.Errorf("projector: %v", err)
+		}
+	})
 	r := &eventRig{ctx: ctx, conn: c, h: h, m: m, pub: natsjs.NewPublisher(c.JS, "/bench"),
 		repo: events.Repo{Forge: "github", FullName: "acme/history", DefaultBranch: "main"}}
 	r.seed(b, prior)
