@@ -26,6 +26,10 @@ type Claims struct {
 	// identity and boot, when set, name the worker across restarts and
 	// this start of it (succession.go).
 	identity, boot string
+	// js and retention, when set, make completed claims expire (expiry.go).
+	js        jetstream.JetStream
+	retention time.Duration
+	records   *commitRecords
 }
 
 var _ workflows.Claims = (*Claims)(nil)
@@ -184,7 +188,7 @@ func (l *lease) Complete(ctx context.Context, result []byte) error {
 	if result != nil && !json.Valid(result) {
 		return fmt.Errorf("complete claim %s: result is not JSON", l.key)
 	}
-	rev, err := l.c.kv.Update(ctx, l.key, l.record(stateDone, result), l.rev)
+	rev, err := l.c.complete(ctx, l.key, l.record(stateDone, result), l.rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		// Another worker took the step over, or an earlier try of this
 		// Complete was stored but its answer lost: either way not ours to

@@ -7,7 +7,10 @@
 //
 // Guarantees: every change of a claim or a lock is a revision-checked Create,
 // Update or Delete, so two workers never both hold one; a lease whose expiry
-// passed is taken over by one worker only. Reads of the audit log create no
+// passed is taken over by one worker only. Claims opened with OpenClaims
+// complete builds, commit-built steps and deploys with a TTL (the stream's
+// retention, natsjs.ClaimRetention), so the bucket stays bounded; a build
+// whose claim expired is found in the read model (Claims.RecordedBuild). Reads of the audit log create no
 // durable consumer and change nothing.
 //
 // It implements interfaces the workflows declare and talks to JetStream

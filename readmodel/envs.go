@@ -48,6 +48,9 @@ func (f fold) result(ctx context.Context, r events.DeployResult) error {
 	if err != nil {
 		return err
 	}
+	if err := f.ran(ctx, d); err != nil {
+		return err
+	}
 	return f.envRecord(ctx, repo, env, func(v *Env) {
 		v.Deploys++
 		v.Last = &d
@@ -93,4 +96,23 @@ func (f fold) plan(ctx context.Context, e *events.ReleasePlanned) error {
 		return err
 	}
 	return f.envRecord(ctx, repo, env, func(v *Env) { v.Plan = e.Number })
+}
+
+// ran folds a deploy's outcome into its commit's record (Commit.Ran), when
+// the read model knows the commit.
+func (f fold) ran(ctx context.Context, d release.Deploy) error {
+	if d.Outcome != events.OutcomeSucceeded && d.Outcome != events.OutcomeFailed {
+		return nil
+	}
+	key := commitKey(d.Repo.FullName, d.Commit)
+	_, _, found, err := get[Commit](ctx, f.m.commits, key)
+	if err != nil || !found {
+		return err
+	}
+	return update(ctx, f.m.commits, key, f.seq, func(c *Commit) {
+		if c.Ran == nil {
+			c.Ran = map[string]release.Runs{}
+		}
+		c.Ran[d.Env] = c.Ran[d.Env].With(d)
+	})
 }

@@ -100,6 +100,19 @@ func (m *Model) Deploys(ctx context.Context, repo, env string) ([]release.Deploy
 	return m.LastDeploys(ctx, repo, env, 0)
 }
 
+// Runs implements release.CommitRuns: how the deploys of sha of repo to
+// env ended, from the commit's record (one read). ok is false when the
+// record knows none: a commit never deployed there, or a read model
+// folded by an earlier version (the caller reads the history then).
+func (m *Model) Runs(ctx context.Context, repo, env, sha string) (runs release.Runs, ok bool, err error) {
+	c, _, found, err := get[Commit](ctx, m.commits, commitKey(repo, sha))
+	if err != nil || !found {
+		return runs, false, err
+	}
+	runs, ok = c.Ran[env]
+	return runs, ok, nil
+}
+
 // LastDeploys returns the last limit deploy results of env of repo (every
 // one when limit is 0), oldest first. It reads the environment's record
 // and limit/64+2 pages: its time does not grow with the history.

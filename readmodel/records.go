@@ -70,6 +70,9 @@ type Commit struct {
 	Built bool `json:"built,omitempty"`
 	// Failed is the reason the commit as a whole failed (a bad slipway.yaml).
 	Failed string `json:"failed,omitempty"`
+	// Ran is how the commit's deploys ended, by environment: what a
+	// release plan asks of one commit without reading the history.
+	Ran map[string]release.Runs `json:"ran,omitempty"`
 	applied
 }
 

@@ -76,7 +76,11 @@ type Fresh struct {
 	Wait time.Duration
 }
 
-var _ release.History = Fresh{}
+var (
+	_ release.History    = Fresh{}
+	_ release.CommitRuns = Fresh{}
+	_ release.CommitRuns = (*Model)(nil)
+)
 
 // CatchUp waits for the projector, up to f.Wait.
 func (f Fresh) CatchUp(ctx context.Context) {
@@ -85,6 +89,12 @@ func (f Fresh) CatchUp(ctx context.Context) {
 	if _, err := CaughtUp(ctx, f.js, f.Consumer); err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("read model behind the stream; answering from it as it is")
 	}
+}
+
+// Runs implements release.CommitRuns once caught up.
+func (f Fresh) Runs(ctx context.Context, repo, env, sha string) (release.Runs, bool, error) {
+	f.CatchUp(ctx)
+	return f.Model.Runs(ctx, repo, env, sha)
 }
 
 // Deploys implements release.History once caught up.

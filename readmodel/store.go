@@ -101,3 +101,13 @@ func conflict(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyExists) ||
 		(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
 }
+
+// OpenCommits opens the commit records alone, for a worker allowed to read
+// no other bucket of the read model: only Commit answers.
+func OpenCommits(ctx context.Context, js jetstream.JetStream) (*Model, error) {
+	kv, err := js.KeyValue(ctx, natsjs.BucketReadCommits)
+	if err != nil {
+		return nil, fmt.Errorf("open read model %s: %w", natsjs.BucketReadCommits, err)
+	}
+	return &Model{js: js, commits: kv}, nil
+}

@@ -56,6 +56,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
 		g.readBucket(BucketClaims)
+		g.readBucket(BucketReadCommits) // the builds whose claims expired (natsstore.Claims.RecordedBuild)
 		g.writeKeys(BucketClaims, "build.>", "built.>", "check.>")
 	case RoleDeployer:
 		g.add(events.SubjectBuildRequested, events.SubjectDeployRequested+".>", events.SubjectDeploySucceeded+".>",
@@ -67,6 +68,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketFreezes, BucketCanary} {
 			g.readBucket(b)
 		}
+		g.readBucket(BucketReadCommits)         // the builds whose claims expired (natsstore.Claims.RecordedBuild)
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
 		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>")
 		g.writeKeys(BucketEnvs, ">")

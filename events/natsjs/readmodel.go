@@ -84,6 +84,9 @@ func (t Topology) validateRetention() []error {
 	if t.MaxAge > 0 && t.MaxAge < t.DuplicateWindow {
 		errs = append(errs, fmt.Errorf("stream max age %s: must not be shorter than the duplicate window %s", t.MaxAge, t.DuplicateWindow))
 	}
+	if t.ClaimRetention < 0 || (t.ClaimRetention > 0 && (t.MaxAge == 0 || t.ClaimRetention < t.MaxAge) && !t.AllowShortRetention) {
+		errs = append(errs, fmt.Errorf("claim retention %s: must not be negative nor shorter than the stream max age %s", t.ClaimRetention, t.MaxAge))
+	}
 	if t.MaxBytes > 0 && t.MaxBytes < minMaxBytes && !t.AllowShortRetention {
 		errs = append(errs, fmt.Errorf("stream max bytes %d: must be at least %d (64 MiB), or 0 for no limit", t.MaxBytes, minMaxBytes))
 	}

@@ -108,6 +108,10 @@ type Topology struct {
 	// AllowShortRetention lets a test bound the stream below what
 	// production needs (validateRetention).
 	AllowShortRetention bool
+	// ClaimRetention, when not zero, is how long the completed claims of
+	// ExpiringClaims are kept (a test's); otherwise the stream's MaxAge and
+	// DuplicateWindow (claimRetention).
+	ClaimRetention time.Duration
 }
 
 // DefaultTopology returns the settings for one machine, with no durable
@@ -239,7 +243,7 @@ func consumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig {
 
 func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
 	return append([]jetstream.KeyValueConfig{
-		{Bucket: BucketClaims, Description: "one claim per build, commit and deploy step", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		claimsBucketConfig(t),
 		{Bucket: BucketEnvs, Description: "the commit each environment runs", History: 64, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},

@@ -47,6 +47,9 @@ func (h *Handler) HandleBuild(ctx context.Context, e *events.BuildRequested) err
 // forced), or checks the commit out and runs one solve.
 func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, error) {
 	rec := record{Service: e.Service, Image: ImageRef(h.Config.Registry, e.Repo.FullName, e.Service.Name, e.Commit)}
+	if ok, err := h.recorded(ctx, e, &rec); ok || err != nil {
+		return rec, err
+	}
 	if h.Outputs == nil {
 		return h.solve(ctx, e, rec)
 	}

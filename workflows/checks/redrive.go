@@ -42,7 +42,7 @@ func (r *Redrive) HandleFinished(ctx context.Context, e *events.CheckFinished) e
 	if v.State == gate.Pending {
 		return events.Ignored("commit %s: %s", e.Commit, v.Reason)
 	}
-	images, err := build.BuiltImages(ctx, r.Claims, e.Repo.FullName, e.Commit, m.Names())
+	images, err := build.BuiltImagesOf(ctx, r.Claims, e.Repo.FullName, e.Commit, m.Services())
 	if errors.Is(err, build.ErrNotBuilt) {
 		return events.Ignored("commit %s: checks done, builds not yet", e.Commit)
 	}

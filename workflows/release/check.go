@@ -37,6 +37,30 @@ func CheckHealthy(staging []Deploy, env, sha string) error {
 	return fmt.Errorf("%s never ran on %s: %w", short(sha), env, ErrNotReleasable)
 }
 
+// StagingHealthy is CheckHealthy of sha on env, from one read of the
+// commit's record when history keeps one that knows its deploys there
+// (CommitRuns), else (a commit never deployed there, a read model of an
+// earlier version) from the whole history of env.
+func StagingHealthy(ctx context.Context, history History, repo, env, sha string) error {
+	if cr, ok := history.(CommitRuns); ok {
+		runs, ok, err := cr.Runs(ctx, repo, env, sha)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ok && runs.Succeeded:
+			return nil
+		case ok:
+			return fmt.Errorf("%s never ran healthy on %s (its deploy failed: %s): %w", short(sha), env, firstLine(runs.Failed), ErrNotReleasable)
+		}
+	}
+	deploys, err := history.Deploys(ctx, repo, env)
+	if err != nil {
+		return err
+	}
+	return CheckHealthy(deploys, env, sha)
+}
+
 // CheckReleasable returns nil when every service of sha was built and sha
 // ran healthy on the staging environment; otherwise an error wrapping
 // ErrNotReleasable says which is missing.
@@ -46,11 +70,7 @@ func CheckReleasable(ctx context.Context, claims workflows.Claims, history Histo
 	} else if err != nil {
 		return err
 	}
-	deploys, err := history.Deploys(ctx, repo, staging)
-	if err != nil {
-		return err
-	}
-	return CheckHealthy(deploys, staging, sha)
+	return StagingHealthy(ctx, history, repo, staging, sha)
 }
 
 func firstLine(s string) string {

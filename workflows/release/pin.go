@@ -121,7 +121,7 @@ func (h *Handler) Request(ctx context.Context, repo events.Repo, env manifest.En
 		declared.Name = env.Name // a preview keeps its own name
 		env = declared
 	}
-	images, err := build.BuiltImages(ctx, h.Claims, repo.FullName, sha, m.Names())
+	images, err := build.BuiltImagesOf(ctx, h.Claims, repo.FullName, sha, m.Services())
 	if err != nil {
 		return nil, err
 	}

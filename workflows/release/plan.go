@@ -120,12 +120,10 @@ func (h *Handler) checkStaging(ctx context.Context, p *events.ReleasePlanned, en
 	if h.History == nil || staging == "" {
 		return nil
 	}
-	deploys, err := h.History.Deploys(ctx, p.Repo.FullName, staging)
-	if err != nil {
-		return err
-	}
-	if err := CheckHealthy(deploys, staging, p.To); err != nil {
+	if err := StagingHealthy(ctx, h.History, p.Repo.FullName, staging, p.To); errors.Is(err, ErrNotReleasable) {
 		p.Problems = append(p.Problems, err.Error())
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

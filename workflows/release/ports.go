@@ -55,6 +55,37 @@ type History interface {
 	Deploys(ctx context.Context, repo, env string) ([]Deploy, error)
 }
 
+// CommitRuns is implemented by a History that answers how one commit's
+// deploys to an environment ended without reading the whole history (the
+// read model): what a release plan checks on every pull request event.
+type CommitRuns interface {
+	// Runs returns how the deploys of sha of repo to env ended; ok is false
+	// when it knows none (the caller reads the history then).
+	Runs(ctx context.Context, repo, env, sha string) (runs Runs, ok bool, err error)
+}
+
+// Runs is how the deploys of one commit to one environment ended.
+type Runs struct {
+	// Succeeded is set once one put the commit in service; Failed is the
+	// reason of the last one that failed.
+	Succeeded bool   `json:"succeeded,omitempty"`
+	Failed    string `json:"failed,omitempty"`
+}
+
+// With returns r with the result of d added.
+func (r Runs) With(d Deploy) Runs {
+	switch d.Outcome {
+	case events.OutcomeSucceeded:
+		r.Succeeded = true
+	case events.OutcomeFailed:
+		r.Failed = d.Reason
+		if r.Failed == "" {
+			r.Failed = "failed"
+		}
+	}
+	return r
+}
+
 // Deploy is one recorded deploy result: the event and where it is in the
 // audit log.
 type Deploy struct {

@@ -130,13 +130,14 @@ func (c *Conn) runner(ctx context.Context, cfg *Config) *natsjs.Runner {
 	}
 }
 
-// claims returns the claims store held in this process's name.
+// claims returns the claims store held in this process's name, its
+// completed builds and deploys expiring as the bucket says.
 func (c *Conn) claims(ctx context.Context) (*natsstore.Claims, error) {
-	kv, err := c.JS.KeyValue(ctx, natsjs.BucketClaims)
+	claims, err := natsstore.OpenClaims(ctx, c.JS, holderID(c.name))
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", natsjs.BucketClaims, err)
+		return nil, err
 	}
-	return natsstore.NewClaims(kv, holderID(c.name)).Succeeding(c.identity, bootID), nil
+	return claims.Succeeding(c.identity, bootID), nil
 }
 
 // Envs returns the environment store.
