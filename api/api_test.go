@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/readmodel"
+	"github.com/slipway-dev/slipway/workflows"
 )
 
 // projector is the read model's consumer, declared as the wiring declares it.
@@ -37,9 +38,14 @@ type fixture struct {
 	read, deploy string
 	srv          *httptest.Server
 	tokens       *api.Tokens
+	claims       *natsstore.Claims
 }
 
-func mustFixture(t *testing.T) *fixture {
+func mustFixture(t *testing.T) *fixture { return mustFixtureWith(t, nil) }
+
+// mustFixtureWith is mustFixture with the actions' claims wrapped by wrap
+// (nil: as they are).
+func mustFixtureWith(t *testing.T, wrap func(workflows.Claims) workflows.Claims) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	topo := natsjs.DefaultTopology()
@@ -97,7 +103,13 @@ func mustFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	claims := natsstore.NewClaims(ckv, "api-test")
-	s2 := &api.Server{Model: m, Tokens: tokens, Bus: actions.Bus{JS: js, Claims: claims, Source: "/test/api", History: m}}
+	f.claims = claims
+	fresh := readmodel.Fresh{Model: m, Consumer: projector.Name, Wait: 10 * time.Second}
+	var bc workflows.Claims = claims
+	if wrap != nil {
+		bc = wrap(claims)
+	}
+	s2 := &api.Server{Model: m, Tokens: tokens, Bus: actions.Bus{JS: js, Claims: bc, Source: "/test/api", History: fresh}}
 	log := zerolog.Nop()
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s2.Handler().ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
@@ -161,8 +173,9 @@ func TestRoutesByRole(t *testing.T) {
 		{"rollback bad wait", "POST", env + "/rollback", `{"wait":"forever"}`, [4]int{401, 401, 403, 400}, "wait"},
 		{"rollback too far", "POST", env + "/rollback", `{"steps":5}`, [4]int{401, 401, 403, 409}, "earlier commit"},
 		{"release", "POST", env + "/release", "", [4]int{401, 401, 403, 501}, "slipway release"},
-		{"lock", "POST", env + "/lock", "", [4]int{401, 401, 403, 501}, "locks"},
-		{"unlock", "POST", env + "/unlock", "", [4]int{401, 401, 403, 501}, "locks"},
+		{"lock without reason", "POST", env + "/lock", "", [4]int{401, 401, 403, 400}, "reason"},
+		{"lock bad for", "POST", env + "/lock", `{"reason":"x","for":"-1h"}`, [4]int{401, 401, 403, 400}, "for"},
+		{"unlock not frozen", "POST", "/api/v1/repos/acme/shop/envs/nope/unlock", "", [4]int{401, 401, 403, 200}, "is not frozen"},
 		{"unknown route", "GET", "/api/v1/nope", "", [4]int{404, 404, 404, 404}, "no such route"},
 	}
 	for _, tt := range tests {

@@ -54,8 +54,8 @@ func (s *Server) Handler() http.Handler {
 	act("/deadletters/{seq}/retry", s.retry)
 	act("/repos/{owner}/{name}/envs/{env}/release", notImplemented(
 		"a release writes the pin file in the operator's clone and pushes it: run `slipway release` there"))
-	act("/repos/{owner}/{name}/envs/{env}/lock", notImplemented("environment locks are not in this build of Slipway"))
-	act("/repos/{owner}/{name}/envs/{env}/unlock", notImplemented("environment locks are not in this build of Slipway"))
+	act("/repos/{owner}/{name}/envs/{env}/lock", s.lock)
+	act("/repos/{owner}/{name}/envs/{env}/unlock", s.unlock)
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")
 	})

@@ -141,15 +141,3 @@ func printFreezes(ctx context.Context, c *pipeline.Conn, repo string, out io.Wri
 	}
 	return nil
 }
-
-// noteFreeze tells the operator asking for a deliberate deploy that env is
-// frozen, and why: the deploy goes ahead.
-func noteFreeze(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) {
-	s, err := freezeStore(ctx, c)
-	if err != nil {
-		return
-	}
-	if f, _, found, err := s.Get(ctx, repo, env); err == nil && found && f.Active(time.Now()) {
-		fmt.Fprintf(out, "==> note: %s is %s; this deliberate deploy goes ahead\n", env, f.Describe())
-	}
-}
