@@ -76,6 +76,20 @@ func (f fold) event(ctx context.Context, ev events.Event) error {
 			b.Result, b.Reason, b.Step, b.Output = BuildFailed, e.Reason, e.Step, e.Output
 			b.StartedAt, b.Duration = e.StartedAt, e.Duration
 		})
+	case *events.CheckRequested:
+		return f.check(ctx, e.Repo.FullName, e.Commit, e.Check.Name, func(c *Check) {
+			if c.Status == "" { // a check runs once: its result stays
+				c.Status, c.Service = CheckRunning, e.Check.Service
+			}
+		})
+	case *events.CheckFinished:
+		return f.check(ctx, e.Repo.FullName, e.Commit, e.Check, func(c *Check) {
+			c.Status, c.Service, c.Reason, c.Output = CheckFailed, e.Service, e.Reason, e.Log
+			if e.Passed {
+				c.Status = CheckPassed
+			}
+			c.StartedAt, c.Duration = e.Started, e.Duration
+		})
 	case *events.CommitBuilt:
 		return f.commit(ctx, e.Repo.FullName, e.Commit, func(c *Commit) {
 			c.Built = true
@@ -153,5 +167,24 @@ func (f fold) build(ctx context.Context, repo, sha, branch, service string, appl
 		}
 		b.Service, b.Log = service, natsjs.LogSubject(repo, sha, service)
 		apply(b)
+	})
+}
+
+// check folds into the check name of a commit.
+func (f fold) check(ctx context.Context, repo, sha, name string, apply func(*Check)) error {
+	if name == "" {
+		return nil
+	}
+	return f.commit(ctx, repo, sha, func(c *Commit) {
+		if c.Checks == nil {
+			c.Checks = map[string]*Check{}
+		}
+		k := c.Checks[name]
+		if k == nil {
+			k = &Check{Name: name}
+			c.Checks[name] = k
+		}
+		k.Log = natsjs.LogSubject(repo, sha, events.CheckLog(name))
+		apply(k)
 	})
 }
