@@ -12,7 +12,7 @@ func (f fold) envRecord(ctx context.Context, repo, env string, apply func(*Env))
 	if repo == "" || env == "" {
 		return nil
 	}
-	return update(ctx, f.m.envs, envKey(repo, env), f.seq, func(v *Env) {
+	return update(ctx, f.m.written, f.m.envs, envKey(repo, env), f.seq, func(v *Env) {
 		v.Repo, v.Env, v.UpdatedAt = repo, env, f.env.Time
 		apply(v)
 	})
@@ -37,12 +37,12 @@ func (f fold) result(ctx context.Context, r events.DeployResult) error {
 	if repo == "" || env == "" {
 		return nil
 	}
-	cur, _, _, err := get[Env](ctx, f.m.envs, envKey(repo, env))
+	cur, _, err := read[Env](ctx, f.m.written, f.m.envs, envKey(repo, env))
 	if err != nil || cur.Seq >= f.seq {
 		return err
 	}
 	d := release.Deploy{DeployResult: r, ID: f.env.ID, Seq: f.seq, Time: f.env.Time}
-	err = update(ctx, f.m.pages, deployPage(repo, env, cur.Deploys/pageSize), f.seq, func(p *page[release.Deploy]) {
+	err = update(ctx, f.m.written, f.m.pages, deployPage(repo, env, cur.Deploys/pageSize), f.seq, func(p *page[release.Deploy]) {
 		p.Items = append(p.Items, d)
 	})
 	if err != nil {
@@ -86,7 +86,7 @@ func (f fold) plan(ctx context.Context, e *events.ReleasePlanned) error {
 	if repo == "" || env == "" {
 		return nil
 	}
-	err := update(ctx, f.m.releases, planKey(repo, env, e.Number), f.seq, func(p *Plan) {
+	err := update(ctx, f.m.written, f.m.releases, planKey(repo, env, e.Number), f.seq, func(p *Plan) {
 		*p = Plan{ReleasePlanned: *e, ID: f.env.ID, Seq: f.seq}
 	})
 	if err != nil {

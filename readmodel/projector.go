@@ -20,6 +20,7 @@ func (m *Model) Project(ctx context.Context, env events.Envelope) error {
 	if !ok {
 		return events.Permanent(fmt.Errorf("project %s: no stream sequence", env.ID))
 	}
+	m.written.folding(at.Seq)
 	if err := m.index(ctx, env, at); err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (m *Model) Project(ctx context.Context, env events.Envelope) error {
 
 // index records that id names the event at at.
 func (m *Model) index(ctx context.Context, env events.Envelope, at natsjs.Stored) error {
-	return update(ctx, m.byID, idKey(env.ID), at.Seq, func(s *Stored) {
+	return update(ctx, m.written, m.byID, idKey(env.ID), at.Seq, func(s *Stored) {
 		*s = Stored{ID: env.ID, Seq: at.Seq, Subject: at.Subject, Time: env.Time}
 	})
 }
@@ -119,7 +120,7 @@ func (f fold) commit(ctx context.Context, repo, sha string, apply func(*Commit))
 		return nil
 	}
 	key := commitKey(repo, sha)
-	_, _, found, err := get[Commit](ctx, f.m.commits, key)
+	_, found, err := read[Commit](ctx, f.m.written, f.m.commits, key)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func (f fold) commit(ctx context.Context, repo, sha string, apply func(*Commit))
 			return err
 		}
 	}
-	return update(ctx, f.m.commits, key, f.seq, func(c *Commit) {
+	return update(ctx, f.m.written, f.m.commits, key, f.seq, func(c *Commit) {
 		c.Repo, c.SHA = repo, sha
 		apply(c)
 	})
@@ -137,15 +138,15 @@ func (f fold) commit(ctx context.Context, repo, sha string, apply func(*Commit))
 // listCommit appends sha to the commits of repo: to the page first, then
 // the count, so an event redelivered between the two is counted once.
 func (f fold) listCommit(ctx context.Context, repo, sha string) error {
-	r, _, _, err := get[Repo](ctx, f.m.repos, repoKey(repo))
+	r, _, err := read[Repo](ctx, f.m.written, f.m.repos, repoKey(repo))
 	if err != nil || r.Seq >= f.seq {
 		return err
 	}
-	err = update(ctx, f.m.pages, commitPage(repo, r.Commits/pageSize), f.seq, func(p *page[string]) { p.Items = append(p.Items, sha) })
+	err = update(ctx, f.m.written, f.m.pages, commitPage(repo, r.Commits/pageSize), f.seq, func(p *page[string]) { p.Items = append(p.Items, sha) })
 	if err != nil {
 		return err
 	}
-	return update(ctx, f.m.repos, repoKey(repo), f.seq, func(r *Repo) { r.Name = repo; r.Commits++ })
+	return update(ctx, f.m.written, f.m.repos, repoKey(repo), f.seq, func(r *Repo) { r.Name = repo; r.Commits++ })
 }
 
 // build folds into the build of service of a commit.

@@ -326,3 +326,50 @@ func TestHistoryOutlivesStreamRetention(t *testing.T) {
 		t.Errorf("first deploy's images = %s", b2)
 	}
 }
+
+// TestProjectorsShareTheBuckets folds the stream with two projectors
+// taking the events in turn, as two deployers sharing the projector's
+// consumer do: each one's records of the other's writes are stale, and
+// the model they build equals the one a single projector built.
+func TestProjectorsShareTheBuckets(t *testing.T) {
+	b := mustBus(t, natsjs.DefaultTopology())
+	b.run(t)
+	history(t, b)
+	b.caughtUp(t)
+	live := b.snapshot(t)
+
+	fresh := mustBus(t, natsjs.DefaultTopology())
+	ctx := context.Background()
+	var models [2]*readmodel.Model
+	for i := range models {
+		m, err := readmodel.Open(ctx, fresh.js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models[i] = m
+	}
+	s, err := b.js.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= s.CachedInfo().State.LastSeq; seq++ {
+		raw, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := models[seq%2].Project(natsjs.WithStored(ctx, natsjs.Stored{Seq: seq, Subject: raw.Subject}), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if shared := fresh.snapshot(t); !maps.Equal(live, shared) {
+		for k, v := range live {
+			if shared[k] != v {
+				t.Errorf("%s: one projector %s, two %s", k, v, shared[k])
+			}
+		}
+	}
+}
