@@ -22,10 +22,12 @@ type cache struct {
 	last    uint64
 }
 
-// cacheEntry is a record's bytes and revision, or its absence.
+// cacheEntry is a record at a revision, as read (data) or decoded
+// (value), or its absence.
 type cacheEntry struct {
 	rev    uint64
 	data   []byte
+	value  any
 	absent bool
 }
 

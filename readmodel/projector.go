@@ -20,6 +20,8 @@ func (m *Model) Project(ctx context.Context, env events.Envelope) error {
 	if !ok {
 		return events.Permanent(fmt.Errorf("project %s: no stream sequence", env.ID))
 	}
+	m.folding.Lock()
+	defer m.folding.Unlock()
 	m.written.folding(at.Seq)
 	if err := m.index(ctx, env, at); err != nil {
 		return err

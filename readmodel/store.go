@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,6 +22,9 @@ type Model struct {
 	// written holds what the projector last wrote, so folding an event
 	// reads nothing back (see cache.go); queries never read it.
 	written *cache
+	// folding makes Project one event at a time: the records in written
+	// are shared with the fold that changes them.
+	folding sync.Mutex
 }
 
 // Open opens the read model's buckets, which natsjs.Provision created.
@@ -91,11 +95,11 @@ func update[T any, P record[T]](ctx context.Context, c *cache, kv jetstream.KeyV
 			rev, err = kv.Create(ctx, key, b)
 		}
 		if err == nil {
-			c.put(ck, rev, b)
+			c.set(ck, cacheEntry{rev: rev, value: v})
 			return nil
 		}
+		c.drop(ck) // apply changed what it shared with the cache
 		if !conflict(err) {
-			c.drop(ck)
 			return events.Retryable(fmt.Errorf("read model write %s: %w", key, err), time.Second)
 		}
 		// Another writer came first, or the record was never cached:
@@ -135,17 +139,22 @@ func read[T any](ctx context.Context, c *cache, kv jetstream.KeyValue, key strin
 	return v, found, err
 }
 
-// cached decodes what c holds of ck; found is false when c holds nothing
-// or the record's absence.
+// cached returns what c holds of ck, decoding it once; found is false
+// when c holds nothing or the record's absence. The value shares its maps
+// and slices with c's: a caller that changes it writes it or drops ck.
 func cached[T any](c *cache, ck string) (v T, rev uint64, found bool, err error) {
 	e, known := c.get(ck)
 	if !known || e.absent {
 		return v, 0, false, nil
 	}
+	if d, ok := e.value.(T); ok {
+		return d, e.rev, true, nil
+	}
 	if err := json.Unmarshal(e.data, &v); err != nil {
 		c.drop(ck)
 		return v, 0, false, fmt.Errorf("read model decode %s: %w", ck, err)
 	}
+	c.set(ck, cacheEntry{rev: e.rev, value: v})
 	return v, e.rev, true, nil
 }
 
