@@ -11,6 +11,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
@@ -23,7 +24,8 @@ func lockCommand() *ffcli.Command {
 	reason := fs.String("m", "", "why the environment is frozen (required), shown by status, history and release")
 	d := fs.Duration("for", 0, "end the freeze by itself after this long (default: until slipway unlock)")
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
-	actor := fs.String("actor", currentUser(), "who freezes, recorded with the freeze")
+	actor := fs.String("actor", currentUser(), "who freezes, recorded with the freeze (with -api: the token's name)")
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "lock",
 		ShortUsage: "slipway lock <env> -m reason [-for 2h] [-repo owner/name]",
@@ -31,6 +33,13 @@ func lockCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			if a.on() {
+				req := api.LockRequest{Reason: *reason}
+				if *d > 0 {
+					req.For = d.String()
+				}
+				return overAPI(ctx, fs, a, args, *repo, "/lock", req)
+			}
 			return withFreezes(ctx, fs, n, args, *repo, "slipway-lock", func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error {
 				f, err := lockEnv(ctx, s, repo, env, *reason, *actor, *d)
 				if err != nil {
@@ -47,6 +56,7 @@ func unlockCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway unlock", flag.ContinueOnError)
 	n := bindOperatorNATS(fs)
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "unlock",
 		ShortUsage: "slipway unlock <env> [-repo owner/name]",
@@ -54,6 +64,9 @@ func unlockCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			if a.on() {
+				return overAPI(ctx, fs, a, args, *repo, "/unlock", nil)
+			}
 			return withFreezes(ctx, fs, n, args, *repo, "slipway-unlock", func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error {
 				return unlock(ctx, s, natsjs.NewPublisher(c.JS, "/slipway/cli"), repo, env, os.Stdout)
 			})
@@ -107,6 +120,24 @@ func withFreezes(ctx context.Context, fs *flag.FlagSet, n *operatorNATS, args []
 		return err
 	}
 	return f(ctx, c, s, repo, args[0])
+}
+
+// overAPI posts the freeze action of the one environment of args through
+// the API.
+func overAPI(ctx context.Context, fs *flag.FlagSet, a *apiClient, args []string, named, action string, body any) error {
+	args, err := positional(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("%s: want one environment: %w", fs.Name(), flag.ErrHelp)
+	}
+	r, err := a.repo(ctx, named)
+	if err != nil {
+		return err
+	}
+	_, err = a.action(ctx, envPath(r, args[0])+action, body, os.Stdout)
+	return err
 }
 
 // freezeStore opens the freeze records.
