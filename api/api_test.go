@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/api"
+	"github.com/slipway-dev/slipway/buildlog"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
@@ -68,10 +69,21 @@ func mustFixtureWith(t *testing.T, wrap func(workflows.Claims) workflows.Claims)
 			Images: []events.Image{{Service: events.ServiceSpec{Name: "web"}, Ref: "r/web:" + sha(i), Digest: "sha256:" + sha(i)}}}
 		evs = append(evs, req, req.Result(events.OutcomeSucceeded, "", time.Unix(int64(1000+i), 0).UTC()).Event())
 	}
+	evs = append(evs,
+		&events.CheckRequested{Repo: repo, Commit: sha(0), Branch: "main", Check: events.Check{Name: "unit", Service: "web", Run: "go test"}},
+		&events.CheckFinished{Repo: repo, Commit: sha(0), Branch: "main", Check: "unit", Service: "web", Reason: "exit code: 1", Log: []string{"FAIL: TestX"}},
+	)
 	for _, e := range evs {
 		if _, err := pub.Publish(ctx, e); err != nil {
 			t.Fatal(err)
 		}
+	}
+	logs := &buildlog.Logs{JS: js}
+	for _, l := range []struct{ service, line, result string }{{"web", "built web " + sha(0), "succeeded"}, {events.CheckLog("unit"), "FAIL: TestX in the log", "failed"}} {
+		w, end := logs.Open(ctx, repo.FullName, sha(0), l.service)
+		w.Step("[1/1] RUN x", "started")
+		w.Line("[1/1] RUN x", l.line)
+		end(l.result)
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -159,6 +171,11 @@ func TestRoutesByRole(t *testing.T) {
 		{"commit", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0), "", [4]int{401, 401, 200, 200}, `"digest": "sha256:aa"`},
 		{"builds", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/builds", "", [4]int{401, 401, 200, 200}, `"service": "web"`},
 		{"commit unknown", "GET", "/api/v1/repos/acme/shop/commits/" + sha(9), "", [4]int{401, 401, 404, 404}, "not in the read model"},
+		{"build log", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/builds/web/log", "", [4]int{401, 401, 200, 200}, "built web " + sha(0)},
+		{"build log unknown", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/builds/api/log", "", [4]int{401, 401, 404, 404}, "no build log"},
+		{"checks", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/checks", "", [4]int{401, 401, 200, 200}, `"status": "failed"`},
+		{"check log", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/checks/unit/log", "", [4]int{401, 401, 200, 200}, "FAIL: TestX in the log"},
+		{"check log unknown", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/checks/lint/log", "", [4]int{401, 401, 404, 404}, "no build log"},
 		{"envs", "GET", "/api/v1/envs", "", [4]int{401, 401, 200, 200}, `"env": "staging"`},
 		{"envs of repo", "GET", "/api/v1/repos/acme/shop/envs", "", [4]int{401, 401, 200, 200}, `"env": "staging"`},
 		{"env", "GET", env, "", [4]int{401, 401, 200, 200}, `"commit": "` + sha(1)},
