@@ -31,7 +31,7 @@ type cacheEntry struct {
 	absent bool
 }
 
-func newCache(max int) *cache { return &cache{max: max, entries: map[string]cacheEntry{}} }
+func newCache(size int) *cache { return &cache{max: size, entries: map[string]cacheEntry{}} }
 
 // folding tells c the stream sequence of the event about to be folded.
 func (c *cache) folding(seq uint64) {

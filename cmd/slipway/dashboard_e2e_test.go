@@ -282,7 +282,7 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	p2 := e.push(t, ctx, s, "Change web", "")
-	watchBuildLog(t, ctx, e, b, base, p2.After, begins, ends, step, shot)
+	watchBuildLog(t, ctx, e, tab{b}, base, p2.After, begins, ends, step, shot)
 	e.waitServing(t, ctx, p2.After)
 	if hang.open.Load() == 0 {
 		t.Error("the hanging receiver holds no request while the second commit serves")
@@ -354,13 +354,17 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 }
 
+// tab is the context of a browser tab (mustBrowser).
+type tab struct{ ctx context.Context }
+
 // watchBuildLog opens the commit page of sha while its web build runs and
 // sees the line begins streamed into the page's log before the build
 // ended (the page says requested, so does the read model), then the line
 // ends and the build's success, all without reload.
-func watchBuildLog(t *testing.T, ctx context.Context, e *env, b context.Context, base, sha, begins, ends string,
+func watchBuildLog(t *testing.T, ctx context.Context, e *env, browser tab, base, sha, begins, ends string,
 	step func(string, ...chromedp.Action[chromedp.Void]), shot func(string) chromedp.Action[chromedp.Void]) {
 	t.Helper()
+	b := browser.ctx
 	m, err := e.up.Conn().ReadModel(ctx)
 	if err != nil {
 		t.Fatal(err)

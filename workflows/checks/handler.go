@@ -131,8 +131,9 @@ func (h *Handler) run(ctx context.Context, e *events.CheckRequested) (*events.Ch
 		breq.Log, end = h.Logs.Open(ctx, e.Repo.FullName, e.Commit, events.CheckLog(spec.Name))
 	}
 	res, err := h.Runner.RunCheck(rctx, Request{Request: breq, Target: spec.Target, Run: spec.Run})
+	timedOut := err != nil && ctx.Err() == nil && rctx.Err() != nil
 	switch {
-	case err != nil && !(ctx.Err() == nil && rctx.Err() != nil):
+	case err != nil && !timedOut: // the runner's failure: the check runs again
 		end("error")
 	case res.Passed:
 		end("passed")
@@ -140,7 +141,7 @@ func (h *Handler) run(ctx context.Context, e *events.CheckRequested) (*events.Ch
 		end("failed")
 	}
 	switch {
-	case err != nil && ctx.Err() == nil && rctx.Err() != nil:
+	case timedOut:
 		res = Result{Reason: fmt.Sprintf("timed out after %s", spec.Timeout), Log: res.Log}
 	case err != nil:
 		return nil, err
