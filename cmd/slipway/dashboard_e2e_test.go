@@ -274,10 +274,12 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	// The second commit's web build is slow (a RUN that prints, sleeps,
 	// prints): its log streams into the open commit page while it runs.
-	nonce := fmt.Sprint(time.Now().UnixNano())
-	begins, ends := "stream-begins-"+nonce, "stream-ends-"+nonce
+	// The lines printed are not in the step's name (the command), which
+	// the log shows too: the shell computes them.
+	n := time.Now().UnixNano() % 1e9
+	begins, ends := fmt.Sprintf("stream-begins-%d", n+1), fmt.Sprintf("stream-ends-%d", n+2)
 	if err := s.WriteFile("services/web/Dockerfile", "ARG BASE=localhost:5000/mirror/busybox:stable\nFROM ${BASE}\n"+
-		"RUN echo "+begins+" && sleep 12 && echo "+ends+"\n"+
+		fmt.Sprintf("RUN echo stream-begins-$((%d+1)) && sleep 12 && echo stream-ends-$((%d+2))\n", n, n)+
 		"RUN mkdir -p /www && echo ok > /www/healthz\nCOPY start.sh /start.sh\nCMD [\"sh\", \"/start.sh\"]\n"); err != nil {
 		t.Fatal(err)
 	}
