@@ -52,7 +52,18 @@ var ErrNothingToDo = errors.New("nothing to do")
 
 // Rollback requests the deploy of an earlier healthy commit of env of
 // repo (steps back, or the commit to) and waits for its result.
+//
+// A deploy of env in flight (requested, without a result) is waited for
+// first, up to d.Wait (InFlightWait when 0): a rollback goes back from
+// what the environment is about to run, not from what it ran before.
 func Rollback(ctx context.Context, b Bus, repo, env string, steps int, to string, d Deliberate, out io.Writer) (natsstore.DeployDone, *events.DeployRequested, error) {
+	wait := d.Wait
+	if wait <= 0 {
+		wait = InFlightWait
+	}
+	if err := WaitInFlight(ctx, b, repo, env, wait, out); err != nil {
+		return natsstore.DeployDone{}, nil, err
+	}
 	deploys, err := b.history().Deploys(ctx, repo, env)
 	if err != nil {
 		return natsstore.DeployDone{}, nil, err
@@ -70,6 +81,46 @@ func Rollback(ctx context.Context, b Bus, repo, env string, steps int, to string
 		target.Time.Local().Format(time.DateTime), target.ID)
 	o, err := Request(ctx, b, req, d, out)
 	return o, req, err
+}
+
+// InFlightWait is how long a rollback waits at most for a deploy in
+// flight when its Deliberate says no wait.
+const InFlightWait = 5 * time.Minute
+
+// WaitInFlight waits, up to wait, for the last deploy request of env of
+// repo to end when it has not yet.
+func WaitInFlight(ctx context.Context, b Bus, repo, env string, wait time.Duration, out io.Writer) error {
+	req, err := natsstore.NewDeployQueue(b.JS).Latest(ctx, repo, env)
+	if err != nil || req == nil {
+		return err
+	}
+	if _, err := b.Claims.Result(ctx, req.DedupKey()); !errors.Is(err, workflows.ErrNoResult) {
+		return err
+	}
+	if resultRecorded(ctx, b, req) {
+		return nil
+	}
+	fmt.Fprintf(out, "==> waiting for the deploy of %s to %s in flight (%s)\n", Short(req.Commit), env, req.DedupKey())
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if _, err := natsstore.WaitDeploy(wctx, b.JS, b.Claims, repo, env, req.DedupKey()); err != nil {
+		return fmt.Errorf("the deploy of %s to %s has not ended: roll back once it has: %w", Short(req.Commit), env, err)
+	}
+	return nil
+}
+
+// resultRecorded reports whether the stream holds the result event of req
+// (its claim may not say so yet, or hold no record at all).
+func resultRecorded(ctx context.Context, b Bus, req *events.DeployRequested) bool {
+	for _, r := range []struct{ subject, suffix string }{
+		{events.SubjectDeploySucceeded, ".succeeded"}, {events.SubjectDeployFailed, ".failed"}, {events.SubjectDeploySuperseded, ".superseded"},
+	} {
+		m, err := natsstore.LastEvent(ctx, b.JS, events.EnvSubject(r.subject, req.Repo.FullName, req.Env))
+		if err == nil && m.ID == req.DedupKey()+r.suffix {
+			return true
+		}
+	}
+	return false
 }
 
 // Request publishes a deliberate deploy request and waits for its outcome.

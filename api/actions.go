@@ -14,6 +14,8 @@ import (
 	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/freeze"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -46,6 +48,54 @@ type ActionResult struct {
 	Log string `json:"log"`
 	// ID is the new id of a retried dead letter.
 	ID string `json:"id,omitempty"`
+	// Freeze is the freeze a lock made or an unlock ended.
+	Freeze *freeze.Freeze `json:"freeze,omitempty"`
+}
+
+// LockRequest is the body of POST .../envs/{env}/lock.
+type LockRequest struct {
+	// Reason is why the environment is frozen (required).
+	Reason string `json:"reason"`
+	// For ends the freeze by itself after this long ("2h"); empty
+	// freezes until unlocked.
+	For string `json:"for,omitempty"`
+}
+
+func (s *Server) lock(w http.ResponseWriter, r *http.Request) {
+	var body LockRequest
+	if _, ok := decode(w, r, &body, func() string { return "" }); !ok {
+		return
+	}
+	if strings.TrimSpace(body.Reason) == "" {
+		writeError(w, http.StatusBadRequest, "reason: a freeze needs a reason")
+		return
+	}
+	var d time.Duration
+	if body.For != "" {
+		var err error
+		if d, err = time.ParseDuration(body.For); err != nil || d <= 0 {
+			writeError(w, http.StatusBadRequest, "for: want a positive duration such as 2h")
+			return
+		}
+	}
+	res, out := s.start(r)
+	f, err := actions.Lock(r.Context(), s.Bus, repoOf(r), r.PathValue("env"), body.Reason, d, res.Actor, out)
+	if err == nil {
+		res.Freeze = &f
+	}
+	s.finish(w, r, "lock", res, out, natsstore.DeployDone{Done: deploy.Done{Outcome: events.OutcomeUnchanged}}, err)
+}
+
+func (s *Server) unlock(w http.ResponseWriter, r *http.Request) {
+	res, out := s.start(r)
+	f, found, err := actions.Unlock(r.Context(), s.Bus, repoOf(r), r.PathValue("env"), out)
+	if found {
+		res.Freeze = &f
+		if f.Held != nil {
+			res.Request, res.Commit = f.Held.DedupKey(), f.Held.Commit
+		}
+	}
+	s.finish(w, r, "unlock", res, out, natsstore.DeployDone{Done: deploy.Done{Outcome: events.OutcomeUnchanged}}, err)
 }
 
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +107,13 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	if body.Steps == 0 && body.To == "" {
 		body.Steps = 1
 	}
+	// A deploy in flight is waited for first (as the CLI does), then the
+	// rollback's own: the server's write timeout bounds neither.
+	inflight := wait
+	if inflight <= 0 {
+		inflight = actions.InFlightWait
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(inflight + wait + time.Minute))
 	res, out := s.start(r)
 	o, req, err := actions.Rollback(r.Context(), s.Bus, repoOf(r), r.PathValue("env"), body.Steps, body.To,
 		actions.Deliberate{Actor: res.Actor, Wait: wait}, out)
@@ -75,6 +132,9 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 	if body.Ref == "" {
 		writeError(w, http.StatusBadRequest, "ref: want a stream sequence or an event id")
 		return
+	}
+	if wait > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + time.Minute))
 	}
 	res, out := s.start(r)
 	o, err := actions.Replay(r.Context(), s.Bus, body.Ref, actions.Deliberate{Actor: res.Actor, Wait: wait}, out)

@@ -16,10 +16,12 @@ import (
 
 	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/api"
+	"github.com/slipway-dev/slipway/buildlog"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/readmodel"
+	"github.com/slipway-dev/slipway/workflows"
 )
 
 // projector is the read model's consumer, declared as the wiring declares it.
@@ -37,9 +39,14 @@ type fixture struct {
 	read, deploy string
 	srv          *httptest.Server
 	tokens       *api.Tokens
+	claims       *natsstore.Claims
 }
 
-func mustFixture(t *testing.T) *fixture {
+func mustFixture(t *testing.T) *fixture { return mustFixtureWith(t, nil) }
+
+// mustFixtureWith is mustFixture with the actions' claims wrapped by wrap
+// (nil: as they are).
+func mustFixtureWith(t *testing.T, wrap func(workflows.Claims) workflows.Claims) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	topo := natsjs.DefaultTopology()
@@ -62,10 +69,21 @@ func mustFixture(t *testing.T) *fixture {
 			Images: []events.Image{{Service: events.ServiceSpec{Name: "web"}, Ref: "r/web:" + sha(i), Digest: "sha256:" + sha(i)}}}
 		evs = append(evs, req, req.Result(events.OutcomeSucceeded, "", time.Unix(int64(1000+i), 0).UTC()).Event())
 	}
+	evs = append(evs,
+		&events.CheckRequested{Repo: repo, Commit: sha(0), Branch: "main", Check: events.Check{Name: "unit", Service: "web", Run: "go test"}},
+		&events.CheckFinished{Repo: repo, Commit: sha(0), Branch: "main", Check: "unit", Service: "web", Reason: "exit code: 1", Log: []string{"FAIL: TestX"}},
+	)
 	for _, e := range evs {
 		if _, err := pub.Publish(ctx, e); err != nil {
 			t.Fatal(err)
 		}
+	}
+	logs := &buildlog.Logs{JS: js}
+	for _, l := range []struct{ service, line, result string }{{"web", "built web " + sha(0), "succeeded"}, {events.CheckLog("unit"), "FAIL: TestX in the log", "failed"}} {
+		w, end := logs.Open(ctx, repo.FullName, sha(0), l.service)
+		w.Step("[1/1] RUN x", "started")
+		w.Line("[1/1] RUN x", l.line)
+		end(l.result)
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -97,7 +115,13 @@ func mustFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	claims := natsstore.NewClaims(ckv, "api-test")
-	s2 := &api.Server{Model: m, Tokens: tokens, Bus: actions.Bus{JS: js, Claims: claims, Source: "/test/api", History: m}}
+	f.claims = claims
+	fresh := readmodel.Fresh{Model: m, Consumer: projector.Name, Wait: 10 * time.Second}
+	var bc workflows.Claims = claims
+	if wrap != nil {
+		bc = wrap(claims)
+	}
+	s2 := &api.Server{Model: m, Tokens: tokens, Bus: actions.Bus{JS: js, Claims: bc, Source: "/test/api", History: fresh}}
 	log := zerolog.Nop()
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s2.Handler().ServeHTTP(w, r.WithContext(log.WithContext(r.Context())))
@@ -147,6 +171,11 @@ func TestRoutesByRole(t *testing.T) {
 		{"commit", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0), "", [4]int{401, 401, 200, 200}, `"digest": "sha256:aa"`},
 		{"builds", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/builds", "", [4]int{401, 401, 200, 200}, `"service": "web"`},
 		{"commit unknown", "GET", "/api/v1/repos/acme/shop/commits/" + sha(9), "", [4]int{401, 401, 404, 404}, "not in the read model"},
+		{"build log", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/builds/web/log", "", [4]int{401, 401, 200, 200}, "built web " + sha(0)},
+		{"build log unknown", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/builds/api/log", "", [4]int{401, 401, 404, 404}, "no build log"},
+		{"checks", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/checks", "", [4]int{401, 401, 200, 200}, `"status": "failed"`},
+		{"check log", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/checks/unit/log", "", [4]int{401, 401, 200, 200}, "FAIL: TestX in the log"},
+		{"check log unknown", "GET", "/api/v1/repos/acme/shop/commits/" + sha(0) + "/checks/lint/log", "", [4]int{401, 401, 404, 404}, "no build log"},
 		{"envs", "GET", "/api/v1/envs", "", [4]int{401, 401, 200, 200}, `"env": "staging"`},
 		{"envs of repo", "GET", "/api/v1/repos/acme/shop/envs", "", [4]int{401, 401, 200, 200}, `"env": "staging"`},
 		{"env", "GET", env, "", [4]int{401, 401, 200, 200}, `"commit": "` + sha(1)},
@@ -161,8 +190,9 @@ func TestRoutesByRole(t *testing.T) {
 		{"rollback bad wait", "POST", env + "/rollback", `{"wait":"forever"}`, [4]int{401, 401, 403, 400}, "wait"},
 		{"rollback too far", "POST", env + "/rollback", `{"steps":5}`, [4]int{401, 401, 403, 409}, "earlier commit"},
 		{"release", "POST", env + "/release", "", [4]int{401, 401, 403, 501}, "slipway release"},
-		{"lock", "POST", env + "/lock", "", [4]int{401, 401, 403, 501}, "locks"},
-		{"unlock", "POST", env + "/unlock", "", [4]int{401, 401, 403, 501}, "locks"},
+		{"lock without reason", "POST", env + "/lock", "", [4]int{401, 401, 403, 400}, "reason"},
+		{"lock bad for", "POST", env + "/lock", `{"reason":"x","for":"-1h"}`, [4]int{401, 401, 403, 400}, "for"},
+		{"unlock not frozen", "POST", "/api/v1/repos/acme/shop/envs/nope/unlock", "", [4]int{401, 401, 403, 200}, "is not frozen"},
 		{"unknown route", "GET", "/api/v1/nope", "", [4]int{404, 404, 404, 404}, "no such route"},
 	}
 	for _, tt := range tests {

@@ -42,6 +42,9 @@ func (s *Server) Handler() http.Handler {
 	read("/repos/{owner}/{name}/commits", s.commits)
 	read("/repos/{owner}/{name}/commits/{sha}", s.commit)
 	read("/repos/{owner}/{name}/commits/{sha}/builds", s.builds)
+	read("/repos/{owner}/{name}/commits/{sha}/builds/{service}/log", s.buildLog)
+	read("/repos/{owner}/{name}/commits/{sha}/checks", s.checks)
+	read("/repos/{owner}/{name}/commits/{sha}/checks/{check}/log", s.checkLog)
 	read("/envs", s.envs)
 	read("/repos/{owner}/{name}/envs", s.envs)
 	read("/repos/{owner}/{name}/envs/{env}", s.env)
@@ -54,8 +57,8 @@ func (s *Server) Handler() http.Handler {
 	act("/deadletters/{seq}/retry", s.retry)
 	act("/repos/{owner}/{name}/envs/{env}/release", notImplemented(
 		"a release writes the pin file in the operator's clone and pushes it: run `slipway release` there"))
-	act("/repos/{owner}/{name}/envs/{env}/lock", notImplemented("environment locks are not in this build of Slipway"))
-	act("/repos/{owner}/{name}/envs/{env}/unlock", notImplemented("environment locks are not in this build of Slipway"))
+	act("/repos/{owner}/{name}/envs/{env}/lock", s.lock)
+	act("/repos/{owner}/{name}/envs/{env}/unlock", s.unlock)
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")
 	})

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/checks"
 )
 
@@ -50,7 +51,7 @@ func (b *Builder) RunCheck(ctx context.Context, req checks.Request) (checks.Resu
 		return checks.Result{Reason: err.Error()}, nil
 	}
 	defer release()
-	return b.solveCheck(ctx, opt)
+	return b.solveCheck(ctx, opt, req.Log)
 }
 
 // checkSolveOpt is the solve of a check: the service's context, the
@@ -79,8 +80,9 @@ func (b *Builder) checkSolveOpt(req checks.Request, dir string) (client.SolveOpt
 }
 
 // solveCheck runs the solve and turns its end into a Result.
-func (b *Builder) solveCheck(ctx context.Context, opt client.SolveOpt) (checks.Result, error) {
+func (b *Builder) solveCheck(ctx context.Context, opt client.SolveOpt, log build.Log) (checks.Result, error) {
 	p := newProgress(logger(ctx, checkStage))
+	p.sink = log
 	var out outputTail
 	ch := make(chan *client.SolveStatus)
 	g, gctx := errgroup.WithContext(ctx)

@@ -32,6 +32,8 @@ func TestRunCheck(t *testing.T) {
 				"Dockerfile": df,
 				"suite.sh":   "echo suite start\nif [ \"$1\" = ok ]; then echo suite ok; exit 0; fi\necho 'FAIL: TestThing'\nexit 3\n",
 			})
+			var log recordedLog
+			req.Log = &log
 			res, err := e.builder.RunCheck(testContext(t), checks.Request{Request: req, Target: tt.target, Run: tt.run})
 			if err != nil {
 				t.Fatalf("RunCheck: %v", err)
@@ -42,9 +44,21 @@ func TestRunCheck(t *testing.T) {
 			if !slices.ContainsFunc(res.Log, func(l string) bool { return strings.Contains(l, tt.wantLog) }) {
 				t.Errorf("log %q lacks %q", res.Log, tt.wantLog)
 			}
+			if !slices.ContainsFunc(log.lines, func(l string) bool { return strings.Contains(l, tt.wantLog) }) || log.steps == 0 {
+				t.Errorf("the check's log got %d steps and lines %q, want %q among them", log.steps, log.lines, tt.wantLog)
+			}
 			if !strings.Contains(res.Reason, tt.wantWhy) {
 				t.Errorf("reason %q lacks %q", res.Reason, tt.wantWhy)
 			}
 		})
 	}
 }
+
+// recordedLog is a build.Log keeping what it was told.
+type recordedLog struct {
+	steps int
+	lines []string
+}
+
+func (l *recordedLog) Step(string, string)        { l.steps++ }
+func (l *recordedLog) Line(_ string, text string) { l.lines = append(l.lines, text) }

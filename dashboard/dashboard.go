@@ -66,6 +66,7 @@ func (d *Dashboard) Handler() (http.Handler, error) {
 	mux.HandleFunc("POST /logout", d.post(false, func(w http.ResponseWriter, r *http.Request, _ view) { d.logout(w, r) }))
 	mux.HandleFunc("GET /{$}", d.page(d.overview))
 	mux.HandleFunc("GET /repos/{owner}/{name}/commits/{sha}", d.page(d.commit))
+	mux.HandleFunc("GET /repos/{owner}/{name}/commits/{sha}/logs/{service}", d.page(d.logStream))
 	mux.HandleFunc("GET /repos/{owner}/{name}/envs/{env}", d.page(d.env))
 	mux.HandleFunc("GET /repos/{owner}/{name}/envs/{env}/rollback", d.page(d.confirmRollback))
 	mux.HandleFunc("POST /repos/{owner}/{name}/envs/{env}/rollback", d.action(d.rollback))

@@ -80,6 +80,42 @@ func envOrder(name string) int {
 
 func repoOf(r *http.Request) string { return r.PathValue("owner") + "/" + r.PathValue("name") }
 
+// buildView is a build of the commit page: its stored log when it ended,
+// the address of its live log while it runs.
+type buildView struct {
+	*readmodel.Build
+	Lines  []string
+	Follow string
+}
+
+// checkView is a check of the commit page, its log as a build's.
+type checkView struct {
+	*readmodel.Check
+	Lines  []string
+	Follow string
+}
+
+// checkViews are the checks of c by name, each with its log.
+func (d *Dashboard) checkViews(r *http.Request, c readmodel.Commit) ([]checkView, error) {
+	names := make([]string, 0, len(c.Checks))
+	for n := range c.Checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]checkView, 0, len(names))
+	for _, n := range names {
+		v := checkView{Check: c.Checks[n]}
+		var err error
+		if v.Status == readmodel.CheckRunning {
+			v.Follow = "/repos/" + c.Repo + "/commits/" + c.SHA + "/logs/" + url.PathEscape(events.CheckLog(n))
+		} else if v.Lines, err = d.logLines(r.Context(), c.Repo, c.SHA, events.CheckLog(n)); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // commitDeploy is a deploy of the commit page, with its environment.
 type commitDeploy struct {
 	Env string
@@ -117,11 +153,23 @@ func (d *Dashboard) commit(w http.ResponseWriter, r *http.Request, v view) {
 		services = append(services, s)
 	}
 	sort.Strings(services)
-	builds := make([]*readmodel.Build, 0, len(services))
+	builds := make([]buildView, 0, len(services))
 	for _, s := range services {
-		builds = append(builds, c.Builds[s])
+		b := buildView{Build: c.Builds[s]}
+		if b.Result == readmodel.BuildRequested {
+			b.Follow = "/repos/" + repo + "/commits/" + sha + "/logs/" + url.PathEscape(s)
+		} else if b.Lines, err = d.logLines(r.Context(), repo, sha, s); err != nil {
+			d.fail(w, r, err)
+			return
+		}
+		builds = append(builds, b)
 	}
-	v.Title, v.Data = "Commit "+actions.Short(sha), map[string]any{"Commit": c, "Builds": builds, "Deploys": deploys}
+	checks, err := d.checkViews(r, c)
+	if err != nil {
+		d.fail(w, r, err)
+		return
+	}
+	v.Title, v.Data = "Commit "+actions.Short(sha), map[string]any{"Commit": c, "Builds": builds, "Checks": checks, "Deploys": deploys}
 	d.render(w, r, "commit", v)
 }
 

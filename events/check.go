@@ -26,6 +26,11 @@ type Check struct {
 	Timeout time.Duration `json:"timeout_ns,omitempty"`
 }
 
+// CheckLog is the name a check's log is recorded under beside the build
+// logs of its commit (the service of natsjs.LogSubject): "check-" and the
+// check's name.
+func CheckLog(check string) string { return "check-" + check }
+
 // CheckKey is the claim of running a check of a commit of a repository: it
 // runs once, whatever its outcome.
 func CheckKey(repo, sha, check string) string {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,11 +20,18 @@ type Metrics struct {
 	webhooks *prometheus.CounterVec
 	builds   *prometheus.HistogramVec
 	deploys  *prometheus.HistogramVec
+	locks    *prometheus.HistogramVec
+	proxied  *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
 }
 
 // durations are the buckets of the build and deploy histograms, in
 // seconds: a cached solve to a long build.
 var durations = []float64{0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
+
+// lockWaits are the buckets of the lock waits, in seconds: none to a
+// deploy waiting out another.
+var lockWaits = []float64{0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300}
 
 // New returns the metrics, registered with the Go and process collectors.
 func New() *Metrics {
@@ -35,8 +43,16 @@ func New() *Metrics {
 			Help: "Duration of the builds of one service, by result.", Buckets: durations}, []string{"result"}),
 		deploys: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "slipway_deploy_duration_seconds",
 			Help: "Duration of deploys to an environment, by kind and result.", Buckets: durations}, []string{"kind", "result"}),
+		locks: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "slipway_deploy_lock_wait_seconds",
+			Help: "Time a deploy waited for its environment's lock, by environment (previews as one).", Buckets: lockWaits}, []string{"env"}),
+		proxied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "slipway_proxy_requests_total",
+			Help: "Requests the proxy answered, by repository, environment, service and class of the status code (2xx, 5xx)."},
+			[]string{"repo", "env", "service", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "slipway_proxy_request_duration_seconds",
+			Help: "Duration of the requests the proxy answered, by repository, environment and service.", Buckets: prometheus.DefBuckets},
+			[]string{"repo", "env", "service"}),
 	}
-	m.Registry.MustRegister(m.webhooks, m.builds, m.deploys,
+	m.Registry.MustRegister(m.webhooks, m.builds, m.deploys, m.locks, m.proxied, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -115,4 +131,20 @@ func (m *Metrics) Observe(e events.Event) {
 			m.deploys.WithLabelValues(r.Kind.String(), r.Outcome.String()).Observe(r.Duration.Seconds())
 		}
 	}
+}
+
+// LockWaited implements deploy.LockObserver.
+func (m *Metrics) LockWaited(env string, waited time.Duration) {
+	m.locks.WithLabelValues(env).Observe(waited.Seconds())
+}
+
+// Proxied implements proxy.Observer: the code is counted by its class,
+// so a service answering every status makes five series at most.
+func (m *Metrics) Proxied(repo, env, service string, code int, took time.Duration) {
+	class := "other"
+	if code >= 100 && code < 600 {
+		class = strconv.Itoa(code/100) + "xx"
+	}
+	m.proxied.WithLabelValues(repo, env, service, class).Inc()
+	m.latency.WithLabelValues(repo, env, service).Observe(took.Seconds())
 }

@@ -42,6 +42,21 @@ type Proxy struct {
 	rp     *httputil.ReverseProxy
 	hosts  HostTable
 	splits *splitter // nil without WithSplits
+	seen   Observer  // nil without WithObserver
+}
+
+// Observer is told each request the proxy answered for a service of an
+// environment (metrics.Metrics): its status code and how long it took.
+// A request for no known host is not told; one for a service or an
+// environment that resolved to no container is told with empty names,
+// so a Host header never makes a label.
+type Observer interface {
+	Proxied(repo, env, service string, code int, took time.Duration)
+}
+
+// WithObserver tells o of each request answered.
+func WithObserver(o Observer) Option {
+	return func(p *Proxy) { p.seen = o }
 }
 
 // Option changes a Proxy made by New.
@@ -79,6 +94,23 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("slipway: no service answers to host %q; use <service>.<env>.<repository>.%s", r.Host, p.domain), http.StatusNotFound)
 		return
 	}
+	if p.seen != nil {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		unresolved := new(bool)
+		r = r.WithContext(context.WithValue(r.Context(), unresolvedKey{}, unresolved))
+		defer func() {
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			seen := rt
+			if *unresolved { // names from the Host header, not a deployed service: not a label
+				seen = route{}
+			}
+			p.seen.Proxied(seen.Repo, seen.Env, seen.Service, sw.status, time.Since(start))
+		}()
+		w = sw
+	}
 	if p.splits != nil {
 		p.serveSplit(w, r, rt)
 		return
@@ -108,6 +140,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt route) {
 	addr, err := p.routes.resolve(r.Context(), rt)
 	if err != nil {
 		zerolog.Ctx(r.Context()).Debug().Err(err).Str("repo", rt.Repo).Str("env", rt.Env).Str("service", rt.Service).Msg("proxy: resolve")
+		if u, ok := r.Context().Value(unresolvedKey{}).(*bool); ok {
+			*u = true
+		}
 		http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q of %s", rt.Service, rt.Env, rt.Repo), http.StatusBadGateway)
 		return
 	}
@@ -135,6 +170,10 @@ func (p *Proxy) route(host string) (route, bool) {
 	}
 	return p.defaultRoute(parts[0], parts[1], parts[2])
 }
+
+// unresolvedKey marks, in an observed request's context, a route that
+// resolved to no container.
+type unresolvedKey struct{}
 
 // upstream is where a request being proxied goes.
 type upstream struct {

@@ -8,6 +8,11 @@
 // of the last event folded into it; an event at or below it changes
 // nothing, so a redelivery is harmless. Wipe and CaughtUp rebuild it from
 // the stream (`slipway reindex`); the rebuilt model equals the live one.
+// A Model keeps the records its projector wrote (bounded, see cache.go) so
+// an event costs its writes, not reads: every write is revision-checked,
+// a record another projector changed is read again, and an event at or
+// before the last folded (a redelivery, a refold after Wipe) empties that
+// memory first.
 //
 // Reading, for the CLI and an HTTP API (every function takes a context and
 // answers from a few KV reads; none depends on the length of the stream):
@@ -15,7 +20,7 @@
 //	m, _ := readmodel.Open(ctx, js)
 //	m.Repos(ctx)                        // repositories, with their commit counts
 //	m.Commits(ctx, repo, 20)            // the last 20 commits, newest first, each with Builds by service
-//	m.Commit(ctx, repo, sha)            // one commit: per service result, reason, step, output, duration, digest, Log subject
+//	m.Commit(ctx, repo, sha)            // one commit: per service result, reason, step, output, duration, digest, Log subject; Checks by name
 //	m.Envs(ctx, repo)                   // environments ("" for every repository): commit, health, target, last deploy, pending request
 //	m.Env(ctx, repo, env)
 //	m.LastDeploys(ctx, repo, env, 50)   // deploy history, oldest first (kind, actor, trigger, duration, outcome, images)
@@ -27,8 +32,8 @@
 //
 // A missing record is an error wrapping ErrNotFound. Fresh wraps a Model so
 // that reads first wait (bounded) for the projector to catch up, for a
-// command that just published. Build logs are read with package buildlog
-// (Build.Log names the subject).
+// command that just published. Build and check logs are read with package
+// buildlog (Build.Log and Check.Log name the subject).
 //
 // It never writes outside its buckets and never publishes an event.
 package readmodel

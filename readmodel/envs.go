@@ -12,7 +12,7 @@ func (f fold) envRecord(ctx context.Context, repo, env string, apply func(*Env))
 	if repo == "" || env == "" {
 		return nil
 	}
-	return update(ctx, f.m.envs, envKey(repo, env), f.seq, func(v *Env) {
+	return update(ctx, f.m.written, f.m.envs, envKey(repo, env), f.seq, func(v *Env) {
 		v.Repo, v.Env, v.UpdatedAt = repo, env, f.env.Time
 		apply(v)
 	})
@@ -37,12 +37,12 @@ func (f fold) result(ctx context.Context, r events.DeployResult) error {
 	if repo == "" || env == "" {
 		return nil
 	}
-	cur, _, _, err := get[Env](ctx, f.m.envs, envKey(repo, env))
+	cur, _, err := read[Env](ctx, f.m.written, f.m.envs, envKey(repo, env))
 	if err != nil || cur.Seq >= f.seq {
 		return err
 	}
 	d := release.Deploy{DeployResult: r, ID: f.env.ID, Seq: f.seq, Time: f.env.Time}
-	err = update(ctx, f.m.pages, deployPage(repo, env, cur.Deploys/pageSize), f.seq, func(p *page[release.Deploy]) {
+	err = update(ctx, f.m.written, f.m.pages, deployPage(repo, env, cur.Deploys/pageSize), f.seq, func(p *page[release.Deploy]) {
 		p.Items = append(p.Items, d)
 	})
 	if err != nil {
@@ -89,7 +89,7 @@ func (f fold) plan(ctx context.Context, e *events.ReleasePlanned) error {
 	if repo == "" || env == "" {
 		return nil
 	}
-	err := update(ctx, f.m.releases, planKey(repo, env, e.Number), f.seq, func(p *Plan) {
+	err := update(ctx, f.m.written, f.m.releases, planKey(repo, env, e.Number), f.seq, func(p *Plan) {
 		*p = Plan{ReleasePlanned: *e, ID: f.env.ID, Seq: f.seq}
 	})
 	if err != nil {
@@ -109,7 +109,7 @@ func (f fold) ran(ctx context.Context, d release.Deploy) error {
 	if err != nil || !found {
 		return err
 	}
-	return update(ctx, f.m.commits, key, f.seq, func(c *Commit) {
+	return update(ctx, f.m.written, f.m.commits, key, f.seq, func(c *Commit) {
 		if c.Ran == nil {
 			c.Ran = map[string]release.Runs{}
 		}

@@ -20,6 +20,9 @@ func (m *Model) Project(ctx context.Context, env events.Envelope) error {
 	if !ok {
 		return events.Permanent(fmt.Errorf("project %s: no stream sequence", env.ID))
 	}
+	m.folding.Lock()
+	defer m.folding.Unlock()
+	m.written.folding(at.Seq)
 	if err := m.index(ctx, env, at); err != nil {
 		return err
 	}
@@ -34,7 +37,7 @@ func (m *Model) Project(ctx context.Context, env events.Envelope) error {
 
 // index records that id names the event at at.
 func (m *Model) index(ctx context.Context, env events.Envelope, at natsjs.Stored) error {
-	return update(ctx, m.byID, idKey(env.ID), at.Seq, func(s *Stored) {
+	return update(ctx, m.written, m.byID, idKey(env.ID), at.Seq, func(s *Stored) {
 		*s = Stored{ID: env.ID, Seq: at.Seq, Subject: at.Subject, Time: env.Time}
 	})
 }
@@ -76,6 +79,20 @@ func (f fold) event(ctx context.Context, ev events.Event) error {
 			b.Result, b.Reason, b.Step, b.Output = BuildFailed, e.Reason, e.Step, e.Output
 			b.StartedAt, b.Duration = e.StartedAt, e.Duration
 		})
+	case *events.CheckRequested:
+		return f.check(ctx, e.Repo.FullName, e.Commit, e.Check.Name, func(c *Check) {
+			if c.Status == "" { // a check runs once: its result stays
+				c.Status, c.Service = CheckRunning, e.Check.Service
+			}
+		})
+	case *events.CheckFinished:
+		return f.check(ctx, e.Repo.FullName, e.Commit, e.Check, func(c *Check) {
+			c.Status, c.Service, c.Reason, c.Output = CheckFailed, e.Service, e.Reason, e.Log
+			if e.Passed {
+				c.Status = CheckPassed
+			}
+			c.StartedAt, c.Duration = e.Started, e.Duration
+		})
 	case *events.CommitBuilt:
 		return f.commit(ctx, e.Repo.FullName, e.Commit, func(c *Commit) {
 			c.Built = true
@@ -105,7 +122,7 @@ func (f fold) commit(ctx context.Context, repo, sha string, apply func(*Commit))
 		return nil
 	}
 	key := commitKey(repo, sha)
-	_, _, found, err := get[Commit](ctx, f.m.commits, key)
+	_, found, err := read[Commit](ctx, f.m.written, f.m.commits, key)
 	if err != nil {
 		return err
 	}
@@ -114,7 +131,7 @@ func (f fold) commit(ctx context.Context, repo, sha string, apply func(*Commit))
 			return err
 		}
 	}
-	return update(ctx, f.m.commits, key, f.seq, func(c *Commit) {
+	return update(ctx, f.m.written, f.m.commits, key, f.seq, func(c *Commit) {
 		c.Repo, c.SHA = repo, sha
 		apply(c)
 	})
@@ -123,15 +140,15 @@ func (f fold) commit(ctx context.Context, repo, sha string, apply func(*Commit))
 // listCommit appends sha to the commits of repo: to the page first, then
 // the count, so an event redelivered between the two is counted once.
 func (f fold) listCommit(ctx context.Context, repo, sha string) error {
-	r, _, _, err := get[Repo](ctx, f.m.repos, repoKey(repo))
+	r, _, err := read[Repo](ctx, f.m.written, f.m.repos, repoKey(repo))
 	if err != nil || r.Seq >= f.seq {
 		return err
 	}
-	err = update(ctx, f.m.pages, commitPage(repo, r.Commits/pageSize), f.seq, func(p *page[string]) { p.Items = append(p.Items, sha) })
+	err = update(ctx, f.m.written, f.m.pages, commitPage(repo, r.Commits/pageSize), f.seq, func(p *page[string]) { p.Items = append(p.Items, sha) })
 	if err != nil {
 		return err
 	}
-	return update(ctx, f.m.repos, repoKey(repo), f.seq, func(r *Repo) { r.Name = repo; r.Commits++ })
+	return update(ctx, f.m.written, f.m.repos, repoKey(repo), f.seq, func(r *Repo) { r.Name = repo; r.Commits++ })
 }
 
 // build folds into the build of service of a commit.
@@ -153,5 +170,24 @@ func (f fold) build(ctx context.Context, repo, sha, branch, service string, appl
 		}
 		b.Service, b.Log = service, natsjs.LogSubject(repo, sha, service)
 		apply(b)
+	})
+}
+
+// check folds into the check name of a commit.
+func (f fold) check(ctx context.Context, repo, sha, name string, apply func(*Check)) error {
+	if name == "" {
+		return nil
+	}
+	return f.commit(ctx, repo, sha, func(c *Commit) {
+		if c.Checks == nil {
+			c.Checks = map[string]*Check{}
+		}
+		k := c.Checks[name]
+		if k == nil {
+			k = &Check{Name: name}
+			c.Checks[name] = k
+		}
+		k.Log = natsjs.LogSubject(repo, sha, events.CheckLog(name))
+		apply(k)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,20 +48,24 @@ func mustBus(tb testing.TB, topo natsjs.Topology) *bus {
 }
 
 // run runs a projector until the test ends.
-func (b *bus) run(tb testing.TB) {
+func (b *bus) run(tb testing.TB) (stop func()) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- natsjs.Fold(ctx, b.js, projector.Name, zerolog.Nop(), b.m.Project) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("projector: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				tb.Errorf("projector: %v", err)
+			}
+		})
+	}
+	tb.Cleanup(stop)
+	return stop
 }
 
-// caughtUp waits until the projector folded every event stored.
 func (b *bus) caughtUp(tb testing.TB) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -267,17 +272,21 @@ func TestProjectorIgnoresRedelivery(t *testing.T) {
 
 func TestReindexEqualsLive(t *testing.T) {
 	b := mustBus(t, natsjs.DefaultTopology())
-	b.run(t)
+	stop := b.run(t)
 	history(t, b)
 	b.caughtUp(t)
 	live := b.snapshot(t)
 
+	// The same projector (its Model remembers the live records) folds
+	// again once the model is wiped.
+	stop()
 	if err := readmodel.Wipe(context.Background(), b.js, b.topo, projector); err != nil {
 		t.Fatal(err)
 	}
 	if wiped := b.snapshot(t); len(wiped) != 0 {
 		t.Fatalf("wiped read model holds %d records", len(wiped))
 	}
+	b.run(t)
 	b.caughtUp(t)
 	if rebuilt := b.snapshot(t); !maps.Equal(live, rebuilt) {
 		for k, v := range live {
@@ -324,5 +333,52 @@ func TestHistoryOutlivesStreamRetention(t *testing.T) {
 	b2, _ := json.Marshal(deploys[0].Images)
 	if !strings.Contains(string(b2), "sha256:"+sha(0)) {
 		t.Errorf("first deploy's images = %s", b2)
+	}
+}
+
+// TestProjectorsShareTheBuckets folds the stream with two projectors
+// taking the events in turn, as two deployers sharing the projector's
+// consumer do: each one's records of the other's writes are stale, and
+// the model they build equals the one a single projector built.
+func TestProjectorsShareTheBuckets(t *testing.T) {
+	b := mustBus(t, natsjs.DefaultTopology())
+	b.run(t)
+	history(t, b)
+	b.caughtUp(t)
+	live := b.snapshot(t)
+
+	fresh := mustBus(t, natsjs.DefaultTopology())
+	ctx := context.Background()
+	var models [2]*readmodel.Model
+	for i := range models {
+		m, err := readmodel.Open(ctx, fresh.js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models[i] = m
+	}
+	s, err := b.js.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= s.CachedInfo().State.LastSeq; seq++ {
+		raw, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := models[seq%2].Project(natsjs.WithStored(ctx, natsjs.Stored{Seq: seq, Subject: raw.Subject}), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if shared := fresh.snapshot(t); !maps.Equal(live, shared) {
+		for k, v := range live {
+			if shared[k] != v {
+				t.Errorf("%s: one projector %s, two %s", k, v, shared[k])
+			}
+		}
 	}
 }

@@ -56,6 +56,29 @@ type Build struct {
 	Log string `json:"log,omitempty"`
 }
 
+// CheckStatus is where a check of a commit is.
+type CheckStatus string
+
+// The statuses of a check.
+const (
+	CheckRunning CheckStatus = "running"
+	CheckPassed  CheckStatus = "passed"
+	CheckFailed  CheckStatus = "failed"
+)
+
+// Check is one check of a commit: its status, why it failed, the last
+// lines of its output, and the subject of its log in stream SLIPWAY_LOGS.
+type Check struct {
+	Name      string        `json:"name"`
+	Service   string        `json:"service,omitempty"`
+	Status    CheckStatus   `json:"status"`
+	Reason    string        `json:"reason,omitempty"`
+	Output    []string      `json:"output,omitempty"`
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
+	Log       string        `json:"log,omitempty"`
+}
+
 // Commit is one commit of a repository and the builds of its services.
 type Commit struct {
 	Repo     string    `json:"repo"`
@@ -66,6 +89,8 @@ type Commit struct {
 	PushedAt time.Time `json:"pushed_at,omitzero"`
 	// Builds are by service name.
 	Builds map[string]*Build `json:"builds,omitempty"`
+	// Checks are by check name.
+	Checks map[string]*Check `json:"checks,omitempty"`
 	// Built is true once every service built (commit built).
 	Built bool `json:"built,omitempty"`
 	// Failed is the reason the commit as a whole failed (a bad slipway.yaml).

@@ -3,18 +3,30 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/slipway-dev/slipway/api"
+	"github.com/slipway-dev/slipway/buildlog"
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/readmodel"
 )
 
 // checksManifest is the rig's slipway.yaml with a check of the api service
@@ -84,6 +96,7 @@ func TestChecksFreezeDiff(t *testing.T) {
 			!strings.Contains(cl.String(), "FAIL: start.sh is BROKEN") {
 			t.Errorf("slipway checks %s (%v) shows no failed unit with its log:\n%s", c2[:12], err, cl.String())
 		}
+		checkLogServed(t, ctx, r.up.Conn(), c2, "FAIL: start.sh is BROKEN")
 		var h bytes.Buffer
 		if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, &h); err != nil || !strings.Contains(h.String(), "blocked") || !strings.Contains(h.String(), c2[:12]) {
 			t.Errorf("history (%v) shows no blocked %s:\n%s", err, c2[:12], h.String())
@@ -247,4 +260,75 @@ func (r *rig) freezes(t testing.TB, ctx context.Context) *natsstore.FreezeStore 
 
 func (r *rig) publisher() *natsjs.Publisher {
 	return natsjs.NewPublisher(r.up.Conn().JS, "/slipway/cli")
+}
+
+// checkLogServed serves the API and the dashboard on c and reads the
+// failed check unit of sha from both: its status in the read model, its
+// log from stream SLIPWAY_LOGS holding line.
+func checkLogServed(t *testing.T, ctx context.Context, c *pipeline.Conn, sha, line string) {
+	t.Helper()
+	h, err := pipeline.APIHandler(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	tokens, err := api.OpenTokens(ctx, c.JS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokens.Create(ctx, fmt.Sprintf("checks-%d", time.Now().UnixNano()), api.RoleRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(client *http.Client, path string, bearer bool) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		if bearer {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	commit := "/api/v1/repos/" + sample.RepoName + "/commits/" + sha
+	var list []readmodel.Check
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := get(http.DefaultClient, commit+"/checks", true)
+		list = nil
+		_ = json.Unmarshal([]byte(body), &list)
+		if code == http.StatusOK && len(list) == 1 && list[0].Status == readmodel.CheckFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s/checks: %d %s, want unit failed", commit, code, body)
+		}
+	}
+	code, body := get(http.DefaultClient, commit+"/checks/unit/log", true)
+	var recs []buildlog.Record
+	if err := json.Unmarshal([]byte(body), &recs); code != http.StatusOK || err != nil || len(recs) == 0 {
+		t.Fatalf("GET %s/checks/unit/log: %d %s (%v)", commit, code, body, err)
+	}
+	if !strings.Contains(body, line) || recs[len(recs)-1].Kind != buildlog.KindEnd || recs[len(recs)-1].Result != "failed" {
+		t.Errorf("check log %s, want %q and a failed end", body, line)
+	}
+	if code, body := get(http.DefaultClient, commit+"/checks/nope/log", true); code != http.StatusNotFound {
+		t.Errorf("log of a check never run: %d %s, want 404", code, body)
+	}
+	// The commit page, in a session of the read token.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.PostForm(srv.URL+"/login", url.Values{"token": {tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code, page := get(browser, "/repos/"+sample.RepoName+"/commits/"+sha, false)
+	if code != http.StatusOK || !strings.Contains(page, `data-check="unit"`) || !strings.Contains(page, `class="result-failed">failed`) ||
+		!strings.Contains(page, html.EscapeString(line)) {
+		t.Errorf("commit page %d shows no failed check unit with its log:\n%s", code, page)
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/notifier"
+	"github.com/slipway-dev/slipway/readmodel"
 )
 
 // mustChromium returns the system's chromium; a missing one skips the
@@ -271,7 +272,19 @@ func TestDashboardInChromium(t *testing.T) {
 	if err := s.WriteFile("services/web/index.txt", "two\n"); err != nil {
 		t.Fatal(err)
 	}
+	// The second commit's web build is slow (a RUN that prints, sleeps,
+	// prints): its log streams into the open commit page while it runs.
+	// The lines printed are not in the step's name (the command), which
+	// the log shows too: the shell computes them.
+	n := time.Now().UnixNano() % 1e9
+	begins, ends := fmt.Sprintf("stream-begins-%d", n+1), fmt.Sprintf("stream-ends-%d", n+2)
+	if err := s.WriteFile("services/web/Dockerfile", "ARG BASE=localhost:5000/mirror/busybox:stable\nFROM ${BASE}\n"+
+		fmt.Sprintf("RUN echo stream-begins-$((%d+1)) && sleep 12 && echo stream-ends-$((%d+2))\n", n, n)+
+		"RUN mkdir -p /www && echo ok > /www/healthz\nCOPY start.sh /start.sh\nCMD [\"sh\", \"/start.sh\"]\n"); err != nil {
+		t.Fatal(err)
+	}
 	p2 := e.push(t, ctx, s, "Change web", "")
+	watchBuildLog(t, ctx, e, tab{b}, base, p2.After, begins, ends, step, shot)
 	e.waitServing(t, ctx, p2.After)
 	if hang.open.Load() == 0 {
 		t.Error("the hanging receiver holds no request while the second commit serves")
@@ -341,4 +354,60 @@ func TestDashboardInChromium(t *testing.T) {
 	if len(good.bad) > 0 {
 		t.Errorf("refused deliveries: %v", good.bad)
 	}
+}
+
+// tab is the context of a browser tab (mustBrowser).
+type tab struct{ ctx context.Context }
+
+// watchBuildLog opens the commit page of sha while its web build runs and
+// sees the line begins streamed into the page's log before the build
+// ended (the page says requested, so does the read model), then the line
+// ends and the build's success, all without reload.
+func watchBuildLog(t *testing.T, ctx context.Context, e *env, browser tab, base, sha, begins, ends string,
+	step func(string, ...chromedp.Action[chromedp.Void]), shot func(string) chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	b := browser.ctx
+	m, err := e.up.Conn().ReadModel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webBuild := func() readmodel.BuildResult {
+		c, err := m.Commit(ctx, sample.RepoName, sha)
+		if err != nil || c.Builds["web"] == nil {
+			return ""
+		}
+		return c.Builds["web"].Result
+	}
+	for deadline := time.Now().Add(2 * time.Minute); webBuild() != readmodel.BuildRequested; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the web build of %s is %q, never requested", sha[:12], webBuild())
+		}
+	}
+	step("commit page of a running build", chromedp.Navigate(base+"/repos/"+sample.RepoName+"/commits/"+sha),
+		chromedp.WaitVisible(chromedp.CSS(`#log-web[data-follow]`)))
+	logHas := func(text string) bool {
+		js := fmt.Sprintf(`(function(){var p=document.getElementById("log-web");return !!p && p.textContent.indexOf(%q) >= 0})()`, text)
+		ok, err := chromedp.Run(b, chromedp.Evaluate[bool](js))
+		return err == nil && ok
+	}
+	for deadline := time.Now().Add(3 * time.Minute); !logHas(begins); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the line %s never reached the page", begins)
+		}
+	}
+	// The line is on the page; the build has not ended.
+	if got := webBuild(); got != readmodel.BuildRequested {
+		t.Fatalf("the web build is %s when its first line reached the page: nothing was streamed", got)
+	}
+	running, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('section[data-service="web"] .result-requested').length`))
+	if err != nil || running != 1 || logHas(ends) {
+		t.Fatalf("page shows the build running: %d (%v), with its last line: %v", running, err, logHas(ends))
+	}
+	step("log streamed", shot("03b-build-log-streaming"))
+	for deadline := time.Now().Add(3 * time.Minute); !logHas(ends); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the line %s never reached the page", ends)
+		}
+	}
+	step("build ended", chromedp.WaitVisible(chromedp.CSS(`section[data-service="web"] .result-succeeded`)), shot("03c-build-log-done"))
 }

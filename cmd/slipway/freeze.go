@@ -10,6 +10,7 @@ import (
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
@@ -22,7 +23,8 @@ func lockCommand() *ffcli.Command {
 	reason := fs.String("m", "", "why the environment is frozen (required), shown by status, history and release")
 	d := fs.Duration("for", 0, "end the freeze by itself after this long (default: until slipway unlock)")
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
-	actor := fs.String("actor", currentUser(), "who freezes, recorded with the freeze")
+	actor := fs.String("actor", currentUser(), "who freezes, recorded with the freeze (with -api: the token's name)")
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "lock",
 		ShortUsage: "slipway lock <env> -m reason [-for 2h] [-repo owner/name]",
@@ -30,6 +32,13 @@ func lockCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			if a.on() {
+				req := api.LockRequest{Reason: *reason}
+				if *d > 0 {
+					req.For = d.String()
+				}
+				return overAPI(ctx, fs, a, args, *repo, "/lock", req)
+			}
 			return withFreezes(ctx, fs, n, args, *repo, "slipway-lock", func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error {
 				f, err := lockEnv(ctx, s, repo, env, *reason, *actor, *d)
 				if err != nil {
@@ -46,6 +55,7 @@ func unlockCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway unlock", flag.ContinueOnError)
 	n := bindOperatorNATS(fs)
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "unlock",
 		ShortUsage: "slipway unlock <env> [-repo owner/name]",
@@ -53,6 +63,9 @@ func unlockCommand() *ffcli.Command {
 		FlagSet:    fs,
 		Options:    pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) error {
+			if a.on() {
+				return overAPI(ctx, fs, a, args, *repo, "/unlock", nil)
+			}
 			return withFreezes(ctx, fs, n, args, *repo, "slipway-unlock", func(ctx context.Context, c *pipeline.Conn, s freeze.Store, repo, env string) error {
 				return unlock(ctx, s, natsjs.NewPublisher(c.JS, "/slipway/cli"), repo, env, os.Stdout)
 			})
@@ -97,6 +110,24 @@ func withFreezes(ctx context.Context, fs *flag.FlagSet, n *operatorNATS, args []
 	})
 }
 
+// overAPI posts the freeze action of the one environment of args through
+// the API.
+func overAPI(ctx context.Context, fs *flag.FlagSet, a *apiClient, args []string, named, action string, body any) error {
+	args, err := positional(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("%s: want one environment: %w", fs.Name(), flag.ErrHelp)
+	}
+	r, err := a.repo(ctx, named)
+	if err != nil {
+		return err
+	}
+	_, err = a.action(ctx, envPath(r, args[0])+action, body, os.Stdout)
+	return err
+}
+
 // freezeStore opens the freeze records.
 func freezeStore(ctx context.Context, c *pipeline.Conn) (*natsstore.FreezeStore, error) {
 	kv, err := c.JS.KeyValue(ctx, natsjs.BucketFreezes)
@@ -128,16 +159,4 @@ func printFreezes(ctx context.Context, c *pipeline.Conn, repo string, out io.Wri
 		fmt.Fprintf(out, "FROZEN %s %s: %s%s\n", f.Repo, f.Env, f.Describe(), held)
 	}
 	return nil
-}
-
-// noteFreeze tells the operator asking for a deliberate deploy that env is
-// frozen, and why: the deploy goes ahead.
-func noteFreeze(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) {
-	s, err := freezeStore(ctx, c)
-	if err != nil {
-		return
-	}
-	if f, _, found, err := s.Get(ctx, repo, env); err == nil && found && f.Active(time.Now()) {
-		fmt.Fprintf(out, "==> note: %s is %s; this deliberate deploy goes ahead\n", env, f.Describe())
-	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // TestMetricsCountWhatHappened scrapes /metrics of `slipway up` after two
@@ -42,16 +44,16 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	}
 	p2 := e.push(t, ctx, s, "Change web", "")
 	e.waitServing(t, ctx, p2.After)
+	proxiedCounted(t, ctx, e)
 	if err := s.WriteFile("services/web/Dockerfile", "FROM localhost:5000/mirror/busybox:stable\nRUN echo breaking && exit 3\n"); err != nil {
 		t.Fatal(err)
 	}
 	p3 := e.push(t, ctx, s, "Break the web build", "")
 	e.waitEvent(t, ctx, events.SubjectCommitFailed, p3.After) // after the service's build failed
 	e.waitIdle(t, ctx)
-	d := deliberate{Actor: "ops", Wait: 3 * time.Minute}
-	if _, err := rollback(ctx, e.up.Conn(), sample.RepoName, e.env, 1, "", d, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	// The rollback's deploy waits for the environment's lock, held here
+	// from before it is requested until held after it was delivered.
+	held := rollbackWaitingForLock(t, ctx, e)
 	e.waitServing(t, ctx, p1.After)
 	e.waitIdle(t, ctx)
 
@@ -73,6 +75,19 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		if got, ok := seriesValue(scrape, want.series); !ok || got != want.value {
 			t.Errorf("%s = %v (present %v), want %v", want.series, got, ok, want.value)
 		}
+	}
+	// p1, p2 and the rollback took the lock (p3 never deployed); the
+	// rollback waited at least as long as the lock was held after its
+	// delivery.
+	lockSeries := fmt.Sprintf(`slipway_deploy_lock_wait_seconds_count{env=%q}`, e.env)
+	if got, _ := seriesValue(scrape, lockSeries); got != 3 {
+		t.Errorf("%s = %v, want 3", lockSeries, got)
+	}
+	if sum, _ := seriesValue(scrape, fmt.Sprintf(`slipway_deploy_lock_wait_seconds_sum{env=%q}`, e.env)); sum < held.Seconds() {
+		t.Errorf("lock waits sum to %vs, want at least the %s the rollback waited", sum, held)
+	}
+	if quick, _ := seriesValue(scrape, fmt.Sprintf(`slipway_deploy_lock_wait_seconds_bucket{env=%q,le="1"}`, e.env)); quick > 2 {
+		t.Errorf("%v lock waits under 1s, want the rollback's above", quick)
 	}
 	for _, absent := range []string{`result="failed"}`, `kind="auto",result="failed"`} {
 		if regexp.MustCompile(`slipway_deploy_duration_seconds_count\{[^}]*` + regexp.QuoteMeta(absent)).Match(scrape) {
@@ -135,4 +150,95 @@ func seriesValue(scrape []byte, series string) (float64, bool) {
 	}
 	v, err := strconv.ParseFloat(string(m[1]), 64)
 	return v, err == nil
+}
+
+// proxiedCounted sends five requests to the web service of e's environment
+// and two to a service it does not run through the proxy: the requests'
+// counters move by exactly that, the unknown service under no names.
+func proxiedCounted(t *testing.T, ctx context.Context, e *env) {
+	t.Helper()
+	url := e.up.HTTP.URL() + "/metrics"
+	web := fmt.Sprintf(`{code="2xx",env=%q,repo=%q,service="web"}`, e.env, sample.RepoName)
+	series := []string{`slipway_proxy_requests_total` + web,
+		fmt.Sprintf(`slipway_proxy_request_duration_seconds_count{env=%q,repo=%q,service="web"}`, e.env, sample.RepoName),
+		`slipway_proxy_requests_total{code="5xx",env="",repo="",service=""}`}
+	before := mustScrape(t, url)
+	send := func(host string, n, want int) {
+		for range n {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+e.up.Config.ProxyAddr+"/", nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Fatalf("GET %s: %d, want %d", host, resp.StatusCode, want)
+			}
+		}
+	}
+	send("web."+e.env+".shop.localhost", 5, http.StatusOK)
+	send("nope."+e.env+".shop.localhost", 2, http.StatusBadGateway)
+	after := mustScrape(t, url)
+	for i, want := range []float64{5, 5, 2} {
+		b, _ := seriesValue(before, series[i])
+		a, ok := seriesValue(after, series[i])
+		if !ok || a-b != want {
+			t.Errorf("%s moved from %v to %v (present %v), want +%v", series[i], b, a, ok, want)
+		}
+	}
+	if regexp.MustCompile(`slipway_proxy_requests_total\{[^}]*service="nope"`).Match(after) {
+		t.Error("a service named only by a Host header is a label")
+	}
+}
+
+// rollbackWaitingForLock holds the lock of e's environment, rolls it back,
+// keeps the lock a while once the deployer has the rollback's request in
+// hand, releases it and waits for the rollback's result; it returns how
+// long the lock was held after the delivery.
+func rollbackWaitingForLock(t *testing.T, ctx context.Context, e *env) time.Duration {
+	t.Helper()
+	c := e.up.Conn()
+	kv, err := c.JS.KeyValue(ctx, natsjs.BucketLocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := natsstore.NewEnvLocks(kv, "metrics-test").Lock(ctx, sample.RepoName, e.env, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := rollback(ctx, c, sample.RepoName, e.env, 1, "", deliberate{Actor: "ops", Wait: 3 * time.Minute}, io.Discard)
+		done <- err
+	}()
+	cons, err := c.JS.Consumer(ctx, natsjs.StreamName, pipeline.ConsumerDeploy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rollback's deploy request was never delivered")
+		}
+	}
+	// The deploy waits for the lock from here: hold it for a measured
+	// time (what is measured, not a synchronisation).
+	const hold = 1500 * time.Millisecond
+	delivered := time.Now()
+	<-time.After(hold)
+	held := time.Since(delivered)
+	if err := lease.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return min(held, hold)
 }

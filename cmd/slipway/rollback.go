@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/user"
@@ -17,7 +15,6 @@ import (
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/natsstore"
-	"github.com/slipway-dev/slipway/workflows"
 )
 
 // deliberate are the settings shared by rollback and replay.
@@ -78,9 +75,6 @@ func rollbackCommand() *ffcli.Command {
 // rollback requests the deploy of an earlier healthy commit of env of repo
 // and waits for its result (actions.Rollback).
 func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
-	if err := waitInFlight(ctx, c, repo, env, d, out); err != nil {
-		return natsstore.DeployDone{}, err
-	}
 	b, err := bus(ctx, c)
 	if err != nil {
 		return natsstore.DeployDone{}, err
@@ -90,37 +84,9 @@ func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	noteFreeze(ctx, c, repo, env, out)
+	actions.NoteFreeze(ctx, b, repo, env, out)
 	o, _, err := actions.Rollback(ctx, b, repo, env, steps, to, actions.Deliberate(d), out)
 	return o, err
-}
-
-// waitInFlight waits, up to d.Wait (5 minutes when 0), for the last deploy
-// request of env of repo to end when it has not yet: a rollback goes back
-// from what the environment is about to run, not from what it ran before.
-func waitInFlight(ctx context.Context, c *pipeline.Conn, repo, env string, d deliberate, out io.Writer) error {
-	req, err := natsstore.NewDeployQueue(c.JS).Latest(ctx, repo, env)
-	if err != nil || req == nil {
-		return err
-	}
-	claims, err := c.Claims(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := claims.Result(ctx, req.DedupKey()); !errors.Is(err, workflows.ErrNoResult) {
-		return err
-	}
-	fmt.Fprintf(out, "==> waiting for the deploy of %s to %s in flight (%s)\n", short(req.Commit), env, req.DedupKey())
-	wait := d.Wait
-	if wait <= 0 {
-		wait = 5 * time.Minute
-	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	if _, err := natsstore.WaitDeploy(wctx, c.JS, claims, repo, env, req.DedupKey()); err != nil {
-		return fmt.Errorf("the deploy of %s to %s has not ended: roll back once it has: %w", short(req.Commit), env, err)
-	}
-	return nil
 }
 
 // request publishes a deliberate deploy request and waits for its outcome

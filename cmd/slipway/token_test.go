@@ -116,6 +116,29 @@ func TestTokenCommandsAndCLIOverAPI(t *testing.T) {
 	if found == nil || found.Actor != "ann" || found.Commit != strings.Repeat("a", 40) {
 		t.Fatalf("rollback request %+v, want one to aaaa… by ann", found)
 	}
+	// lock and unlock through the API: the freeze names the token.
+	lockAs := func(who string) error {
+		return lockCommand().ParseAndRun(ctx, []string{"-api", srv.URL, "-token-file", files[who], "-m", "release freeze", "-for", "1h", "staging"})
+	}
+	if err := lockAs("wall"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("lock with a read token: %v, want 403", err)
+	}
+	if err := lockAs("ann"); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := freezeStore(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _, found, err := fs.Get(ctx, "acme/shop", "staging"); err != nil || !found || f.Actor != "ann" || f.Reason != "release freeze" || f.Until.IsZero() {
+		t.Fatalf("freeze %+v (found %v, %v), want one by ann for 1h", f, found, err)
+	}
+	if err := unlockCommand().ParseAndRun(ctx, []string{"-api", srv.URL, "-token-file", files["ann"], "staging"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, found, err := fs.Get(ctx, "acme/shop", "staging"); err != nil || found {
+		t.Fatalf("staging still frozen after unlock over the API (%v)", err)
+	}
 	var dl bytes.Buffer
 	if err := dlqOverAPI(ctx, &apiClient{URL: srv.URL, TokenFile: files["wall"]}, "list", nil, &dl); err != nil {
 		t.Fatal(err)

@@ -62,6 +62,9 @@ type Handler struct {
 	Claims    workflows.Claims
 	Publisher Publisher
 	Planner   Planner
+	// Logs, when set, records each check's progress and output under
+	// events.CheckLog of its name (buildlog.Logs).
+	Logs build.Logs
 	// ClaimTTL is the lease of a running check, renewed while it runs.
 	ClaimTTL time.Duration
 	Now      func() time.Time
@@ -121,13 +124,24 @@ func (h *Handler) run(ctx context.Context, e *events.CheckRequested) (*events.Ch
 	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.Commit).Str("check", spec.Name).Msg("check started")
 	rctx, cancel := context.WithTimeout(ctx, spec.Timeout)
 	defer cancel()
-	res, err := h.Runner.RunCheck(rctx, Request{
-		Request: build.Request{Checkout: dir, ContextDir: contextDir, Dockerfile: dockerfile, Network: spec.Network,
-			BuildArgs: map[string]string{"SLIPWAY_COMMIT": e.Commit}},
-		Target: spec.Target, Run: spec.Run,
-	})
+	breq := build.Request{Checkout: dir, ContextDir: contextDir, Dockerfile: dockerfile, Network: spec.Network,
+		BuildArgs: map[string]string{"SLIPWAY_COMMIT": e.Commit}}
+	end := func(string) {}
+	if h.Logs != nil {
+		breq.Log, end = h.Logs.Open(ctx, e.Repo.FullName, e.Commit, events.CheckLog(spec.Name))
+	}
+	res, err := h.Runner.RunCheck(rctx, Request{Request: breq, Target: spec.Target, Run: spec.Run})
+	timedOut := err != nil && ctx.Err() == nil && rctx.Err() != nil
 	switch {
-	case err != nil && ctx.Err() == nil && rctx.Err() != nil:
+	case err != nil && !timedOut: // the runner's failure: the check runs again
+		end("error")
+	case res.Passed:
+		end("passed")
+	default:
+		end("failed")
+	}
+	switch {
+	case timedOut:
 		res = Result{Reason: fmt.Sprintf("timed out after %s", spec.Timeout), Log: res.Log}
 	case err != nil:
 		return nil, err

@@ -75,9 +75,11 @@ type Handler struct {
 	Now       func() time.Time
 	// Locks, Queue and Ancestry are optional: without them deploys are
 	// neither serialised per environment nor ordered (see lock.go, order.go).
-	Locks    Locks
-	Queue    Queue
-	Ancestry Ancestry
+	Locks Locks
+	// LockWaits, when set, is told each wait for a lock of Locks.
+	LockWaits LockObserver
+	Queue     Queue
+	Ancestry  Ancestry
 	// Hosts is optional: without it the hosts services declare are not
 	// claimed (see hosts.go).
 	Hosts Hosts

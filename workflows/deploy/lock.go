@@ -22,6 +22,13 @@ type Locks interface {
 	Lock(ctx context.Context, repo, env string, ttl time.Duration) (workflows.Lease, error)
 }
 
+// LockObserver is told how long each deploy waited for its environment's
+// lock once it took it (metrics.Metrics). Preview environments are told
+// as "preview", so one name stands for all of them.
+type LockObserver interface {
+	LockWaited(env string, waited time.Duration)
+}
+
 func (c Config) lockTTL() time.Duration {
 	if c.LockTTL > 0 {
 		return c.LockTTL
@@ -54,6 +61,7 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locke
 	}
 	ttl, poll := h.Config.lockTTL(), min(max(h.Config.lockTTL()/20, 50*time.Millisecond), time.Second)
 	var checked time.Time
+	start := time.Now()
 	lease, err := WaitLock(ctx, h.Locks, e.Repo.FullName, e.Env, ttl, h.Config.lockWait(), poll, func() error {
 		if time.Since(checked) < time.Second {
 			return nil
@@ -63,6 +71,13 @@ func (h *Handler) lockEnv(ctx context.Context, e *events.DeployRequested) (locke
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if h.LockWaits != nil {
+		env := e.Env
+		if e.Kind == events.KindPreview {
+			env = "preview"
+		}
+		h.LockWaits.LockWaited(env, time.Since(start))
 	}
 	locked, unlock = h.keepLock(ctx, e.Env, lease, ttl)
 	return locked, unlock, nil

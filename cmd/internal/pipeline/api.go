@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/slipway-dev/slipway/actions"
 	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/dashboard"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/readmodel"
 )
 
 // APIConfig configures the HTTP server of the API and the dashboard. It
@@ -89,7 +91,10 @@ func APIHandler(ctx context.Context, c *Conn) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	bus := actions.Bus{JS: c.JS, Claims: claims, Source: "/slipway/api", History: m}
+	// An action reads the history once the projector caught up with the
+	// stream: a rollback after a deploy in flight goes back from it.
+	fresh := readmodel.Fresh{Model: m, Consumer: ConsumerReadModel, Wait: 10 * time.Second}
+	bus := actions.Bus{JS: c.JS, Claims: claims, Source: "/slipway/api", History: fresh}
 	d := &dashboard.Dashboard{Model: m, Tokens: tokens, Bus: bus, Secrets: secrets, Version: func(ctx context.Context) (uint64, error) {
 		return readModelVersion(ctx, c)
 	}}

@@ -35,7 +35,7 @@ var checkConsumers = []consumer{
 // workflow h and running checks with its BuildKit client.
 func checkHandler(h *build.Handler) *checks.Handler {
 	r, _ := h.Builder.(checks.Runner)
-	return &checks.Handler{Source: h.Source, Runner: r, Claims: h.Claims, Publisher: h.Publisher, Planner: h.Planner, ClaimTTL: h.Config.ClaimTTL}
+	return &checks.Handler{Source: h.Source, Runner: r, Claims: h.Claims, Publisher: h.Publisher, Planner: h.Planner, Logs: h.Logs, ClaimTTL: h.Config.ClaimTTL}
 }
 
 // gates sets the gates of the release and preview workflows of w and

@@ -128,6 +128,9 @@ func DeployHandler(ctx context.Context, cfg *Config, c *Conn, target deploy.Targ
 		Publisher: cfg.observed(natsjs.NewPublisher(c.JS, "/slipway/deployer")),
 		Store:     envs,
 	}
+	if cfg.Metrics != nil {
+		h.LockWaits = cfg.Metrics
+	}
 	if err := orderDeploys(ctx, cfg, c, h); err != nil {
 		return nil, err
 	}

@@ -138,7 +138,11 @@ func serveProxy(ctx context.Context, g *errgroup.Group, cfg *Config, resolver pr
 	if cfg.ProxyAddr == "" && cfg.HTTPS.Addr == "" {
 		return nil
 	}
-	p := proxy.New(resolver, cfg.ProxyDomain, append([]proxy.Option{proxy.WithHosts(table)}, opts...)...)
+	opts = append([]proxy.Option{proxy.WithHosts(table)}, opts...)
+	if cfg.Metrics != nil {
+		opts = append(opts, proxy.WithObserver(cfg.Metrics))
+	}
+	p := proxy.New(resolver, cfg.ProxyDomain, opts...)
 	g.Go(func() error { return p.PublishCounts(ctx) })
 	front, err := newHTTPSFront(ctx, cfg, table)
 	if err != nil {
