@@ -92,6 +92,11 @@ var transient = []string{
 	"toomanyrequests", "no space left on device", "unexpected eof",
 	// A blob upload the registry got corrupted (DIGEST_INVALID).
 	"provided digest did not match uploaded content",
+	// buildkitd's snapshotter left half-made after a crash: the next
+	// snapshot it prepares may collide with a directory the killed
+	// process left ("failed to rename: ... file exists"); a retry takes
+	// the next one.
+	"failed to prepare", "failed to rename", "failed to mount", "failed to create snapshot",
 }
 
 // registryFault are fragments of the messages of a registry failing a

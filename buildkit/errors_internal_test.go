@@ -41,6 +41,7 @@ func TestClassify(t *testing.T) {
 		{"push: digest did not match", errors.New(`importing cache manifest from r/c:buildcache: failed to push r/i:t: errors: unknown: provided digest did not match uploaded content unknown: blob unknown to registry`), step(), "retryable"},
 		{"push: registry 500", errors.New(`failed to push r/i:t: failed commit on ref "layer-sha256:ab": unexpected status from PUT request to http://r/v2/i/blobs/uploads/x: 500 Internal Server Error`), step(), "retryable"},
 		{"RUN printing a push failure", &gwpb.ExitError{ExitCode: 1, Err: errors.New("failed to push: exit code: 1")}, step(), "permanent"},
+		{"snapshot left by a killed buildkitd", errors.New(`failed to read dockerfile: failed to prepare  as lbrex29g9ze17ksp77rariyem: failed to rename: rename /var/lib/slipway/buildkit/runc-overlayfs/snapshots/snapshots/new-749867030 /var/lib/slipway/buildkit/runc-overlayfs/snapshots/snapshots/16005: file exists`), step(), "retryable"},
 		{"base image not found", errors.New(`failed to resolve source metadata for r/nope:v0: unexpected status: 404 Not Found`), nil, "permanent"},
 	}
 	for _, tt := range tests {

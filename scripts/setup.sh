@@ -372,11 +372,15 @@ stop_debian_registry() {
 }
 
 # foreign_port_holders prints the pids, other than our registry's, that listen
-# on port 5000.
+# on port 5000 of an address our registry's 127.0.0.1:5000 collides with
+# (loopback or a wildcard); a listener on another address, such as the test
+# hosts' registry forwarder on 10.231.255.1:5000, leaves it free.
 foreign_port_holders() {
 	local pid ours=
 	[[ -s $RUN_DIR/registry.pid ]] && ours=$(<"$RUN_DIR/registry.pid")
-	for pid in $(ss -Hltnp 'sport = :5000' 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u || true); do
+	for pid in $(ss -Hltnp 'sport = :5000' 2>/dev/null |
+		awk '$4 ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::ffff:127\.0\.0\.1\]):5000$/' |
+		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u || true); do
 		[[ $pid == "$ours" ]] || echo "$pid"
 	done
 }
