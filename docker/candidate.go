@@ -30,12 +30,28 @@ type candidate struct {
 }
 
 // startAll pulls every image of d and starts one candidate for each of its
-// replicas. It
+// replicas, but for the services whose live containers existing already
+// run with d's values (unchanged: they are kept) and those a retained
+// container of each replica runs (revived, no pull). It
 // returns the candidates created so far even when it fails, so the caller
 // can remove them.
-func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidate, error) {
+func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing []container.Summary) ([]*candidate, error) {
 	var cands []*candidate
 	for _, img := range d.Images {
+		if kept := unchanged(existing, d, img); kept != nil {
+			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Int("containers", len(kept)).Msg("service unchanged: containers kept")
+			continue
+		}
+		if retained := retainedFor(existing, d, img); retained != nil {
+			for _, c := range retained {
+				cand, err := t.revive(ctx, d, img, c)
+				if err != nil {
+					return cands, err
+				}
+				cands = append(cands, cand)
+			}
+			continue
+		}
 		ref, err := t.pull(ctx, img.Ref, img.Digest)
 		if err != nil {
 			return cands, err
@@ -138,7 +154,7 @@ func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summar
 		}
 	}
 	for _, c := range existing {
-		if len(c.Names) == 0 || liveOf(c) {
+		if len(c.Names) == 0 || liveOf(c) || retainedOf(c) {
 			continue
 		}
 		repo, env, svc, i := c.Labels[LabelRepo], c.Labels[LabelEnv], c.Labels[LabelService], replicaOf(c.Labels)

@@ -24,7 +24,7 @@ var ErrNotLive = target.ErrNotLive
 // Docker reports them. A service is Running only when every replica its
 // release declares is live, running and at the same commit and digest.
 func (t *Target) Current(ctx context.Context, repo, env string) (deploy.Release, error) {
-	cs, err := t.list(ctx, repo, env)
+	cs, err := t.listRecorded(ctx, repo, env)
 	if err != nil {
 		return deploy.Release{}, err
 	}

@@ -39,6 +39,11 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err != nil {
 		return err
 	}
+	recs, err := t.records(ctx, d.Repo, d.Env)
+	if err != nil {
+		return err
+	}
+	existing = relabel(existing, current(recs))
 	if upToDate(existing, d) {
 		log.Info().Msg("deploy skipped: environment already runs this release")
 		return nil
@@ -46,7 +51,7 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := t.clearLeftovers(ctx, existing); err != nil {
 		return err
 	}
-	cands, err := t.startAll(ctx, d)
+	cands, err := t.startAll(ctx, d, existing)
 	if err == nil {
 		log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates started")
 		err = t.waitAllHealthy(ctx, cands)

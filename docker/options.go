@@ -24,6 +24,10 @@ type Options struct {
 	// lost the live name, so that proxies which cached its address (for
 	// proxy.DefaultTTL) finish with it before it is stopped.
 	DrainDelay time.Duration
+	// Drainer, when set, ends the drain of a replaced container as soon as
+	// no request is in flight to it (drain.go); DrainDelay stays the
+	// upper bound.
+	Drainer Drainer
 	// StopTimeout is how long a replaced container gets to exit after
 	// SIGTERM before it is killed.
 	StopTimeout time.Duration

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/rs/zerolog"
@@ -30,12 +29,33 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 			replaced = append(replaced, old)
 		}
 	}
+	if err := t.recordLive(ctx, d); err != nil {
+		t.disposeAll(ctx, replaced)
+		return err
+	}
 	if d.Promoted != nil {
 		d.Promoted(ctx) // serving: recorded before the old containers drain
 	}
 	dropped, err := t.dropped(ctx, d)
 	t.disposeAll(ctx, append(replaced, dropped...))
+	t.prune(ctx, d.Repo, d.Env, retainCount(d))
 	return err
+}
+
+// recordLive records that env runs d.Commit in its live containers: those
+// just promoted and those kept because their service did not change.
+func (t *Target) recordLive(ctx context.Context, d deploy.Deployment) error {
+	cs, err := t.list(ctx, d.Repo, d.Env)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, c := range cs {
+		if liveOf(c) {
+			ids = append(ids, c.ID)
+		}
+	}
+	return t.record(ctx, d.Repo, d.Env, d.Commit, ids)
 }
 
 // promote swaps c in under the live name of its service and returns the id
@@ -112,32 +132,17 @@ func (t *Target) dropped(ctx context.Context, d deploy.Deployment) ([]string, er
 	return ids, nil
 }
 
-// disposeAll waits DrainDelay, then disposes of the containers ids in
-// parallel. It runs to the end even when ctx is done.
+// disposeAll waits until the containers ids are drained (drain), then
+// stops and retains them in parallel (retire). It runs to the end even
+// when ctx is done.
 func (t *Target) disposeAll(ctx context.Context, ids []string) {
 	if len(ids) == 0 {
 		return
 	}
-	time.Sleep(t.opts.DrainDelay)
+	t.drain(ctx, ids)
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { t.dispose(ctx, id) })
+		wg.Go(func() { t.retire(ctx, id) })
 	}
 	wg.Wait()
-}
-
-// dispose stops a replaced container gracefully, then removes it. A failure
-// is logged, not returned: the deploy itself has succeeded, and the next one
-// clears what is left.
-func (t *Target) dispose(ctx context.Context, id string) {
-	timeout := int(t.opts.StopTimeout / time.Second)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.StopTimeout+cleanupTimeout)
-	defer cancel()
-	err := t.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
-	if err == nil || isNotFound(err) {
-		err = t.forceRemove(ctx, id)
-	}
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("container", short(id)).Msg("dispose of replaced container")
-	}
 }

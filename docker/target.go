@@ -122,6 +122,9 @@ func (t *Target) Remove(ctx context.Context, repo, env string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if err := t.removeAllRecords(ctx, repo, env); err != nil {
+		return err
+	}
 	zerolog.Ctx(ctx).Info().Str("repo", repo).Str("env", env).Int("containers", len(cs)).Msg("environment removed")
 	return nil
 }

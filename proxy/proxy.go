@@ -41,6 +41,8 @@ type Proxy struct {
 	routes *routes
 	rp     *httputil.ReverseProxy
 	hosts  HostTable
+	// flights counts the requests in flight per address (WithFlights).
+	flights *Flights
 }
 
 // Option changes a Proxy made by New.
@@ -85,6 +87,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(r.Context(), upstreamKey{}, upstream{route: rt, addr: addr})
+	defer p.flights.start(addr)()
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 

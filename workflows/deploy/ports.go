@@ -20,6 +20,11 @@ type Deployment struct {
 	// Secrets are the opened secrets the services reference
 	// (ServiceSpec.Secrets); each service's containers get those it names.
 	Secrets []Secret
+	// Retain is how many releases before this one keep their containers,
+	// stopped, on the target, so that a rollback to one of them is a start
+	// and a health check (slipway.yaml's retain:); 0 is the target's
+	// default.
+	Retain int
 	// Promoted, when set, is called by a Target once the new containers
 	// answer in place of the old ones and before those drain, so the deploy
 	// is recorded as it starts serving. A Target that does not call it has

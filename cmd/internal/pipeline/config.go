@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
@@ -93,6 +94,10 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string
+
+	// flights are the requests in flight of the deployer's proxy, which
+	// its Docker targets drain by (inFlight).
+	flights *proxy.Flights
 }
 
 // DefaultConfig returns the configuration of one machine.
