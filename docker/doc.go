@@ -58,9 +58,24 @@
 //   - Containers run with Docker's init as PID 1, so SIGTERM reaches the
 //     server. A candidate has no restart policy, so a crash fails the deploy
 //     at once; a promoted container restarts unless stopped.
-//   - A replaced container keeps running for DrainDelay after it lost the
-//     live name (proxies cache addresses for a second), then gets SIGTERM
-//     and StopTimeout to exit.
+//   - A replaced container keeps running after it lost the live name until
+//     Options.Drainer (the deployer's proxy) reports no request in flight to
+//     it and no fresh route to it, at most DrainDelay (all of it without a
+//     Drainer), then gets SIGTERM and StopTimeout to exit. It is then kept,
+//     stopped, as "<live name>.kept-<id12>" while one of the last
+//     Deployment.Retain (DefaultRetain) release records before the current
+//     one holds it, and removed after.
+//   - A service whose live replicas run d's digest, reference, LabelSpec and
+//     secret versions is unchanged: Deploy keeps its containers (they keep
+//     the commit label and SLIPWAY_COMMIT they were started with) and starts
+//     candidates for the others only. A retained container with d's values
+//     is started again as the candidate of its replica (no pull, no
+//     create).
+//   - Each successful Deploy writes a release record, a volume labelled
+//     slipway.release (the commit), slipway.seq and slipway.containers (the
+//     live container ids); Current and Running report the record's commit
+//     for the containers it holds, so an environment reads back as one
+//     commit. Remove removes the records too.
 //   - A daemon or registry that cannot be reached is events.Retryable; an image
 //     the registry does not have is events.Permanent. A Deploy interrupted by
 //     its context returns the context's error, which is neither.
