@@ -147,19 +147,6 @@ func (f *fixture) containers(tb testing.TB) []container.Summary {
 	return out
 }
 
-// retained returns the stopped containers of earlier releases the
-// environment retains.
-func (f *fixture) retained(tb testing.TB) []container.Summary {
-	tb.Helper()
-	var out []container.Summary
-	for _, c := range f.all(tb) {
-		if isRetained(c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // isRetained reports whether c is a stopped container under its
 // RetainedName.
 func isRetained(c container.Summary) bool {

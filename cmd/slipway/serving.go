@@ -22,8 +22,8 @@ func waitEnvServing(ctx context.Context, cfg *pipeline.Config, repo, env, sha st
 	if err != nil {
 		return nil, err
 	}
-	defer tg.Close()
-	last := "nothing"
+	defer func() { _ = tg.Close() }()
+	var last string
 	for {
 		rel, err := tg.Current(ctx, repo, env)
 		if err == nil && rel.Commit() == sha && allRunning(rel) {

@@ -34,7 +34,7 @@ func testUnchangedKept(t *testing.T, s *suite) {
 	}
 
 	err := s.deploy(s.release(v3, web, image("api", s.cfg.Images.NoHealth, 0)))
-	mustUnhealthy(t, err, "api", "/healthz")
+	_ = mustUnhealthy(t, err, "api", "/healthz")
 	s.mustRunRelease(t, v2, map[string]int{"web": 1, "api": 1})
 	if got := s.mustServe(t, s.repo, "web", v1); !slices.Equal(got, webAt) {
 		t.Errorf("web moved from %v to %v by a failed deploy", webAt, got)
