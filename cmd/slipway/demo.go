@@ -121,7 +121,7 @@ func pushAndWait(ctx context.Context, up *pipeline.Up, s *sample.Sample, msg str
 	}
 	// A service the commit does not change keeps its container, which
 	// answers with the commit it was started at.
-	answers, err := waitEnvServing(ctx, &up.Config, sample.RepoName, up.Config.StagingEnv, p.After, 5*time.Minute)
+	answers, err := waitEnvServing(ctx, &up.Config, sample.RepoName, up.Config.StagingEnv, p.After, []string{"web", "api"}, 5*time.Minute)
 	if err != nil {
 		return err
 	}

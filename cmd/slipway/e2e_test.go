@@ -215,7 +215,7 @@ func (e *env) waitServing(t testing.TB, ctx context.Context, sha string) {
 // sha, or an earlier commit for a service sha did not change (kept).
 func requireAnswers(t testing.TB, ctx context.Context, cfg *pipeline.Config, envName, sha string, within time.Duration) {
 	t.Helper()
-	answers, err := waitEnvServing(ctx, cfg, sample.RepoName, envName, sha, within)
+	answers, err := waitEnvServing(ctx, cfg, sample.RepoName, envName, sha, []string{"web", "api"}, within)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
@@ -11,11 +12,11 @@ import (
 )
 
 // waitEnvServing waits until env of repo runs sha on the local target,
-// every service running, then returns what each service answers at / through
+// services and no other, every one running, then returns what each service answers at / through
 // the proxy, by service. A service the deploy kept because it did not
 // change answers as it did before: it runs the container of an earlier
 // commit.
-func waitEnvServing(ctx context.Context, cfg *pipeline.Config, repo, env, sha string, timeout time.Duration) (map[string]string, error) {
+func waitEnvServing(ctx context.Context, cfg *pipeline.Config, repo, env, sha string, services []string, timeout time.Duration) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tg, err := pipeline.NewTarget(cfg)
@@ -26,7 +27,7 @@ func waitEnvServing(ctx context.Context, cfg *pipeline.Config, repo, env, sha st
 	var last string
 	for {
 		rel, err := tg.Current(ctx, repo, env)
-		if err == nil && rel.Commit() == sha && allRunning(rel) {
+		if err == nil && rel.Commit() == sha && allRunning(rel, services) {
 			answers := map[string]string{}
 			for _, s := range rel.Services {
 				host := hosts.DefaultHost(s.Name, env, hosts.Candidates(repo)[0], cfg.ProxyDomain)
@@ -51,12 +52,13 @@ func waitEnvServing(ctx context.Context, cfg *pipeline.Config, repo, env, sha st
 	}
 }
 
-// allRunning reports whether every service of rel runs.
-func allRunning(rel deploy.Release) bool {
+// allRunning reports whether rel runs services and no other, every one
+// running.
+func allRunning(rel deploy.Release, services []string) bool {
 	for _, s := range rel.Services {
-		if !s.Running {
+		if !s.Running || !slices.Contains(services, s.Name) {
 			return false
 		}
 	}
-	return len(rel.Services) > 0
+	return len(rel.Services) == len(services)
 }
