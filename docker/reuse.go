@@ -25,13 +25,14 @@ func retainedOf(c container.Summary) bool {
 }
 
 // sameValues reports whether container labels l run replica i of img as d
-// declares it: the same digest and reference, the same declared service
+// declares it: the same image (repository and digest: the tag names the
+// commit, which a reused image changes), the same declared service
 // (env, replicas, port, health path, resources, hosts: LabelSpec) and the
 // same versions of its secrets. The commit does not count: a container of
 // an earlier commit with the same values is the same service.
 func sameValues(l map[string]string, d deploy.Deployment, img events.Image, i int) bool {
 	return l[LabelService] == img.Service.Name && replicaOf(l) == i &&
-		l[LabelDigest] == img.Digest && l[LabelImage] == img.Ref &&
+		l[LabelDigest] == img.Digest && sameImage(l[LabelImage], img.Ref, img.Digest) &&
 		l[LabelSpec] == specLabel(img.Service) && l[LabelSecrets] == secretsLabel(d, img.Service)
 }
 
@@ -132,4 +133,13 @@ func retainCount(d deploy.Deployment) int {
 		return d.Retain
 	}
 	return DefaultRetain
+}
+
+// sameImage reports whether the image ref a container was created from and
+// ref name the same repository, so that with one digest they are the same
+// image whatever their tags.
+func sameImage(was, ref, dgst string) bool {
+	a, errA := pinned(was, dgst)
+	b, errB := pinned(ref, dgst)
+	return errA == nil && errB == nil && a == b
 }
