@@ -305,6 +305,9 @@ func (r *readmeRun) pushSample(ctx context.Context) {
 			want := svc + " " + p.After
 			if svc == "api" && i > 0 {
 				want = "api " + first // the commit changes web only: api keeps its container
+				if c := startedAt(t, ctx, "staging", "api"); c != first {
+					t.Errorf("api's live container was started at %s, want the first commit %s: the second changes web only", c, first[:12])
+				}
 			}
 			if got, err := waitServing(ctx, r.proxy, host, want, 5*time.Minute); err != nil {
 				t.Fatalf("%s never served %s (last answer %q): %v\n%s", svc, p.After[:12], got, err, r.upOutput())
