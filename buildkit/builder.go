@@ -71,6 +71,7 @@ func (b *Builder) Build(ctx context.Context, req build.Request) (build.Result, e
 	defer closeContext()
 	opt.Session = append(opt.Session, b.authSession(pushHost(req.Image)))
 	p := newProgress(logger(ctx, req.Image))
+	p.sink = req.Log
 	ch := make(chan *client.SolveStatus)
 	var resp *client.SolveResponse
 	g, gctx := errgroup.WithContext(ctx)

@@ -7,6 +7,8 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/opencontainers/go-digest"
 	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/workflows/build"
 )
 
 // Bounds on what is kept of a step's output for its error.
@@ -21,6 +23,8 @@ type progress struct {
 	log      zerolog.Logger
 	vertices map[digest.Digest]*vertex
 	order    []digest.Digest
+	// sink, when set, receives the steps and lines as they come.
+	sink build.Log
 }
 
 // vertex is what progress knows of one step.
@@ -75,6 +79,7 @@ func (p *progress) vertex(u *client.Vertex) {
 	if u.Started != nil && !v.started {
 		v.started = true
 		p.log.Debug().Str("step", v.name).Msg("build step started")
+		p.step(v.name, "started")
 	}
 	if u.Completed != nil && !v.completed {
 		v.completed = true
@@ -87,6 +92,7 @@ func (p *progress) vertex(u *client.Vertex) {
 			ev = ev.Str("error", u.Error)
 		}
 		ev.Msg("build step done")
+		p.step(v.name, stepStatus(u))
 	}
 }
 
@@ -99,6 +105,9 @@ func (p *progress) output(l *client.VertexLog) {
 	for _, line := range lines[:len(lines)-1] {
 		line = strings.TrimRight(line, "\r")
 		p.log.Debug().Str("step", v.name).Msg(line)
+		if p.sink != nil {
+			p.sink.Line(v.name, line)
+		}
 		v.keep(line)
 	}
 	if len(v.partial) > tailLineSize {

@@ -102,6 +102,11 @@ func (t *Target) create(ctx context.Context, d deploy.Deployment, img events.Ima
 	return &candidate{spec: s, replica: replica, id: resp.ID, name: name, secrets: deploy.ServiceSecrets(s, d.Secrets)}, nil
 }
 
+// Environment returns the variables every replica of service s in d gets
+// (environment), for a target that starts them some other way (a Swarm
+// service).
+func Environment(d deploy.Deployment, s events.ServiceSpec) []string { return environment(d, s) }
+
 // environment returns the variables of service s in d: its own, sorted,
 // then its secrets', then Slipway's, which win. A replica also gets
 // SLIPWAY_REPLICA, a task SLIPWAY_TASK.

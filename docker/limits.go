@@ -90,6 +90,12 @@ func (l Limits) Validate() error {
 	return nil
 }
 
+// Resources returns what each replica of s may use: s's resources, the
+// defaults for those it leaves zero, refused above the maximum.
+func (l Limits) Resources(s events.ServiceSpec) (events.Resources, error) {
+	return l.withDefaults().resources(s)
+}
+
 // resources returns what the containers of s get, or why s may not run.
 func (l Limits) resources(s events.ServiceSpec) (events.Resources, error) {
 	r := s.Resources

@@ -10,6 +10,10 @@ import (
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
+// SpecLabel returns LabelSpec's value for s, for a target that labels
+// something other than containers (a Swarm service).
+func SpecLabel(s events.ServiceSpec) string { return specLabel(s) }
+
 // specLabel returns the LabelSpec of s: what running it needs, none of
 // what building it or its tasks need.
 func specLabel(s events.ServiceSpec) string {

@@ -108,10 +108,13 @@ const (
 	OutcomeFailed                   // nothing changed; the previous commit keeps serving (DeployFailed)
 	OutcomeSuperseded               // skipped: a later request or a newer commit won (DeploySuperseded)
 	OutcomeUnchanged                // the environment already ran the request's images; no result event
+	OutcomeBlocked                  // an automatic deploy a failed check stopped (DeployGated)
+	OutcomeHeld                     // an automatic deploy a freeze keeps until it ends (DeployGated)
 )
 
 var outcomeNames = [...]string{OutcomeUnknown: "", OutcomeSucceeded: "succeeded", OutcomeFailed: "failed",
-	OutcomeSuperseded: "superseded", OutcomeUnchanged: "unchanged"}
+	OutcomeSuperseded: "superseded", OutcomeUnchanged: "unchanged",
+	OutcomeBlocked: "blocked", OutcomeHeld: "held"}
 
 // legacySucceeded is how deploy claims of earlier versions spelled
 // OutcomeSucceeded; it is read, never written.

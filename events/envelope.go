@@ -72,6 +72,14 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(PreviewRemoved)
 	case TypeTaskFinished:
 		e = new(TaskFinished)
+	case TypeCheckRequested:
+		e = new(CheckRequested)
+	case TypeCheckFinished:
+		e = new(CheckFinished)
+	case TypeDeployGated:
+		e = new(DeployGated)
+	case TypeProvisionFinished:
+		e = new(ProvisionFinished)
 	default:
 		return nil, Permanent(fmt.Errorf("unknown event type %q", env.Type))
 	}

@@ -144,6 +144,10 @@ type BuildSucceeded struct {
 	ReusedFrom string `json:"reused_from,omitempty"`
 	// Force is the nonce of the forced rebuild that built it, if any.
 	Force string `json:"force,omitempty"`
+	// StartedAt is when the solve began, Duration how long it took (zero
+	// for a cached image, and in events of earlier versions).
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
 }
 
 // BuildFailed records a permanent build failure of one service, or of the whole
@@ -155,7 +159,18 @@ type BuildFailed struct {
 	Branch  string `json:"branch"`
 	Service string `json:"service,omitempty"`
 	Reason  string `json:"reason"`
+	// Step is the build step that failed as BuildKit names it ("[2/3] RUN
+	// make"), Output its last lines (at most MaxFailedOutput, each at most
+	// 512 bytes); both empty when the failure came before any step ran.
+	Step   string   `json:"step,omitempty"`
+	Output []string `json:"output,omitempty"`
+	// StartedAt and Duration time the failed solve, as in BuildSucceeded.
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
 }
+
+// MaxFailedOutput bounds the lines of output a BuildFailed carries.
+const MaxFailedOutput = 10
 
 // Image is one built service of a commit, with what it takes to run it.
 type Image struct {
@@ -217,6 +232,9 @@ type DeployRequested struct {
 	// says (retain:); 0, as in every request of earlier versions and in a
 	// rollback, is the target's default.
 	Retain int `json:"retain,omitempty"`
+	// Rollout is how the environment moves to Commit (slipway.yaml
+	// strategy:); nil is a plain deploy. A rollback has none.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // DeployResult is the record of how one deploy request ended: its Outcome
@@ -242,6 +260,9 @@ type DeployResult struct {
 	// Secrets are, by name, the versions of the secrets the deploy gave
 	// its containers. Never a value.
 	Secrets map[string]uint64 `json:"secrets,omitempty"`
+	// Analysis is set when a progressive rollout went back (Outcome
+	// failed): an automatic rollback with its figures, or an abort.
+	Analysis *Analysis `json:"analysis,omitempty"`
 }
 
 // DeploySucceeded records an environment now serving Commit.

@@ -107,6 +107,19 @@ func TestGolden(t *testing.T) {
 		{"task_failed", &events.TaskFinished{Env: "production", Repo: repo, Commit: sha, Service: "api", Task: "migrate",
 			Image: img.Ref + "@" + img.Digest, ExitCode: 3, Output: "no database\n", Started: at, Duration: time.Second},
 			"task.acme_2fshop.production." + sha + ".api.migrate.failed.1795694400000000000", events.SubjectTaskFinished + ".acme_2fshop.production"},
+		{"provision_applied", &events.ProvisionFinished{Env: "production", Repo: repo, Commit: sha, Step: "infra", Phase: events.PhaseApply,
+			Image: "localhost:5000/mirror/tofu:1.10.6", Output: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.\n", Started: at, Duration: 2 * time.Second},
+			"provision.acme_2fshop.production." + sha + ".infra.apply.succeeded", events.SubjectProvisionFinished + ".acme_2fshop.production"},
+		{"provision_apply_failed", &events.ProvisionFinished{Env: "production", Repo: repo, Commit: sha, Step: "infra", Phase: events.PhaseApply,
+			Image: "localhost:5000/mirror/tofu:1.10.6", ExitCode: 1, Output: "Error: local-exec provisioner error\n", Started: at, Duration: time.Second},
+			"provision.acme_2fshop.production." + sha + ".infra.apply.1795694400000000000", events.SubjectProvisionFinished + ".acme_2fshop.production"},
+		{"provision_planned", &events.ProvisionFinished{Env: "production", Repo: repo, Commit: sha, Step: "infra", Phase: events.PhasePlan, Number: 43,
+			Image: "localhost:5000/mirror/tofu:1.10.6", Output: "Plan: 1 to add, 0 to change, 0 to destroy.\n", Started: at, Duration: time.Second},
+			"provision.acme_2fshop.production." + sha + ".infra.plan.1795694400000000000", events.SubjectProvisionFinished + ".acme_2fshop.production"},
+		{"release_planned_provision", &events.ReleasePlanned{Env: "production", Repo: repo, Number: 43, HeadSHA: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", To: sha,
+			Services:  []events.ServiceChange{{Service: "web", To: img.Digest, Change: events.ChangeAdded}},
+			Provision: []events.ProvisionPlan{{Step: "infra", Output: "  # terraform_data.bucket will be created\n  + resource \"terraform_data\" \"bucket\" {}\n\nPlan: 1 to add, 0 to change, 0 to destroy.\n"}}, PlannedAt: at},
+			"plan.production.acme_2fshop.43.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", events.SubjectReleasePlanned + ".acme_2fshop.production"},
 		{"preview_removed", &events.PreviewRemoved{Env: "pr-42", Repo: repo, Number: 42, HeadSHA: sha, Generation: 1, Reason: events.RemovedMerged, RemovedAt: at},
 			"preview.acme_2fshop.42.1.removed", events.SubjectPreviewRemoved + ".acme_2fshop.pr-42"},
 		{"deploy_failed", &events.DeployFailed{DeployResult: result(events.OutcomeFailed, "web: health check failed")},
@@ -118,6 +131,14 @@ func TestGolden(t *testing.T) {
 			r.Target = "prod-hosts"
 			return r
 		}()}, "deploy.staging." + sha + ".succeeded", events.SubjectDeploySucceeded + ".acme_2fshop.staging"},
+		{"check_requested", &events.CheckRequested{Repo: repo, Commit: sha, Branch: "main",
+			Check: events.Check{Name: "unit", Service: "api", Run: "go test ./...", Target: "test", Timeout: 5 * time.Minute}},
+			"check.acme_2fshop." + sha + ".unit.requested", events.SubjectCheckRequested},
+		{"check_finished", &events.CheckFinished{Repo: repo, Commit: sha, Branch: "main", Check: "unit", Service: "api",
+			Reason: "[slipway-check 2/2] RUN go test ./...: exit code: 1", Log: []string{"--- FAIL: TestCart"}, Started: at, Duration: 3 * time.Second},
+			"check.acme_2fshop." + sha + ".unit.finished", events.SubjectCheckFinished},
+		{"deploy_gated", &events.DeployGated{DeployResult: result(events.OutcomeBlocked, "check unit failed: exit code: 1"), Gate: "check/unit"},
+			"deploy.staging." + sha + ".blocked", events.SubjectDeployGated + ".acme_2fshop.staging"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,8 +58,11 @@ type ReleasePlanned struct {
 	Backwards bool `json:"backwards,omitempty"`
 	// Problems are why merging would not deploy To (never built, never
 	// healthy on staging); empty when the release is ready.
-	Problems  []string  `json:"problems,omitempty"`
-	PlannedAt time.Time `json:"planned_at"`
+	Problems []string `json:"problems,omitempty"`
+	// Provision are the plans of the environment's provisioning steps at
+	// To, in declaration order.
+	Provision []ProvisionPlan `json:"provision,omitempty"`
+	PlannedAt time.Time       `json:"planned_at"`
 }
 
 func (e *ReleasePlanned) EventType() string { return TypeReleasePlanned }

@@ -39,6 +39,10 @@ func (d *decoder) environments(n *yaml.Node, services []service) []Environment {
 			d.fail(p, f.key, "%s", msg)
 			continue
 		}
+		if strings.Contains(f.name, reservedEnvNameSeparator) {
+			d.fail(p, f.key, "must not contain %q: a rollout runs the new commit beside the old one as <env>--canary", reservedEnvNameSeparator)
+			continue
+		}
 		e := d.environment(p, f.name, f.value, known)
 		if e.Follows == FollowsPullRequests {
 			if previews != "" {
@@ -57,7 +61,7 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	if r := resolve(n); r != nil && r.ShortTag() == "!!null" {
 		return e
 	}
-	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "retain", "services", "target", "release_previews")
+	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "retain", "services", "target", "release_previews", "rollout")
 	if !ok {
 		return e
 	}
@@ -96,6 +100,9 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	}
 	if v, ok := f.get("target"); ok {
 		e.Target = d.checked(p+".target", v.value, checkName)
+	}
+	if v, ok := f.get("rollout"); ok {
+		e.Rollout = d.rollout(p+".rollout", v.value)
 	}
 	if e.Follows == FollowsPullRequests && e.TTL == 0 {
 		e.TTL = DefaultPreviewTTL

@@ -69,6 +69,9 @@ type Environment struct {
 	// is the deployer's own Docker daemon (events.LocalTarget). The
 	// operator decides which targets exist and who may use them.
 	Target string
+	// Rollout is how the environment moves to a new commit (rollout:): a
+	// canary in steps, blue-green, a watch window; nil is a plain deploy.
+	Rollout *events.Rollout
 }
 
 // Override is what an environment changes of one service.

@@ -29,6 +29,9 @@ type Manifest struct {
 	Version      int
 	services     []service
 	environments []Environment
+	checks       []events.Check
+	differs      []string
+	provision    []events.ProvisionStep
 }
 
 // service is one declared service with the lines Validate reports against.

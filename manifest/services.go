@@ -12,7 +12,7 @@ import (
 // manifest decodes the root mapping.
 func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	m := &Manifest{}
-	f, ok := d.mapping("", n, "version", "services", "environments")
+	f, ok := d.mapping("", n, "version", "services", "environments", "checks", "differs", "provision")
 	if !ok {
 		return m
 	}
@@ -31,6 +31,15 @@ func (d *decoder) manifest(n *yaml.Node) *Manifest {
 	}
 	if v, ok := f.get("environments"); ok {
 		m.environments = d.environments(v.value, m.services)
+	}
+	if v, ok := f.get("checks"); ok {
+		m.checks = d.checks(v.value, m.services)
+	}
+	if v, ok := f.get("differs"); ok {
+		m.differs = d.differs(v.value)
+	}
+	if v, ok := f.get("provision"); ok {
+		m.provision = d.provision(v.value, m.environments)
 	}
 	d.secretConflicts(m.services, m.environments)
 	return m

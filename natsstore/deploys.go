@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
 
@@ -159,36 +160,40 @@ func Messages(ctx context.Context, js jetstream.JetStream, filters ...string) ([
 var ErrEventNotFound = errors.New("event not found")
 
 // FindEvent returns the stored event at stream sequence seq, or, with seq 0,
-// the last one whose ce-id is id.
+// the last one whose ce-id is id, looked up in the read model's index of
+// ids (no scan of the stream). An event the stream no longer holds (past
+// its retention) is not found.
 func FindEvent(ctx context.Context, js jetstream.JetStream, seq uint64, id string) (Message, error) {
 	s, err := js.Stream(ctx, natsjs.StreamName)
 	if err != nil {
 		return Message{}, fmt.Errorf("find event: %w", err)
 	}
-	if seq > 0 {
-		raw, err := s.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return Message{}, fmt.Errorf("sequence %d: %w", seq, ErrEventNotFound)
+	if seq == 0 {
+		m, err := readmodel.Open(ctx, js)
+		if err != nil {
+			return Message{}, fmt.Errorf("find event: %w", err)
+		}
+		at, err := m.Event(ctx, id)
+		if errors.Is(err, readmodel.ErrNotFound) {
+			return Message{}, fmt.Errorf("id %q: %w", id, ErrEventNotFound)
 		}
 		if err != nil {
-			return Message{}, fmt.Errorf("find event %d: %w", seq, err)
+			return Message{}, fmt.Errorf("find event: %w", err)
 		}
-		env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
-		if err != nil {
-			return Message{}, err
-		}
-		return Message{Envelope: env, Seq: raw.Sequence, NATSSubject: raw.Subject}, nil
+		seq = at.Seq
 	}
-	all, err := Messages(ctx, js, events.SubjectRoot+".>")
+	raw, err := s.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Message{}, fmt.Errorf("sequence %d (past the stream's retention, or never stored): %w", seq, ErrEventNotFound)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("find event %d: %w", seq, err)
+	}
+	env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
 	if err != nil {
 		return Message{}, err
 	}
-	for i := len(all) - 1; i >= 0; i-- {
-		if all[i].ID == id {
-			return all[i], nil
-		}
-	}
-	return Message{}, fmt.Errorf("id %q: %w", id, ErrEventNotFound)
+	return Message{Envelope: env, Seq: raw.Sequence, NATSSubject: raw.Subject}, nil
 }
 
 // LastEvent returns the last stored event on subject.

@@ -8,11 +8,12 @@ import (
 	"github.com/slipway-dev/slipway/events"
 )
 
-// DeployHistory returns the deploy results of env of repo, oldest first,
+// DeployHistory returns the deploy results and the gated deploys
+// (events.RecordOf) of env of repo, oldest first,
 // with those earlier versions recorded without the repository in their
 // subject.
 func DeployHistory(ctx context.Context, js jetstream.JetStream, repo, env string) ([]events.Envelope, error) {
-	msgs, err := Messages(ctx, js, resultSubjects(repo, env)...)
+	msgs, err := Messages(ctx, js, append(resultSubjects(repo, env), events.EnvSubject(events.SubjectDeployGated, repo, env))...)
 	if err != nil {
 		return nil, err
 	}
@@ -22,7 +23,7 @@ func DeployHistory(ctx context.Context, js jetstream.JetStream, repo, env string
 		if err != nil {
 			continue
 		}
-		if r, ok := events.ResultOf(ev); ok && r.Repo.FullName == repo {
+		if r, ok := events.RecordOf(ev); ok && r.Repo.FullName == repo {
 			out = append(out, m.Envelope)
 		}
 	}

@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/release"
@@ -97,6 +100,7 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 	if err != nil || bySeq.ID != ds[1].ID || bySeq.Type != events.TypeDeployFailed {
 		t.Fatalf("FindEvent(seq) = %+v, %v", bySeq, err)
 	}
+	mustFold(t, js) // an id is found through the read model's index
 	byID, err := natsstore.FindEvent(ctx, js, 0, ds[0].ID)
 	if err != nil || byID.Seq != ds[0].Seq {
 		t.Fatalf("FindEvent(id) = %+v, %v", byID, err)
@@ -131,5 +135,33 @@ func TestDeployLogAndFindEvent(t *testing.T) {
 	}
 	if all, err := envs.List(ctx); err != nil || len(all) != 0 {
 		t.Errorf("List after Delete: %+v %v", all, err)
+	}
+}
+
+// mustFold folds every event stored into the read model, as its projector
+// does.
+func mustFold(tb testing.TB, js jetstream.JetStream) {
+	tb.Helper()
+	ctx := context.Background()
+	m, err := readmodel.Open(ctx, js)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := js.Stream(ctx, natsjs.StreamName)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for seq := s.CachedInfo().State.FirstSeq; seq <= s.CachedInfo().State.LastSeq; seq++ {
+		raw, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		env, err := natsjs.DecodeHeaders(raw.Header, raw.Data)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := m.Project(natsjs.WithStored(ctx, natsjs.Stored{Seq: seq, Subject: raw.Subject}), env); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }

@@ -62,15 +62,27 @@ func deployDone(ctx context.Context, js jetstream.JetStream, repo, env, request 
 			return out, nil
 		}
 	}
-	msgs, err := Messages(ctx, js, resultSubjects(repo, env)...)
-	if err != nil {
-		return out, err
-	}
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if id := msgs[i].ID; id == request+".succeeded" || id == request+".failed" || id == request+".superseded" {
-			out.Result = &msgs[i]
+	// A later deploy overtook it: the read model's index of ids finds it,
+	// once the projector folded it.
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, r := range results {
+			m, err := FindEvent(ctx, js, 0, request+r.suffix)
+			if err == nil {
+				out.Result = &m
+				return out, nil
+			}
+			if !errors.Is(err, ErrEventNotFound) {
+				return out, err
+			}
+		}
+		select {
+		case <-wait.Done():
 			return out, nil
+		case <-tick.C:
 		}
 	}
-	return out, nil
 }

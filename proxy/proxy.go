@@ -43,6 +43,7 @@ type Proxy struct {
 	hosts  HostTable
 	// flights counts the requests in flight per address (WithFlights).
 	flights *Flights
+	splits  *splitter // nil without WithSplits
 }
 
 // Option changes a Proxy made by New.
@@ -80,6 +81,32 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("slipway: no service answers to host %q; use <service>.<env>.<repository>.%s", r.Host, p.domain), http.StatusNotFound)
 		return
 	}
+	if p.splits != nil {
+		p.serveSplit(w, r, rt)
+		return
+	}
+	p.forward(w, r, rt)
+}
+
+// serveSplit forwards r to the release of rt's environment the split
+// chooses, counting the answer while the environment is in a rollout.
+func (p *Proxy) serveSplit(w http.ResponseWriter, r *http.Request, rt route) {
+	to, shadow, counted := p.splits.choose(r.Context(), rt)
+	if !counted {
+		p.forward(w, r, rt)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	p.forward(sw, r, to)
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	p.splits.observe(envRef{rt.Repo, rt.Env}, shadow, sw.status, time.Since(start))
+}
+
+// forward forwards r to a live container of rt.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt route) {
 	addr, err := p.routes.resolve(r.Context(), rt)
 	if err != nil {
 		zerolog.Ctx(r.Context()).Debug().Err(err).Str("repo", rt.Repo).Str("env", rt.Env).Str("service", rt.Service).Msg("proxy: resolve")

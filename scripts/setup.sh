@@ -10,9 +10,18 @@
 #              from Debian's busybox-static, not pulled from any hub
 #   golangci-lint  $SLIPWAY_HOME/bin/golangci-lint, built from tools/golangci-lint
 #              (`setup.sh golangci-lint` builds only it, as any user)
+#   tofu       $SLIPWAY_HOME/bin/tofu, OpenTofu built from tools/tofu (static), and
+#              localhost:5000/mirror/tofu:<version>: the mirrored busybox with it at
+#              /bin/tofu, the image the provisioning tests run (`setup.sh tofu`
+#              builds only them)
 #   host proxy `setup.sh host-proxy-image` only: localhost:5000/slipway/slipway:<commit>,
 #              Slipway's static binary at /slipway, the image remote hosts run
 #              as their proxy (sshhost's proxy_image=)
+#   kubernetes $SLIPWAY_HOME/bin/{kube-apiserver,kube-controller-manager}, built
+#              by scripts/build-kubernetes.sh, and Debian's etcd-server (not
+#              started here: the Kubernetes target's tests start their own)
+#   promtool   $SLIPWAY_HOME/bin/promtool, built from the github.com/prometheus/prometheus
+#              module pinned in tools/promtool (`setup.sh promtool` builds only it)
 #
 # Every step checks before it acts, so a rerun on a ready machine changes
 # nothing and takes about a second. Progress goes to stderr; the environment
@@ -35,7 +44,7 @@ RUN_DIR=${SLIPWAY_RUN_DIR:-/run/slipway}
 REGISTRY_URL=http://127.0.0.1:5000
 SLIPWAY_REGISTRY=localhost:5000
 MIRROR_REPO=mirror/busybox
-PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2)
+PACKAGES=(docker.io runc git docker-registry busybox-static curl containernetworking-plugins iptables openssh-server iproute2 etcd-server chromium)
 export PATH=$BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 STEP=init
@@ -227,6 +236,90 @@ build_golangci_lint() {
 	mv -f "$tmp/golangci-lint" "$BIN/golangci-lint"
 	rm -rf "$tmp"
 	log "golangci-lint: built $want in $((SECONDS - t0))s"
+}
+
+pinned_promtool() {
+	local v
+	v=$(sed -nE 's#^(require)?[[:space:]]*github\.com/prometheus/prometheus (v[^ ]+).*#\2#p' "$ROOT/tools/promtool/go.mod")
+	[[ -n $v ]] || die "no github.com/prometheus/prometheus version in tools/promtool/go.mod"
+	echo "$v"
+}
+
+# build_promtool builds the promtool the metrics tests run (`promtool check
+# metrics`) from the prometheus module pinned in tools/promtool, when $BIN
+# has none or another version.
+build_promtool() {
+	step promtool-build
+	local want have
+	want=$(pinned_promtool)
+	have=$("$BIN/promtool" --version 2>/dev/null | sed -nE 's/^promtool, version ([^ ]+).*/\1/p' || true)
+	if [[ $have == "$want" ]]; then
+		log "promtool: $BIN/promtool is $want"
+		return
+	fi
+	command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+	log "promtool: building $want (takes a few minutes the first time)"
+	mkdir -p "$BIN"
+	local tmp t0=$SECONDS
+	tmp=$(mktemp -d "$BIN/.build.XXXXXX")
+	if ! (cd "$ROOT/tools/promtool" && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath \
+		-ldflags "-s -w -X github.com/prometheus/common/version.Version=$want" \
+		-o "$tmp/promtool" github.com/prometheus/prometheus/cmd/promtool >&2); then
+		rm -rf "$tmp"
+		die "go build of promtool $want failed"
+	fi
+	mv -f "$tmp/promtool" "$BIN/promtool"
+	rm -rf "$tmp"
+	log "promtool: built $want in $((SECONDS - t0))s"
+}
+
+pinned_tofu() {
+	local v
+	v=$(sed -nE 's#^(require)?[[:space:]]*github\.com/opentofu/opentofu (v[^ ]+).*#\2#p' \
+		"$ROOT/tools/tofu/go.mod")
+	[[ -n $v ]] || die "no github.com/opentofu/opentofu version in tools/tofu/go.mod"
+	echo "$v"
+}
+
+# build_tofu builds the tofu command (static) from the version pinned in
+# tools/tofu when $BIN has none or another one, then the image
+# $SLIPWAY_REGISTRY/mirror/tofu:<version> from the mirrored busybox, when
+# the registry has no such tag.
+build_tofu() {
+	step tofu
+	local want have image work
+	want=$(pinned_tofu)
+	have=$("$BIN/tofu" version 2>/dev/null | sed -n '1s/^OpenTofu //p' || true)
+	if [[ $have != "$want" ]]; then
+		command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
+		log "tofu: building OpenTofu $want (takes a few minutes the first time)"
+		mkdir -p "$BIN"
+		local tmp t0=$SECONDS
+		tmp=$(mktemp -d "$BIN/.build.XXXXXX")
+		if ! (cd "$ROOT/tools/tofu" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath \
+			-ldflags '-s -w -X github.com/opentofu/opentofu/version.dev=no' \
+			-o "$tmp/tofu" github.com/opentofu/opentofu/cmd/tofu >&2); then
+			rm -rf "$tmp"
+			die "go build of OpenTofu $want failed"
+		fi
+		mv -f "$tmp/tofu" "$BIN/tofu"
+		rm -rf "$tmp"
+		log "tofu: built $want in $((SECONDS - t0))s"
+	fi
+	image=$SLIPWAY_REGISTRY/mirror/tofu:${want#v}
+	if manifest_exists mirror/tofu "${want#v}"; then
+		log "tofu: $BIN/tofu and $image present"
+		return
+	fi
+	work=$(mktemp -d)
+	cp "$BIN/tofu" "$work/tofu"
+	printf 'FROM %s\nCOPY tofu /bin/tofu\nLABEL org.opencontainers.image.title=tofu org.opencontainers.image.version=%s\n' \
+		"$SLIPWAY_REGISTRY/$MIRROR_REPO:stable" "${want#v}" >"$work/Dockerfile"
+	docker build -q -t "$image" "$work" >/dev/null || { rm -rf "$work"; die "docker build of $image failed"; }
+	rm -rf "$work"
+	docker push -q "$image" >&2
+	manifest_exists mirror/tofu "${want#v}" || die "pushed $image but the registry does not serve its manifest"
+	log "tofu: pushed $image"
 }
 
 # firewall_builds drops what build steps send to this machine (see
@@ -422,8 +515,17 @@ main() {
 		build_golangci_lint
 		return
 	fi
+	# `setup.sh tofu` builds only tofu and its image.
+	if [[ ${1:-} == tofu ]]; then
+		build_tofu
+		return
+	fi
 	if [[ ${1:-} == host-proxy-image ]]; then
 		host_proxy_image
+		return
+	fi
+	if [[ ${1:-} == promtool ]]; then
+		build_promtool
 		return
 	fi
 	[[ $(id -u) == 0 ]] || { STEP=init; die "run as root (starts daemons and installs packages)"; }
@@ -431,10 +533,14 @@ main() {
 	start_dockerd
 	build_buildkit
 	build_golangci_lint
+	step kubernetes-build
+	SLIPWAY_HOME=$SLIPWAY_HOME "$ROOT/scripts/build-kubernetes.sh"
+	build_promtool
 	firewall_builds
 	start_buildkitd
 	start_registry
 	mirror_busybox
+	build_tofu
 	step finished
 	log "ready in $((SECONDS - START))s; environment:"
 	print_env

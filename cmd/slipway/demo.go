@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, up *pipeline.Up, dir, secret string, out io.Wr
 		return err
 	}
 	fmt.Fprintln(out, "==> slipway history staging")
-	return history(ctx, up.Conn(), sample.RepoName, up.Config.StagingEnv, out)
+	return history(ctx, up.Conn(), sample.RepoName, up.Config.StagingEnv, 0, out)
 }
 
 // pushAndWait commits, sends the signed webhook and waits until staging

@@ -22,9 +22,13 @@ func dlqCommand() *ffcli.Command {
 	sub := func(name, usage, help string, run func(ctx context.Context, js jetstream.JetStream, args []string) error) *ffcli.Command {
 		fs := flag.NewFlagSet("slipway dlq "+name, flag.ContinueOnError)
 		n := bindOperatorNATS(fs)
+		a := bindAPI(fs)
 		return &ffcli.Command{
 			Name: name, ShortUsage: usage, ShortHelp: help, FlagSet: fs, Options: pipeline.Options(),
 			Exec: func(ctx context.Context, args []string) (err error) {
+				if a.on() {
+					return dlqOverAPI(ctx, a, name, args, os.Stdout)
+				}
 				c, err := n.attach("slipway-dlq")
 				if err != nil {
 					return err

@@ -112,7 +112,7 @@ func (e *env) requireStatusAndHistory(t *testing.T, ctx context.Context, sha1, s
 		}
 	}
 	out.Reset()
-	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, &out); err != nil {
+	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, 0, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

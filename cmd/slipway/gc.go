@@ -18,7 +18,7 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/gitclone"
 	"github.com/slipway-dev/slipway/manifest"
-	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
@@ -75,7 +75,11 @@ func gcCommand() *ffcli.Command {
 // gc deletes the registry manifests of built commits the retention rule
 // does not keep, and returns the images deleted ("name@digest").
 func gc(ctx context.Context, c *pipeline.Conn, o gcOptions, out io.Writer) ([]string, error) {
-	log := natsstore.NewDeployLog(c.JS)
+	log, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.CatchUp(ctx)
 	built, err := log.Built(ctx)
 	if err != nil {
 		return nil, err
@@ -190,8 +194,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // liveDeploys returns the deploys of the environments that exist: a
 // removed preview needs no image any more.
-func liveDeploys(ctx context.Context, c *pipeline.Conn, log *natsstore.DeployLog) (map[events.EnvID][]release.Deploy, error) {
-	all, err := log.All(ctx)
+func liveDeploys(ctx context.Context, c *pipeline.Conn, log readmodel.Fresh) (map[events.EnvID][]release.Deploy, error) {
+	all, err := log.AllDeploys(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 func historyCommand() *ffcli.Command {
@@ -23,6 +23,7 @@ func historyCommand() *ffcli.Command {
 	n := bindOperatorNATSTo(fs, &cfg)
 	images := fs.Bool("images", false, "show each deploy's image digests, stream sequence and kind")
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
+	last := fs.Int("last", 50, "show the last n deploys (0: every one)")
 	return &ffcli.Command{
 		Name:       "history",
 		ShortUsage: "slipway history [-repo owner/name] [flags] <env>",
@@ -43,30 +44,24 @@ func historyCommand() *ffcli.Command {
 				return err
 			}
 			if *images {
-				return historyImages(ctx, c, r, args[0], os.Stdout)
+				return historyImages(ctx, c, r, args[0], *last, os.Stdout)
 			}
-			return history(ctx, c, r, args[0], os.Stdout)
+			return history(ctx, c, r, args[0], *last, os.Stdout)
 		},
 	}
 }
 
-// history prints the deploys of env of repo recorded in the stream.
-func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
-	envs, err := natsstore.DeployHistory(ctx, c.JS, repo, env)
+// history prints the last deploys of env of repo (every one when last is
+// 0), from the read model.
+func history(ctx context.Context, c *pipeline.Conn, repo, env string, last int, out io.Writer) error {
+	envs, err := lastDeploys(ctx, c, repo, env, last)
 	if err != nil {
 		return err
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "TIME\tRESULT\tCOMMIT\tPREVIOUS\tDURATION\tKIND\tACTOR\tTARGET\tTRIGGER\tREASON")
 	for _, e := range envs {
-		ev, err := e.Decode()
-		if err != nil {
-			continue
-		}
-		r, ok := events.ResultOf(ev)
-		if !ok {
-			continue
-		}
+		r := e.DeployResult
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), r.Outcome,
 			short(r.Commit), short(r.Previous), r.Duration.Round(time.Millisecond), r.Kind, r.Actor, events.TargetName(r.Target), r.Trigger, r.Reason)
 	}
@@ -74,4 +69,15 @@ func history(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Wri
 		fmt.Fprintf(w, "(no deploys to %s of %s yet)\n", env, repo)
 	}
 	return w.Flush()
+}
+
+// lastDeploys reads the last deploys of env of repo from the read model,
+// once its projector caught up.
+func lastDeploys(ctx context.Context, c *pipeline.Conn, repo, env string, last int) ([]release.Deploy, error) {
+	m, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.CatchUp(ctx)
+	return m.LastDeploys(ctx, repo, env, last)
 }

@@ -9,14 +9,13 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/natsstore"
 )
 
 // historyImages prints every deploy of env with what it ran: the audit
 // record of each (time, result, kind, actor, commit, target, trigger, duration) and
 // the digest of every service.
-func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, out io.Writer) error {
-	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
+func historyImages(ctx context.Context, c *pipeline.Conn, repo, env string, last int, out io.Writer) error {
+	deploys, err := lastDeploys(ctx, c, repo, env, last)
 	if err != nil {
 		return err
 	}

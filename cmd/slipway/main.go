@@ -24,6 +24,9 @@ func rootCommand() *ffcli.Command {
 		Subcommands: []*ffcli.Command{
 			releaseCommand(), planCommand(), rollbackCommand(), replayCommand(), gcCommand(), buildCommand(),
 			upCommand(), statusCommand(), buildsCommand(), historyCommand(), demoCommand(), dlqCommand(), hostProxyCommand(), secretCommand(),
+			lockCommand(), unlockCommand(), diffCommand(), checksCommand(),
+			reindexCommand(), logsCommand(), tokenCommand(),
+			promoteCommand(), abortCommand(),
 		},
 		Exec: func(context.Context, []string) error { return usagef("want a command") },
 	}

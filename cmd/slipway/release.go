@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-dev/slipway/gitclone"
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/release"
 )
@@ -136,9 +137,15 @@ func releaseCommit(ctx context.Context, c *pipeline.Conn, rev string, o releaseO
 	if err != nil {
 		return "", err
 	}
-	history := natsstore.NewDeployLog(c.JS)
+	history, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return "", err
+	}
 	if t.repo.FullName == "" {
 		return "", fmt.Errorf("refusing %s: nothing ever ran on %s: %w", t.sha[:12], t.staging, release.ErrNotReleasable)
+	}
+	if err := release.CheckChecks(ctx, claims, t.repo.FullName, t.sha, t.m.Checks()); err != nil {
+		return "", fmt.Errorf("refusing to release: %w", err)
 	}
 	if err := release.CheckReleasable(ctx, claims, history, t.repo.FullName, t.sha, t.m.Names(), t.staging); err != nil {
 		return "", fmt.Errorf("refusing to release: %w", err)
@@ -181,7 +188,11 @@ func localPlan(ctx context.Context, c *pipeline.Conn, t *releaseTarget) (*events
 	if err != nil {
 		return nil, err
 	}
-	h := &release.Handler{Source: t.clone, Planner: &build.Planner{Source: t.clone}, Claims: claims, Envs: envs, Log: t.clone, History: natsstore.NewDeployLog(c.JS)}
+	history, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &release.Handler{Source: t.clone, Planner: &build.Planner{Source: t.clone}, Claims: claims, Envs: envs, Log: t.clone, History: history}
 	return h.Plan(ctx, t.repo, t.env, t.envs, t.sha)
 }
 
@@ -266,21 +277,17 @@ func planStatus(ctx context.Context, c *pipeline.Conn, p *events.ReleasePlanned,
 // or, planned before environments were scoped by repository, on the
 // subject of the environment alone when it names repo.
 func lastPlan(ctx context.Context, c *pipeline.Conn, repo, env string) (*events.ReleasePlanned, error) {
-	for _, subject := range []string{events.EnvSubject(events.SubjectReleasePlanned, repo, env), events.LegacyEnvSubject(events.SubjectReleasePlanned, env)} {
-		m, err := natsstore.LastEvent(ctx, c.JS, subject)
-		if errors.Is(err, natsstore.ErrEventNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		ev, err := m.Decode()
-		if err != nil {
-			return nil, err
-		}
-		if p, ok := ev.(*events.ReleasePlanned); ok && p.Repo.FullName == repo {
-			return p, nil
-		}
+	m, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("plan of %s of %s: %w", env, repo, natsstore.ErrEventNotFound)
+	m.CatchUp(ctx)
+	p, err := m.Plan(ctx, repo, env, 0)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil, fmt.Errorf("plan of %s of %s: %w", env, repo, natsstore.ErrEventNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p.ReleasePlanned, nil
 }

@@ -548,12 +548,12 @@ func TestReleaseFlow(t *testing.T) {
 	})
 
 	var hist bytes.Buffer
-	if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, &hist); err != nil {
+	if err := history(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, &hist); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("slipway history %s:\n%s", r.stg, hist.String())
 	hist.Reset()
-	if err := historyImages(ctx, r.up.Conn(), sample.RepoName, r.prod, &hist); err != nil {
+	if err := historyImages(ctx, r.up.Conn(), sample.RepoName, r.prod, 0, &hist); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"succeeded", "release by ada", "sha256:", "web", "api", "trigger push."} {
@@ -562,7 +562,7 @@ func TestReleaseFlow(t *testing.T) {
 		}
 	}
 	hist.Reset()
-	if err := historyImages(ctx, r.up.Conn(), sample.RepoName, r.stg, &hist); err != nil {
+	if err := historyImages(ctx, r.up.Conn(), sample.RepoName, r.stg, 0, &hist); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"rollback by ada", "replay by ada", "auto by slipway", "failed"} {

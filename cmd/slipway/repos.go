@@ -55,3 +55,19 @@ func positional(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// withRepo connects to NATS as name, resolves the repository the command
+// names or the only one there is (chooseRepo), runs fn and closes the
+// connection: the preamble of the commands about one repository.
+func (o *operatorNATS) withRepo(ctx context.Context, name, named string, fn func(c *pipeline.Conn, repo string) error) (err error) {
+	c, err := o.attach(name)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, c.Close()) }()
+	r, err := chooseRepo(ctx, c, named)
+	if err != nil {
+		return err
+	}
+	return fn(c, r)
+}

@@ -2,26 +2,22 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/user"
-	"strconv"
 	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/slipway-dev/slipway/actions"
+	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
-	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/workflows"
-	"github.com/slipway-dev/slipway/workflows/deploy"
-	"github.com/slipway-dev/slipway/workflows/release"
 )
 
 // deliberate are the settings shared by rollback and replay.
@@ -50,6 +46,7 @@ func rollbackCommand() *ffcli.Command {
 	steps := fs.Int("steps", 1, "how many commits to go back")
 	repo := fs.String("repo", "", "the repository as owner/name (default: the only one with environments)")
 	d.bind(fs)
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "rollback",
 		ShortUsage: "slipway rollback [flags] <env> [-repo owner/name]",
@@ -61,6 +58,14 @@ func rollbackCommand() *ffcli.Command {
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
 				return usagef("want one environment")
+			}
+			if a.on() {
+				r, err := a.repo(ctx, *repo)
+				if err != nil {
+					return err
+				}
+				_, err = a.action(ctx, envPath(r, args[0])+"/rollback", api.RollbackRequest{Steps: *steps, To: *to, Wait: waitOf(d)}, os.Stdout)
+				return err
 			}
 			c, err := n.attach("slipway-rollback")
 			if err != nil {
@@ -78,27 +83,23 @@ func rollbackCommand() *ffcli.Command {
 }
 
 // rollback requests the deploy of an earlier healthy commit of env of repo
-// and waits for its result.
+// and waits for its result (actions.Rollback).
 func rollback(ctx context.Context, c *pipeline.Conn, repo, env string, steps int, to string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
 	if err := waitInFlight(ctx, c, repo, env, d, out); err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	deploys, err := natsstore.NewDeployLog(c.JS).Deploys(ctx, repo, env)
+	b, err := bus(ctx, c)
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	target, cur, err := release.RollbackTarget(deploys, env, steps, to)
+	// The read model, caught up with the stream, answers the history.
+	b.History, err = c.FreshReadModel(ctx)
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	if target.Commit == cur.Commit {
-		fmt.Fprintf(out, "==> %s already runs %s\n", env, short(cur.Commit))
-		return natsstore.DeployDone{Done: deploy.Done{Outcome: events.OutcomeUnchanged}}, nil
-	}
-	req := release.RollbackRequest(target, d.Actor, nonce())
-	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, short(cur.Commit), short(target.Commit),
-		target.Time.Local().Format(time.DateTime), target.ID)
-	return request(ctx, c, req, d, out)
+	noteFreeze(ctx, c, repo, env, out)
+	o, _, err := actions.Rollback(ctx, b, repo, env, steps, to, actions.Deliberate(d), out)
+	return o, err
 }
 
 // waitInFlight waits, up to d.Wait (5 minutes when 0), for the last deploy
@@ -129,38 +130,20 @@ func waitInFlight(ctx context.Context, c *pipeline.Conn, repo, env string, d del
 	return nil
 }
 
-// request publishes a deliberate deploy request and waits for its outcome.
+// request publishes a deliberate deploy request and waits for its outcome
+// (actions.Request).
 func request(ctx context.Context, c *pipeline.Conn, req *events.DeployRequested, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
-	start := time.Now()
-	if _, err := natsjs.NewPublisher(c.JS, "/slipway/cli").Publish(ctx, req); err != nil {
+	b, err := bus(ctx, c)
+	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	fmt.Fprintf(out, "==> requested %s\n", req.DedupKey())
-	if d.Wait <= 0 {
-		return natsstore.DeployDone{}, nil
-	}
+	return actions.Request(ctx, b, req, actions.Deliberate(d), out)
+}
+
+// bus is what the actions need of c.
+func bus(ctx context.Context, c *pipeline.Conn) (actions.Bus, error) {
 	claims, err := c.Claims(ctx)
-	if err != nil {
-		return natsstore.DeployDone{}, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, d.Wait)
-	defer cancel()
-	o, err := natsstore.WaitDeploy(wctx, c.JS, claims, req.Repo.FullName, req.Env, req.DedupKey())
-	if err != nil {
-		return o, fmt.Errorf("%w (see slipway history -repo %s %s)", err, req.Repo.FullName, req.Env)
-	}
-	reason := ""
-	if o.Result != nil {
-		if ev, err := o.Result.Decode(); err == nil {
-			r, _ := events.ResultOf(ev)
-			reason = r.Reason
-		}
-	}
-	fmt.Fprintf(out, "==> %s: %s in %s %s\n", req.Env, o.Outcome, time.Since(start).Round(time.Millisecond), reason)
-	if o.Outcome == events.OutcomeFailed {
-		return o, fmt.Errorf("deploy of %s to %s failed: %s", short(req.Commit), req.Env, reason)
-	}
-	return o, nil
+	return actions.Bus{JS: c.JS, Claims: claims, Source: "/slipway/cli"}, err
 }
 
 func replayCommand() *ffcli.Command {
@@ -168,6 +151,7 @@ func replayCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway replay", flag.ContinueOnError)
 	n := bindOperatorNATS(fs)
 	d.bind(fs)
+	a := bindAPI(fs)
 	return &ffcli.Command{
 		Name:       "replay",
 		ShortUsage: "slipway replay [flags] <stream-sequence | event-id>",
@@ -181,6 +165,10 @@ func replayCommand() *ffcli.Command {
 			if len(args) != 1 {
 				return usagef("want one event")
 			}
+			if a.on() {
+				_, err := a.action(ctx, "/replay", api.ReplayRequest{Ref: args[0], Wait: waitOf(d)}, os.Stdout)
+				return err
+			}
 			c, err := n.attach("slipway-replay")
 			if err != nil {
 				return err
@@ -193,40 +181,22 @@ func replayCommand() *ffcli.Command {
 }
 
 // replay re-publishes the event ref names (a stream sequence or an event
-// id).
+// id; actions.Replay).
 func replay(ctx context.Context, c *pipeline.Conn, ref string, d deliberate, out io.Writer) (natsstore.DeployDone, error) {
-	seq, _ := strconv.ParseUint(ref, 10, 64)
-	m, err := natsstore.FindEvent(ctx, c.JS, seq, ref)
+	b, err := bus(ctx, c)
 	if err != nil {
 		return natsstore.DeployDone{}, err
 	}
-	ev, err := m.Decode()
-	if err != nil {
-		return natsstore.DeployDone{}, err
+	return actions.Replay(ctx, b, ref, actions.Deliberate(d), out)
+}
+
+// waitOf is d's wait as the API takes it: the actor is the token's name.
+func waitOf(d deliberate) string {
+	if d.Wait <= 0 {
+		return ""
 	}
-	n := nonce()
-	if req, ok := release.ReplayRequest(ev, m.ID, d.Actor, n); ok {
-		fmt.Fprintf(out, "==> replaying %s (#%d): %s to %s\n", m.ID, m.Seq, short(req.Commit), req.Env)
-		return request(ctx, c, req, d, out)
-	}
-	env := m.Envelope
-	env.ID = m.ID + "." + events.KindReplay.Nonce(n)
-	env.Source = "/slipway/cli"
-	env.Time = time.Now().UTC()
-	dup, err := natsjs.NewPublisher(c.JS, "/slipway/cli").PublishEnvelope(ctx, m.NATSSubject, env)
-	if err != nil {
-		return natsstore.DeployDone{}, err
-	}
-	if dup {
-		return natsstore.DeployDone{}, errors.New("replay: deduplicated, try again")
-	}
-	fmt.Fprintf(out, "==> re-published %s (#%d) as %s on %s\n", m.ID, m.Seq, env.ID, m.NATSSubject)
-	return natsstore.DeployDone{}, nil
+	return d.Wait.String()
 }
 
 // nonce returns a short random id for a deliberate event.
-func nonce() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func nonce() string { return actions.Nonce() }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
@@ -41,6 +42,17 @@ func TestRollbackWaitsForInFlightDeploy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := up.Conn()
+	// The rollback reads the history from the read model: its projector
+	// runs as a deployer's would.
+	pctx, stop := context.WithCancel(ctx)
+	projected := make(chan error, 1)
+	go func() { projected <- pipeline.RunProjector(pctx, &up.Config, c) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-projected; err != nil && pctx.Err() == nil {
+			t.Errorf("projector: %v", err)
+		}
+	})
 	pub := natsjs.NewPublisher(c.JS, "/test")
 	repo := events.Repo{FullName: "acme/shop"}
 	img := []events.Image{{Service: events.ServiceSpec{Name: "web", Port: 8080}, Ref: "r/web:x", Digest: "sha256:" + strings.Repeat("a", 64)}}

@@ -177,7 +177,7 @@ func TestSecretsEndToEnd(t *testing.T) {
 	waitWeb(c3, values[1])
 
 	var shown strings.Builder
-	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, &shown); err != nil {
+	if err := history(ctx, e.up.Conn(), sample.RepoName, e.env, 0, &shown); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(shown.String(), "redeploy") {

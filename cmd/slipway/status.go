@@ -115,6 +115,9 @@ func statusOf(ctx context.Context, c *pipeline.Conn, cfg *pipeline.Config, repo 
 	if err := printRecentBuilds(ctx, c, repo, 5, out); err != nil {
 		return err
 	}
+	if err := printFreezes(ctx, c, repo, out); err != nil {
+		return err
+	}
 	return printDeadLetters(ctx, c.JS, out)
 }
 

@@ -70,6 +70,15 @@ func TestStatusAndHistoryNameTheTarget(t *testing.T) {
 		}
 	}
 
+	pctx, stop := context.WithCancel(ctx)
+	projected := make(chan error, 1)
+	go func() { projected <- pipeline.RunProjector(pctx, &cfg, c) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-projected; err != nil && pctx.Err() == nil {
+			t.Errorf("projector: %v", err)
+		}
+	})
 	pub := natsjs.NewPublisher(c.JS, "/test")
 	for _, tg := range []string{"", "prod-hosts"} {
 		req := (&events.DeployRequested{Env: here, Repo: repo, Commit: dockertest.RandomCommit(), Images: []events.Image{img}, Target: tg}).
@@ -79,7 +88,7 @@ func TestStatusAndHistoryNameTheTarget(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if err := history(ctx, c, "acme/shop", here, &out); err != nil {
+	if err := history(ctx, c, "acme/shop", here, 0, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

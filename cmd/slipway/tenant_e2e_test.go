@@ -156,7 +156,7 @@ func TestTwoRepositoriesShareASlipway(t *testing.T) {
 		t.Errorf("chooseRepo without -repo: %v, want an error listing both repositories", err)
 	}
 	out.Reset()
-	if err := history(ctx, up.Conn(), "acme/shop", e.env, &out); err != nil {
+	if err := history(ctx, up.Conn(), "acme/shop", e.env, 0, &out); err != nil {
 		t.Fatal(err)
 	}
 	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 || !strings.Contains(lines[1], c1[:12]) {

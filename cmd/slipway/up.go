@@ -33,7 +33,7 @@ func upCommand() *ffcli.Command {
 				return err
 			}
 			up.LogHooks(ctx)
-			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/<forge>").Msg("slipway is up")
+			log.Info().Str("webhooks", up.IngestURL()+"/webhooks/<forge>").Str("dashboard", up.APIURL()).Msg("slipway is up")
 			return errors.Join(up.Run(ctx), up.Close())
 		},
 	}
@@ -46,5 +46,6 @@ func bindAll(cfg *pipeline.Config, fs *flag.FlagSet) {
 	cfg.BindIngest(fs)
 	cfg.BindBuilder(fs)
 	cfg.BindDeployer(fs)
+	cfg.API.Bind(fs)
 	fs.String("config", "", "configuration file, one `flag value` per line")
 }

@@ -83,7 +83,7 @@ func TestUpgradeOfASingleRepositoryInstallation(t *testing.T) {
 	}
 	requireRecorded(t, ctx, e, sample.RepoName, c1)
 	var out strings.Builder
-	if err := history(ctx, e.up.Conn(), sample.RepoName, cfg.StagingEnv, &out); err != nil {
+	if err := history(ctx, e.up.Conn(), sample.RepoName, cfg.StagingEnv, 0, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "succeeded  "+c1[:12]) {

@@ -78,12 +78,14 @@ type unmarshaler struct{}
 
 func (unmarshaler) Unmarshal(m jetstream.Msg) (*message.Message, error) {
 	uuid := m.Headers().Get(HeaderID)
-	delivered := uint64(1)
+	delivered, seq := uint64(1), uint64(0)
 	if md, err := m.Metadata(); err == nil {
 		uuid = fmt.Sprintf("%s#%d", uuid, md.Sequence.Stream)
-		delivered = md.NumDelivered
+		delivered, seq = md.NumDelivered, md.Sequence.Stream
 	}
 	wm := message.NewMessage(uuid, m.Data())
+	wm.Metadata.Set(metaSubject, m.Subject())
+	wm.Metadata.Set(metaSeq, strconv.FormatUint(seq, 10))
 	for k, v := range m.Headers() {
 		if len(v) > 0 {
 			wm.Metadata.Set(k, v[0])

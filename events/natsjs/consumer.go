@@ -120,7 +120,7 @@ func (r *Runner) wrap(name string, h HandlerFunc, delay *nakDelay) message.NoPub
 			log.Error().Err(err).Msg("dropping undecodable message")
 			return nil
 		}
-		ctx := log.WithContext(wm.Context())
+		ctx := withStored(log.WithContext(wm.Context()), wm)
 		stop := r.keepAlive(ctx, wm.Metadata.Get(metaReply))
 		err = h(ctx, env)
 		stop()

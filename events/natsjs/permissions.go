@@ -32,7 +32,8 @@ func (g *grant) add(pub ...string) { g.pub = append(g.pub, pub...) }
 //     and pulls and acknowledges only its own durable consumers; no role
 //     creates, changes or deletes a stream, a durable consumer or a bucket
 //     (admin provisions them);
-//   - writes only its own keys of the buckets;
+//   - writes only its own keys of the buckets, and the buckets its
+//     consumers write (Consumer.Buckets: the read model's projector);
 //   - only the deployer reads the secrets bucket, and writes only its
 //     recipient there: no builder or ingest ever reads a sealed secret;
 //   - receives replies on its own inbox prefix (InboxPrefix).
@@ -44,35 +45,40 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 	g := &grant{sub: []string{InboxPrefix(r) + ".>"}}
 	g.add("$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.FC.>")
 	g.readStream(StreamName)
+	g.readStream(LogStream)
 	switch r {
 	case RoleIngest:
 		g.add(events.SubjectPushReceived, events.SubjectPullRequest+".>", events.SubjectRef+".>", SubjectDeliveryRecorded)
 		g.readBucket("slipway_deliveries") // read once at start when an earlier version left it
 	case RoleBuilder:
 		g.add(events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed,
-			events.SubjectCommitBuilt, events.SubjectCommitFailed)
+			events.SubjectCommitBuilt, events.SubjectCommitFailed, events.SubjectCheckRequested, events.SubjectCheckFinished, LogSubjectRoot+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
 		g.readBucket(BucketClaims)
-		g.writeKeys(BucketClaims, "build.>", "built.>")
+		g.writeKeys(BucketClaims, "build.>", "built.>", "check.>")
 	case RoleDeployer:
 		g.add(events.SubjectBuildRequested, events.SubjectDeployRequested+".>", events.SubjectDeploySucceeded+".>",
-			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>",
-			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>")
+			events.SubjectDeployFailed+".>", events.SubjectDeploySuperseded+".>", events.SubjectTaskFinished+".>", events.SubjectProvisionFinished+".>",
+			events.SubjectReleasePlanned+".>", events.SubjectPreviewRemoved+".>", events.SubjectCheckRequested,
+			events.SubjectDeployGated+".>")
 		g.consume(StreamName, owned(r, consumers)...)
 		g.deadLetters()
-		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets} {
+		for _, b := range []string{BucketClaims, BucketEnvs, BucketLocks, BucketPreviews, BucketHosts, BucketSecrets, BucketFreezes, BucketCanary} {
 			g.readBucket(b)
 		}
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
-		g.writeKeys(BucketClaims, "deploy.>", "task.>")
+		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>")
 		g.writeKeys(BucketEnvs, ">")
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")
 		g.writeKeys(BucketHosts, ">")
+		g.writeKeys(BucketFreezes, ">")
+		g.writeKeys(BucketCanary, ">")
 	default:
 		return &server.Permissions{Publish: &server.SubjectPermission{}, Subscribe: &server.SubjectPermission{}}
 	}
+	g.consumerBuckets(r, consumers)
 	g.denyDurables(r, consumers)
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: g.pub, Deny: g.denyPub},
@@ -98,10 +104,12 @@ func (g *grant) consume(stream string, durables ...string) {
 	}
 }
 
-// deadLetters lets the role run the dead-letter copier.
+// deadLetters lets the role run the dead-letter copier and count the dead
+// letters (the metric slipway_dead_letters).
 func (g *grant) deadLetters() {
 	api := "$JS.API."
-	g.add(api+"CONSUMER.INFO."+AdvisoryStream+"."+ConsumerDeadLetters,
+	g.add(api+"STREAM.INFO."+DeadLetterStream,
+		api+"CONSUMER.INFO."+AdvisoryStream+"."+ConsumerDeadLetters,
 		api+"CONSUMER.MSG.NEXT."+AdvisoryStream+"."+ConsumerDeadLetters,
 		"$JS.ACK."+AdvisoryStream+"."+ConsumerDeadLetters+".>",
 		deadLetterSubject+".>")
@@ -117,6 +125,20 @@ func (g *grant) readBucket(bucket string) {
 func (g *grant) writeKeys(bucket string, patterns ...string) {
 	for _, p := range patterns {
 		g.add("$KV." + bucket + "." + p)
+	}
+}
+
+// consumerBuckets lets the role read and write the buckets its consumers'
+// handlers write (Consumer.Buckets).
+func (g *grant) consumerBuckets(r Role, consumers []Consumer) {
+	for _, c := range consumers {
+		if c.Role != r {
+			continue
+		}
+		for _, b := range c.Buckets {
+			g.readBucket(b)
+			g.writeKeys(b, ">")
+		}
 	}
 }
 

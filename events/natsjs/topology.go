@@ -31,6 +31,10 @@ const (
 // labels of repositories ("label.<label>"), first come.
 const BucketHosts = "slipway_hosts"
 
+// BucketCanary holds the splits of progressive rollouts, the proxies'
+// counts per release and the operator's promote and abort commands.
+const BucketCanary = "slipway_canary"
+
 // BucketLocks holds one lock per environment while a deploy runs there.
 const BucketLocks = "slipway_locks"
 
@@ -41,6 +45,13 @@ const BucketPreviews = "slipway_previews"
 // deployer's key, and the recipient they are sealed for ("recipient").
 // Only the deployer reads it; it writes the recipient alone.
 const BucketSecrets = "slipway_secrets"
+
+// BucketFreezes holds one record per frozen environment (workflows/freeze).
+const BucketFreezes = "slipway_freezes"
+
+// BucketTokens holds the API's bearer tokens, hashed (package api); only
+// admin reads it.
+const BucketTokens = "slipway_tokens"
 
 // lockBucketTTL removes a lock nobody renewed for this long: a holder renews
 // every third of its lease, so only locks of dead holders ever reach it. It
@@ -70,6 +81,9 @@ type Consumer struct {
 	// created (a consumer added to an existing stream must not replay its
 	// history); otherwise it starts with the first event stored.
 	DeliverNew bool
+	// Buckets are the KV buckets the consumer's handler writes (the read
+	// model's projector); its role is granted them, and no other role.
+	Buckets []string
 }
 
 // Topology configures the stream, consumers and buckets.
@@ -87,12 +101,20 @@ type Topology struct {
 	MaxDeliver int
 	// Consumers are the durable consumers of stream SLIPWAY.
 	Consumers []Consumer
+	// MaxAge and MaxBytes bound stream SLIPWAY (zero: unbounded); the
+	// oldest events go first.
+	MaxAge   time.Duration
+	MaxBytes int64
+	// AllowShortRetention lets a test bound the stream below what
+	// production needs (validateRetention).
+	AllowShortRetention bool
 }
 
 // DefaultTopology returns the settings for one machine, with no durable
 // consumer: those are the wiring's (pipeline.Topology adds them).
 func DefaultTopology() Topology {
-	return Topology{Replicas: 1, DuplicateWindow: 15 * time.Minute, AckWait: 30 * time.Second, MaxDeliver: 20}
+	return Topology{Replicas: 1, DuplicateWindow: 15 * time.Minute, AckWait: 30 * time.Second, MaxDeliver: 20,
+		MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes}
 }
 
 // Validate reports settings JetStream would refuse.
@@ -110,6 +132,7 @@ func (t Topology) Validate() error {
 	if t.MaxDeliver < 1 {
 		errs = append(errs, fmt.Errorf("max deliver %d: must be positive", t.MaxDeliver))
 	}
+	errs = append(errs, t.validateRetention()...)
 	seen := map[string]bool{}
 	for _, c := range t.Consumers {
 		if err := c.validate(); err != nil {
@@ -166,6 +189,9 @@ func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
 			return fmt.Errorf("provision bucket %s: %w", b.Bucket, err)
 		}
 	}
+	if err := provisionLogs(ctx, js, t); err != nil {
+		return err
+	}
 	return provisionDeadLetters(ctx, js, t)
 }
 
@@ -178,8 +204,15 @@ func streamConfig(t Topology) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		Replicas:    t.Replicas,
 		Duplicates:  t.DuplicateWindow,
+		MaxAge:      t.MaxAge,
+		MaxBytes:    cmp.Or(t.MaxBytes, -1),
+		Discard:     jetstream.DiscardOld,
 	}
 }
+
+// ConsumerConfig is the JetStream configuration of c, as Provision
+// creates it.
+func ConsumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig { return consumerConfig(t, c) }
 
 // consumerConfig is the JetStream configuration of c.
 func consumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig {
@@ -205,14 +238,17 @@ func consumerConfig(t Topology, c Consumer) jetstream.ConsumerConfig {
 }
 
 func bucketConfigs(t Topology) []jetstream.KeyValueConfig {
-	return []jetstream.KeyValueConfig{
+	return append([]jetstream.KeyValueConfig{
 		{Bucket: BucketClaims, Description: "one claim per build, commit and deploy step", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketEnvs, Description: "the commit each environment runs", History: 64, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketLocks, Description: "one deploy lock per environment", History: 1, TTL: lockBucketTTL, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketHosts, Description: "host names claimed by environments, host labels of repositories", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketPreviews, Description: "one record per pull request preview", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
 		{Bucket: BucketSecrets, Description: "secrets of environments, sealed for the deployer's key", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
-	}
+		{Bucket: BucketFreezes, Description: "one record per frozen environment", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketTokens, Description: "the API's bearer tokens, SHA-256 hashed", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+		{Bucket: BucketCanary, Description: "splits of progressive rollouts, the proxies' counts, promote and abort", History: 1, Storage: jetstream.FileStorage, Replicas: t.Replicas},
+	}, ReadModelBucketConfigs(t)...)
 }
 
 // CheckProvisioned reports whether stream SLIPWAY exists, for a component

@@ -274,3 +274,18 @@ func tail(b []byte) string {
 	}
 	return string(b)
 }
+
+// KillDockerd kills the host's dockerd with SIGKILL and waits until it has
+// exited: the host is gone as a Docker (and Swarm) node, while its
+// namespace, sshd and the containers' processes stay until the test ends.
+func (h *Host) KillDockerd(tb testing.TB) {
+	tb.Helper()
+	if err := h.dockerd.cmd.Process.Kill(); err != nil {
+		tb.Fatalf("testhost: kill dockerd of %s: %v", h.NS, err)
+	}
+	select {
+	case <-h.dockerd.exited:
+	case <-time.After(10 * time.Second):
+		tb.Fatalf("testhost: dockerd of %s did not exit after SIGKILL", h.NS)
+	}
+}

@@ -54,6 +54,8 @@ type Handler struct {
 	Objects Objects
 	Outputs Outputs
 	Tagger  Tagger
+	// Logs, when set, records each build's progress (steps and output).
+	Logs Logs
 }
 
 // record is what a completed build claim holds.
@@ -66,6 +68,12 @@ type record struct {
 	// of that key was tagged instead of solving.
 	Key        string `json:"key,omitempty"`
 	ReusedFrom string `json:"reused_from,omitempty"`
+	// Step and Output are the failing step and its last lines.
+	Step   string   `json:"step,omitempty"`
+	Output []string `json:"output,omitempty"`
+	// StartedAt and Duration time the solve.
+	StartedAt time.Time     `json:"started_at,omitzero"`
+	Duration  time.Duration `json:"duration_ns,omitempty"`
 }
 
 // HandlePush plans the builds of a commit pushed to the default branch

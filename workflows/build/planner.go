@@ -64,7 +64,7 @@ func (p *Planner) Manifest(ctx context.Context, repo events.Repo, sha string) (*
 }
 
 // Plan requests the builds of sha, built on branch: one BuildRequested per
-// service its slipway.yaml declares. A refused event fails permanently; a
+// service its slipway.yaml declares, then one CheckRequested per check. A refused event fails permanently; a
 // missing or invalid slipway.yaml fails the commit (a commit-level
 // BuildFailed) permanently.
 func (p *Planner) Plan(ctx context.Context, repo events.Repo, sha, branch string) error {
@@ -82,6 +82,11 @@ func (p *Planner) Plan(ctx context.Context, repo events.Repo, sha, branch string
 		req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: branch, Service: s}
 		if _, err := p.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request build of %s: %w", s.Name, err)
+		}
+	}
+	for _, c := range m.Checks() { // workflows/checks
+		if _, err := p.Publisher.Publish(ctx, &events.CheckRequested{Repo: repo, Commit: sha, Branch: branch, Check: c}); err != nil {
+			return fmt.Errorf("request check %s: %w", c.Name, err)
 		}
 	}
 	zerolog.Ctx(ctx).Info().Str("repo", repo.FullName).Str("sha", sha).Str("branch", branch).

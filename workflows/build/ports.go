@@ -37,6 +37,8 @@ type Request struct {
 	BuildArgs map[string]string
 	// Network lets the RUN steps use the network; without it they have none.
 	Network bool
+	// Log, when set, receives the build's progress as it runs.
+	Log Log
 }
 
 // Result is a pushed image.

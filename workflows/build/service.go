@@ -67,7 +67,7 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 }
 
 // solve checks the commit out and runs one solve.
-func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec record) (record, error) {
+func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec record) (_ record, err error) {
 	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("sha", e.Commit).
 		Str("service", e.Service.Name).Logger()
 	dir, release, err := h.Source.Checkout(ctx, e.Repo, e.Commit)
@@ -80,8 +80,22 @@ func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec recor
 		return rec, err
 	}
 	start := time.Now()
+	rec.StartedAt = start.UTC()
 	log.Info().Str("image", rec.Image).Msg("build started")
+	var blog Log
+	if h.Logs != nil {
+		l, end := h.Logs.Open(ctx, e.Repo.FullName, e.Commit, e.Service.Name)
+		blog = l
+		defer func() {
+			result := "succeeded"
+			if err != nil {
+				result = "failed"
+			}
+			end(result)
+		}()
+	}
 	res, err := h.Builder.Build(ctx, Request{
+		Log:        blog,
 		Checkout:   dir,
 		ContextDir: contextDir,
 		Dockerfile: dockerfile,
@@ -90,7 +104,9 @@ func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec recor
 		CacheRef:   CacheRef(h.Config.Registry, e.Repo.FullName, e.Service.Name),
 		BuildArgs:  map[string]string{"SLIPWAY_COMMIT": e.Commit},
 	})
+	rec.Duration = time.Since(start)
 	if err != nil {
+		rec.Step, rec.Output = failedStep(err)
 		log.Warn().Err(err).Bool("permanent", events.IsPermanent(err)).Msg("build failed")
 		return rec, fmt.Errorf("build %s: %w", e.Service.Name, err)
 	}
@@ -120,10 +136,11 @@ func (h *Handler) republish(ctx context.Context, e *events.BuildRequested, key s
 func (h *Handler) announce(ctx context.Context, e *events.BuildRequested, rec record, cached bool) error {
 	var ev events.Event = &events.BuildSucceeded{
 		Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name,
-		Image: rec.Image, Digest: rec.Digest, Cached: cached, ReusedFrom: rec.ReusedFrom, Force: e.Force,
+		Image: rec.Image, Digest: rec.Digest, Cached: cached, ReusedFrom: rec.ReusedFrom, Force: e.Force, StartedAt: rec.StartedAt, Duration: rec.Duration,
 	}
 	if rec.Failed != "" {
-		ev = &events.BuildFailed{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name, Reason: rec.Failed}
+		ev = &events.BuildFailed{Repo: e.Repo, Commit: e.Commit, Branch: e.Branch, Service: e.Service.Name, Reason: rec.Failed,
+			Step: rec.Step, Output: rec.Output, StartedAt: rec.StartedAt, Duration: rec.Duration}
 	}
 	if _, err := h.Publisher.Publish(ctx, ev); err != nil {
 		return fmt.Errorf("announce build of %s: %w", e.Service.Name, err)

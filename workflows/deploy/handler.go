@@ -133,7 +133,7 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 	if err == nil {
 		var undo func(context.Context)
 		if undo, err = h.claimHosts(ctx, e); err == nil {
-			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets, Retain: e.Retain, Promoted: rec.promoted})
+			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Origin: e.Repo, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets, Retain: e.Retain, Promoted: rec.promoted, Rollout: e.Rollout})
 			if err != nil && !rec.done {
 				undo(ctx)
 			}
@@ -149,7 +149,7 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 		if !events.IsPermanent(err) {
 			return events.OutcomeUnknown, err
 		}
-		res.Outcome, res.Reason = events.OutcomeFailed, err.Error()
+		res.Outcome, res.Reason, res.Analysis = events.OutcomeFailed, err.Error(), analysisOf(err)
 		log.Error().Err(err).Msg("deploy failed; previous commit keeps serving")
 		return res.Outcome, errors.Join(err, h.publish(ctx, res.Event()))
 	}

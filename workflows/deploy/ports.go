@@ -12,6 +12,10 @@ type Deployment struct {
 	Repo   string
 	Commit string
 	Images []events.Image
+	// Origin is the repository as the deploy request names it (its clone
+	// URL), for reading files of the commit (provisioning steps); it may
+	// be zero, then Repo names it.
+	Origin events.Repo `json:"-"`
 	// Target is the name of the operator's target the environment runs on
 	// (events.DeployRequested.Target; "" is events.LocalTarget). A Target
 	// implementation runs a deployment it is handed whatever the name: the
@@ -30,6 +34,10 @@ type Deployment struct {
 	// is recorded as it starts serving. A Target that does not call it has
 	// the deploy recorded when Deploy returns.
 	Promoted func(ctx context.Context) `json:"-"`
+	// Rollout is how the environment moves to Commit
+	// (events.DeployRequested.Rollout); a Target that cannot split
+	// traffic deploys plainly.
+	Rollout *events.Rollout `json:"-"`
 }
 
 // ServiceState is one service as it runs in an environment.

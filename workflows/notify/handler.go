@@ -298,7 +298,7 @@ func describe(e events.Event, url func(repo, env, service string) string) (event
 		}
 		return e.Repo, []Status{st}, c
 	}
-	return events.Repo{}, nil, nil
+	return describeCheck(e)
 }
 
 func firstLine(s string) string {

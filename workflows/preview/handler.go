@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/gate"
 )
 
 // Config configures the preview workflow.
@@ -51,7 +52,9 @@ type Handler struct {
 	// Changes, optional, tells a release pull request, which gets no
 	// preview (release.go).
 	Changes Changes
-	Now     func() time.Time
+	// Gate, optional, is what a preview waits for (the head's checks).
+	Gate gate.Gate
+	Now  func() time.Time
 }
 
 // HandlePullRequest opens, updates or removes the preview of a pull
@@ -133,6 +136,9 @@ func (h *Handler) deployOrBuild(ctx context.Context, p Preview, trigger, actor s
 		return err
 	}
 	req.Ask(events.KindPreview, trigger, actor, strconv.Itoa(p.Generation))
+	if open, err := h.admit(ctx, req); err != nil || !open {
+		return err
+	}
 	if _, err := h.Publisher.Publish(ctx, req); err != nil {
 		return fmt.Errorf("request deploy of %s: %w", p.Env, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/checks"
+	"github.com/slipway-dev/slipway/workflows/gate"
 )
 
 // ErrNotReleasable is wrapped by the errors of CheckReleasable.
@@ -58,4 +60,18 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// CheckChecks returns nil unless a check of sha failed (checks.Verdict),
+// and then an error wrapping ErrNotReleasable naming the check. A check
+// still running is refused too: what was not checked is not released.
+func CheckChecks(ctx context.Context, claims workflows.Claims, repo, sha string, list []events.Check) error {
+	v, err := checks.Verdict(ctx, claims, repo, sha, list)
+	if err != nil {
+		return err
+	}
+	if v.State == gate.Blocked || v.State == gate.Pending {
+		return fmt.Errorf("%s: %s (%s): %w", short(sha), v.Reason, v.Gate, ErrNotReleasable)
+	}
+	return nil
 }

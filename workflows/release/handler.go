@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-dev/slipway/manifest"
 	"github.com/slipway-dev/slipway/workflows"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/gate"
 )
 
 // Config configures the release workflow.
@@ -44,6 +45,11 @@ type Handler struct {
 	Envs      Envs
 	Log       Log
 	History   History
+	// Gate, optional, decides each automatic deploy (gate.Chain of the
+	// checks and the freezes); without one every deploy goes ahead.
+	Gate gate.Gate
+	// Provision, optional, plans the provisioning steps of a release.
+	Provision Provisioner
 	Now       func() time.Time
 }
 
@@ -81,7 +87,7 @@ func (h *Handler) environments(ctx context.Context, repo events.Repo, sha string
 // HandleBuilt requests the deploy of a built commit to every environment
 // following the branch it was built on, with that environment's values.
 func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error {
-	_, envs, err := h.environments(ctx, e.Repo, e.Commit)
+	m, envs, err := h.environments(ctx, e.Repo, e.Commit)
 	if events.IsPermanent(err) {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("sha", e.Commit).Msg("using the default environments")
 		envs, err = Environments(&manifest.Manifest{}, h.Config.StagingEnv), nil
@@ -94,7 +100,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if !env.FollowsBranchOf(e.Branch, e.Repo.DefaultBranch) {
 			continue
 		}
-		req := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: e.Commit, Images: env.Apply(e.Images), Target: env.Target, Retain: env.Retain}).
+		req := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: e.Commit, Images: env.Apply(e.Images), Target: env.Target, Retain: env.Retain, Rollout: env.Rollout}).
 			Ask(events.KindAuto, e.DedupKey(), events.ActorSlipway, "")
 		if e.Push != "" { // a force-push back: a deliberate move of the branch
 			req.Nonce, req.Explicit = events.MoveNonce(e.Push), true
@@ -102,10 +108,17 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if e.Force != "" { // rebuilt by `slipway build -force`: a new automatic deploy
 			req.Nonce = "force-" + e.Force
 		}
+		n++
+		open, err := h.admit(ctx, req, m)
+		if err != nil {
+			return err
+		}
+		if !open {
+			continue
+		}
 		if _, err := h.Publisher.Publish(ctx, req); err != nil {
 			return fmt.Errorf("request deploy to %s: %w", env.Name, err)
 		}
-		n++
 	}
 	if n == 0 {
 		return events.Ignored("commit built on %q: no environment follows that branch", e.Branch)

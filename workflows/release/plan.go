@@ -55,6 +55,9 @@ func (h *Handler) HandlePullRequest(ctx context.Context, e *events.PullRequestCh
 			continue
 		}
 		p.Number, p.HeadSHA = e.Number, e.HeadSHA
+		if err := h.planProvision(ctx, p, env.Target); err != nil {
+			return err
+		}
 		if _, err := h.Publisher.Publish(ctx, p); err != nil {
 			return fmt.Errorf("publish the plan of #%d: %w", e.Number, err)
 		}
@@ -98,6 +101,9 @@ func (h *Handler) Plan(ctx context.Context, repo events.Repo, env manifest.Envir
 		next = req.Images
 	}
 	p.Services = Changes(cur.Images, next)
+	if req != nil {
+		h.checkParity(ctx, p, req, envs)
+	}
 	if err := h.checkStaging(ctx, p, envs); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ func WriteText(w io.Writer, p *events.ReleasePlanned) error {
 	if more := p.CommitCount - len(p.Commits); more > 0 {
 		fmt.Fprintf(w, "  … and %d more\n", more)
 	}
+	writeProvisionText(w, p)
 	if len(p.Problems) == 0 {
 		_, err := fmt.Fprintln(w, "\nReady: merging deploys the images already built; nothing is rebuilt.")
 		return err
@@ -66,6 +67,7 @@ func Markdown(p *events.ReleasePlanned) string {
 	if more := p.CommitCount - len(p.Commits); more > 0 {
 		fmt.Fprintf(&b, "- … and %d more\n", more)
 	}
+	writeProvisionMarkdown(&b, p)
 	if len(p.Problems) == 0 {
 		b.WriteString("\n:white_check_mark: Ready: merging deploys the images already built; nothing is rebuilt.\n")
 		return b.String()

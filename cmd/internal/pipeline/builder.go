@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/slipway-dev/slipway/buildkit"
+	"github.com/slipway-dev/slipway/buildlog"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/natsstore"
 	"github.com/slipway-dev/slipway/registry"
@@ -37,7 +38,7 @@ func runBuilder(ctx context.Context, cfg *Config, c *Conn, p *Planning) error {
 	go func() { defer resumed.Done(); resume(ctx, steps, h.HandleBuild) }()
 	defer resumed.Wait()
 	return c.withDeadLetters(ctx, func(ctx context.Context) error {
-		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, builds: steps})...)
+		return c.runner(ctx, cfg).Run(ctx, routes(partBuild, handlers{cfg: cfg, build: h, builds: steps, checks: checkHandler(h)})...)
 	})
 }
 
@@ -76,11 +77,12 @@ func buildHandler(ctx context.Context, cfg *Config, c *Conn, p *Planning) (*buil
 		Source:    p.Mirror,
 		Builder:   limitSolves(bk, cfg.BuildWorkers),
 		Claims:    claims,
-		Publisher: natsjs.NewPublisher(c.JS, builderSource),
+		Publisher: cfg.observed(natsjs.NewPublisher(c.JS, builderSource)),
 		Planner:   p.Planner,
 		Objects:   p.Mirror,
 		Outputs:   natsstore.NewOutputs(claims.KV()),
 		Tagger:    tagger,
+		Logs:      &buildlog.Logs{JS: c.JS},
 	}
 	if err := h.Config.Validate(); err != nil {
 		_ = bk.Close()

@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 
+	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/checks"
 )
 
 // buildHandlersPerSolve is how many build requests a builder handles at once
@@ -21,6 +24,7 @@ type limitedBuilder struct {
 var (
 	_ build.Builder       = (*limitedBuilder)(nil)
 	_ build.Fingerprinter = (*limitedBuilder)(nil)
+	_ checks.Runner       = (*limitedBuilder)(nil)
 )
 
 // limitSolves returns b running at most n solves at once.
@@ -45,4 +49,20 @@ func (l *limitedBuilder) Fingerprint(ctx context.Context) (string, error) {
 		return f.Fingerprint(ctx)
 	}
 	return "", nil
+}
+
+// RunCheck implements checks.Runner with b's, sharing the solve limit of
+// builds: a check is a BuildKit solve too.
+func (l *limitedBuilder) RunCheck(ctx context.Context, req checks.Request) (checks.Result, error) {
+	r, ok := l.b.(checks.Runner)
+	if !ok {
+		return checks.Result{}, events.Permanent(errors.New("this builder runs no checks"))
+	}
+	select {
+	case l.solves <- struct{}{}:
+	case <-ctx.Done():
+		return checks.Result{}, ctx.Err()
+	}
+	defer func() { <-l.solves }()
+	return r.RunCheck(ctx, req)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
+	"github.com/slipway-dev/slipway/metrics"
 	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
@@ -37,7 +38,11 @@ type Config struct {
 	Provision bool
 
 	// ingest
-	HTTPAddr          string
+	HTTPAddr string
+	// MetricsAddr is where /metrics (and later the API) is served; empty:
+	// nowhere. Metrics, when set, are the process's collectors.
+	MetricsAddr       string
+	Metrics           *metrics.Metrics
 	RepoSecrets       RepoSecrets
 	RepoSecretsFile   string
 	AllowUnknownRepos bool
@@ -91,6 +96,11 @@ type Config struct {
 	// SecretsKey is the deployer's key file opening secrets
 	// (-secrets-key); empty: <data-dir>/secrets/age.key.
 	SecretsKey string
+	// Notify configures outgoing webhooks (notify.go).
+	Notify NotifyConfig
+
+	// API configures the HTTP API and the dashboard (api.go).
+	API APIConfig
 
 	LogLevel  string
 	LogFormat string
@@ -149,6 +159,8 @@ func (c *Config) BindNATS(fs *flag.FlagSet) {
 	fs.StringVar(&c.WorkerID, "worker-id", c.WorkerID, "stable name of this worker, never shared by two live ones (a pod or systemd instance name): "+
 		"a restart under it takes over its own interrupted builds and deploys at once instead of waiting for their leases "+
 		"(slipway up with its embedded server is named by its data directory)")
+	fs.DurationVar(&c.Topology.MaxAge, "stream-max-age", c.Topology.MaxAge, "how long stream SLIPWAY keeps an event (0: no limit; at least 8 days)")
+	fs.Int64Var(&c.Topology.MaxBytes, "stream-max-bytes", c.Topology.MaxBytes, "how many bytes stream SLIPWAY keeps, oldest dropped first (0: no limit; at least 64 MiB)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "trace, debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "console or json")
 	c.NATSAuth.Bind(fs)
@@ -165,6 +177,7 @@ func (c *Config) BindEmbedded(fs *flag.FlagSet) {
 // BindIngest binds the webhook receiver's settings.
 func (c *Config) BindIngest(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address the webhook receiver listens on")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "address /metrics is served on (empty: not served)")
 	fs.StringVar(&c.RepoSecretsFile, "repo-secrets-file", c.RepoSecretsFile, "file of owner/name=secret lines, readable by its owner only (chmod 600): the repositories and their webhook secrets")
 	fs.Var(&c.RepoSecrets, "repo-secret", "owner/name=secret: a repository and its webhook secret (repeat; several per repository for rotation); prefer -repo-secrets-file or SLIPWAY_REPO_SECRET, a flag is visible to local users")
 	fs.BoolVar(&c.AllowUnknownRepos, "allow-unknown-repos", c.AllowUnknownRepos, "accept repositories without their own secret, verified with -fallback-secret")
@@ -209,6 +222,7 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 	c.bindGit(fs)
 	c.Release.Bind(fs)
 	c.Targets.Bind(fs)
+	c.Notify.Bind(fs)
 	if fs.Lookup("claim-ttl") == nil { // `slipway up` binds it with the builder's settings
 		fs.DurationVar(&c.ClaimTTL, "claim-ttl", c.ClaimTTL, "lease of a running build or deploy, renewed while it runs")
 	}
@@ -218,6 +232,9 @@ func (c *Config) BindDeployer(fs *flag.FlagSet) {
 func (c *Config) Validate() error {
 	var errs []error
 	if err := c.Topology.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateHTTP(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.ClaimTTL < time.Second {

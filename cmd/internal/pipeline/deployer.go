@@ -26,7 +26,11 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 	if err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
-	withTasks, err := WithTasks(ctx, cfg, c)
+	tasksOf, prov, err := withTasks(ctx, cfg, c, true)
+	if err != nil {
+		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
+	}
+	withTasks, split, err := withRollouts(ctx, cfg, c, tasksOf)
 	if err != nil {
 		return errors.Join(fmt.Errorf("deployer: %w", err), local.Close())
 	}
@@ -59,12 +63,18 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 		return fmt.Errorf("deployer: %w", err)
 	}
 	rel.Preview.Hosts = claimer
+	rel.provision(prov, targets, h.Secrets)
 	rel.Notify.Config.URL = serviceURL(cfg, table)
 	g, ctx := errgroup.WithContext(ctx)
-	if err := serveProxy(ctx, g, cfg, targets, table); err != nil {
+	if err := serveProxy(ctx, g, cfg, targets, table, split); err != nil {
 		return fmt.Errorf("deployer: %w", err)
 	}
 	g.Go(func() error { return natsjs.CopyDeadLetters(ctx, c.JS, *logger(ctx)) })
+	g.Go(func() error { return RunProjector(ctx, cfg, c) })
+	g.Go(func() error { return runNotifier(ctx, cfg, c) })
+	if err := cfg.watchJetStream(ctx, c); err != nil {
+		return fmt.Errorf("deployer: %w", err)
+	}
 	g.Go(func() error { return rel.Run(ctx, c.runner(ctx, cfg)) })
 	steps, err := newInflight(ctx, c, "deploy")
 	if err != nil {
@@ -126,7 +136,7 @@ func DeployHandler(ctx context.Context, cfg *Config, c *Conn, target deploy.Targ
 		Config:    deploy.Config{ClaimTTL: cfg.ClaimTTL},
 		Target:    target,
 		Claims:    claims,
-		Publisher: natsjs.NewPublisher(c.JS, "/slipway/deployer"),
+		Publisher: cfg.observed(natsjs.NewPublisher(c.JS, "/slipway/deployer")),
 		Store:     envs,
 	}
 	if err := orderDeploys(ctx, cfg, c, h); err != nil {

@@ -149,11 +149,12 @@ func (c *Config) inFlight() *proxy.Flights {
 
 // serveProxy starts the proxy's listeners in g: plain HTTP on -proxy-addr
 // and, when configured, HTTPS on -proxy-https-addr.
-func serveProxy(ctx context.Context, g *errgroup.Group, cfg *Config, resolver proxy.Resolver, table proxy.HostTable) error {
+func serveProxy(ctx context.Context, g *errgroup.Group, cfg *Config, resolver proxy.Resolver, table proxy.HostTable, opts ...proxy.Option) error {
 	if !cfg.proxies() {
 		return nil
 	}
-	p := proxy.New(resolver, cfg.ProxyDomain, proxy.WithHosts(table), proxy.WithFlights(cfg.inFlight()))
+	p := proxy.New(resolver, cfg.ProxyDomain, append([]proxy.Option{proxy.WithHosts(table), proxy.WithFlights(cfg.inFlight())}, opts...)...)
+	g.Go(func() error { return p.PublishCounts(ctx) })
 	front, err := newHTTPSFront(ctx, cfg, table)
 	if err != nil {
 		return fmt.Errorf("proxy https: %w", err)

@@ -44,5 +44,5 @@ func RunIngest(ctx context.Context, cfg *Config, c *Conn, ln net.Listener) error
 	}
 	log := logger(ctx).With().Str("component", "ingest").Logger()
 	log.Info().Str("addr", ln.Addr().String()).Msg("receiving webhooks")
-	return serve(ctx, ln, withLogger(log, h), cfg.Receiver)
+	return serve(ctx, ln, withLogger(log, cfg.observeWebhooks(h)), cfg.Receiver)
 }

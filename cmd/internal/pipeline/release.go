@@ -10,8 +10,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/freeze"
 	"github.com/slipway-dev/slipway/workflows/notify"
 	"github.com/slipway-dev/slipway/workflows/preview"
 	"github.com/slipway-dev/slipway/workflows/release"
@@ -59,8 +62,13 @@ type ReleaseWorkflows struct {
 	Release *release.Handler
 	Preview *preview.Handler
 	Notify  *notify.Handler
+	// Redrive hands a built commit to Release and Preview again when its
+	// last check finished; Freezes are the environments' freezes.
+	Redrive *checks.Redrive
+	Freezes freeze.Store
 	every   time.Duration
 	forges  *forgeClients
+	mirror  *gitmirror.Mirror
 }
 
 // NewReleaseWorkflows wires the release and preview workflows to JetStream,
@@ -92,12 +100,16 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 	if p == nil {
 		p = &Planning{Mirror: mirror, Planner: newPlanner(cfg, c, mirror, releaseSource)}
 	}
-	pub := natsjs.NewPublisher(c.JS, releaseSource)
+	history, err := c.FreshReadModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub := cfg.observed(natsjs.NewPublisher(c.JS, releaseSource))
 	forges := newForgeClients(&cfg.Release)
 	w := &ReleaseWorkflows{
 		Release: &release.Handler{
 			Config: release.Config{StagingEnv: cfg.StagingEnv}, Source: mirror, Planner: p.Planner, Claims: claims, Publisher: pub,
-			Envs: envs, Log: mirror, History: natsstore.NewDeployLog(c.JS),
+			Envs: envs, Log: mirror, History: history,
 		},
 		Preview: &preview.Handler{
 			Config:       preview.Config{AllowForks: cfg.Release.PreviewForks, Retain: cfg.Release.PreviewRetain, LockTTL: cfg.ClaimTTL, ReleasePreviews: cfg.Release.PreviewReleases},
@@ -113,8 +125,15 @@ func newReleaseWorkflows(ctx context.Context, cfg *Config, c *Conn, target previ
 		Notify: &notify.Handler{Hosts: forges.hosts},
 		every:  cfg.Release.reconcileEvery(),
 		forges: forges,
+		mirror: mirror,
 	}
 	w.Preview.Deploys = w.Release
+	fkv, err := c.JS.KeyValue(ctx, natsjs.BucketFreezes)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", natsjs.BucketFreezes, err)
+	}
+	w.Freezes = natsstore.NewFreezeStore(fkv)
+	w.gates(claims, &freeze.Gate{Store: w.Freezes})
 	return w, w.Release.Config.Validate()
 }
 
@@ -136,6 +155,7 @@ func (w *ReleaseWorkflows) Run(ctx context.Context, r *natsjs.Runner) error {
 	g.Go(func() error { return w.reconcile(ctx) })
 	g.Go(func() error { return w.Notify.Run(ctx) })
 	g.Go(func() error { w.forges.check(ctx); return nil })
+	g.Go(func() error { return w.sweepFreezes(ctx) })
 	return g.Wait()
 }
 
@@ -152,6 +172,30 @@ func (w *ReleaseWorkflows) reconcile(ctx context.Context) error {
 		}
 		if err := w.Preview.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			logger(ctx).Warn().Err(err).Msg("preview reconcile")
+		}
+	}
+}
+
+// freezeSweep is how often freezes past their expiry are ended.
+const freezeSweep = 5 * time.Second
+
+// sweepFreezes ends the freezes past their expiry every freezeSweep,
+// publishing what they held (freeze.Sweep), until ctx ends.
+func (w *ReleaseWorkflows) sweepFreezes(ctx context.Context) error {
+	t := time.NewTicker(freezeSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		ended, err := freeze.Sweep(ctx, w.Freezes, w.Release.Publisher, time.Now())
+		if err != nil && ctx.Err() == nil {
+			logger(ctx).Warn().Err(err).Msg("freeze sweep")
+		}
+		for _, f := range ended {
+			logger(ctx).Info().Str("repo", f.Repo).Str("env", f.Env).Bool("held", f.Held != nil).Msg("freeze expired")
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/sshhost"
+	"github.com/slipway-dev/slipway/swarm"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target"
 )
@@ -25,7 +26,9 @@ type TargetKind func(ctx context.Context, cfg *Config, spec target.Spec) (target
 // targetKinds are the kinds of target this build implements, by the name
 // a targets file gives them. Each implementation registers here, one line.
 var targetKinds = map[string]TargetKind{
-	"docker": dockerKind,
+	"docker":     dockerKind,
+	"kubernetes": kubernetesKind,
+	"swarm":      swarmKind,
 }
 
 // knownKinds are the kinds of target Slipway knows, built in or not; a kind
@@ -186,4 +189,20 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 	}
 	opts.Host, opts.Node = host, spec.Name
 	return docker.New(opts)
+}
+
+// swarmKind makes a target of kind swarm: the services of a Docker Swarm
+// whose manager is reached over ssh:// (swarm), with the deployer's health
+// timeout and limits.
+func swarmKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target, error) {
+	opts, err := swarm.ParseSpec(spec.Endpoints, spec.Options)
+	if err != nil {
+		return nil, err
+	}
+	dopts, err := dockerOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Registry, opts.Docker = cfg.Registry, dopts
+	return swarm.New(opts)
 }

@@ -2,25 +2,33 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/notifier"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/build"
+	"github.com/slipway-dev/slipway/workflows/checks"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
 // The durable consumers of stream SLIPWAY, each declared once in consumers
 // below with the handler it feeds.
 const (
-	ConsumerPush         = "builder-push"    // push received → plan the builds
-	ConsumerBuild        = "builder-build"   // build requested → one BuildKit solve
-	ConsumerBuilt        = "deployer-built"  // commit built → deploy requested
-	ConsumerDeploy       = "deployer-deploy" // deploy requested → target
-	ConsumerReleasePush  = "release-push"    // push to the default branch → deploy a changed pin
-	ConsumerReleasePR    = "release-pr"      // pull request → release plan
-	ConsumerPreviewPR    = "preview-pr"      // pull request → preview opened, updated, removed
-	ConsumerPreviewBuilt = "preview-built"   // commit built → deploy to the previews it heads
-	ConsumerNotify       = "notify"          // build, deploy and release results → the git host
+	ConsumerPush         = "builder-push"     // push received → plan the builds
+	ConsumerBuild        = "builder-build"    // build requested → one BuildKit solve
+	ConsumerBuilt        = "deployer-built"   // commit built → deploy requested
+	ConsumerDeploy       = "deployer-deploy"  // deploy requested → target
+	ConsumerReleasePush  = "release-push"     // push to the default branch → deploy a changed pin
+	ConsumerReleasePR    = "release-pr"       // pull request → release plan
+	ConsumerPreviewPR    = "preview-pr"       // pull request → preview opened, updated, removed
+	ConsumerPreviewBuilt = "preview-built"    // commit built → deploy to the previews it heads
+	ConsumerNotify       = "notify"           // build, deploy and release results → the git host
+	ConsumerCheck        = "builder-check"    // check requested → one BuildKit solve (workflows/checks)
+	ConsumerChecked      = "deployer-checked" // check finished → the deploys of a built commit asked again
+	ConsumerReadModel    = "readmodel"        // every event → the read model's query records
+	ConsumerWebhooks     = "webhooks"         // deploy results → the operator's outgoing webhooks
 )
 
 // deployMaxAckPending bounds the deploys in flight across every deployer:
@@ -33,9 +41,11 @@ const deployMaxAckPending = 64
 type part int
 
 const (
-	partBuild   part = iota // the builder's: build.Handler
-	partDeploy              // the deployer's deploy workflow: deploy.Handler and the release handler's built
-	partRelease             // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
+	partBuild     part = iota // the builder's: build.Handler
+	partDeploy                // the deployer's deploy workflow: deploy.Handler and the release handler's built
+	partRelease               // the deployer's release, preview and notify workflows (ReleaseWorkflows.Run)
+	partReadModel             // the deployer's projector of the read model (readmodel.Model.Project)
+	partWebhooks              // the deployer's outgoing webhooks (notifier.Handler)
 )
 
 // handlers are the handlers the consumers feed; a component sets the ones
@@ -48,6 +58,9 @@ type handlers struct {
 	// builds and deploys record the steps in flight (resume.go); nil
 	// records nothing.
 	builds, deploys *inflight
+	checks          *checks.Handler
+	read            *readmodel.Model
+	webhooks        *notifier.Handler
 }
 
 // consumer declares a durable consumer and binds it to the handler it
@@ -151,6 +164,7 @@ var consumers = []consumer{
 				events.SubjectBuildRequested, events.SubjectBuildSucceeded, events.SubjectBuildFailed, events.SubjectCommitFailed,
 				events.SubjectDeployRequested + ".>", events.SubjectDeploySucceeded + ".>", events.SubjectDeployFailed + ".>",
 				events.SubjectDeploySuperseded + ".>", events.SubjectReleasePlanned + ".>",
+				events.SubjectCheckRequested, events.SubjectCheckFinished, events.SubjectDeployGated + ".>",
 			}},
 		part: partRelease,
 		route: func(h handlers) natsjs.Route {
@@ -163,7 +177,35 @@ var consumers = []consumer{
 			}}
 		},
 	},
+	{
+		// One event at a time, in stream order: the projector orders and
+		// deduplicates by stream sequence. It starts with the first event
+		// stored, so an installation of an earlier version gets its
+		// history folded at the first start.
+		Consumer: natsjs.Consumer{Name: ConsumerReadModel, Role: natsjs.RoleDeployer, MaxAckPending: 1,
+			Description: "folds every event into the read model", Subjects: []string{events.SubjectRoot + ".>"},
+			Buckets: natsjs.ReadModelBuckets},
+		part: partReadModel,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerReadModel, Handler: h.read.Project}
+		},
+	},
+	{
+		// Its own consumer, so a slow receiver never holds a deploy: each
+		// receiver is retried with backoff inside the handler (about a
+		// minute and a half at most, within AckWait), four at once.
+		Consumer: natsjs.Consumer{Name: ConsumerWebhooks, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 16,
+			AckWait: 5 * time.Minute, Description: "posts deploy results to the operator's webhooks (-notify-url)",
+			Subjects: []string{events.SubjectDeploySucceeded + ".>", events.SubjectDeployFailed + ".>"}},
+		part: partWebhooks,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerWebhooks, Handler: h.webhooks.Handle, Workers: 4}
+		},
+	},
 }
+
+// init adds the consumers of the checks (checks.go).
+func init() { consumers = append(consumers, checkConsumers...) }
 
 // Topology returns the default topology with the workflows' consumers:
 // what every component provisions and `slipway up`'s server grants.

@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/notifier"
+	"github.com/slipway-dev/slipway/readmodel"
 	"github.com/slipway-dev/slipway/workflows/build"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/notify"
@@ -34,7 +36,7 @@ func allHandlers() handlers {
 	cfg := DefaultConfig()
 	return handlers{cfg: &cfg, build: &build.Handler{}, deploy: &deploy.Handler{}, release: &ReleaseWorkflows{
 		Release: &release.Handler{}, Preview: &preview.Handler{}, Notify: &notify.Handler{},
-	}}
+	}, read: &readmodel.Model{}, webhooks: &notifier.Handler{}}
 }
 
 // TestTopologyRoutesEveryConsumer: each declared consumer is valid, routed
@@ -43,9 +45,10 @@ func TestTopologyRoutesEveryConsumer(t *testing.T) {
 	if err := Topology().Validate(); err != nil {
 		t.Fatalf("Topology().Validate() = %v", err)
 	}
-	roles := map[part]natsjs.Role{partBuild: natsjs.RoleBuilder, partDeploy: natsjs.RoleDeployer, partRelease: natsjs.RoleDeployer}
+	roles := map[part]natsjs.Role{partBuild: natsjs.RoleBuilder, partDeploy: natsjs.RoleDeployer, partRelease: natsjs.RoleDeployer,
+		partReadModel: natsjs.RoleDeployer, partWebhooks: natsjs.RoleDeployer}
 	routed := map[string]bool{}
-	for _, p := range []part{partBuild, partDeploy, partRelease} {
+	for _, p := range []part{partBuild, partDeploy, partRelease, partReadModel, partWebhooks} {
 		var want []string
 		for _, c := range consumers {
 			if c.part == p {

@@ -25,6 +25,9 @@ type Up struct {
 	roles  map[natsjs.Role]*Conn
 	ln     net.Listener
 	lock   *dataDirLock // the embedded server's data directory (succession.go)
+	// HTTP is the server on Config.MetricsAddr (nil without one): /metrics,
+	// and the routes the API adds to HTTP.Mux before Run.
+	HTTP *HTTP
 }
 
 // Open starts the embedded server, connects, provisions and binds the
@@ -77,6 +80,9 @@ func (u *Up) Open(ctx context.Context) error {
 	if err := WriteState(u.Config.DataDir, st); err != nil {
 		return errors.Join(err, u.Close())
 	}
+	if u.HTTP, err = listenHTTP(&u.Config); err != nil {
+		return errors.Join(err, u.Close())
+	}
 	return nil
 }
 
@@ -122,11 +128,18 @@ func (u *Up) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return runComponents(ctx, map[string]func(context.Context) error{
+	components := map[string]func(context.Context) error{
 		"ingest":   func(ctx context.Context) error { return RunIngest(ctx, &u.Config, u.roles[natsjs.RoleIngest], u.ln) },
 		"builder":  func(ctx context.Context) error { return runBuilder(ctx, &u.Config, u.roles[natsjs.RoleBuilder], p) },
 		"deployer": func(ctx context.Context) error { return runDeployer(ctx, &u.Config, u.roles[natsjs.RoleDeployer], p) },
-	})
+	}
+	if u.HTTP != nil {
+		if err := u.HTTP.mountAPI(ctx, &u.Config, u.conn); err != nil {
+			return err
+		}
+		components["http"] = func(ctx context.Context) error { return u.HTTP.Serve(ctx, &u.Config) }
+	}
+	return runComponents(ctx, components)
 }
 
 // runComponents runs each component, supervised, until ctx ends or one

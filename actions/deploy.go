@@ -1,0 +1,164 @@
+package actions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/natsstore"
+	"github.com/slipway-dev/slipway/workflows"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/release"
+)
+
+// Deliberate are the settings of an operator's deploy: who asks and how
+// long to wait for its result (0 does not wait).
+type Deliberate struct {
+	Actor string
+	Wait  time.Duration
+}
+
+// Bus is what the actions need of the running Slipway: its stream and its
+// claims (to wait for a deploy's result).
+type Bus struct {
+	JS     jetstream.JetStream
+	Claims workflows.Claims
+	// Source is the CloudEvents source of the events the actions publish.
+	Source string
+	// History answers the deploys of an environment (the read model);
+	// nil reads them from the stream (natsstore.DeployLog).
+	History release.History
+}
+
+func (b Bus) history() release.History {
+	if b.History != nil {
+		return b.History
+	}
+	return natsstore.NewDeployLog(b.JS)
+}
+
+// ErrNothingToDo is wrapped when the environment already runs the commit
+// asked for.
+var ErrNothingToDo = errors.New("nothing to do")
+
+// Rollback requests the deploy of an earlier healthy commit of env of
+// repo (steps back, or the commit to) and waits for its result.
+func Rollback(ctx context.Context, b Bus, repo, env string, steps int, to string, d Deliberate, out io.Writer) (natsstore.DeployDone, *events.DeployRequested, error) {
+	deploys, err := b.history().Deploys(ctx, repo, env)
+	if err != nil {
+		return natsstore.DeployDone{}, nil, err
+	}
+	target, cur, err := release.RollbackTarget(deploys, env, steps, to)
+	if err != nil {
+		return natsstore.DeployDone{}, nil, err
+	}
+	if target.Commit == cur.Commit {
+		fmt.Fprintf(out, "==> %s already runs %s\n", env, Short(cur.Commit))
+		return natsstore.DeployDone{Done: deploy.Done{Outcome: events.OutcomeUnchanged}}, nil, nil
+	}
+	req := release.RollbackRequest(target, d.Actor, Nonce())
+	fmt.Fprintf(out, "==> rolling %s back from %s to %s (deployed %s, %s)\n", env, Short(cur.Commit), Short(target.Commit),
+		target.Time.Local().Format(time.DateTime), target.ID)
+	o, err := Request(ctx, b, req, d, out)
+	return o, req, err
+}
+
+// Request publishes a deliberate deploy request and waits for its outcome.
+func Request(ctx context.Context, b Bus, req *events.DeployRequested, d Deliberate, out io.Writer) (natsstore.DeployDone, error) {
+	start := time.Now()
+	if _, err := natsjs.NewPublisher(b.JS, b.Source).Publish(ctx, req); err != nil {
+		return natsstore.DeployDone{}, err
+	}
+	fmt.Fprintf(out, "==> requested %s\n", req.DedupKey())
+	if d.Wait <= 0 {
+		return natsstore.DeployDone{}, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, d.Wait)
+	defer cancel()
+	o, err := natsstore.WaitDeploy(wctx, b.JS, b.Claims, req.Repo.FullName, req.Env, req.DedupKey())
+	if err != nil {
+		return o, fmt.Errorf("%w (see slipway history -repo %s %s)", err, req.Repo.FullName, req.Env)
+	}
+	reason := Reason(o)
+	fmt.Fprintf(out, "==> %s: %s in %s %s\n", req.Env, o.Outcome, time.Since(start).Round(time.Millisecond), reason)
+	if o.Outcome == events.OutcomeFailed {
+		return o, fmt.Errorf("deploy of %s to %s failed: %s", Short(req.Commit), req.Env, reason)
+	}
+	return o, nil
+}
+
+// Reason returns the reason of a deploy's recorded result, "" for none.
+func Reason(o natsstore.DeployDone) string {
+	if o.Result == nil {
+		return ""
+	}
+	ev, err := o.Result.Decode()
+	if err != nil {
+		return ""
+	}
+	r, _ := events.ResultOf(ev)
+	return r.Reason
+}
+
+// Replay re-publishes the event ref names (a stream sequence or an event
+// id): a deploy event is requested again with a new nonce, any other is
+// published again as it was under a new id.
+func Replay(ctx context.Context, b Bus, ref string, d Deliberate, out io.Writer) (natsstore.DeployDone, error) {
+	seq, _ := strconv.ParseUint(ref, 10, 64)
+	m, err := natsstore.FindEvent(ctx, b.JS, seq, ref)
+	if err != nil {
+		return natsstore.DeployDone{}, err
+	}
+	ev, err := m.Decode()
+	if err != nil {
+		return natsstore.DeployDone{}, err
+	}
+	n := Nonce()
+	if req, ok := release.ReplayRequest(ev, m.ID, d.Actor, n); ok {
+		fmt.Fprintf(out, "==> replaying %s (#%d): %s to %s\n", m.ID, m.Seq, Short(req.Commit), req.Env)
+		return Request(ctx, b, req, d, out)
+	}
+	env := m.Envelope
+	env.ID = m.ID + "." + events.KindReplay.Nonce(n)
+	env.Source = b.Source
+	env.Time = time.Now().UTC()
+	dup, err := natsjs.NewPublisher(b.JS, b.Source).PublishEnvelope(ctx, m.NATSSubject, env)
+	if err != nil {
+		return natsstore.DeployDone{}, err
+	}
+	if dup {
+		return natsstore.DeployDone{}, errors.New("replay: deduplicated, try again")
+	}
+	fmt.Fprintf(out, "==> re-published %s (#%d) as %s on %s\n", m.ID, m.Seq, env.ID, m.NATSSubject)
+	return natsstore.DeployDone{}, nil
+}
+
+// RetryDeadLetter publishes the dead letter seq again under a new id and
+// removes it from the dead letters; it returns the new id.
+func RetryDeadLetter(ctx context.Context, b Bus, seq uint64) (string, error) {
+	return natsjs.RetryDeadLetter(ctx, b.JS, seq)
+}
+
+// Nonce returns a short random id for a deliberate event.
+func Nonce() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Short returns the first 12 characters of a commit sha.
+func Short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
