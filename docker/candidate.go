@@ -24,22 +24,34 @@ type candidate struct {
 	replica int
 	id      string
 	name    string
-	addr    string // host:port, known once started
+	// moved is set for a container of Deployment.From: a failed deploy
+	// leaves it where it was.
+	moved bool
+	addr  string // host:port, known once started
 	// secrets are the secrets the container got, redacted from its output.
 	secrets []deploy.Secret
 }
 
 // startAll pulls every image of d and starts one candidate for each of its
 // replicas, but for the services whose live containers existing already
-// run with d's values (unchanged: they are kept) and those a retained
-// container of each replica runs (revived, no pull). It
+// run with d's values (unchanged: they are kept), those the live
+// containers of d.From (from) run with d's values (taken over, already
+// running) and those a retained container of each replica runs (revived,
+// no pull). It
 // returns the candidates created so far even when it fails, so the caller
 // can remove them.
-func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing []container.Summary) ([]*candidate, error) {
+func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing, from []container.Summary) ([]*candidate, error) {
 	var cands []*candidate
 	for _, img := range d.Images {
 		if kept := unchanged(existing, d, img); kept != nil {
 			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Int("containers", len(kept)).Msg("service unchanged: containers kept")
+			continue
+		}
+		if moved := unchanged(from, d, img); moved != nil {
+			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Str("from", d.From).Int("containers", len(moved)).Msg("service runs in the environment moved from: containers taken over")
+			for _, c := range moved {
+				cands = append(cands, takeOver(d, img, c))
+			}
 			continue
 		}
 		if retained := retainedFor(existing, d, img); retained != nil {

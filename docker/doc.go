@@ -20,6 +20,14 @@
 //   - An environment belongs to a repository: every read and write filters on
 //     slipway.repo as well as slipway.env, so two repositories' environments
 //     of one name never see each other's containers.
+//   - A container belongs to the environment its name is in
+//     ("slipway.<repo>.<env>.…"); slipway.env is the one it was started in.
+//     They differ only for a container a Deploy with Deployment.From (a
+//     promoted canary) moved in: it runs the service with the deployment's
+//     image, values and secrets in From, so it is health-checked and
+//     renamed into the environment instead of a new one being created and
+//     started (its SLIPWAY_ENV stays From's). It reads back with the
+//     environment in its labels, and a Remove of From leaves it alone.
 //   - A service runs ServiceSpec.Replicas containers (0 means 1). Replica 0
 //     is named "slipway.<repo>.<env>.<service>" (events.RepoToken), replica
 //     i that and ".r<i>"; no part holds a ".", so no two names meet. Each

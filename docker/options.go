@@ -18,7 +18,9 @@ type Options struct {
 	// HealthTimeout bounds how long a new container may take to answer its
 	// health check with a 2xx.
 	HealthTimeout time.Duration
-	// HealthInterval is the pause between two health probes.
+	// HealthInterval is the longest pause between two health probes: after
+	// a candidate's first failed probe the pause is a few milliseconds and
+	// doubles up to it.
 	HealthInterval time.Duration
 	// DrainDelay is how long a replaced container keeps running after it
 	// lost the live name, so that proxies which cached its address (for

@@ -22,7 +22,7 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 		old, err := t.promote(ctx, d, c)
 		if err != nil {
 			t.discard(ctx, cands[i:])
-			t.disposeAll(ctx, replaced)
+			t.disposeAll(ctx, d.Env, replaced)
 			return err
 		}
 		if old != "" {
@@ -30,14 +30,14 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 		}
 	}
 	if err := t.recordLive(ctx, d); err != nil {
-		t.disposeAll(ctx, replaced)
+		t.disposeAll(ctx, d.Env, replaced)
 		return err
 	}
 	if d.Promoted != nil {
 		d.Promoted(ctx) // serving: recorded before the old containers drain
 	}
 	dropped, err := t.dropped(ctx, d)
-	t.disposeAll(ctx, append(replaced, dropped...))
+	t.disposeAll(ctx, d.Env, append(replaced, dropped...))
 	t.prune(ctx, d.Repo, d.Env, retainCount(d))
 	return err
 }
@@ -69,7 +69,7 @@ func (t *Target) promote(ctx context.Context, d deploy.Deployment, c *candidate)
 		return "", daemonError("inspect container "+live, err)
 	}
 	hasOld := err == nil
-	if hasOld && !labelledFor(old.Config.Labels, d.Repo, d.Env, c.spec.Name) {
+	if hasOld && (!belongs(old.Name, old.Config.Labels, d.Repo, d.Env) || old.Config.Labels[LabelService] != c.spec.Name) {
 		return "", events.Permanent(fmt.Errorf("container %s is not labelled for %s of %s, service %s: not replacing it", live, d.Env, d.Repo, c.spec.Name))
 	}
 	if err := t.keepRunning(ctx, c); err != nil {
@@ -133,16 +133,16 @@ func (t *Target) dropped(ctx context.Context, d deploy.Deployment) ([]string, er
 }
 
 // disposeAll waits until the containers ids are drained (drain), then
-// stops and retains them in parallel (retire). It runs to the end even
-// when ctx is done.
-func (t *Target) disposeAll(ctx context.Context, ids []string) {
+// stops and retains them in parallel (retire) in env. It runs to the end
+// even when ctx is done.
+func (t *Target) disposeAll(ctx context.Context, env string, ids []string) {
 	if len(ids) == 0 {
 		return
 	}
 	t.drain(ctx, ids)
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { t.retire(ctx, id) })
+		wg.Go(func() { t.retire(ctx, env, id) })
 	}
 	wg.Wait()
 }

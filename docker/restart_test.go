@@ -17,11 +17,13 @@ import (
 	"github.com/slipway-dev/slipway/proxy"
 )
 
-// liveIDs returns the id of each service's live replica 0, by service.
+// liveIDs returns the id of each service's live replica 0, by service,
+// from the containers named in the environment (one moved into it keeps
+// the slipway.env label of the environment it started in).
 func (f *fixture) liveIDs(tb testing.TB) map[string]string {
 	tb.Helper()
 	ids := map[string]string{}
-	for _, c := range f.all(tb) {
+	for _, c := range f.named(tb, f.env) {
 		l := c.Labels
 		if c.Names[0] == "/"+docker.LiveName(f.repo, f.env, l[docker.LabelService]) && c.State == "running" {
 			ids[l[docker.LabelService]] = c.ID

@@ -100,10 +100,19 @@ func (t *Target) revive(ctx context.Context, d deploy.Deployment, img events.Ima
 	return &candidate{spec: img.Service, replica: i, id: c.ID, name: name, secrets: deploy.ServiceSecrets(img.Service, d.Secrets)}, nil
 }
 
-// retire stops a replaced container gracefully and keeps it, under its
-// RetainedName, for a rollback; prune removes it once no retained release
-// holds it. A container that cannot be stopped is removed.
-func (t *Target) retire(ctx context.Context, id string) {
+// takeOver makes the live container c of d.From the candidate of its
+// replica of img in d.Env, under the name it has: it serves d.From until
+// it is promoted, renamed into d.Env.
+func takeOver(d deploy.Deployment, img events.Image, c container.Summary) *candidate {
+	return &candidate{spec: img.Service, replica: replicaOf(c.Labels), id: c.ID, name: nameOf(c), moved: true, secrets: deploy.ServiceSecrets(img.Service, d.Secrets)}
+}
+
+// retire stops a replaced container of env gracefully and keeps it, under
+// its RetainedName in env (the environment a container moved into is not
+// the one its label names), for a rollback; prune removes it once no
+// retained release holds it. A container that cannot be stopped is
+// removed.
+func (t *Target) retire(ctx context.Context, env, id string) {
 	timeout := int(t.opts.StopTimeout.Seconds())
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.StopTimeout+cleanupTimeout)
 	defer cancel()
@@ -116,7 +125,7 @@ func (t *Target) retire(ctx context.Context, id string) {
 		var info container.InspectResponse
 		if info, err = t.cli.ContainerInspect(ctx, id); err == nil {
 			l := info.Config.Labels
-			err = t.rename(ctx, id, RetainedName(l[LabelRepo], l[LabelEnv], l[LabelService], replicaOf(l), id))
+			err = t.rename(ctx, id, RetainedName(l[LabelRepo], env, l[LabelService], replicaOf(l), id))
 		}
 	}
 	if err != nil {
