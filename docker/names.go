@@ -82,6 +82,18 @@ func belongs(name string, l map[string]string, repo, env string) bool {
 	return l[LabelEnv] == env && !strings.HasPrefix(name, "slipway."+events.RepoToken(repo)+".")
 }
 
+// EnvOf returns the environment a container called name with labels l
+// belongs to (belongs): the one its name is in, which for a container
+// moved into it (Deployment.From) is not its slipway.env label.
+func EnvOf(name string, l map[string]string) string {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(name, "/"), "slipway."+events.RepoToken(l[LabelRepo])+".")
+	if !ok {
+		return l[LabelEnv]
+	}
+	env, _, _ := strings.Cut(rest, ".")
+	return env
+}
+
 // ReplicaName is the live name of replica i of service in env of repo:
 // LiveName for replica 0, LiveName + ".r<i>" for the others.
 func ReplicaName(repo, env, service string, i int) string {
