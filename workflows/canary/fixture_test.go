@@ -101,8 +101,11 @@ func mustFixture(tb testing.TB) *fixture {
 }
 
 // deployment returns the deployment of commit with FAIL=fail and rollout.
+// The commit changes the service (RELEASE=<commit>), as a real commit
+// changes what it deploys: a target keeps the containers of a service
+// whose image and values did not change.
 func (f *fixture) deployment(commit string, fail bool, rollout *events.Rollout) deploy.Deployment {
-	env := map[string]string{"FAIL": "0"}
+	env := map[string]string{"FAIL": "0", "RELEASE": commit}
 	if fail {
 		env["FAIL"] = "1"
 	}
