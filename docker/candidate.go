@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -76,12 +77,18 @@ func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing, fr
 			cands = append(cands, c)
 		}
 	}
+	return cands, t.startEach(ctx, cands)
+}
+
+// startEach starts the candidates cands at once: the daemon takes a few
+// hundred milliseconds to set up each container's network and process,
+// and a rollback to a retained release is mostly that.
+func (t *Target) startEach(ctx context.Context, cands []*candidate) error {
+	var g errgroup.Group
 	for _, c := range cands {
-		if err := t.start(ctx, c); err != nil {
-			return cands, err
-		}
+		g.Go(func() error { return t.start(ctx, c) })
 	}
-	return cands, nil
+	return g.Wait()
 }
 
 // create creates the candidate container of replica i of img, pinned to ref.
