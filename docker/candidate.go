@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/go-connections/nat"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -24,18 +25,46 @@ type candidate struct {
 	replica int
 	id      string
 	name    string
-	addr    string // host:port, known once started
+	// moved is set for a container of Deployment.From: a failed deploy
+	// leaves it where it was.
+	moved bool
+	addr  string // host:port, known once started
 	// secrets are the secrets the container got, redacted from its output.
 	secrets []deploy.Secret
 }
 
 // startAll pulls every image of d and starts one candidate for each of its
-// replicas. It
+// replicas, but for the services whose live containers existing already
+// run with d's values (unchanged: they are kept), those the live
+// containers of d.From (from) run with d's values (taken over, already
+// running) and those a retained container of each replica runs (revived,
+// no pull). It
 // returns the candidates created so far even when it fails, so the caller
 // can remove them.
-func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidate, error) {
+func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing, from []container.Summary) ([]*candidate, error) {
 	var cands []*candidate
 	for _, img := range d.Images {
+		if kept := unchanged(existing, d, img); kept != nil {
+			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Int("containers", len(kept)).Msg("service unchanged: containers kept")
+			continue
+		}
+		if moved := unchanged(from, d, img); moved != nil {
+			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Str("from", d.From).Int("containers", len(moved)).Msg("service runs in the environment moved from: containers taken over")
+			for _, c := range moved {
+				cands = append(cands, takeOver(d, img, c))
+			}
+			continue
+		}
+		if retained := retainedFor(existing, d, img); retained != nil {
+			for _, c := range retained {
+				cand, err := t.revive(ctx, d, img, c)
+				if err != nil {
+					return cands, err
+				}
+				cands = append(cands, cand)
+			}
+			continue
+		}
 		ref, err := t.pull(ctx, img.Ref, img.Digest)
 		if err != nil {
 			return cands, err
@@ -48,12 +77,18 @@ func (t *Target) startAll(ctx context.Context, d deploy.Deployment) ([]*candidat
 			cands = append(cands, c)
 		}
 	}
+	return cands, t.startEach(ctx, cands)
+}
+
+// startEach starts the candidates cands at once: the daemon takes a few
+// hundred milliseconds to set up each container's network and process,
+// and a rollback to a retained release is mostly that.
+func (t *Target) startEach(ctx context.Context, cands []*candidate) error {
+	var g errgroup.Group
 	for _, c := range cands {
-		if err := t.start(ctx, c); err != nil {
-			return cands, err
-		}
+		g.Go(func() error { return t.start(ctx, c) })
 	}
-	return cands, nil
+	return g.Wait()
 }
 
 // create creates the candidate container of replica i of img, pinned to ref.
@@ -143,7 +178,7 @@ func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summar
 		}
 	}
 	for _, c := range existing {
-		if len(c.Names) == 0 || liveOf(c) {
+		if len(c.Names) == 0 || liveOf(c) || retainedOf(c) {
 			continue
 		}
 		repo, env, svc, i := c.Labels[LabelRepo], c.Labels[LabelEnv], c.Labels[LabelService], replicaOf(c.Labels)

@@ -56,7 +56,9 @@ func TestConformance(t *testing.T) {
 				for _, c := range cs {
 					l := c.Labels
 					i, _ := strconv.Atoi(l[docker.LabelReplica])
-					if label == docker.LabelTaskEnv || strings.TrimPrefix(c.Names[0], "/") != docker.ReplicaName(repo, env, l[docker.LabelService], i) {
+					name := strings.TrimPrefix(c.Names[0], "/")
+					retained := c.State != "running" && name == docker.RetainedName(repo, env, l[docker.LabelService], i, c.ID)
+					if label == docker.LabelTaskEnv || (name != docker.ReplicaName(repo, env, l[docker.LabelService], i) && !retained) {
 						n++
 					}
 				}

@@ -24,7 +24,7 @@ var ErrNotLive = target.ErrNotLive
 // Docker reports them. A service is Running only when every replica its
 // release declares is live, running and at the same commit and digest.
 func (t *Target) Current(ctx context.Context, repo, env string) (deploy.Release, error) {
-	cs, err := t.list(ctx, repo, env)
+	cs, err := t.listRecorded(ctx, repo, env)
 	if err != nil {
 		return deploy.Release{}, err
 	}
@@ -112,16 +112,9 @@ func summaryAddr(c container.Summary) string {
 // in env of repo, in replica order, for the proxy to spread requests over.
 // It wraps ErrNotLive when none runs.
 func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]string, error) {
-	cs, err := t.cli.ContainerList(ctx, container.ListOptions{
-		Filters: filters.NewArgs(
-			filters.Arg("label", LabelRepo+"="+repo),
-			filters.Arg("label", LabelEnv+"="+env),
-			filters.Arg("label", LabelService+"="+service),
-			filters.Arg("status", "running"),
-		),
-	})
+	cs, err := t.members(ctx, repo, env, false, filters.Arg("label", LabelService+"="+service), filters.Arg("status", "running"))
 	if err != nil {
-		return nil, daemonError("resolve "+LiveName(repo, env, service), err)
+		return nil, fmt.Errorf("resolve %s: %w", LiveName(repo, env, service), err)
 	}
 	var addrs []string
 	for _, c := range liveReplicas(cs)[service] {
@@ -159,9 +152,4 @@ func hostIP(ip string) string {
 // isNotFound reports whether the daemon answered that an object is missing.
 func isNotFound(err error) bool {
 	return err != nil && cerrdefs.IsNotFound(err)
-}
-
-// labelledFor reports whether labels l are those of service in env of repo.
-func labelledFor(l map[string]string, repo, env, service string) bool {
-	return l[LabelRepo] == repo && l[LabelEnv] == env && l[LabelService] == service
 }

@@ -39,6 +39,11 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err != nil {
 		return err
 	}
+	recs, err := t.records(ctx, d.Repo, d.Env)
+	if err != nil {
+		return err
+	}
+	existing = relabel(existing, current(recs))
 	if upToDate(existing, d) {
 		log.Info().Msg("deploy skipped: environment already runs this release")
 		return nil
@@ -46,7 +51,13 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	if err := t.clearLeftovers(ctx, existing); err != nil {
 		return err
 	}
-	cands, err := t.startAll(ctx, d)
+	var from []container.Summary
+	if d.From != "" && d.From != d.Env {
+		if from, err = t.list(ctx, d.Repo, d.From); err != nil {
+			return err
+		}
+	}
+	cands, err := t.startAll(ctx, d, existing, from)
 	if err == nil {
 		log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates started")
 		err = t.waitAllHealthy(ctx, cands)
@@ -70,6 +81,11 @@ func checkDeployment(d deploy.Deployment) error {
 	}
 	if d.Repo == "" {
 		return errors.New("deployment names no repository")
+	}
+	if d.From != "" {
+		if err := checkName("environment moved from", d.From); err != nil {
+			return err
+		}
 	}
 	if d.Commit == "" {
 		return errors.New("deployment has no commit")
@@ -140,6 +156,9 @@ func (t *Target) discard(ctx context.Context, cands []*candidate) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	for _, c := range cands {
+		if c.moved {
+			continue
+		}
 		if err := t.forceRemove(ctx, c.id); err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Str("container", c.name).Msg("remove candidate")
 		}

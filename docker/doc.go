@@ -20,6 +20,14 @@
 //   - An environment belongs to a repository: every read and write filters on
 //     slipway.repo as well as slipway.env, so two repositories' environments
 //     of one name never see each other's containers.
+//   - A container belongs to the environment its name is in
+//     ("slipway.<repo>.<env>.…"); slipway.env is the one it was started in.
+//     They differ only for a container a Deploy with Deployment.From (a
+//     promoted canary) moved in: it runs the service with the deployment's
+//     image, values and secrets in From, so it is health-checked and
+//     renamed into the environment instead of a new one being created and
+//     started (its SLIPWAY_ENV stays From's). It reads back with the
+//     environment in its labels, and a Remove of From leaves it alone.
 //   - A service runs ServiceSpec.Replicas containers (0 means 1). Replica 0
 //     is named "slipway.<repo>.<env>.<service>" (events.RepoToken), replica
 //     i that and ".r<i>"; no part holds a ".", so no two names meet. Each
@@ -58,9 +66,24 @@
 //   - Containers run with Docker's init as PID 1, so SIGTERM reaches the
 //     server. A candidate has no restart policy, so a crash fails the deploy
 //     at once; a promoted container restarts unless stopped.
-//   - A replaced container keeps running for DrainDelay after it lost the
-//     live name (proxies cache addresses for a second), then gets SIGTERM
-//     and StopTimeout to exit.
+//   - A replaced container keeps running after it lost the live name until
+//     Options.Drainer (the deployer's proxy) reports no request in flight to
+//     it and no fresh route to it, at most DrainDelay (all of it without a
+//     Drainer), then gets SIGTERM and StopTimeout to exit. It is then kept,
+//     stopped, as "<live name>.kept-<id12>" while one of the last
+//     Deployment.Retain (DefaultRetain) release records before the current
+//     one holds it, and removed after.
+//   - A service whose live replicas run d's digest, reference, LabelSpec and
+//     secret versions is unchanged: Deploy keeps its containers (they keep
+//     the commit label and SLIPWAY_COMMIT they were started with) and starts
+//     candidates for the others only. A retained container with d's values
+//     is started again as the candidate of its replica (no pull, no
+//     create).
+//   - Each successful Deploy writes a release record, a volume labelled
+//     slipway.release (the commit), slipway.seq and slipway.containers (the
+//     live container ids); Current and Running report the record's commit
+//     for the containers it holds, so an environment reads back as one
+//     commit. Remove removes the records too.
 //   - A daemon or registry that cannot be reached is events.Retryable; an image
 //     the registry does not have is events.Permanent. A Deploy interrupted by
 //     its context returns the context's error, which is neither.

@@ -51,13 +51,20 @@ func (t *Target) waitAllHealthy(ctx context.Context, cands []*candidate) error {
 	return nil
 }
 
+// firstProbePause is the pause after a candidate's first failed health
+// probe; each next pause doubles, up to HealthInterval. A server that
+// listens within milliseconds of its start (a retained container started
+// again) is found healthy that soon, not one HealthInterval later.
+const firstProbePause = 5 * time.Millisecond
+
 // waitHealthy polls c's health path until it answers 2xx, the container
 // exits or HealthTimeout passes. The last two are permanent failures.
 func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
 	deadline := time.Now().Add(t.opts.HealthTimeout)
 	url := "http://" + c.addr + healthPath(c.spec.HealthPath)
-	tick := time.NewTicker(t.opts.HealthInterval)
-	defer tick.Stop()
+	pause := min(firstProbePause, t.opts.HealthInterval)
+	wait := time.NewTimer(pause)
+	defer wait.Stop()
 	for {
 		last := probe(ctx, t.probe, url)
 		if last == "" {
@@ -70,11 +77,13 @@ func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
 			reason := fmt.Sprintf("no 2xx from GET %s within %s (last: %s)", healthPath(c.spec.HealthPath), t.opts.HealthTimeout, last)
 			return t.unhealthy(ctx, c, reason, nil)
 		}
+		wait.Reset(pause)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-wait.C:
 		}
+		pause = min(2*pause, t.opts.HealthInterval)
 	}
 }
 

@@ -59,6 +59,41 @@ func LiveName(repo, env, service string) string {
 	return "slipway." + events.RepoToken(repo) + "." + env + "." + service
 }
 
+// envPrefix is how the names of every container of env of repo begin:
+// "slipway.<repo>.<env>.".
+func envPrefix(repo, env string) string {
+	return "slipway." + events.RepoToken(repo) + "." + env + "."
+}
+
+// belongs reports whether a container called name with labels l is one of
+// env of repo: labelled for repo, and named under env's prefix (envPrefix)
+// or, with a name of no environment of repo (a legacy name, Adopt),
+// labelled for env. A container is named under the environment it belongs
+// to: one moved into env (Deployment.From) keeps the slipway.env label of
+// the environment it started in, and belongs to env only.
+func belongs(name string, l map[string]string, repo, env string) bool {
+	name = strings.TrimPrefix(name, "/")
+	if l[LabelRepo] != repo {
+		return false
+	}
+	if strings.HasPrefix(name, envPrefix(repo, env)) {
+		return true
+	}
+	return l[LabelEnv] == env && !strings.HasPrefix(name, "slipway."+events.RepoToken(repo)+".")
+}
+
+// EnvOf returns the environment a container called name with labels l
+// belongs to (belongs): the one its name is in, which for a container
+// moved into it (Deployment.From) is not its slipway.env label.
+func EnvOf(name string, l map[string]string) string {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(name, "/"), "slipway."+events.RepoToken(l[LabelRepo])+".")
+	if !ok {
+		return l[LabelEnv]
+	}
+	env, _, _ := strings.Cut(rest, ".")
+	return env
+}
+
 // ReplicaName is the live name of replica i of service in env of repo:
 // LiveName for replica 0, LiveName + ".r<i>" for the others.
 func ReplicaName(repo, env, service string, i int) string {

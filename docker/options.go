@@ -18,12 +18,18 @@ type Options struct {
 	// HealthTimeout bounds how long a new container may take to answer its
 	// health check with a 2xx.
 	HealthTimeout time.Duration
-	// HealthInterval is the pause between two health probes.
+	// HealthInterval is the longest pause between two health probes: after
+	// a candidate's first failed probe the pause is a few milliseconds and
+	// doubles up to it.
 	HealthInterval time.Duration
 	// DrainDelay is how long a replaced container keeps running after it
 	// lost the live name, so that proxies which cached its address (for
 	// proxy.DefaultTTL) finish with it before it is stopped.
 	DrainDelay time.Duration
+	// Drainer, when set, ends the drain of a replaced container as soon as
+	// no request is in flight to it (drain.go); DrainDelay stays the
+	// upper bound.
+	Drainer Drainer
 	// StopTimeout is how long a replaced container gets to exit after
 	// SIGTERM before it is killed.
 	StopTimeout time.Duration

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/rs/zerolog"
@@ -23,19 +22,40 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 		old, err := t.promote(ctx, d, c)
 		if err != nil {
 			t.discard(ctx, cands[i:])
-			t.disposeAll(ctx, replaced)
+			t.disposeAll(ctx, d.Env, replaced)
 			return err
 		}
 		if old != "" {
 			replaced = append(replaced, old)
 		}
 	}
+	if err := t.recordLive(ctx, d); err != nil {
+		t.disposeAll(ctx, d.Env, replaced)
+		return err
+	}
 	if d.Promoted != nil {
 		d.Promoted(ctx) // serving: recorded before the old containers drain
 	}
 	dropped, err := t.dropped(ctx, d)
-	t.disposeAll(ctx, append(replaced, dropped...))
+	t.disposeAll(ctx, d.Env, append(replaced, dropped...))
+	t.prune(ctx, d.Repo, d.Env, retainCount(d))
 	return err
+}
+
+// recordLive records that env runs d.Commit in its live containers: those
+// just promoted and those kept because their service did not change.
+func (t *Target) recordLive(ctx context.Context, d deploy.Deployment) error {
+	cs, err := t.list(ctx, d.Repo, d.Env)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, c := range cs {
+		if liveOf(c) {
+			ids = append(ids, c.ID)
+		}
+	}
+	return t.record(ctx, d.Repo, d.Env, d.Commit, ids)
 }
 
 // promote swaps c in under the live name of its service and returns the id
@@ -49,7 +69,7 @@ func (t *Target) promote(ctx context.Context, d deploy.Deployment, c *candidate)
 		return "", daemonError("inspect container "+live, err)
 	}
 	hasOld := err == nil
-	if hasOld && !labelledFor(old.Config.Labels, d.Repo, d.Env, c.spec.Name) {
+	if hasOld && (!belongs(old.Name, old.Config.Labels, d.Repo, d.Env) || old.Config.Labels[LabelService] != c.spec.Name) {
 		return "", events.Permanent(fmt.Errorf("container %s is not labelled for %s of %s, service %s: not replacing it", live, d.Env, d.Repo, c.spec.Name))
 	}
 	if err := t.keepRunning(ctx, c); err != nil {
@@ -112,32 +132,17 @@ func (t *Target) dropped(ctx context.Context, d deploy.Deployment) ([]string, er
 	return ids, nil
 }
 
-// disposeAll waits DrainDelay, then disposes of the containers ids in
-// parallel. It runs to the end even when ctx is done.
-func (t *Target) disposeAll(ctx context.Context, ids []string) {
+// disposeAll waits until the containers ids are drained (drain), then
+// stops and retains them in parallel (retire) in env. It runs to the end
+// even when ctx is done.
+func (t *Target) disposeAll(ctx context.Context, env string, ids []string) {
 	if len(ids) == 0 {
 		return
 	}
-	time.Sleep(t.opts.DrainDelay)
+	t.drain(ctx, ids)
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		wg.Go(func() { t.dispose(ctx, id) })
+		wg.Go(func() { t.retire(ctx, env, id) })
 	}
 	wg.Wait()
-}
-
-// dispose stops a replaced container gracefully, then removes it. A failure
-// is logged, not returned: the deploy itself has succeeded, and the next one
-// clears what is left.
-func (t *Target) dispose(ctx context.Context, id string) {
-	timeout := int(t.opts.StopTimeout / time.Second)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.StopTimeout+cleanupTimeout)
-	defer cancel()
-	err := t.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
-	if err == nil || isNotFound(err) {
-		err = t.forceRemove(ctx, id)
-	}
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Str("container", short(id)).Msg("dispose of replaced container")
-	}
 }

@@ -38,7 +38,8 @@ func TestDeployRecordedAsPromoted(t *testing.T) {
 	}
 	repo := events.Repo{FullName: f.repo}
 	request := func(commit string) *events.DeployRequested {
-		return &events.DeployRequested{Env: f.env, Repo: repo, Commit: commit, Images: []events.Image{web(f.serve)}}
+		// Each commit changes web (RELEASE), so that it is replaced.
+		return &events.DeployRequested{Env: f.env, Repo: repo, Commit: commit, Images: f.deployment(commit, web(f.serve)).Images}
 	}
 	v1, v2 := dockertest.RandomCommit(), dockertest.RandomCommit()
 	if err := h.HandleDeploy(ctx, request(v1)); err != nil {

@@ -44,7 +44,7 @@ func SpecOf(labels map[string]string) (events.ServiceSpec, bool) {
 // (every replica live and running, nothing else beside), so that deploying
 // it again is a no-op.
 func (t *Target) Running(ctx context.Context, repo, env string) (d deploy.Deployment, complete bool, err error) {
-	cs, err := t.list(ctx, repo, env)
+	cs, err := t.listRecorded(ctx, repo, env)
 	if err != nil {
 		return deploy.Deployment{}, false, err
 	}

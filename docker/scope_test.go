@@ -116,6 +116,7 @@ func repoContainers(tb testing.TB, f *fixture) []container.Summary {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cs = slices.DeleteFunc(cs, isRetained) // stopped, kept for a rollback
 	slices.SortFunc(cs, func(a, b container.Summary) int { return strings.Compare(a.Names[0], b.Names[0]) })
 	return cs
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -88,20 +91,50 @@ func (t *Target) lock(repo, env string) func() {
 	return l.Unlock
 }
 
-// list returns every container of env of repo, running or not: those
-// labelled with both.
+// list returns every container of env of repo, running or not (members).
 func (t *Target) list(ctx context.Context, repo, env string) ([]container.Summary, error) {
-	cs, err := t.cli.ContainerList(ctx, container.ListOptions{
-		All: true,
-		Filters: filters.NewArgs(
-			filters.Arg("label", LabelEnv+"="+env),
-			filters.Arg("label", LabelRepo+"="+repo),
-		),
-	})
-	if err != nil {
-		return nil, daemonError("list containers of "+events.EnvID{Repo: repo, Env: env}.String(), err)
+	return t.members(ctx, repo, env, true)
+}
+
+// members returns the containers of env of repo (belongs) that match
+// extra, stopped ones too when all. A container moved into env from
+// another environment (Deployment.From) is listed with env in its
+// slipway.env label, as it reads back: Docker cannot relabel a container.
+func (t *Target) members(ctx context.Context, repo, env string, all bool, extra ...filters.KeyValuePair) ([]container.Summary, error) {
+	inRepo := filters.Arg("label", LabelRepo+"="+repo)
+	queries := []filters.Args{
+		filters.NewArgs(slices.Concat(extra, []filters.KeyValuePair{inRepo, filters.Arg("label", LabelEnv+"="+env)})...),
+		// The daemon matches names as regular expressions.
+		filters.NewArgs(slices.Concat(extra, []filters.KeyValuePair{inRepo, filters.Arg("name", regexp.QuoteMeta(envPrefix(repo, env)))})...),
 	}
-	return cs, nil
+	seen := map[string]bool{}
+	var out []container.Summary
+	for _, f := range queries {
+		cs, err := t.cli.ContainerList(ctx, container.ListOptions{All: all, Filters: f})
+		if err != nil {
+			return nil, daemonError("list containers of "+events.EnvID{Repo: repo, Env: env}.String(), err)
+		}
+		for _, c := range cs {
+			if seen[c.ID] || !belongs(nameOf(c), c.Labels, repo, env) {
+				continue
+			}
+			seen[c.ID] = true
+			out = append(out, movedInto(c, env))
+		}
+	}
+	return out, nil
+}
+
+// movedInto returns c with env in its slipway.env label, its labels
+// copied when they name another environment.
+func movedInto(c container.Summary, env string) container.Summary {
+	if c.Labels[LabelEnv] == env {
+		return c
+	}
+	l := maps.Clone(c.Labels)
+	l[LabelEnv] = env
+	c.Labels = l
+	return c
 }
 
 // Remove removes every container of env of repo, live or not. Removing an
@@ -120,6 +153,9 @@ func (t *Target) Remove(ctx context.Context, repo, env string) error {
 		errs = append(errs, t.forceRemove(ctx, c.ID))
 	}
 	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := t.removeAllRecords(ctx, repo, env); err != nil {
 		return err
 	}
 	zerolog.Ctx(ctx).Info().Str("repo", repo).Str("env", env).Int("containers", len(cs)).Msg("environment removed")

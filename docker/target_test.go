@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,8 +94,26 @@ func named(name string, img events.Image) events.Image {
 	return img
 }
 
-// deployment is commit of the fixture's environment with images.
+// deployment is commit of the fixture's environment with images, each of
+// them changed by the commit (RELEASE=<commit> in its env), so that every
+// commit replaces every service: a real commit changes what it deploys.
+// release deploys images as they are.
 func (f *fixture) deployment(commit string, images ...events.Image) deploy.Deployment {
+	changed := make([]events.Image, len(images))
+	for i, img := range images {
+		env := map[string]string{"RELEASE": commit}
+		for k, v := range img.Service.Env {
+			env[k] = v
+		}
+		img.Service.Env = env
+		changed[i] = img
+	}
+	return f.release(commit, changed...)
+}
+
+// release is commit of the fixture's environment with images as they are:
+// a service whose image and values an earlier commit had is unchanged.
+func (f *fixture) release(commit string, images ...events.Image) deploy.Deployment {
 	return deploy.Deployment{Env: f.env, Repo: f.repo, Commit: commit, Images: images}
 }
 
@@ -115,8 +134,29 @@ func (f *fixture) MustDeploy(tb testing.TB, d deploy.Deployment) {
 	}
 }
 
-// containers returns every container of the environment, from Docker.
+// containers returns every container of the environment, from Docker,
+// but the stopped containers of earlier releases it retains (retained).
 func (f *fixture) containers(tb testing.TB) []container.Summary {
+	tb.Helper()
+	var out []container.Summary
+	for _, c := range f.all(tb) {
+		if !isRetained(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// isRetained reports whether c is a stopped container under its
+// RetainedName.
+func isRetained(c container.Summary) bool {
+	l := c.Labels
+	i, _ := strconv.Atoi(l[docker.LabelReplica])
+	return c.State != "running" && c.Names[0] == "/"+docker.RetainedName(l[docker.LabelRepo], l[docker.LabelEnv], l[docker.LabelService], i, c.ID)
+}
+
+// all returns every container of the environment, from Docker.
+func (f *fixture) all(tb testing.TB) []container.Summary {
 	tb.Helper()
 	cs, err := f.cli.ContainerList(context.Background(), container.ListOptions{
 		All: true, Filters: filters.NewArgs(filters.Arg("label", docker.LabelEnv+"="+f.env)),
@@ -210,8 +250,9 @@ func TestDeployLifecycle(t *testing.T) {
 
 	f.MustDeploy(t, f.deployment(v2, web(f.serve)))
 	second := f.MustServe(t, v2)
-	if _, err := f.cli.ContainerInspect(context.Background(), first.ID); !isNotFound(err) {
-		t.Errorf("v1 container still exists after v2 (inspect err %v)", err)
+	if info, err := f.cli.ContainerInspect(context.Background(), first.ID); err != nil || info.State.Running ||
+		info.Name != "/"+docker.RetainedName(f.repo, f.env, "web", 0, first.ID) {
+		t.Errorf("v1 container after v2: %+v (inspect err %v), want it stopped and retained", info.State, err)
 	}
 
 	t.Run("unhealthy release keeps the previous one", func(t *testing.T) {
@@ -258,7 +299,7 @@ func TestDeployLifecycle(t *testing.T) {
 		if err := f.t.Remove(f.ctx, f.repo, f.env); err != nil {
 			t.Fatal(err)
 		}
-		if cs := f.containers(t); len(cs) != 0 {
+		if cs := f.all(t); len(cs) != 0 {
 			t.Errorf("containers left after Remove: %v", names(cs))
 		}
 		if _, err := f.replica0("web"); !errors.Is(err, docker.ErrNotLive) {

@@ -227,6 +227,11 @@ type DeployRequested struct {
 	// redeploy for the version it just wrote; a deployer that reads an
 	// older one retries. Never a value.
 	Secrets map[string]uint64 `json:"secrets,omitempty"`
+	// Retain is how many releases before this one keep their containers on
+	// the target for an instant rollback, as the environment's slipway.yaml
+	// says (retain:); 0, as in every request of earlier versions and in a
+	// rollback, is the target's default.
+	Retain int `json:"retain,omitempty"`
 	// Rollout is how the environment moves to Commit (slipway.yaml
 	// strategy:); nil is a plain deploy. A rollback has none.
 	Rollout *Rollout `json:"rollout,omitempty"`

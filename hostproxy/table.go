@@ -78,7 +78,7 @@ func (t *Table) Load(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		r := proxy.Route{Repo: c.Labels[docker.LabelRepo], Env: c.Labels[docker.LabelEnv], Service: spec.Name}
+		r := proxy.Route{Repo: c.Labels[docker.LabelRepo], Env: docker.EnvOf(c.Names[0], c.Labels), Service: spec.Name}
 		for _, h := range spec.Hosts {
 			h = strings.ToLower(strings.TrimSuffix(h, "."))
 			if old, ok := routes[h]; ok && old != r {

@@ -12,6 +12,7 @@ import (
 const (
 	maxReplicas = 100
 	maxKeep     = 1000
+	maxRetain   = 50
 )
 
 // environments decodes the environments mapping; services are the decoded
@@ -56,11 +57,11 @@ func (d *decoder) environments(n *yaml.Node, services []service) []Environment {
 
 // environment decodes one environment.
 func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]bool) Environment {
-	e := Environment{Name: name, Follows: FollowsBranch, Keep: DefaultKeepCommits}
+	e := Environment{Name: name, Follows: FollowsBranch, Keep: DefaultKeepCommits, Retain: DefaultRetain}
 	if r := resolve(n); r != nil && r.ShortTag() == "!!null" {
 		return e
 	}
-	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "services", "target", "release_previews", "rollout")
+	f, ok := d.mapping(p, n, "branch", "pin", "previews", "ttl", "keep", "retain", "services", "target", "release_previews", "rollout")
 	if !ok {
 		return e
 	}
@@ -74,7 +75,7 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 		set = append(set, "pin")
 	}
 	if v, ok := f.get("previews"); ok && d.boolean(p+".previews", v.value) {
-		e.Follows, e.Keep = FollowsPullRequests, 1
+		e.Follows, e.Keep, e.Retain = FollowsPullRequests, 1, 1
 		set = append(set, "previews")
 	}
 	if len(set) > 1 {
@@ -85,6 +86,9 @@ func (d *decoder) environment(p, name string, n *yaml.Node, services map[string]
 	}
 	if v, ok := f.get("keep"); ok {
 		e.Keep = d.keep(p+".keep", v.value)
+	}
+	if v, ok := f.get("retain"); ok {
+		e.Retain = d.retain(p+".retain", v.value)
 	}
 	if v, ok := f.get("release_previews"); ok {
 		if e.ReleasePreviews = d.boolean(p+".release_previews", v.value); e.Follows != FollowsPullRequests {
@@ -133,6 +137,19 @@ func (d *decoder) keep(p string, n *yaml.Node) int {
 	if v < 1 || v > maxKeep {
 		d.fail(p, n, "must be between 1 and %d", maxKeep)
 		return DefaultKeepCommits
+	}
+	return int(v)
+}
+
+// retain decodes how many earlier releases keep their containers.
+func (d *decoder) retain(p string, n *yaml.Node) int {
+	v, ok := d.integer(p, n)
+	if !ok {
+		return DefaultRetain
+	}
+	if v < 1 || v > maxRetain {
+		d.fail(p, n, "must be between 1 and %d", maxRetain)
+		return DefaultRetain
 	}
 	return int(v)
 }

@@ -29,6 +29,9 @@ const (
 	DefaultPinPath     = "deploy/production.yaml"
 	DefaultPreviewTTL  = 7 * 24 * time.Hour
 	DefaultKeepCommits = 10
+	// DefaultRetain is how many releases before the current one keep
+	// their containers on the target (retain:).
+	DefaultRetain = 3
 )
 
 // MaxEnvNameLen is the longest environment name; a preview's name adds
@@ -55,6 +58,11 @@ type Environment struct {
 	// Keep is how many of the last commits deployed here keep their images
 	// safe from clean-up.
 	Keep int
+	// Retain is how many releases before the current one keep their
+	// containers, stopped, and so their images on the target, for a
+	// rollback without a pull (retain:, 1 to 50; 1 for previews unless
+	// declared).
+	Retain int
 	// Services are the per-service values of this environment, by name.
 	Services map[string]Override
 	// Target names the operator's target the environment runs on; empty
@@ -84,9 +92,9 @@ type Override struct {
 // "pr-<number>" removed after a week without updates.
 func DefaultEnvironments() []Environment {
 	return []Environment{
-		{Name: DefaultStaging, Follows: FollowsBranch, Keep: DefaultKeepCommits},
-		{Name: DefaultProduction, Follows: FollowsPin, Pin: DefaultPinPath, Keep: DefaultKeepCommits},
-		{Name: DefaultPreview, Follows: FollowsPullRequests, TTL: DefaultPreviewTTL, Keep: 1},
+		{Name: DefaultStaging, Follows: FollowsBranch, Keep: DefaultKeepCommits, Retain: DefaultRetain},
+		{Name: DefaultProduction, Follows: FollowsPin, Pin: DefaultPinPath, Keep: DefaultKeepCommits, Retain: DefaultRetain},
+		{Name: DefaultPreview, Follows: FollowsPullRequests, TTL: DefaultPreviewTTL, Keep: 1, Retain: 1},
 	}
 }
 

@@ -34,7 +34,7 @@ func TestEnvironmentsDefault(t *testing.T) {
 func TestEnvironmentsDeclared(t *testing.T) {
 	m, err := manifest.Parse([]byte(envHead + `environments:
   staging:
-  qa: {branch: develop, keep: 3}
+  qa: {branch: develop, keep: 3, retain: 5}
   production:
     pin: ./deploy/prod.yaml
     keep: 20
@@ -51,12 +51,12 @@ func TestEnvironmentsDeclared(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []manifest.Environment{
-		{Name: "staging", Follows: manifest.FollowsBranch, Keep: 10},
-		{Name: "qa", Follows: manifest.FollowsBranch, Branch: "develop", Keep: 3},
-		{Name: "production", Follows: manifest.FollowsPin, Pin: "deploy/prod.yaml", Keep: 20, Services: map[string]manifest.Override{
+		{Name: "staging", Follows: manifest.FollowsBranch, Keep: 10, Retain: 3},
+		{Name: "qa", Follows: manifest.FollowsBranch, Branch: "develop", Keep: 3, Retain: 5},
+		{Name: "production", Follows: manifest.FollowsPin, Pin: "deploy/prod.yaml", Keep: 20, Retain: 3, Services: map[string]manifest.Override{
 			"web": {Env: map[string]string{"GREETING": "hello from production", "WORKERS": "4"}, Replicas: 2, Hosts: []string{"shop.example.com"}},
 		}},
-		{Name: "preview", Follows: manifest.FollowsPullRequests, TTL: 36 * time.Hour, Keep: 1},
+		{Name: "preview", Follows: manifest.FollowsPullRequests, TTL: 36 * time.Hour, Keep: 1, Retain: 1},
 	}
 	got := m.Environments()
 	if !reflect.DeepEqual(got, want) {
@@ -152,6 +152,7 @@ func TestEnvironmentErrors(t *testing.T) {
 		{"release previews not a boolean", "environments:\n  pr: {previews: true, release_previews: yes please}\n", []string{"slipway.yaml:6: environments.pr.release_previews: must be true or false"}},
 		{"bad ttl", "environments:\n  s: {previews: true, ttl: soon}\n", []string{"slipway.yaml:6: environments.s.ttl: must be a positive duration such as 72h"}},
 		{"bad keep", "environments:\n  s: {keep: 0}\n", []string{"slipway.yaml:6: environments.s.keep: must be between 1 and 1000"}},
+		{"bad retain", "environments:\n  s: {retain: 0}\n", []string{"slipway.yaml:6: environments.s.retain: must be between 1 and 50"}},
 		{"pin escapes", "environments:\n  p: {pin: ../x.yaml}\n", []string{`slipway.yaml:6: environments.p.pin: must stay inside the repository (no "..")`}},
 		{"bad branch", "environments:\n  s: {branch: refs/heads/main}\n", []string{`slipway.yaml:6: environments.s.branch: must be a branch name such as "main" (no "refs/", no leading "-")`}},
 		{"unknown field", "environments:\n  s: {image: x}\n", []string{"slipway.yaml:6: environments.s.image: unknown field"}},

@@ -41,8 +41,10 @@ type Proxy struct {
 	routes *routes
 	rp     *httputil.ReverseProxy
 	hosts  HostTable
-	splits *splitter // nil without WithSplits
-	seen   Observer  // nil without WithObserver
+	// flights counts the requests in flight per address (WithFlights).
+	flights *Flights
+	splits  *splitter // nil without WithSplits
+	seen    Observer  // nil without WithObserver
 }
 
 // Observer is told each request the proxy answered for a service of an
@@ -119,16 +121,27 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveSplit forwards r to the release of rt's environment the split
-// chooses, counting the answer while the environment is in a rollout.
+// chooses, counting the answer while the environment is in a rollout. When
+// the shadow has no live container any more (a promoted canary's moved
+// into the environment), the environment answers.
 func (p *Proxy) serveSplit(w http.ResponseWriter, r *http.Request, rt route) {
 	to, shadow, counted := p.splits.choose(r.Context(), rt)
 	if !counted {
 		p.forward(w, r, rt)
 		return
 	}
+	addr, err := p.routes.resolve(r.Context(), to)
+	if err != nil && shadow {
+		to, shadow = rt, false
+		addr, err = p.routes.resolve(r.Context(), rt)
+	}
+	if err != nil {
+		p.noLive(w, r, to, err)
+		return
+	}
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	p.forward(sw, r, to)
+	p.forwardTo(sw, r, to, addr)
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
@@ -139,15 +152,26 @@ func (p *Proxy) serveSplit(w http.ResponseWriter, r *http.Request, rt route) {
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, rt route) {
 	addr, err := p.routes.resolve(r.Context(), rt)
 	if err != nil {
-		zerolog.Ctx(r.Context()).Debug().Err(err).Str("repo", rt.Repo).Str("env", rt.Env).Str("service", rt.Service).Msg("proxy: resolve")
-		if u, ok := r.Context().Value(unresolvedKey{}).(*bool); ok {
-			*u = true
-		}
-		http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q of %s", rt.Service, rt.Env, rt.Repo), http.StatusBadGateway)
+		p.noLive(w, r, rt, err)
 		return
 	}
+	p.forwardTo(w, r, rt, addr)
+}
+
+// forwardTo forwards r to addr, a live container of rt.
+func (p *Proxy) forwardTo(w http.ResponseWriter, r *http.Request, rt route, addr string) {
 	ctx := context.WithValue(r.Context(), upstreamKey{}, upstream{route: rt, addr: addr})
+	defer p.flights.start(addr)()
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// noLive answers a request for rt that no live container serves.
+func (p *Proxy) noLive(w http.ResponseWriter, r *http.Request, rt route, err error) {
+	zerolog.Ctx(r.Context()).Debug().Err(err).Str("repo", rt.Repo).Str("env", rt.Env).Str("service", rt.Service).Msg("proxy: resolve")
+	if u, ok := r.Context().Value(unresolvedKey{}).(*bool); ok {
+		*u = true
+	}
+	http.Error(w, fmt.Sprintf("slipway: no live container for service %q in environment %q of %s", rt.Service, rt.Env, rt.Repo), http.StatusBadGateway)
 }
 
 // route returns the route of host: a host of the table, or a default host

@@ -58,7 +58,7 @@ func TestConformance(t *testing.T) {
 }
 
 // leftovers counts the containers of env of repo on h, or of its tasks,
-// that hold no live name.
+// that hold no live name and are not retained for a rollback.
 func leftovers(tb testing.TB, ctx context.Context, h *testhost.Host, repo, env string) int {
 	tb.Helper()
 	n := 0
@@ -72,7 +72,9 @@ func leftovers(tb testing.TB, ctx context.Context, h *testhost.Host, repo, env s
 		for _, c := range cs {
 			l := c.Labels
 			i, _ := strconv.Atoi(l[docker.LabelReplica])
-			if label == docker.LabelTaskEnv || strings.TrimPrefix(c.Names[0], "/") != docker.ReplicaName(repo, env, l[docker.LabelService], i) {
+			name := strings.TrimPrefix(c.Names[0], "/")
+			retained := c.State != "running" && name == docker.RetainedName(repo, env, l[docker.LabelService], i, c.ID)
+			if label == docker.LabelTaskEnv || (name != docker.ReplicaName(repo, env, l[docker.LabelService], i) && !retained) {
 				n++
 			}
 		}

@@ -80,16 +80,21 @@ func mustTarget(tb testing.TB, opts sshhost.Options) *sshhost.Target {
 	return t
 }
 
-// deployment is commit of the fixture's environment running img as web.
+// deployment is commit of the fixture's environment running img as web,
+// changed by the commit (RELEASE=<commit>) as a real commit changes what
+// it deploys: a target keeps a service whose image and values did not
+// change.
 func (f *fixture) deployment(commit string, img dockertest.Image) deploy.Deployment {
 	return deploy.Deployment{Repo: f.repo, Env: f.env, Commit: commit, Images: []events.Image{{
-		Service: events.ServiceSpec{Name: "web", Port: 8080, HealthPath: "/healthz", Hosts: []string{"shop.example.test"}},
-		Ref:     img.Ref, Digest: img.Digest,
+		Service: events.ServiceSpec{Name: "web", Port: 8080, HealthPath: "/healthz", Hosts: []string{"shop.example.test"},
+			Env: map[string]string{"RELEASE": commit}},
+		Ref: img.Ref, Digest: img.Digest,
 	}}}
 }
 
-// liveCommits returns, per host, the commits of the environment's live
-// containers ("<name>@<commit>", running or not), read from each host's
+// liveCommits returns, per host, the commits of the environment's
+// containers ("<name>@<commit>", running or not) but those retained for a
+// rollback, read from each host's
 // daemon through its socket, not over SSH.
 func (f *fixture) liveCommits(tb testing.TB) []string {
 	tb.Helper()
@@ -103,6 +108,9 @@ func (f *fixture) liveCommits(tb testing.TB) []string {
 		}
 		var names []string
 		for _, c := range cs {
+			if c.State != "running" && strings.Contains(c.Names[0], ".kept-") {
+				continue // retained, stopped, for a rollback
+			}
 			names = append(names, strings.TrimPrefix(c.Names[0], "/")+"@"+c.Labels[docker.LabelCommit]+"/"+c.State)
 		}
 		out = append(out, h.NS+": "+strings.Join(names, ","))

@@ -57,7 +57,10 @@ func TestConformance(t *testing.T) {
 			Crash:    img("crash", targettest.CrashCmd),
 		},
 		Leftovers: c.leftovers,
-		Crash:     c.crash,
+		// A service update carries the commit (SLIPWAY_COMMIT): every
+		// service of a deploy gets new tasks.
+		RestartsUnchanged: true,
+		Crash:             c.crash,
 	})
 }
 

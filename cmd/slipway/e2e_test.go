@@ -12,10 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/rs/zerolog"
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
+	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
@@ -204,23 +207,42 @@ func (e *env) push(t testing.TB, ctx context.Context, s *sample.Sample, msg, del
 // waitServing waits until both services answer with sha through the proxy.
 func (e *env) waitServing(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
+	requireAnswers(t, ctx, &e.up.Config, e.env, sha, 4*time.Minute)
+}
+
+// requireAnswers waits until envName runs sha, then checks that each of
+// web and api answers with the commit its live container was started at:
+// sha, or an earlier commit for a service sha did not change (kept).
+func requireAnswers(t testing.TB, ctx context.Context, cfg *pipeline.Config, envName, sha string, within time.Duration) {
+	t.Helper()
+	answers, err := waitEnvServing(ctx, cfg, sample.RepoName, envName, sha, []string{"web", "api"}, within)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, svc := range []string{"web", "api"} {
-		got, err := waitServing(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".shop.localhost", svc+" "+sha, 4*time.Minute)
-		if err != nil {
-			t.Fatalf("%s never served %s (last %q): %v", svc, sha[:12], got, err)
+		if want := svc + " " + startedAt(t, ctx, envName, svc); answers[svc] != want {
+			t.Errorf("%s.%s answers %q, want %q", svc, envName, answers[svc], want)
 		}
 	}
+}
+
+// startedAt returns the commit the live container of svc in envName was
+// started at (its slipway.commit label).
+func startedAt(t testing.TB, ctx context.Context, envName, svc string) string {
+	t.Helper()
+	cs, err := dockertest.MustDocker(t).ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("name", "^/"+docker.LiveName(sample.RepoName, envName, svc)+"$"),
+	)})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("live container of %s in %s: %d found (%v)", svc, envName, len(cs), err)
+	}
+	return cs[0].Labels[docker.LabelCommit]
 }
 
 // requireServing checks, once, that both services answer with sha.
 func (e *env) requireServing(t testing.TB, ctx context.Context, sha string) {
 	t.Helper()
-	for _, svc := range []string{"web", "api"} {
-		got, err := get(ctx, e.up.Config.ProxyAddr, svc+"."+e.env+".shop.localhost")
-		if err != nil || got != svc+" "+sha {
-			t.Errorf("%s answers %q (%v), want %q", svc, got, err, svc+" "+sha)
-		}
-	}
+	requireAnswers(t, ctx, &e.up.Config, e.env, sha, 5*time.Second)
 }
 
 // requireContainers checks from Docker labels alone that the environment

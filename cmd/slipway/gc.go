@@ -246,7 +246,9 @@ func keepCounts(ctx context.Context, c *pipeline.Conn, o gcOptions) (func(events
 			return o.Keep
 		}
 		if e, ok := declared[env]; ok && e.Keep > 0 {
-			return e.Keep
+			// The releases whose containers the target retains keep
+			// their images in the registry too.
+			return max(e.Keep, e.Retain+1)
 		}
 		if previews != nil {
 			if _, ok := previews.PreviewNumber(env); ok {

@@ -235,24 +235,14 @@ func (r *rig) sendPR(t testing.TB, ctx context.Context, action string, number in
 // waitServingIn waits until both services of envName answer with sha.
 func (r *rig) waitServingIn(t testing.TB, ctx context.Context, envName, sha string) {
 	t.Helper()
-	for _, svc := range []string{"web", "api"} {
-		got, err := waitServing(ctx, r.proxy, svc+"."+envName+".shop.localhost", svc+" "+sha, 4*time.Minute)
-		if err != nil {
-			t.Fatalf("%s.%s never served %s (last %q): %v", svc, envName, sha[:12], got, err)
-		}
-	}
+	requireAnswers(t, ctx, &r.up.Config, envName, sha, 4*time.Minute)
 }
 
 // requireEnv checks, from the proxy and Docker's labels, that envName runs
 // exactly both services at sha.
 func (r *rig) requireEnv(t testing.TB, ctx context.Context, envName, sha string) {
 	t.Helper()
-	for _, svc := range []string{"web", "api"} {
-		got, err := get(ctx, r.proxy, svc+"."+envName+".shop.localhost")
-		if err != nil || got != svc+" "+sha {
-			t.Errorf("%s.%s answers %q (%v), want %q", svc, envName, got, err, svc+" "+sha)
-		}
-	}
+	requireAnswers(t, ctx, &r.up.Config, envName, sha, 5*time.Second)
 	all := dockertest.Containers(t, envName)
 	if len(all) != 2 {
 		t.Errorf("%s has containers %v, want 2", envName, all)

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/slipway-dev/slipway/internal/daemonlock"
@@ -229,18 +231,63 @@ func RandomCommit() string {
 func (i Image) String() string { return fmt.Sprintf("%s@%s", i.Ref, i.Digest) }
 
 // Containers lists every container labelled with environment env, running
-// or not, as "<name>@<commit>" (the slipway.env and slipway.commit labels).
+// or not, as "<name>@<commit>" (the slipway.env and slipway.commit labels),
+// but the stopped ones retained for a rollback (named "….kept-<id>"). A
+// container the environment's newest release record holds (a service a
+// deploy kept because it did not change) is at the record's commit.
 func Containers(tb testing.TB, env string) []string {
 	tb.Helper()
-	list, err := MustDocker(tb).ContainerList(context.Background(), container.ListOptions{
+	cli := MustDocker(tb)
+	list, err := cli.ContainerList(context.Background(), container.ListOptions{
 		All: true, Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	commit, holds := recorded(tb, cli, env)
 	var names []string
 	for _, c := range list {
-		names = append(names, c.Names[0]+"@"+c.Labels["slipway.commit"])
+		if c.State != "running" && strings.Contains(c.Names[0], ".kept-") {
+			continue
+		}
+		at := c.Labels["slipway.commit"]
+		if holds[c.ID[:12]] {
+			at = commit
+		}
+		names = append(names, c.Names[0]+"@"+at)
 	}
 	return names
+}
+
+// recorded returns the commit of the newest release record of env (a
+// volume labelled slipway.release) and the short ids of the containers it
+// holds.
+func recorded(tb testing.TB, cli *client.Client, env string) (string, map[string]bool) {
+	tb.Helper()
+	resp, err := cli.VolumeList(context.Background(), volume.ListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", "slipway.env="+env), filters.Arg("label", "slipway.release"),
+	)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var newest *volume.Volume
+	for _, v := range resp.Volumes {
+		if newest == nil || seqOf(v) > seqOf(newest) {
+			newest = v
+		}
+	}
+	holds := map[string]bool{}
+	if newest == nil {
+		return "", holds
+	}
+	for _, id := range strings.Split(newest.Labels["slipway.containers"], ",") {
+		holds[id] = true
+	}
+	return newest.Labels["slipway.release"], holds
+}
+
+// seqOf returns the order of a release record.
+func seqOf(v *volume.Volume) int64 {
+	n, _ := strconv.ParseInt(v.Labels["slipway.seq"], 10, 64)
+	return n
 }

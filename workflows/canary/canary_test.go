@@ -90,10 +90,21 @@ func TestHealthyCanaryReachesFull(t *testing.T) {
 	f.mustDeploy(t, old)
 	load := startClient(f, 4)
 	load.waitFor(t, "from the old commit", func(a answer) bool { return a.body == old })
-	if err := f.target.Deploy(f.ctx, f.deployment(good, false, canaryRollout(2*time.Second))); err != nil {
+	since := time.Now()
+	result := make(chan error, 1)
+	go func() { result <- f.target.Deploy(f.ctx, f.deployment(good, false, canaryRollout(2*time.Second))) }()
+	load.waitFor(t, "from the canary", func(a answer) bool { return a.body == good })
+	canaryIDs := f.containerIDs(t, canary.ShadowEnv(f.env))
+	if err := <-result; err != nil {
 		t.Fatalf("canary of a healthy commit: %v", err)
 	}
 	load.waitFor(t, "from the new commit once the rollout ended", func(a answer) bool { return a.body == good })
+	if serving := f.containerIDs(t, f.env); len(canaryIDs) != 1 || !same(serving, canaryIDs) {
+		t.Errorf("the environment runs containers %v after the promotion, the canary ran %v: want the canary's", serving, canaryIDs)
+	}
+	if started := f.started(t, since); len(started) != 2 {
+		t.Errorf("the rollout created and started %v: want the canary's container created and started once", started)
+	}
 	answers := load.halt()
 	for _, an := range answers {
 		if an.err != nil || an.status != 200 {

@@ -195,21 +195,39 @@ func (r *rollout) run(ctx context.Context) error {
 }
 
 // forward deploys the commit into the environment while the shadow answers
-// every request, then drops the split and the shadow.
+// every request, then drops the split and the shadow. The deploy moves the
+// shadow's containers into the environment (Deployment.From) where the
+// target can: the canary that was judged is the release that serves, not
+// a second start of the commit. The split is dropped as soon as the
+// environment serves the commit (Deployment.Promoted).
 func (r *rollout) forward(ctx context.Context) error {
 	store := r.t.c.Store
 	if err := store.PutSplit(ctx, r.d.Repo, r.d.Env, Split{Shadow: ShadowEnv(r.d.Env), Commit: r.d.Commit, Weight: 100, Step: len(Steps(r.d.Rollout)) - 1}); err != nil {
 		return errors.Join(err, r.back(ctx))
 	}
-	if err := r.t.Target.Deploy(ctx, r.d); err != nil {
+	d := r.d
+	d.From = ShadowEnv(r.d.Env)
+	d.Promoted = func(ctx context.Context) {
+		if r.d.Promoted != nil {
+			r.d.Promoted(ctx)
+		}
+		r.dropSplit(ctx)
+	}
+	if err := r.t.Target.Deploy(ctx, d); err != nil {
 		return errors.Join(err, r.back(ctx))
 	}
 	ctx = context.WithoutCancel(ctx)
-	if err := store.DeleteSplit(ctx, r.d.Repo, r.d.Env); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("rollout: drop the split")
-	}
+	r.dropSplit(ctx)
 	r.removeShadow(ctx, true)
 	return nil
+}
+
+// dropSplit deletes the split of the environment: every request goes to
+// the environment. A failure is logged.
+func (r *rollout) dropSplit(ctx context.Context) {
+	if err := r.t.c.Store.DeleteSplit(context.WithoutCancel(ctx), r.d.Repo, r.d.Env); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("rollout: drop the split")
+	}
 }
 
 // back drops the split and removes the shadow: the old commit, never

@@ -16,8 +16,11 @@
 // removed, and the old commit, never touched, serves with every container
 // it had; the deploy fails with a *deploy.RolledBackError carrying the
 // figures. Going forward deploys the commit into the environment itself
-// (the target's ordinary start, health gate and swap) while the shadow
-// still answers every request, then drops the split and the shadow.
+// from the shadow (Deployment.From: a target that can, Docker, takes the
+// shadow's containers over, health-gated and swapped in, instead of
+// starting the commit twice) while the shadow still answers every request,
+// drops the split once the environment serves (Deployment.Promoted), then
+// removes what is left of the shadow.
 //
 // The controller runs inside a deploy, so the environment's deploy lock is
 // held for the whole rollout: another deploy of the environment waits for

@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	dockerevents "github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
@@ -98,8 +101,11 @@ func mustFixture(tb testing.TB) *fixture {
 }
 
 // deployment returns the deployment of commit with FAIL=fail and rollout.
+// The commit changes the service (RELEASE=<commit>), as a real commit
+// changes what it deploys: a target keeps the containers of a service
+// whose image and values did not change.
 func (f *fixture) deployment(commit string, fail bool, rollout *events.Rollout) deploy.Deployment {
-	env := map[string]string{"FAIL": "0"}
+	env := map[string]string{"FAIL": "0", "RELEASE": commit}
 	if fail {
 		env["FAIL"] = "1"
 	}
@@ -120,11 +126,13 @@ func (f *fixture) mustDeploy(tb testing.TB, commit string) {
 	}
 }
 
-// containerIDs returns the ids of the running containers of env.
+// containerIDs returns the ids of the running containers of env: those
+// named for its service (a container moved into env from its shadow keeps
+// the shadow's slipway.env label).
 func (f *fixture) containerIDs(tb testing.TB, env string) []string {
 	tb.Helper()
 	list, err := f.cli.ContainerList(context.Background(), container.ListOptions{
-		Filters: filters.NewArgs(filters.Arg("label", "slipway.env="+env)),
+		Filters: filters.NewArgs(filters.Arg("name", "^/"+regexp.QuoteMeta(docker.LiveName(f.repo, env, "app"))+`(\.|$)`)),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -134,6 +142,34 @@ func (f *fixture) containerIDs(tb testing.TB, env string) []string {
 		ids = append(ids, c.ID)
 	}
 	return ids
+}
+
+// started returns the "create <name>" and "start <name>" events of the
+// containers of the fixture's environment and its shadow since t, from
+// the daemon's event log up to now.
+func (f *fixture) started(tb testing.TB, since time.Time) []string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	msgs, errs := f.cli.Events(ctx, dockerevents.ListOptions{
+		Since: strconv.FormatInt(since.Add(-time.Second).Unix(), 10), Until: strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10),
+		Filters: filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "create"), filters.Arg("event", "start")),
+	})
+	var out []string
+	for {
+		select {
+		case m := <-msgs:
+			if e := m.Actor.Attributes["slipway.env"]; m.Actor.Attributes["slipway.repo"] == f.repo && (e == f.env || e == canary.ShadowEnv(f.env)) &&
+				time.Unix(0, m.TimeNano).After(since) {
+				out = append(out, string(m.Action)+" "+m.Actor.Attributes["name"])
+			}
+		case err := <-errs:
+			if !errors.Is(err, io.EOF) {
+				tb.Fatalf("docker events: %v", err)
+			}
+			return out
+		}
+	}
 }
 
 // answer is one response the client got.

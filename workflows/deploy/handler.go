@@ -139,7 +139,7 @@ func (h *Handler) apply(ctx context.Context, e *events.DeployRequested) (events.
 	if err == nil {
 		var undo func(context.Context)
 		if undo, err = h.claimHosts(ctx, e); err == nil {
-			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Origin: e.Repo, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets, Promoted: rec.promoted, Rollout: e.Rollout})
+			err = target.Deploy(ctx, Deployment{Env: e.Env, Repo: e.Repo.FullName, Origin: e.Repo, Commit: e.Commit, Images: e.Images, Target: e.Target, Secrets: secrets, Retain: e.Retain, Promoted: rec.promoted, Rollout: e.Rollout})
 			if err != nil && !rec.done {
 				undo(ctx)
 			}

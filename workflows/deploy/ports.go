@@ -24,6 +24,18 @@ type Deployment struct {
 	// Secrets are the opened secrets the services reference
 	// (ServiceSpec.Secrets); each service's containers get those it names.
 	Secrets []Secret
+	// Retain is how many releases before this one keep their containers,
+	// stopped, on the target, so that a rollback to one of them is a start
+	// and a health check (slipway.yaml's retain:); 0 is the target's
+	// default.
+	Retain int
+	// From, when set, names another environment of the repository whose
+	// running containers become this one's where they run a service as
+	// the deployment declares it (the same image, values and secrets): a
+	// promoted canary's shadow, so the new commit is not started twice.
+	// They are health-checked and swapped in like new ones. A Target that
+	// cannot move containers starts new ones.
+	From string `json:"-"`
 	// Promoted, when set, is called by a Target once the new containers
 	// answer in place of the old ones and before those drain, so the deploy
 	// is recorded as it starts serving. A Target that does not call it has

@@ -104,7 +104,7 @@ func (h *Handler) HandleBuilt(ctx context.Context, e *events.CommitBuilt) error 
 		if !env.FollowsBranchOf(e.Branch, e.Repo.DefaultBranch) {
 			continue
 		}
-		req := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: e.Commit, Images: env.Apply(e.Images), Target: env.Target, Rollout: env.Rollout}).
+		req := (&events.DeployRequested{Env: env.Name, Repo: e.Repo, Commit: e.Commit, Images: env.Apply(e.Images), Target: env.Target, Retain: env.Retain, Rollout: env.Rollout}).
 			Ask(events.KindAuto, e.DedupKey(), events.ActorSlipway, "")
 		if e.Push != "" { // a force-push back: a deliberate move of the branch
 			req.Nonce, req.Explicit = events.MoveNonce(e.Push), true

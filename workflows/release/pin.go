@@ -125,7 +125,7 @@ func (h *Handler) Request(ctx context.Context, repo events.Repo, env manifest.En
 	if err != nil {
 		return nil, err
 	}
-	return &events.DeployRequested{Env: env.Name, Repo: repo, Commit: sha, Images: env.Apply(images), Target: env.Target, Rollout: env.Rollout}, nil
+	return &events.DeployRequested{Env: env.Name, Repo: repo, Commit: sha, Images: env.Apply(images), Target: env.Target, Retain: env.Retain, Rollout: env.Rollout}, nil
 }
 
 // ReadPin returns the commit the pin file at path names at commit sha, or

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-dev/slipway/events/natsjs"
 	"github.com/slipway-dev/slipway/gitmirror"
 	"github.com/slipway-dev/slipway/metrics"
+	"github.com/slipway-dev/slipway/proxy"
 	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
@@ -103,6 +104,10 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string
+
+	// flights are the requests in flight of the deployer's proxy, which
+	// its Docker targets drain by (inFlight).
+	flights *proxy.Flights
 }
 
 // DefaultConfig returns the configuration of one machine.

@@ -90,7 +90,7 @@ func runDeployer(ctx context.Context, cfg *Config, c *Conn, p *Planning) (err er
 // NewTarget connects to the Docker Engine beside the deployer: the target
 // events.LocalTarget.
 func NewTarget(cfg *Config) (*docker.Target, error) {
-	opts, err := dockerOptions(cfg)
+	opts, err := localDockerOptions(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +109,17 @@ func dockerOptions(cfg *Config) (docker.Options, error) {
 	}
 	opts.Registry = reg
 	return opts, nil
+}
+
+// localDockerOptions are dockerOptions for a daemon on this machine: when
+// the deployer's own proxy runs, a replaced container drains only while
+// that proxy has requests in flight to it (docker.Drainer).
+func localDockerOptions(cfg *Config) (docker.Options, error) {
+	opts, err := dockerOptions(cfg)
+	if err == nil && cfg.proxies() {
+		opts.Drainer = cfg.inFlight()
+	}
+	return opts, err
 }
 
 // DeployHandler wires the deploy workflow to the target and JetStream.

@@ -132,13 +132,28 @@ func readRoots(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// proxies reports whether the deployer serves a proxy.
+func (c *Config) proxies() bool {
+	return c.ProxyAddr != "" || c.HTTPS.Addr != ""
+}
+
+// inFlight returns the counts of requests in flight the deployer's proxy
+// keeps and its Docker targets drain by, made on first use (set-up is
+// sequential).
+func (c *Config) inFlight() *proxy.Flights {
+	if c.flights == nil {
+		c.flights = proxy.NewFlights()
+	}
+	return c.flights
+}
+
 // serveProxy starts the proxy's listeners in g: plain HTTP on -proxy-addr
 // and, when configured, HTTPS on -proxy-https-addr.
 func serveProxy(ctx context.Context, g *errgroup.Group, cfg *Config, resolver proxy.Resolver, table proxy.HostTable, opts ...proxy.Option) error {
-	if cfg.ProxyAddr == "" && cfg.HTTPS.Addr == "" {
+	if !cfg.proxies() {
 		return nil
 	}
-	opts = append([]proxy.Option{proxy.WithHosts(table)}, opts...)
+	opts = append([]proxy.Option{proxy.WithHosts(table), proxy.WithFlights(cfg.inFlight())}, opts...)
 	if cfg.Metrics != nil {
 		opts = append(opts, proxy.WithObserver(cfg.Metrics))
 	}

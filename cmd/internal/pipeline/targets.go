@@ -183,7 +183,7 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 	if !strings.HasPrefix(host, "unix://") {
 		return nil, fmt.Errorf("docker daemon address %q: want unix:///path/docker.sock", target.Redact(host))
 	}
-	opts, err := dockerOptions(cfg)
+	opts, err := localDockerOptions(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -55,8 +55,14 @@ type Config struct {
 	// Images are the suite's images.
 	Images Images
 	// Leftovers counts what the target holds for env of repo besides its
-	// live replicas (candidates, retired containers, old replica sets).
+	// live replicas and the stopped replicas of the earlier releases it
+	// retains for a rollback (candidates, retired containers, old replica
+	// sets).
 	Leftovers func(tb testing.TB, ctx context.Context, repo, env string) int
+	// RestartsUnchanged says the target restarts every service a deploy
+	// names, even one whose image and values did not change (a Swarm
+	// service update carries the commit): UnchangedServiceKept is skipped.
+	RestartsUnchanged bool
 	// Crash leaves on tg what a Deploy of d leaves when its process dies
 	// after starting the new replicas and before swapping them in.
 	Crash func(tb testing.TB, ctx context.Context, tg target.Target, d deploy.Deployment)
@@ -74,6 +80,7 @@ func Run(t *testing.T, cfg Config) {
 		{"NoOpRedeploy", testNoOp},
 		{"FailedHealthKeepsPreviousServing", testFailedHealth},
 		{"Rollback", testRollback},
+		{"UnchangedServiceKept", testUnchangedKept},
 		{"ServicesComeAndGo", testServicesComeAndGo},
 		{"ScaleUpAndDown", testScale},
 		{"Tasks", testTasks},
@@ -142,7 +149,23 @@ func image(name string, img Image, replicas int) events.Image {
 }
 
 // deployment returns the deployment of commit with imgs to s's
-// environment.
+// environment, each image changed by the commit (RELEASE=<commit> in its
+// env), as a real commit changes what it deploys: a target may keep the
+// replicas of a service whose image and values did not change (release).
 func (s *suite) deployment(commit string, imgs ...events.Image) deploy.Deployment {
+	changed := make([]events.Image, len(imgs))
+	for i, img := range imgs {
+		env := map[string]string{"RELEASE": commit}
+		for k, v := range img.Service.Env {
+			env[k] = v
+		}
+		img.Service.Env = env
+		changed[i] = img
+	}
+	return s.release(commit, changed...)
+}
+
+// release returns the deployment of commit with imgs as they are.
+func (s *suite) release(commit string, imgs ...events.Image) deploy.Deployment {
 	return deploy.Deployment{Env: s.env, Repo: s.repo, Commit: commit, Images: imgs}
 }

@@ -1,0 +1,154 @@
+package docker
+
+import (
+	"context"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/rs/zerolog"
+
+	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/workflows/deploy"
+)
+
+// RetainedName is the name a stopped container of an earlier release
+// carries while it is retained for a rollback: its live name and
+// ".kept-<id12>".
+func RetainedName(repo, env, service string, replica int, id string) string {
+	return ReplicaName(repo, env, service, replica) + ".kept-" + short(id)
+}
+
+// retainedOf reports whether c is a retained container: stopped, under its
+// RetainedName.
+func retainedOf(c container.Summary) bool {
+	l := c.Labels
+	return c.State != "running" && nameOf(c) == RetainedName(l[LabelRepo], l[LabelEnv], l[LabelService], replicaOf(l), c.ID)
+}
+
+// sameValues reports whether container labels l run replica i of img as d
+// declares it: the same image (repository and digest: the tag names the
+// commit, which a reused image changes), the same declared service
+// (env, replicas, port, health path, resources, hosts: LabelSpec) and the
+// same versions of its secrets. The commit does not count: a container of
+// an earlier commit with the same values is the same service.
+func sameValues(l map[string]string, d deploy.Deployment, img events.Image, i int) bool {
+	return l[LabelService] == img.Service.Name && replicaOf(l) == i &&
+		l[LabelDigest] == img.Digest && sameImage(l[LabelImage], img.Ref, img.Digest) &&
+		l[LabelSpec] == specLabel(img.Service) && l[LabelSecrets] == secretsLabel(d, img.Service)
+}
+
+// unchanged returns the live containers of img's service when every
+// replica d declares runs with d's values (sameValues), one by one in
+// replica order, and no more of them; nil otherwise. Such a service keeps
+// its containers: a deploy restarts only what changed.
+func unchanged(existing []container.Summary, d deploy.Deployment, img events.Image) []container.Summary {
+	n := replicas(img.Service)
+	got := make([]container.Summary, n)
+	found := 0
+	for _, c := range existing {
+		if !liveOf(c) || c.Labels[LabelService] != img.Service.Name {
+			continue
+		}
+		i := replicaOf(c.Labels)
+		if i >= n || c.State != "running" || !sameValues(c.Labels, d, img, i) {
+			return nil
+		}
+		got[i] = c
+		found++
+	}
+	if found != n {
+		return nil
+	}
+	return got
+}
+
+// retainedFor returns, in replica order, a retained container for every
+// replica of img with d's values, or nil when one replica has none: a
+// rollback to a retained release starts them instead of pulling and
+// creating new ones.
+func retainedFor(existing []container.Summary, d deploy.Deployment, img events.Image) []container.Summary {
+	n := replicas(img.Service)
+	got := make([]container.Summary, n)
+	found := 0
+	for _, c := range existing {
+		i := replicaOf(c.Labels)
+		if i >= n || got[i].ID != "" || !retainedOf(c) || !sameValues(c.Labels, d, img, i) {
+			continue
+		}
+		got[i] = c
+		found++
+	}
+	if found != n {
+		return nil
+	}
+	return got
+}
+
+// revive makes the retained container c the candidate of replica i of img
+// again: without a restart policy, under its candidate name. It is started
+// with the other candidates.
+func (t *Target) revive(ctx context.Context, d deploy.Deployment, img events.Image, c container.Summary) (*candidate, error) {
+	_, err := t.cli.ContainerUpdate(ctx, c.ID, container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}})
+	if err != nil {
+		return nil, daemonError("clear restart policy of "+nameOf(c), err)
+	}
+	i := replicaOf(c.Labels)
+	name := CandidateName(d.Repo, d.Env, img.Service.Name, i, d.Commit)
+	if err := t.rename(ctx, c.ID, name); err != nil {
+		return nil, err
+	}
+	zerolog.Ctx(ctx).Debug().Str("container", name).Str("from", nameOf(c)).Msg("retained container revived as a candidate")
+	return &candidate{spec: img.Service, replica: i, id: c.ID, name: name, secrets: deploy.ServiceSecrets(img.Service, d.Secrets)}, nil
+}
+
+// takeOver makes the live container c of d.From the candidate of its
+// replica of img in d.Env, under the name it has: it serves d.From until
+// it is promoted, renamed into d.Env.
+func takeOver(d deploy.Deployment, img events.Image, c container.Summary) *candidate {
+	return &candidate{spec: img.Service, replica: replicaOf(c.Labels), id: c.ID, name: nameOf(c), moved: true, secrets: deploy.ServiceSecrets(img.Service, d.Secrets)}
+}
+
+// retire stops a replaced container of env gracefully and keeps it, under
+// its RetainedName in env (the environment a container moved into is not
+// the one its label names), for a rollback; prune removes it once no
+// retained release holds it. A container that cannot be stopped is
+// removed.
+func (t *Target) retire(ctx context.Context, env, id string) {
+	timeout := int(t.opts.StopTimeout.Seconds())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.StopTimeout+cleanupTimeout)
+	defer cancel()
+	log := zerolog.Ctx(ctx)
+	err := t.cli.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
+	if isNotFound(err) {
+		return
+	}
+	if err == nil {
+		var info container.InspectResponse
+		if info, err = t.cli.ContainerInspect(ctx, id); err == nil {
+			l := info.Config.Labels
+			err = t.rename(ctx, id, RetainedName(l[LabelRepo], env, l[LabelService], replicaOf(l), id))
+		}
+	}
+	if err != nil {
+		log.Warn().Err(err).Str("container", short(id)).Msg("retain replaced container; removing it")
+		if err := t.forceRemove(ctx, id); err != nil {
+			log.Warn().Err(err).Str("container", short(id)).Msg("dispose of replaced container")
+		}
+	}
+}
+
+// retainCount returns how many earlier releases d keeps the containers of.
+func retainCount(d deploy.Deployment) int {
+	if d.Retain > 0 {
+		return d.Retain
+	}
+	return DefaultRetain
+}
+
+// sameImage reports whether the image ref a container was created from and
+// ref name the same repository, so that with one digest they are the same
+// image whatever their tags.
+func sameImage(was, ref, dgst string) bool {
+	a, errA := pinned(was, dgst)
+	b, errB := pinned(ref, dgst)
+	return errA == nil && errB == nil && a == b
+}
