@@ -45,6 +45,9 @@ func TestConformance(t *testing.T) {
 		// Pods of the environment other than the ready ones of its
 		// Deployments' commits, replica sets of another commit still
 		// scaled up, and Jobs.
+		// The pod template carries the commit (label and SLIPWAY_COMMIT):
+		// every service of a deploy gets new pods.
+		RestartsUnchanged: true,
 		Leftovers: func(tb testing.TB, ctx context.Context, repo, env string) int {
 			sel := metav1.ListOptions{LabelSelector: kube.LabelEnv + "=" + env + "," + kube.LabelRepo + "=" + events.RepoToken(repo)}
 			deps, err := c.Client.AppsV1().Deployments(ns).List(ctx, sel)
