@@ -67,8 +67,9 @@
 //     server. A candidate has no restart policy, so a crash fails the deploy
 //     at once; a promoted container restarts unless stopped.
 //   - A replaced container keeps running after it lost the live name until
-//     Options.Drainer (the deployer's proxy) reports no request in flight to
-//     it and no fresh route to it, at most DrainDelay (all of it without a
+//     Options.Drainer (the deployer's proxy), told it was retired so that
+//     new requests go to its replacement at once, reports no request in
+//     flight to it, at most DrainDelay (all of it without a
 //     Drainer), then gets SIGTERM and StopTimeout to exit. It is then kept,
 //     stopped, as "<live name>.kept-<id12>" while one of the last
 //     Deployment.Retain (DefaultRetain) release records before the current

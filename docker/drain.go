@@ -10,9 +10,11 @@ import (
 const drainPoll = 10 * time.Millisecond
 
 // Drainer knows which addresses still have requests in flight: the proxy in
-// front of the target (proxy.Flights). Idle reports whether addr has none
-// and no fresh route will send it new ones.
+// front of the target (proxy.Flights). Retire tells it addr was replaced,
+// so that it stops sending new requests there at once; Idle reports whether
+// addr has none in flight and no fresh route will send it new ones.
 type Drainer interface {
+	Retire(addr string)
 	Idle(addr string) bool
 }
 
@@ -27,6 +29,9 @@ func (t *Target) drain(ctx context.Context, ids []string) {
 		return
 	}
 	addrs := t.addrsOf(ctx, ids)
+	for _, a := range addrs {
+		t.opts.Drainer.Retire(a)
+	}
 	tick := time.NewTicker(drainPoll)
 	defer tick.Stop()
 	for {

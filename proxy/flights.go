@@ -49,6 +49,31 @@ func (f *Flights) Idle(addr string) bool {
 	return !slices.ContainsFunc(f.routes, func(rs *routes) bool { return rs.fresh(addr) })
 }
 
+// Retire makes every proxy sharing f resolve again instead of reusing a
+// resolution naming addr, a replaced replica: the next request goes to the
+// replica that replaced it, not up to a TTL later. Requests in flight to
+// addr go on.
+func (f *Flights) Retire(addr string) {
+	f.mu.Lock()
+	routes := slices.Clone(f.routes)
+	f.mu.Unlock()
+	for _, rs := range routes {
+		rs.retire(addr)
+	}
+}
+
+// retire marks every resolution naming addr stale, keeping its turn.
+func (rs *routes) retire(addr string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for rt, e := range rs.entries {
+		if slices.Contains(e.addrs, addr) {
+			e.expires = time.Time{}
+			rs.entries[rt] = e
+		}
+	}
+}
+
 // start counts a request to addr until the returned function is called.
 func (f *Flights) start(addr string) func() {
 	if f == nil {

@@ -66,3 +66,34 @@ func TestFlightsCountsRequestsInFlight(t *testing.T) {
 		t.Errorf("idle %s after the answer, want within the resolution's %s", waited, ttl)
 	}
 }
+
+// TestRetireSendsTheNextRequestToTheReplacement: once a deploy retires the
+// address it replaced, the next request resolves again and reaches the
+// replacement at once, though the resolution naming the old address is
+// younger than its TTL; without Retire it would reach the old one until
+// the TTL ran out.
+func TestRetireSendsTheNextRequestToTheReplacement(t *testing.T) {
+	old, replacement := MustBackend(t, "old"), MustBackend(t, "new")
+	flights := proxy.NewFlights()
+	p := proxy.New(newMultiStub(map[string][][]string{"web.prod": {{old}, {replacement}}}), "", labels,
+		proxy.WithTTL(time.Minute), proxy.WithFlights(flights))
+	for _, tt := range []struct {
+		retire string
+		want   string
+	}{
+		{"", "old"},
+		{"", "old"}, // the fresh resolution is reused
+		{old, "new"},
+	} {
+		if tt.retire != "" {
+			flights.Retire(tt.retire)
+		}
+		code, body := get(t, p, "web.prod.shop.localhost", "/")
+		if code != http.StatusOK || backendOf(body) != tt.want {
+			t.Fatalf("after retiring %q: %d from %q, want 200 from %q", tt.retire, code, backendOf(body), tt.want)
+		}
+	}
+	if !flights.Idle(old) {
+		t.Error("the retired address is not idle with no request in flight")
+	}
+}
