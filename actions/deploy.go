@@ -94,11 +94,13 @@ func WaitInFlight(ctx context.Context, b Bus, repo, env string, wait time.Durati
 	if err != nil || req == nil {
 		return err
 	}
-	if _, err := b.Claims.Result(ctx, req.DedupKey()); !errors.Is(err, workflows.ErrNoResult) {
-		return err
-	}
+	// The stream first, then the claim: a result recorded between the two
+	// reads is then seen by the wait, not missed by both.
 	if resultRecorded(ctx, b, req) {
 		return nil
+	}
+	if _, err := b.Claims.Result(ctx, req.DedupKey()); !errors.Is(err, workflows.ErrNoResult) {
+		return err
 	}
 	fmt.Fprintf(out, "==> waiting for the deploy of %s to %s in flight (%s)\n", Short(req.Commit), env, req.DedupKey())
 	wctx, cancel := context.WithTimeout(ctx, wait)

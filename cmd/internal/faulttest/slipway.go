@@ -200,6 +200,12 @@ func (s *Slipway) waitHTTP(url string) {
 // sent.
 func (s *Slipway) Commit(msg string) sample.Push {
 	s.tb.Helper()
+	// Every commit changes every service, so each deploy replaces both
+	// (a service a commit leaves alone keeps its container, answering
+	// with the commit it was started at).
+	for _, svc := range []string{"web", "api"} {
+		s.Write("services/"+svc+"/commit.txt", msg+" "+randomHex(4)+"\n")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := s.Sample.Commit(ctx, msg)
