@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // maxLogBytes bounds the log excerpt in a failed deploy's reason, which
@@ -61,7 +62,7 @@ const firstProbePause = 5 * time.Millisecond
 // exits or HealthTimeout passes. The last two are permanent failures.
 func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
 	deadline := time.Now().Add(t.opts.HealthTimeout)
-	url := "http://" + c.addr + healthPath(c.spec.HealthPath)
+	url := "http://" + c.addr + target.ProbePath(c.spec.HealthPath)
 	pause := min(firstProbePause, t.opts.HealthInterval)
 	wait := time.NewTimer(pause)
 	defer wait.Stop()
@@ -74,7 +75,7 @@ func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
 			return t.unhealthy(ctx, c, exited, err)
 		}
 		if time.Now().After(deadline) {
-			reason := fmt.Sprintf("no 2xx from GET %s within %s (last: %s)", healthPath(c.spec.HealthPath), t.opts.HealthTimeout, last)
+			reason := fmt.Sprintf("no 2xx from GET %s within %s (last: %s)", target.ProbePath(c.spec.HealthPath), t.opts.HealthTimeout, last)
 			return t.unhealthy(ctx, c, reason, nil)
 		}
 		wait.Reset(pause)
@@ -85,17 +86,6 @@ func (t *Target) waitHealthy(ctx context.Context, c *candidate) error {
 		}
 		pause = min(2*pause, t.opts.HealthInterval)
 	}
-}
-
-// healthPath returns the path to probe; an empty one probes "/".
-func healthPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if !strings.HasPrefix(p, "/") {
-		return "/" + p
-	}
-	return p
 }
 
 // probe sends one GET to url and returns "" for a 2xx, or what went wrong.
