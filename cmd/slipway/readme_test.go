@@ -17,7 +17,6 @@ import (
 
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/cmd/internal/sample"
-	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
 // readmeCommand is one command line of a shell block of the README, as
@@ -296,17 +295,26 @@ func (r *readmeRun) pushSample(ctx context.Context) {
 			t.Fatal(err)
 		}
 		r.sendWebhook(ctx, p, "http://"+st.HTTPAddr+"/webhooks/github")
-		for _, svc := range []string{"web", "api"} {
-			host := hosts.DefaultHost(svc, "staging", "shop", "localhost")
-			want := svc + " " + p.After
-			if svc == "api" && i > 0 {
-				// The commit changes web only: api keeps its container
-				// when its image was reused, and answers with the commit
-				// that container was started at.
-				want = "api " + startedAt(t, ctx, "staging", "api")
+		// A service whose image and values a container of staging already
+		// has keeps that container (or revives a retained one, as after
+		// `slipway demo` on the same machine): it answers with the commit
+		// it was started at. Every other one answers with this commit.
+		services := []string{"web", "api"}
+		srv := cfg
+		srv.ProxyAddr = r.proxy
+		answers, err := waitEnvServing(ctx, &srv, sample.RepoName, "staging", p.After, services, 5*time.Minute)
+		if err != nil {
+			t.Fatalf("staging never served %s: %v\n%s", p.After[:12], err, r.upOutput())
+		}
+		for _, svc := range services {
+			if want := svc + " " + startedAt(t, ctx, "staging", svc); answers[svc] != want {
+				t.Fatalf("%s answers %q after %s, want %q", svc, answers[svc], p.After[:12], want)
 			}
-			if got, err := waitServing(ctx, r.proxy, host, want, 5*time.Minute); err != nil {
-				t.Fatalf("%s never served %s (last answer %q): %v\n%s", svc, p.After[:12], got, err, r.upOutput())
+		}
+		if i > 0 {
+			// The second commit changes web only: api must not restart.
+			if web, api := startedAt(t, ctx, "staging", "web"), startedAt(t, ctx, "staging", "api"); web == api {
+				t.Fatalf("web and api both started at %s: api was restarted for a change to web only", web[:12])
 			}
 		}
 		if err := waitRecorded(ctx, conn, "staging", p.After); err != nil {
