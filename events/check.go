@@ -27,9 +27,10 @@ type Check struct {
 }
 
 // CheckLog is the name a check's log is recorded under beside the build
-// logs of its commit (the service of natsjs.LogSubject): "check-" and the
-// check's name.
-func CheckLog(check string) string { return "check-" + check }
+// logs of its commit (the service of natsjs.LogSubject): "check_" and the
+// check's name. A service name holds no "_" (it is a DNS label), so the
+// log of check "lint" never meets the build log of a service "check-lint".
+func CheckLog(check string) string { return "check_" + check }
 
 // CheckKey is the claim of running a check of a commit of a repository: it
 // runs once, whatever its outcome.

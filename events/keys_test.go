@@ -58,3 +58,18 @@ func TestKeysIgnoreRepositoryCase(t *testing.T) {
 		t.Errorf("RepoKey(Acme/Shop) = %s", events.RepoKey("Acme/Shop"))
 	}
 }
+
+// TestCheckLogNeverAServiceName: a check's log is recorded beside the build
+// logs of its commit, so its name must differ from every service's, which
+// is a DNS label: check "lint" and service "check-lint" keep two logs.
+func TestCheckLogNeverAServiceName(t *testing.T) {
+	for _, tc := range []struct{ check, service string }{
+		{"lint", "check-lint"},
+		{"unit", "check-unit"},
+		{"a", "check-a"},
+	} {
+		if got := events.KeyPart(events.CheckLog(tc.check)); got == events.KeyPart(tc.service) {
+			t.Errorf("the log of check %q is recorded as service %q's (%s)", tc.check, tc.service, got)
+		}
+	}
+}
