@@ -15,6 +15,7 @@ import (
 
 // state reads, at each scrape, what JetStream and the read model hold.
 type state struct {
+	m         *Metrics
 	js        jetstream.JetStream
 	model     *readmodel.Model
 	consumers []string
@@ -37,7 +38,7 @@ var (
 // the first call counts (a restarted deployer calls it again).
 func (m *Metrics) WatchJetStream(js jetstream.JetStream, model *readmodel.Model, consumers []string) {
 	var already prometheus.AlreadyRegisteredError
-	if err := m.Registry.Register(&state{js: js, model: model, consumers: consumers}); err != nil && !errors.As(err, &already) {
+	if err := m.Registry.Register(&state{m: m, js: js, model: model, consumers: consumers}); err != nil && !errors.As(err, &already) {
 		panic(err)
 	}
 }
@@ -55,10 +56,16 @@ func (s *state) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if envs, err := s.model.Envs(ctx, ""); err == nil {
+		live := make(map[envKey]bool, len(envs))
 		for _, e := range envs {
+			if e.Health == readmodel.HealthRemoved {
+				continue // a removed preview: its series go (forgetGone)
+			}
+			live[envKey{e.Repo, e.Env}] = true
 			ch <- prometheus.MustNewConstMetric(envInfo, prometheus.GaugeValue, 1,
 				e.Repo, e.Env, e.Commit, string(e.Health), events.TargetName(e.Target))
 		}
+		s.m.forgetGone(live)
 	}
 	if st, err := s.js.Stream(ctx, natsjs.StreamName); err == nil {
 		for _, name := range s.consumers {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,13 @@ type Metrics struct {
 	locks    *prometheus.HistogramVec
 	proxied  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+
+	mu      sync.Mutex
+	proxies map[envKey]bool // the environments the proxy series name
 }
+
+// envKey names an environment of a repository.
+type envKey struct{ repo, env string }
 
 // durations are the buckets of the build and deploy histograms, in
 // seconds: a cached solve to a long build.
@@ -145,6 +152,30 @@ func (m *Metrics) Proxied(repo, env, service string, code int, took time.Duratio
 	if code >= 100 && code < 600 {
 		class = strconv.Itoa(code/100) + "xx"
 	}
+	m.mu.Lock()
+	if m.proxies == nil {
+		m.proxies = map[envKey]bool{}
+	}
+	m.proxies[envKey{repo, env}] = true
 	m.proxied.WithLabelValues(repo, env, service, class).Inc()
 	m.latency.WithLabelValues(repo, env, service).Observe(took.Seconds())
+	m.mu.Unlock()
+}
+
+// forgetGone deletes the proxy series of the environments live does not
+// hold (a removed preview): their names come and go with pull requests,
+// and the series of a gone one would stay for the life of the process.
+// The series of requests for no environment ("", "") stay.
+func (m *Metrics) forgetGone(live map[envKey]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.proxies {
+		if k.env == "" || live[k] {
+			continue
+		}
+		match := prometheus.Labels{"repo": k.repo, "env": k.env}
+		m.proxied.DeletePartialMatch(match)
+		m.latency.DeletePartialMatch(match)
+		delete(m.proxies, k)
+	}
 }
