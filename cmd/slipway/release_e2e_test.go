@@ -329,7 +329,7 @@ func (r *rig) waitGone(t testing.TB, envName string, within time.Duration) {
 func (r *rig) waitAllIdle(t testing.TB, ctx context.Context) {
 	t.Helper()
 	names := []string{pipeline.ConsumerPush, pipeline.ConsumerBuild, pipeline.ConsumerBuilt, pipeline.ConsumerDeploy,
-		pipeline.ConsumerReleasePush, pipeline.ConsumerReleasePR, pipeline.ConsumerPreviewPR, pipeline.ConsumerPreviewBuilt}
+		pipeline.ConsumerReleasePush, pipeline.ConsumerReleasePR, pipeline.ConsumerReleaseAsked, pipeline.ConsumerPreviewPR, pipeline.ConsumerPreviewBuilt}
 	deadline := time.Now().Add(4 * time.Minute)
 	for time.Now().Before(deadline) {
 		idle := true
