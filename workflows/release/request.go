@@ -39,7 +39,8 @@ func ParseDecision(b []byte) (Decision, error) {
 // HandleRequested answers an operator's release request as the merge of a
 // release pull request pinning e.Commit is answered, once the commit
 // passes the gates of Releasable: it requests the deploy (kind release,
-// e's actor, e's id as trigger), or refuses with the reason. Either way
+// e's actor, e's id as trigger), or refuses with the reason (a permanent
+// error is a refusal too: no retry would release the commit). Either way
 // the decision completes the claim on e's id, so a redelivered request
 // decides nothing again; the deploy's id is derived from e's nonce, so a
 // redelivery before the claim completed requests the same deploy.
@@ -72,7 +73,7 @@ func (h *Handler) decide(ctx context.Context, e *events.ReleaseRequested) (Decis
 	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("env", e.Env).Str("sha", e.Commit).
 		Str("actor", e.Actor).Str("request", e.DedupKey()).Logger()
 	req, err := h.Releasable(ctx, e.Repo, e.Env, e.Commit)
-	if errors.Is(err, ErrNotReleasable) {
+	if errors.Is(err, ErrNotReleasable) || events.IsPermanent(err) { // no retry releases it
 		log.Warn().Err(err).Msg("release refused")
 		return Decision{Refused: err.Error()}, nil
 	}
@@ -137,3 +138,18 @@ func pinFollower(envs []manifest.Environment, name string) (manifest.Environment
 	}
 	return manifest.Environment{}, false
 }
+
+// Err returns nil for a deploy requested, and for a refusal an error
+// saying why that wraps ErrNotReleasable.
+func (d Decision) Err() error {
+	if d.Refused == "" {
+		return nil
+	}
+	return refusal(d.Refused)
+}
+
+// refusal is a refused release: its reason, wrapping ErrNotReleasable.
+type refusal string
+
+func (r refusal) Error() string { return string(r) }
+func (r refusal) Unwrap() error { return ErrNotReleasable }
