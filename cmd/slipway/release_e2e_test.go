@@ -86,7 +86,11 @@ environments:
 `, tag)
 }
 
-func startRig(t testing.TB, ctx context.Context) *rig {
+func startRig(t testing.TB, ctx context.Context) *rig { return startRigWith(t, ctx, nil) }
+
+// startRigWith is startRig with configure (nil: none) changing the
+// configuration before Slipway starts.
+func startRigWith(t testing.TB, ctx context.Context, configure func(*pipeline.Config)) *rig {
 	t.Helper()
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
@@ -116,6 +120,9 @@ func startRig(t testing.TB, ctx context.Context) *rig {
 	}
 	if b := os.Getenv("BUILDKIT_HOST"); b != "" {
 		cfg.BuildkitHost = b
+	}
+	if configure != nil {
+		configure(&cfg)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	ctx = log.WithContext(ctx)
