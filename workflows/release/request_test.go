@@ -103,6 +103,8 @@ func TestReleasable(t *testing.T) {
 type claimsOver struct {
 	*natsstore.Claims
 	c workflowstest.Results
+	// other are the claims of another deployer on the same bucket.
+	other *natsstore.Claims
 }
 
 func (o claimsOver) Result(ctx context.Context, key string) ([]byte, error) {
@@ -120,7 +122,7 @@ func mustClaims(t *testing.T, c workflowstest.Results) claimsOver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return claimsOver{Claims: natsstore.NewClaims(kv, "release-test"), c: c}
+	return claimsOver{Claims: natsstore.NewClaims(kv, "release-test"), c: c, other: natsstore.NewClaims(kv, "other-deployer")}
 }
 
 // TestHandleRequested checks that a release request passing the gates
@@ -180,5 +182,18 @@ func TestHandleRequested(t *testing.T) {
 	}
 	if _, err := claims.Claim(ctx, (&events.ReleaseRequested{Repo: repo, Env: "prod", Commit: c1, Nonce: "n-1111"}).DedupKey(), time.Minute); !errors.Is(err, events.ErrAlreadyDone) {
 		t.Errorf("claim of a decided request: %v, want ErrAlreadyDone", err)
+	}
+
+	// A request another deployer is deciding is retried later, not decided twice.
+	held := &events.ReleaseRequested{Repo: repo, Env: "prod", Commit: c1, Actor: "ops-ann", Nonce: "n-held"}
+	if _, err := claims.other.Claim(ctx, held.DedupKey(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var retry *events.RetryableError
+	if err := h.HandleRequested(ctx, held); !errors.As(err, &retry) {
+		t.Errorf("HandleRequested of a request held elsewhere = %v, want a retryable error", err)
+	}
+	if n := len(p.Events()); n != 0 {
+		t.Errorf("%d events published for a request held elsewhere, want none", n)
 	}
 }
