@@ -45,6 +45,9 @@ func ParseDecision(b []byte) (Decision, error) {
 // decides nothing again; the deploy's id is derived from e's nonce, so a
 // redelivery before the claim completed requests the same deploy.
 func (h *Handler) HandleRequested(ctx context.Context, e *events.ReleaseRequested) error {
+	if err := events.CheckCommit(e.Repo, e.Commit); err != nil || e.Env == "" {
+		return events.Permanent(fmt.Errorf("release request %s: %w", e.DedupKey(), errors.Join(err, errNoEnv(e.Env))))
+	}
 	lease, err := h.Claims.Claim(ctx, e.DedupKey(), requestTTL)
 	switch {
 	case errors.Is(err, events.ErrAlreadyDone):
@@ -64,6 +67,14 @@ func (h *Handler) HandleRequested(ctx context.Context, e *events.ReleaseRequeste
 	}
 	if err := lease.Complete(ctx, b); err != nil {
 		return fmt.Errorf("record release decision %s: %w", e.DedupKey(), err)
+	}
+	return nil
+}
+
+// errNoEnv is the error of a request naming no environment, nil otherwise.
+func errNoEnv(env string) error {
+	if env == "" {
+		return errors.New("no environment")
 	}
 	return nil
 }

@@ -184,6 +184,20 @@ func TestHandleRequested(t *testing.T) {
 		t.Errorf("claim of a decided request: %v, want ErrAlreadyDone", err)
 	}
 
+	// A malformed request is dropped (permanent), nothing claimed.
+	for _, bad := range []*events.ReleaseRequested{
+		{Repo: repo, Env: "prod", Commit: "main", Nonce: "n-bad"},
+		{Repo: repo, Env: "", Commit: c1, Nonce: "n-bad"},
+		{Repo: events.Repo{FullName: "acme/shop", CloneURL: "file:///etc"}, Env: "prod", Commit: c1, Nonce: "n-bad"},
+	} {
+		if err := h.HandleRequested(ctx, bad); !events.IsPermanent(err) {
+			t.Errorf("HandleRequested(%+v) = %v, want a permanent error", bad, err)
+		}
+		if _, err := claims.Result(ctx, bad.DedupKey()); err == nil {
+			t.Errorf("malformed request %s decided, want it dropped", bad.DedupKey())
+		}
+	}
+
 	// A request another deployer is deciding is retried later, not decided twice.
 	held := &events.ReleaseRequested{Repo: repo, Env: "prod", Commit: c1, Actor: "ops-ann", Nonce: "n-held"}
 	if _, err := claims.other.Claim(ctx, held.DedupKey(), time.Minute); err != nil {
