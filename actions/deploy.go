@@ -132,19 +132,25 @@ func Request(ctx context.Context, b Bus, req *events.DeployRequested, d Delibera
 		return natsstore.DeployDone{}, err
 	}
 	fmt.Fprintf(out, "==> requested %s\n", req.DedupKey())
-	if d.Wait <= 0 {
+	return awaitDeploy(ctx, b, req.Repo.FullName, req.Env, req.Commit, req.DedupKey(), d.Wait, start, out)
+}
+
+// awaitDeploy waits up to wait (not at all when 0) for the outcome of the
+// deploy request id of commit to env of repo, asked for at start.
+func awaitDeploy(ctx context.Context, b Bus, repo, env, commit, id string, wait time.Duration, start time.Time, out io.Writer) (natsstore.DeployDone, error) {
+	if wait <= 0 {
 		return natsstore.DeployDone{}, nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, d.Wait)
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	o, err := natsstore.WaitDeploy(wctx, b.JS, b.Claims, req.Repo.FullName, req.Env, req.DedupKey())
+	o, err := natsstore.WaitDeploy(wctx, b.JS, b.Claims, repo, env, id)
 	if err != nil {
-		return o, fmt.Errorf("%w (see slipway history -repo %s %s)", err, req.Repo.FullName, req.Env)
+		return o, fmt.Errorf("%w (see slipway history -repo %s %s)", err, repo, env)
 	}
 	reason := Reason(o)
-	fmt.Fprintf(out, "==> %s: %s in %s %s\n", req.Env, o.Outcome, time.Since(start).Round(time.Millisecond), reason)
+	fmt.Fprintf(out, "==> %s: %s in %s %s\n", env, o.Outcome, time.Since(start).Round(time.Millisecond), reason)
 	if o.Outcome == events.OutcomeFailed {
-		return o, fmt.Errorf("deploy of %s to %s failed: %s", Short(req.Commit), req.Env, reason)
+		return o, fmt.Errorf("deploy of %s to %s failed: %s", Short(commit), env, reason)
 	}
 	return o, nil
 }

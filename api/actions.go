@@ -39,8 +39,11 @@ type ReplayRequest struct {
 // ActionResult is the answer of an action: what was requested, and its
 // outcome when it was waited for.
 type ActionResult struct {
-	Actor   string               `json:"actor"`
-	Request string               `json:"request,omitempty"`
+	Actor   string `json:"actor"`
+	Request string `json:"request,omitempty"`
+	// Deploy is the deploy request a release led to (Request is the
+	// release request's id).
+	Deploy  string               `json:"deploy,omitempty"`
 	Commit  string               `json:"commit,omitempty"`
 	Outcome events.DeployOutcome `json:"outcome,omitempty"`
 	Reason  string               `json:"reason,omitempty"`
@@ -174,7 +177,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, action string, r
 		writeJSON(w, http.StatusAccepted, res)
 	case err == nil:
 		writeJSON(w, http.StatusOK, res)
-	case errors.Is(err, release.ErrNoRollback):
+	case errors.Is(err, release.ErrNoRollback), errors.Is(err, release.ErrNotReleasable):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, natsstore.ErrEventNotFound):
 		writeError(w, http.StatusNotFound, err.Error())

@@ -40,6 +40,7 @@ type fixture struct {
 	srv          *httptest.Server
 	tokens       *api.Tokens
 	claims       *natsstore.Claims
+	model        *readmodel.Model
 }
 
 func mustFixture(t *testing.T) *fixture { return mustFixtureWith(t, nil) }
@@ -50,7 +51,7 @@ func mustFixtureWith(t *testing.T, wrap func(workflows.Claims) workflows.Claims)
 	t.Helper()
 	ctx := context.Background()
 	topo := natsjs.DefaultTopology()
-	topo.Consumers = append(topo.Consumers, projector)
+	topo.Consumers = append(topo.Consumers, projector, releaseAsked)
 	s := natsjs.MustServerWith(t, topo)
 	_, js := natsjs.MustJetStream(t, s.ClientURL())
 	m, err := readmodel.Open(ctx, js)
@@ -103,7 +104,7 @@ func mustFixtureWith(t *testing.T, wrap func(workflows.Claims) workflows.Claims)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{tokens: tokens}
+	f := &fixture{tokens: tokens, model: m}
 	if f.read, err = tokens.Create(ctx, "reader", api.RoleRead); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,8 @@ func TestRoutesByRole(t *testing.T) {
 		{"retry bad seq", "POST", "/api/v1/deadletters/x/retry", "", [4]int{401, 401, 403, 400}, "seq"},
 		{"rollback bad wait", "POST", env + "/rollback", `{"wait":"forever"}`, [4]int{401, 401, 403, 400}, "wait"},
 		{"rollback too far", "POST", env + "/rollback", `{"steps":5}`, [4]int{401, 401, 403, 409}, "earlier commit"},
-		{"release", "POST", env + "/release", "", [4]int{401, 401, 403, 501}, "slipway release"},
+		{"release without a commit", "POST", env + "/release", "", [4]int{401, 401, 403, 400}, "commit to release is required"},
+		{"release of an unknown repository", "POST", "/api/v1/repos/acme/nope/envs/production/release", `{"commit":"` + sha(0) + `"}`, [4]int{401, 401, 403, 404}, "no deploy recorded"},
 		{"lock without reason", "POST", env + "/lock", "", [4]int{401, 401, 403, 400}, "reason"},
 		{"lock bad for", "POST", env + "/lock", `{"reason":"x","for":"-1h"}`, [4]int{401, 401, 403, 400}, "for"},
 		{"unlock not frozen", "POST", "/api/v1/repos/acme/shop/envs/nope/unlock", "", [4]int{401, 401, 403, 200}, "is not frozen"},

@@ -55,8 +55,7 @@ func (s *Server) Handler() http.Handler {
 	act("/repos/{owner}/{name}/envs/{env}/rollback", s.rollback)
 	act("/replay", s.replay)
 	act("/deadletters/{seq}/retry", s.retry)
-	act("/repos/{owner}/{name}/envs/{env}/release", notImplemented(
-		"a release writes the pin file in the operator's clone and pushes it: run `slipway release` there"))
+	act("/repos/{owner}/{name}/envs/{env}/release", s.release)
 	act("/repos/{owner}/{name}/envs/{env}/lock", s.lock)
 	act("/repos/{owner}/{name}/envs/{env}/unlock", s.unlock)
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, _ *http.Request) {
@@ -189,7 +188,3 @@ type Error struct {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) { writeJSON(w, code, Error{Error: msg}) }
-
-func notImplemented(msg string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) { writeError(w, http.StatusNotImplemented, msg) }
-}

@@ -20,7 +20,7 @@ type DeployKind uint8
 const (
 	KindUnknown  DeployKind = iota
 	KindAuto                // a commit built on a branch an environment follows
-	KindRelease             // a pin file changed on the default branch: a release merged
+	KindRelease             // a pin file changed on the default branch (a release merged), or an operator asked for a release (ReleaseRequested)
 	KindRollback            // an operator went back to a commit that ran healthy (slipway rollback)
 	KindReplay              // an operator applied a recorded deploy again (slipway replay)
 	KindPreview             // the preview environment of a pull request

@@ -68,6 +68,8 @@ func (env Envelope) Decode() (Event, error) {
 		e = new(TagDeleted)
 	case TypeReleasePlanned:
 		e = new(ReleasePlanned)
+	case TypeReleaseRequested:
+		e = new(ReleaseRequested)
 	case TypePreviewRemoved:
 		e = new(PreviewRemoved)
 	case TypeTaskFinished:

@@ -137,6 +137,9 @@ func TestGolden(t *testing.T) {
 		{"check_finished", &events.CheckFinished{Repo: repo, Commit: sha, Branch: "main", Check: "unit", Service: "api",
 			Reason: "[slipway-check 2/2] RUN go test ./...: exit code: 1", Log: []string{"--- FAIL: TestCart"}, Started: at, Duration: 3 * time.Second},
 			"check.acme_2fshop." + sha + ".unit.finished", events.SubjectCheckFinished},
+		{"release_requested", &events.ReleaseRequested{Repo: repo, Env: "production", Commit: sha, Actor: "ops-ann", Reason: "ship the cart",
+			Nonce: "1a2b3c4d5e6f", RequestedAt: at},
+			"release.acme_2fshop.production." + sha + ".1a2b3c4d5e6f", events.SubjectReleaseRequested + ".acme_2fshop.production"},
 		{"deploy_gated", &events.DeployGated{DeployResult: result(events.OutcomeBlocked, "check unit failed: exit code: 1"), Gate: "check/unit"},
 			"deploy.staging." + sha + ".blocked", events.SubjectDeployGated + ".acme_2fshop.staging"},
 	}

@@ -47,6 +47,7 @@ func TestKeysIgnoreRepositoryCase(t *testing.T) {
 			&events.CommitBuilt{Repo: r, Commit: sha, Branch: "main"},
 			&events.ReleasePlanned{Env: "production", Repo: r, Number: 2, HeadSHA: sha},
 			&events.PreviewRemoved{Repo: r, Number: 3, Generation: 1},
+			&events.ReleaseRequested{Repo: r, Env: "production", Commit: sha, Nonce: "n1"},
 		}
 	}
 	for i, u := range keyed(upper) {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/slipway-dev/slipway/api"
 	"github.com/slipway-dev/slipway/cmd/internal/pipeline"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/gitclone"
@@ -48,18 +50,26 @@ func releaseCommand() *ffcli.Command {
 	fs := flag.NewFlagSet("slipway release", flag.ContinueOnError)
 	n := bindOperatorNATS(fs)
 	o.bind(fs, true)
+	a := bindAPI(fs)
+	reason := fs.String("reason", "", "with -api: why, recorded with the release request")
+	wait := fs.Duration("wait", 5*time.Minute, "with -api: how long to wait for the deploy's result; 0 does not wait")
 	return &ffcli.Command{
 		Name:       "release",
 		ShortUsage: "slipway release [flags] <commit>",
 		ShortHelp:  "write the pin file of a release on a new branch, ready to open as the release pull request",
 		LongHelp: "Refuses a commit that was never built or never ran healthy on staging. The branch is made in the\n" +
 			"local clone without touching its working tree, and pushed with -remote. Merging the pull request\n" +
-			"deploys the pinned commit from the images already built.",
+			"deploys the pinned commit from the images already built.\n\n" +
+			"With -api (and -env), asks Slipway's HTTP API to release the commit instead: no pin file, no\n" +
+			"push; the same checks, then the deploy, recorded with the API token's name.",
 		FlagSet: fs,
 		Options: pipeline.Options(),
 		Exec: func(ctx context.Context, args []string) (err error) {
 			if len(args) != 1 {
 				return usagef("want one commit")
+			}
+			if a.on() {
+				return releaseOverAPI(ctx, a, o, args[0], *reason, *wait, os.Stdout)
 			}
 			return n.with("slipway-release", func(c *pipeline.Conn) error {
 				_, err := releaseCommit(ctx, c, args[0], o, os.Stdout)
@@ -67,6 +77,20 @@ func releaseCommand() *ffcli.Command {
 			})
 		},
 	}
+}
+
+// releaseOverAPI asks the API to release commit to o.Env of o.Repo
+// (POST .../envs/{env}/release): the local clone is not read.
+func releaseOverAPI(ctx context.Context, a *apiClient, o releaseOptions, commit, reason string, wait time.Duration, out io.Writer) error {
+	if o.Env == "" {
+		return usagef("-api needs -env: the environment to release to")
+	}
+	repo, err := a.repo(ctx, o.Repo)
+	if err != nil {
+		return err
+	}
+	_, err = a.action(ctx, envPath(repo, o.Env)+"/release", api.ReleaseRequest{Commit: commit, Reason: reason, Wait: waitOf(deliberate{Wait: wait})}, out)
+	return err
 }
 
 // releaseTarget is what a release is about, read from the local clone.

@@ -86,7 +86,11 @@ environments:
 `, tag)
 }
 
-func startRig(t testing.TB, ctx context.Context) *rig {
+func startRig(t testing.TB, ctx context.Context) *rig { return startRigWith(t, ctx, nil) }
+
+// startRigWith is startRig with configure (nil: none) changing the
+// configuration before Slipway starts.
+func startRigWith(t testing.TB, ctx context.Context, configure func(*pipeline.Config)) *rig {
 	t.Helper()
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
@@ -116,6 +120,9 @@ func startRig(t testing.TB, ctx context.Context) *rig {
 	}
 	if b := os.Getenv("BUILDKIT_HOST"); b != "" {
 		cfg.BuildkitHost = b
+	}
+	if configure != nil {
+		configure(&cfg)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	ctx = log.WithContext(ctx)
@@ -329,7 +336,7 @@ func (r *rig) waitGone(t testing.TB, envName string, within time.Duration) {
 func (r *rig) waitAllIdle(t testing.TB, ctx context.Context) {
 	t.Helper()
 	names := []string{pipeline.ConsumerPush, pipeline.ConsumerBuild, pipeline.ConsumerBuilt, pipeline.ConsumerDeploy,
-		pipeline.ConsumerReleasePush, pipeline.ConsumerReleasePR, pipeline.ConsumerPreviewPR, pipeline.ConsumerPreviewBuilt}
+		pipeline.ConsumerReleasePush, pipeline.ConsumerReleasePR, pipeline.ConsumerReleaseAsked, pipeline.ConsumerPreviewPR, pipeline.ConsumerPreviewBuilt}
 	deadline := time.Now().Add(4 * time.Minute)
 	for time.Now().Before(deadline) {
 		idle := true

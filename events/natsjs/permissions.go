@@ -70,7 +70,7 @@ func RolePermissions(r Role, consumers []Consumer) *server.Permissions {
 		}
 		g.readBucket(BucketReadCommits)         // the builds whose claims expired (natsstore.Claims.RecordedBuild)
 		g.writeKeys(BucketSecrets, "recipient") // the secrets themselves only the operator (admin) writes
-		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>")
+		g.writeKeys(BucketClaims, "deploy.>", "task.>", "provision.>", "release.>")
 		g.writeKeys(BucketEnvs, ">")
 		g.writeKeys(BucketLocks, ">")
 		g.writeKeys(BucketPreviews, ">")

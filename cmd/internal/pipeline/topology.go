@@ -22,6 +22,7 @@ const (
 	ConsumerDeploy       = "deployer-deploy"  // deploy requested → target
 	ConsumerReleasePush  = "release-push"     // push to the default branch → deploy a changed pin
 	ConsumerReleasePR    = "release-pr"       // pull request → release plan
+	ConsumerReleaseAsked = "release-request"  // an operator's release request (API) → deploy requested
 	ConsumerPreviewPR    = "preview-pr"       // pull request → preview opened, updated, removed
 	ConsumerPreviewBuilt = "preview-built"    // commit built → deploy to the previews it heads
 	ConsumerNotify       = "notify"           // build, deploy and release results → the git host
@@ -138,6 +139,17 @@ var consumers = []consumer{
 		part: partRelease,
 		route: func(h handlers) natsjs.Route {
 			return natsjs.Route{Consumer: ConsumerReleasePR, Handler: natsjs.Typed(h.release.Release.HandlePullRequest)}
+		},
+	},
+	{
+		// An operator's release through the API: a merged pin without the
+		// pin file. Requests are rare; one at a time keeps two of the same
+		// environment in the order they were asked.
+		Consumer: natsjs.Consumer{Name: ConsumerReleaseAsked, Role: natsjs.RoleDeployer, DeliverNew: true, MaxAckPending: 1,
+			Description: "releases a commit an operator asked for through the API", Subjects: []string{events.SubjectReleaseRequested + ".>"}},
+		part: partRelease,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerReleaseAsked, Handler: natsjs.Typed(h.release.Release.HandleRequested)}
 		},
 	},
 	{
