@@ -110,6 +110,11 @@ func (h *Host) startDockerd() error {
 
 // writeSSHDConfig writes the host's sshd configuration and host key.
 func (h *Host) writeSSHDConfig(authorizedKeys string) error {
+	// sshd's privilege separation directory: /run is emptied at boot, and
+	// only the package's installation or its own service unit makes it.
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		return err
+	}
 	if _, err := keygen(filepath.Join(h.dir, "host_key")); err != nil {
 		return err
 	}
