@@ -89,7 +89,7 @@ func (t *Target) withInstances(s deploy.ServiceState, group []container.Summary)
 	for _, c := range group {
 		l := c.Labels
 		s.Instances = append(s.Instances, deploy.Instance{
-			Node: t.opts.Node, Replica: replicaOf(l), Addr: summaryAddr(c),
+			Node: t.opts.Node, ID: c.ID, Replica: replicaOf(l), Addr: summaryAddr(c),
 			Commit: l[LabelCommit], Digest: l[LabelDigest], Running: c.State == "running",
 		})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // RetainedName is the name a stopped container of an earlier release
@@ -25,15 +26,18 @@ func retainedOf(c container.Summary) bool {
 }
 
 // sameValues reports whether container labels l run replica i of img as d
-// declares it: the same image (repository and digest: the tag names the
-// commit, which a reused image changes), the same declared service
-// (env, replicas, port, health path, resources, hosts: LabelSpec) and the
-// same versions of its secrets. The commit does not count: a container of
-// an earlier commit with the same values is the same service.
+// declares it: replica i of img's service, with the values the one rule of
+// every target keeps (target.Unchanged: the digest in the same repository,
+// LabelSpec, the secret versions). The commit does not count: a container
+// of an earlier commit with the same values is the same service.
 func sameValues(l map[string]string, d deploy.Deployment, img events.Image, i int) bool {
-	return l[LabelService] == img.Service.Name && replicaOf(l) == i &&
-		l[LabelDigest] == img.Digest && sameImage(l[LabelImage], img.Ref, img.Digest) &&
-		l[LabelSpec] == specLabel(img.Service) && l[LabelSecrets] == secretsLabel(d, img.Service)
+	return l[LabelService] == img.Service.Name && replicaOf(l) == i && target.Unchanged(valuesOf(l), d, img)
+}
+
+// valuesOf reads back from container labels l the values its container
+// was started with.
+func valuesOf(l map[string]string) target.Values {
+	return target.Values{Ref: l[LabelImage], Digest: l[LabelDigest], Spec: l[LabelSpec], Secrets: l[LabelSecrets]}
 }
 
 // unchanged returns the live containers of img's service when every
@@ -142,13 +146,4 @@ func retainCount(d deploy.Deployment) int {
 		return d.Retain
 	}
 	return DefaultRetain
-}
-
-// sameImage reports whether the image ref a container was created from and
-// ref name the same repository, so that with one digest they are the same
-// image whatever their tags.
-func sameImage(was, ref, dgst string) bool {
-	a, errA := pinned(was, dgst)
-	b, errB := pinned(ref, dgst)
-	return errA == nil && errB == nil && a == b
 }

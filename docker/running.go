@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // SpecLabel returns LabelSpec's value for s, for a target that labels
@@ -15,15 +16,8 @@ import (
 func SpecLabel(s events.ServiceSpec) string { return specLabel(s) }
 
 // specLabel returns the LabelSpec of s: what running it needs, none of
-// what building it or its tasks need.
-func specLabel(s events.ServiceSpec) string {
-	s.Context, s.Dockerfile, s.Tasks, s.Network = "", "", nil, false
-	b, err := json.Marshal(s)
-	if err != nil { // a ServiceSpec always marshals
-		return ""
-	}
-	return string(b)
-}
+// what building it or its tasks need (target.RunSpec).
+func specLabel(s events.ServiceSpec) string { return target.RunSpec(s) }
 
 // SpecOf reads the service a container's labels declare. ok is false for a
 // container without LabelSpec (started by an earlier version).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // LabelSecrets records on a container the versions of the secrets it got,
@@ -25,15 +26,9 @@ func secretEnv(d deploy.Deployment, s events.ServiceSpec) []string {
 }
 
 // secretsLabel is the value of LabelSecrets for service s in d, "" when it
-// references none.
+// references none (target.SecretsKey).
 func secretsLabel(d deploy.Deployment, s events.ServiceSpec) string {
-	versions := deploy.SecretVersions(s, d.Secrets)
-	parts := make([]string, 0, len(versions))
-	for name, v := range versions {
-		parts = append(parts, name+"="+strconv.FormatUint(v, 10))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
+	return target.SecretsKey(d, s)
 }
 
 // parseSecretsLabel reads LabelSecrets back; nil when the container got no

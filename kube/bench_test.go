@@ -71,7 +71,7 @@ func applyAndWatch(ctx context.Context, tg *Target, ns string, d deploy.Deployme
 	if _, err := tg.client.CoreV1().Services(ns).Apply(ctx, service(ns, d, img.Service), applyOptions); err != nil {
 		return err
 	}
-	dep, err := tg.deployment(ns, d, img)
+	dep, err := tg.deployment(ns, d, img, d.Commit)
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,9 @@ func TestConformance(t *testing.T) {
 			Crash:    img("crash", targettest.CrashCmd),
 		},
 		// Pods of the environment other than the ready ones of its
-		// Deployments' commits, replica sets of another commit still
-		// scaled up, and Jobs.
-		// The pod template carries the commit (label and SLIPWAY_COMMIT):
-		// every service of a deploy gets new pods.
-		RestartsUnchanged: true,
+		// Deployments' pod templates' commits (a kept service's pods run
+		// the commit they were started at), replica sets of another
+		// commit still scaled up, and Jobs.
 		Leftovers: func(tb testing.TB, ctx context.Context, repo, env string) int {
 			sel := metav1.ListOptions{LabelSelector: kube.LabelEnv + "=" + env + "," + kube.LabelRepo + "=" + events.RepoToken(repo)}
 			deps, err := c.Client.AppsV1().Deployments(ns).List(ctx, sel)
@@ -56,7 +54,7 @@ func TestConformance(t *testing.T) {
 			}
 			commit := map[string]string{}
 			for _, d := range deps.Items {
-				commit[d.Labels[kube.LabelService]] = d.Labels[kube.LabelCommit]
+				commit[d.Labels[kube.LabelService]] = d.Spec.Template.Labels[kube.LabelCommit]
 			}
 			n := 0
 			rss, _ := c.Client.AppsV1().ReplicaSets(ns).List(ctx, sel)

@@ -61,7 +61,8 @@ func (t *Target) serviceState(ctx context.Context, ns string, dep *appsv1.Deploy
 	if err != nil {
 		return st, nil
 	}
-	sel := labels.SelectorFromSet(objectLabels(r.Repo, r.Env, r.Image.Service.Name, r.Commit)).String()
+	// The pods run the commit they were started at (release.Started).
+	sel := labels.SelectorFromSet(objectLabels(r.Repo, r.Env, r.Image.Service.Name, r.started())).String()
 	pods, err := t.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return st, apiError("list pods of "+r.Image.Service.Name, err)
@@ -73,7 +74,7 @@ func (t *Target) serviceState(ctx context.Context, ns string, dep *appsv1.Deploy
 		}
 		addr := net.JoinHostPort(p.Status.PodIP, strconv.Itoa(r.Image.Service.Port))
 		st.Instances = append(st.Instances, deploy.Instance{
-			Node: nodeOf(&p), Replica: len(st.Addrs), Addr: addr, Commit: r.Commit, Digest: r.Image.Digest, Running: true,
+			Node: nodeOf(&p), ID: p.Name, Replica: len(st.Addrs), Addr: addr, Commit: r.Commit, Digest: r.Image.Digest, Running: true,
 		})
 		st.Addrs = append(st.Addrs, addr)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // retryAfter is the delay of a retryable error.
@@ -49,12 +50,13 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 	}
 	started := time.Now()
 	hold := holdReplicas(prev, d)
-	if err := t.apply(ctx, ns, d, hold); err != nil {
+	kept := startedAt(prev, d)
+	if err := t.apply(ctx, ns, d, hold, kept); err != nil {
 		return errors.Join(err, t.rollback(ctx, ns, d, prev))
 	}
 	err = t.waitRollouts(ctx, ns, d, false)
 	if err == nil && len(hold) > 0 {
-		err = t.scaleDown(ctx, ns, d, hold)
+		err = t.scaleDown(ctx, ns, d, hold, kept)
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("rollout failed; re-applying the previous release")
@@ -87,14 +89,33 @@ func holdReplicas(prev map[string]*appsv1.Deployment, d deploy.Deployment) map[s
 	return hold
 }
 
+// startedAt returns, per service of d, the commit its pods run after d:
+// the commit of the live pods of a service whose image, declared values
+// and secret versions d does not change (target.Unchanged, the rule of
+// every target), which d keeps, d.Commit for every other.
+func startedAt(prev map[string]*appsv1.Deployment, d deploy.Deployment) map[string]string {
+	out := make(map[string]string, len(d.Images))
+	for _, img := range d.Images {
+		out[img.Service.Name] = d.Commit
+		dep, ok := prev[img.Service.Name]
+		if !ok {
+			continue
+		}
+		if r, err := releaseOf(dep); err == nil && target.Unchanged(r.values(), d, img) {
+			out[img.Service.Name] = r.started()
+		}
+	}
+	return out
+}
+
 // scaleDown applies the Deployments of the services hold kept scaled up
 // with d's replica counts, and waits for them.
-func (t *Target) scaleDown(ctx context.Context, ns string, d deploy.Deployment, hold map[string]int) error {
+func (t *Target) scaleDown(ctx context.Context, ns string, d deploy.Deployment, hold map[string]int, started map[string]string) error {
 	for _, img := range d.Images {
 		if _, ok := hold[img.Service.Name]; !ok {
 			continue
 		}
-		if err := t.applyDeployment(ctx, ns, d, img, 0); err != nil {
+		if err := t.applyDeployment(ctx, ns, d, img, 0, started[img.Service.Name]); err != nil {
 			return err
 		}
 	}
@@ -103,8 +124,8 @@ func (t *Target) scaleDown(ctx context.Context, ns string, d deploy.Deployment, 
 
 // apply applies every object of d: the namespace of a preview, the pull
 // secret, then per service its Service, Ingress and Deployment (with the
-// replica count hold gives, if any).
-func (t *Target) apply(ctx context.Context, ns string, d deploy.Deployment, hold map[string]int) error {
+// replica count hold gives, if any, its pods at the commit started gives).
+func (t *Target) apply(ctx context.Context, ns string, d deploy.Deployment, hold map[string]int, started map[string]string) error {
 	if err := t.ensureNamespace(ctx, d.Repo, d.Env); err != nil {
 		return err
 	}
@@ -118,14 +139,14 @@ func (t *Target) apply(ctx context.Context, ns string, d deploy.Deployment, hold
 		}
 	}
 	for _, img := range d.Images {
-		if err := t.applyService(ctx, ns, d, img, hold[img.Service.Name]); err != nil {
+		if err := t.applyService(ctx, ns, d, img, hold[img.Service.Name], started[img.Service.Name]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (t *Target) applyService(ctx context.Context, ns string, d deploy.Deployment, img events.Image, hold int) error {
+func (t *Target) applyService(ctx context.Context, ns string, d deploy.Deployment, img events.Image, hold int, started string) error {
 	s := img.Service
 	if _, err := t.client.CoreV1().Services(ns).Apply(ctx, service(ns, d, s), applyOptions); err != nil {
 		return apiError("apply service of "+s.Name, err)
@@ -137,14 +158,14 @@ func (t *Target) applyService(ctx context.Context, ns string, d deploy.Deploymen
 	} else if err := t.deleteIngress(ctx, ns, d.Repo, d.Env, s.Name); err != nil {
 		return err
 	}
-	return t.applyDeployment(ctx, ns, d, img, hold)
+	return t.applyDeployment(ctx, ns, d, img, hold, started)
 }
 
 // applyDeployment applies the Deployment of img's service, with hold
-// replicas instead of the service's when hold > 0.
-func (t *Target) applyDeployment(ctx context.Context, ns string, d deploy.Deployment, img events.Image, hold int) error {
+// replicas instead of the service's when hold > 0, its pods at started.
+func (t *Target) applyDeployment(ctx context.Context, ns string, d deploy.Deployment, img events.Image, hold int, started string) error {
 	s := img.Service
-	dep, err := t.deployment(ns, d, img)
+	dep, err := t.deployment(ns, d, img, started)
 	if err != nil {
 		return events.Permanent(fmt.Errorf("service %s: %w", s.Name, err))
 	}
@@ -176,7 +197,7 @@ func (t *Target) rollback(ctx context.Context, ns string, d deploy.Deployment, p
 			errs = append(errs, err)
 			continue
 		}
-		if err := t.applyService(ctx, ns, rel.deployment(), rel.Image, 0); err != nil {
+		if err := t.applyService(ctx, ns, rel.deployment(), rel.Image, 0, rel.started()); err != nil {
 			errs = append(errs, fmt.Errorf("re-apply %s at %s: %w", img.Service.Name, rel.Commit, err))
 			continue
 		}
@@ -208,12 +229,13 @@ func (t *Target) upToDate(ns string, prev map[string]*appsv1.Deployment, d deplo
 	if len(prev) != len(d.Images) {
 		return false
 	}
+	started := startedAt(prev, d)
 	for _, img := range d.Images {
 		dep, ok := prev[img.Service.Name]
 		if !ok {
 			return false
 		}
-		want, err := t.deployment(ns, d, img)
+		want, err := t.deployment(ns, d, img, started[img.Service.Name])
 		if err != nil || want.Annotations[AnnotationRelease] != dep.Annotations[AnnotationRelease] ||
 			dep.Spec.Replicas == nil || int(*dep.Spec.Replicas) != replicas(img.Service) {
 			return false

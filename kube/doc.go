@@ -17,6 +17,13 @@
 //     pods keep serving until the new ones are (maxUnavailable 0). A rollout
 //     that does not become available re-applies the previous commit's
 //     objects, digests and all, and deletes the services it added.
+//   - A service whose image (digest and repository), declared values and
+//     secret versions the deploy does not change (target.Unchanged, the
+//     rule of every target) keeps its pods: its pod template keeps the
+//     commit they were started at (label and SLIPWAY_COMMIT, and the
+//     release annotation's "started"), so the apply changes no template
+//     and rolls nothing out, while the Deployment's own labels and release
+//     annotation carry the new commit, which Current reports.
 //   - A successful deploy prunes, by label, the objects of the environment
 //     it no longer declares.
 //   - A preview (Options.Previews) gets a namespace of its own, removed with

@@ -10,7 +10,12 @@ import (
 // ApplyOnly applies d's objects and returns before the rollout gate: what
 // a deploy leaves when its process dies right after the apply.
 func (t *Target) ApplyOnly(ctx context.Context, d deploy.Deployment) error {
-	return t.apply(ctx, t.Namespace(d.Repo, d.Env), d, nil)
+	ns := t.Namespace(d.Repo, d.Env)
+	prev, err := t.deployments(ctx, ns, d.Repo, d.Env)
+	if err != nil {
+		return err
+	}
+	return t.apply(ctx, ns, d, nil, startedAt(prev, d))
 }
 
 // StartTask creates the Job of task and returns without waiting for it:

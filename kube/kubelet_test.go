@@ -123,8 +123,12 @@ func TestCrashAfterApplyIsFinishedByTheCluster(t *testing.T) {
 	if err := tg.Deploy(ctx, a); err != nil {
 		t.Fatalf("Deploy A: %v", err)
 	}
+	// B changes the service (a commit that changed nothing would keep A's
+	// pods): its pods must roll out.
 	b := a
 	b.Commit = commitB
+	b.Images = []events.Image{realImage(serve, "web", 2)}
+	b.Images[0].Service.Env = map[string]string{"RELEASE": commitB}
 	if err := tg.ApplyOnly(ctx, b); err != nil {
 		t.Fatalf("apply B: %v", err)
 	}

@@ -30,10 +30,30 @@ type release struct {
 	Env    string       `json:"env"`
 	Commit string       `json:"commit"`
 	Image  events.Image `json:"image"`
+	// Started is the commit its pod template carries (label and
+	// SLIPWAY_COMMIT): Commit, or the earlier commit whose pods a deploy
+	// kept because the service did not change. "" is Commit.
+	Started string `json:"started,omitempty"`
+	// Secrets are the versions of the secrets of the service
+	// (target.SecretsKey).
+	Secrets string `json:"secrets,omitempty"`
 }
 
 func (r release) deployment() deploy.Deployment {
 	return deploy.Deployment{Repo: r.Repo, Env: r.Env, Commit: r.Commit, Images: []events.Image{r.Image}}
+}
+
+// started returns the commit r's pods were started at.
+func (r release) started() string {
+	if r.Started == "" {
+		return r.Commit
+	}
+	return r.Started
+}
+
+// values returns what r's pods were started with.
+func (r release) values() target.Values {
+	return target.Values{Ref: r.Image.Ref, Digest: r.Image.Digest, Spec: target.RunSpec(r.Image.Service), Secrets: r.Secrets}
 }
 
 // pullRef is the reference the cluster pulls img by: its repository moved
@@ -60,14 +80,19 @@ func (t *Target) pullRef(img events.Image) (string, error) {
 	return pinned, nil
 }
 
-// deployment is the Deployment of one service of d.
-func (t *Target) deployment(ns string, d deploy.Deployment, img events.Image) (*appsv1ac.DeploymentApplyConfiguration, error) {
+// deployment is the Deployment of one service of d whose pods run started:
+// d.Commit, or the commit of the pods it keeps (startedAt). The pod
+// template carries started, the Deployment itself d.Commit, so keeping
+// pods changes no template and rolls nothing out.
+func (t *Target) deployment(ns string, d deploy.Deployment, img events.Image, started string) (*appsv1ac.DeploymentApplyConfiguration, error) {
 	s := img.Service
-	rel, err := json.Marshal(release{Repo: d.Repo, Env: d.Env, Commit: d.Commit, Image: img})
+	rel, err := json.Marshal(release{Repo: d.Repo, Env: d.Env, Commit: d.Commit, Image: img, Started: started, Secrets: target.SecretsKey(d, s)})
 	if err != nil {
 		return nil, err
 	}
-	pod, err := t.podSpec(d, img)
+	run := d
+	run.Commit = started
+	pod, err := t.podSpec(run, img)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +112,7 @@ func (t *Target) deployment(ns string, d deploy.Deployment, img events.Image) (*
 					WithMaxUnavailable(intstr.FromInt32(0)).
 					WithMaxSurge(intstr.FromString("100%")))).
 			WithTemplate(corev1ac.PodTemplateSpec().
-				WithLabels(objectLabels(d.Repo, d.Env, s.Name, d.Commit)).
+				WithLabels(objectLabels(d.Repo, d.Env, s.Name, started)).
 				WithSpec(pod))), nil
 }
 

@@ -197,6 +197,63 @@ func TestRedeployOfTheRunningCommitIsANoOp(t *testing.T) {
 	}
 }
 
+// TestUnchangedServiceRollsNothingOut: a commit that changes neither a
+// service's image nor its values writes the new commit on its Deployment
+// (labels, release annotation: Current reports it) and leaves the pod
+// template at the commit its pods started at, so no ReplicaSet is made
+// (the revision stays; the generation does move: the API server counts a
+// Deployment's annotations in it); a value it changes (env) rolls out.
+func TestUnchangedServiceRollsNothingOut(t *testing.T) {
+	c := kubetest.Shared(t)
+	c.Node(t)
+	ns := c.MustNamespace(t, "kept")
+	tg := newTarget(t, c, ns)
+	ctx := ctxFor(t)
+	web := image("web", commitA, digest("1"))
+	if err := tg.Deploy(ctx, deploy.Deployment{Repo: repo, Env: "staging", Commit: commitA, Images: []events.Image{web}}); err != nil {
+		t.Fatalf("Deploy A: %v", err)
+	}
+	before := mustDeployment(t, c, ns, "web")
+	web.Ref = "localhost:5000/acme/shop/web:" + commitB // a reused build, tagged with B
+	if err := tg.Deploy(ctx, deploy.Deployment{Repo: repo, Env: "staging", Commit: commitB, Images: []events.Image{web}}); err != nil {
+		t.Fatalf("Deploy B: %v", err)
+	}
+	after := mustDeployment(t, c, ns, "web")
+	const revision = "deployment.kubernetes.io/revision"
+	if after.Annotations[revision] != before.Annotations[revision] {
+		t.Errorf("revision %s -> %s: the pod template changed", before.Annotations[revision], after.Annotations[revision])
+	}
+	if got := after.Spec.Template.Labels[kube.LabelCommit]; got != commitA {
+		t.Errorf("pod template commit label %s, want %s (the pods' own)", got, commitA)
+	}
+	if got := after.Labels[kube.LabelCommit]; got != commitB {
+		t.Errorf("deployment commit label %s, want %s", got, commitB)
+	}
+	mustReplicaSets(t, c, ns, 1)
+	rel, err := tg.Current(ctx, repo, "staging")
+	if err != nil || rel.Commit() != commitB || !rel.Services[0].Running || len(rel.Services[0].Instances) != 1 {
+		t.Fatalf("Current after B = %+v, %v; want web running at %s", rel, err, commitB)
+	}
+
+	web.Service.Env = map[string]string{"GREETING": "hello"}
+	if err := tg.Deploy(ctx, deploy.Deployment{Repo: repo, Env: "staging", Commit: commitA, Images: []events.Image{web}}); err != nil {
+		t.Fatalf("Deploy A with a changed env: %v", err)
+	}
+	if got := mustDeployment(t, c, ns, "web"); got.Annotations[revision] == after.Annotations[revision] || got.Spec.Template.Labels[kube.LabelCommit] != commitA {
+		t.Errorf("changed env: revision %s, template commit %s; want a new revision at %s", got.Annotations[revision], got.Spec.Template.Labels[kube.LabelCommit], commitA)
+	}
+	mustReplicaSets(t, c, ns, 2)
+}
+
+// mustReplicaSets checks that ns holds n ReplicaSets.
+func mustReplicaSets(t *testing.T, c *kubetest.Cluster, ns string, n int) {
+	t.Helper()
+	rss, err := c.Client.AppsV1().ReplicaSets(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(rss.Items) != n {
+		t.Errorf("replica sets in %s: %d, %v; want %d", ns, len(rss.Items), err, n)
+	}
+}
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -57,10 +57,7 @@ func TestConformance(t *testing.T) {
 			Crash:    img("crash", targettest.CrashCmd),
 		},
 		Leftovers: c.leftovers,
-		// A service update carries the commit (SLIPWAY_COMMIT): every
-		// service of a deploy gets new tasks.
-		RestartsUnchanged: true,
-		Crash:             c.crash,
+		Crash:     c.crash,
 	})
 }
 

@@ -156,7 +156,7 @@ func serviceState(s swarm.Service, reps []replica) deploy.ServiceState {
 		}
 		st.Addrs = append(st.Addrs, r.addr)
 		st.Instances = append(st.Instances, deploy.Instance{
-			Node: r.node, Replica: i, Addr: r.addr, Commit: st.Commit, Digest: st.Digest, Running: running,
+			Node: r.node, ID: r.task.ID, Replica: i, Addr: r.addr, Commit: st.Commit, Digest: st.Digest, Running: running,
 		})
 	}
 	st.Running = len(reps) == st.Replicas && st.Up == st.Replicas

@@ -16,14 +16,17 @@ import (
 )
 
 // step is what a deploy does to one service of the release: start a
-// candidate, scale the live service, or nothing.
+// candidate, scale the live service, keep it (relabelled once the others
+// pass their gates), or nothing.
 type step struct {
 	img     events.Image
 	want    int
-	svc     swarm.Service // the candidate, or the live service scaled
+	svc     swarm.Service // the candidate, or the live service scaled or kept
 	created bool          // a candidate this deploy created
 	scaled  bool          // the live service, its replicas changed
+	kept    bool          // the live service, unchanged at another commit
 	before  uint64        // the live service's replicas before scaling
+	spec    string        // the live service's LabelSpec before scaling
 	known   map[string]bool
 }
 
@@ -92,7 +95,8 @@ func (t *Target) clearCandidates(ctx context.Context, svcs []swarm.Service) erro
 }
 
 // start creates a candidate for every image the live services do not run,
-// and scales those whose replica count changed.
+// scales those whose replica count changed and keeps those an earlier
+// commit runs unchanged (target.Unchanged), every task running.
 func (t *Target) start(ctx context.Context, d deploy.Deployment, lives map[string]swarm.Service) ([]*step, error) {
 	var steps []*step
 	for _, img := range d.Images {
@@ -104,6 +108,9 @@ func (t *Target) start(ctx context.Context, d deploy.Deployment, lives map[strin
 			if err := t.scale(ctx, st, l); err != nil {
 				return steps, err
 			}
+		case ok && unchanged(l, d, img):
+			st.svc, st.kept = l, true
+			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Str("started", short(l.Spec.Labels[docker.LabelCommit], 12)).Msg("service unchanged: tasks kept")
 		default:
 			spec, err := t.serviceSpec(d, img)
 			if err != nil {
@@ -131,24 +138,35 @@ func (t *Target) scale(ctx context.Context, st *step, l swarm.Service) error {
 	for _, task := range tasks {
 		st.known[task.ID] = true
 	}
-	st.before = uint64(declared(l))
-	if err := t.setReplicas(ctx, l.ID, uint64(st.want)); err != nil {
+	st.before, st.spec = uint64(declared(l)), l.Spec.Labels[docker.LabelSpec]
+	if err := t.setReplicas(ctx, l.ID, uint64(st.want), docker.SpecLabel(st.img.Service)); err != nil {
 		return err
 	}
 	st.svc, st.scaled = l, true
 	return nil
 }
 
-// setReplicas changes the replica count of service id, and its label.
-func (t *Target) setReplicas(ctx context.Context, id string, n uint64) error {
+// setReplicas changes the replica count of service id, and its labels:
+// the count and spec, the service as declared at that count.
+func (t *Target) setReplicas(ctx context.Context, id string, n uint64, spec string) error {
+	return t.update(ctx, id, "scale", func(s *swarm.ServiceSpec) {
+		s.Mode.Replicated.Replicas = &n
+		s.Labels[docker.LabelReplicas] = fmt.Sprint(n)
+		s.Labels[docker.LabelSpec] = spec
+	})
+}
+
+// update applies change to the spec of service id as the manager has it.
+// A change to its labels alone restarts no task; one to its replicas
+// starts or stops tasks, the others keep running.
+func (t *Target) update(ctx context.Context, id, op string, change func(*swarm.ServiceSpec)) error {
 	s, _, err := t.cli.ServiceInspectWithRaw(ctx, id, swarm.ServiceInspectOptions{})
 	if err != nil {
 		return t.managerError(ctx, "inspect service "+id, err)
 	}
-	s.Spec.Mode.Replicated.Replicas = &n
-	s.Spec.Labels[docker.LabelReplicas] = fmt.Sprint(n)
+	change(&s.Spec)
 	if _, err := t.cli.ServiceUpdate(ctx, id, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
-		return t.managerError(ctx, "scale service "+s.Spec.Name, err)
+		return t.managerError(ctx, op+" service "+s.Spec.Name, err)
 	}
 	return nil
 }
@@ -180,7 +198,7 @@ func (t *Target) undo(ctx context.Context, steps []*step) error {
 		case st.created:
 			errs = append(errs, t.removeAll(ctx, []swarm.Service{st.svc}))
 		case st.scaled:
-			errs = append(errs, t.setReplicas(ctx, st.svc.ID, st.before))
+			errs = append(errs, t.setReplicas(ctx, st.svc.ID, st.before, st.spec))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -189,25 +207,29 @@ func (t *Target) undo(ctx context.Context, steps []*step) error {
 	return nil
 }
 
-// promote makes every candidate live by its label, then removes every
-// other live service of svcs: those it replaced, those d no longer has, and
-// those an interrupted promotion left.
+// promote makes every candidate live by its label and relabels every kept
+// service with d's commit (label updates: no task restarts), then removes
+// every other live service of svcs: those it replaced, those d no longer
+// has, and those an interrupted promotion left.
 func (t *Target) promote(ctx context.Context, d deploy.Deployment, steps []*step, lives map[string]swarm.Service, svcs []swarm.Service) error {
 	keep := map[string]bool{}
 	for _, st := range steps {
-		if !st.created {
-			keep[lives[st.img.Service.Name].ID] = true
-			continue
+		var err error
+		switch {
+		case st.created:
+			err = t.update(ctx, st.svc.ID, "promote", func(s *swarm.ServiceSpec) { s.Labels[LabelRole] = RoleLive })
+		case st.kept:
+			labels := relabel(st.svc, d, st.img)
+			err = t.update(ctx, st.svc.ID, "relabel", func(s *swarm.ServiceSpec) { s.Labels = labels })
 		}
-		s, _, err := t.cli.ServiceInspectWithRaw(ctx, st.svc.ID, swarm.ServiceInspectOptions{})
 		if err != nil {
-			return t.managerError(ctx, "inspect service "+st.svc.Spec.Name, err)
+			return err
 		}
-		s.Spec.Labels[LabelRole] = RoleLive
-		if _, err := t.cli.ServiceUpdate(ctx, s.ID, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
-			return t.managerError(ctx, "promote service "+s.Spec.Name, err)
+		if st.created {
+			keep[st.svc.ID] = true
+		} else {
+			keep[lives[st.img.Service.Name].ID] = true
 		}
-		keep[s.ID] = true
 	}
 	var old []swarm.Service
 	for _, s := range svcs {

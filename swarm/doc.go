@@ -25,6 +25,14 @@
 //     one name: the one promoted last is live, and the next deploy removes
 //     the other; candidates an interrupted deploy left are removed by the
 //     next one before it starts its own.
+//   - A live service whose image (digest and repository), declared
+//     service and secret versions are the new commit's, every task
+//     running, is unchanged (target.Unchanged, the rule of every target):
+//     Deploy keeps its tasks and, once the changed services passed their
+//     gates, relabels it with the new commit (a label update, no task
+//     restarts); its name, its tasks' SLIPWAY_COMMIT and their containers'
+//     slipway.commit stay the commit they were started at, which
+//     LabelStarted records. A failed gate leaves it as it was.
 //   - The same commit and digest with another replica count scales the
 //     live service in place; added tasks pass the gate, or the count goes
 //     back.

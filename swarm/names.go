@@ -19,6 +19,11 @@ const (
 	LabelRole     = "slipway.role"
 	RoleLive      = "live"
 	RoleCandidate = "candidate"
+	// LabelStarted is the commit a service's tasks were started at (their
+	// SLIPWAY_COMMIT and ServiceName's commit): a service a deploy kept
+	// because it did not change serves later commits (docker.LabelCommit)
+	// from the tasks it started with.
+	LabelStarted = "slipway.started"
 )
 
 // maxName is the longest service name Swarm takes.

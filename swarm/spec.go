@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"maps"
 	"strconv"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
+	"github.com/slipway-dev/slipway/workflows/target"
 )
 
 // restartDelay is how long a live task that exited waits before Swarm
@@ -26,14 +28,14 @@ func (t *Target) serviceSpec(d deploy.Deployment, img events.Image) (swarm.Servi
 	}
 	n := uint64(max(s.Replicas, 1))
 	delay := restartDelay
-	return swarm.ServiceSpec{
+	spec := swarm.ServiceSpec{
 		Annotations: swarm.Annotations{
 			Name: ServiceName(d.Repo, d.Env, s.Name, d.Commit, img.Digest),
 			Labels: map[string]string{
 				docker.LabelRepo: d.Repo, docker.LabelEnv: d.Env, docker.LabelService: s.Name,
 				docker.LabelCommit: d.Commit, docker.LabelDigest: img.Digest, docker.LabelImage: img.Ref,
 				docker.LabelPort: strconv.Itoa(s.Port), docker.LabelReplicas: strconv.FormatUint(n, 10),
-				docker.LabelSpec: docker.SpecLabel(s), LabelRole: RoleCandidate,
+				docker.LabelSpec: docker.SpecLabel(s), LabelRole: RoleCandidate, LabelStarted: d.Commit,
 			},
 		},
 		TaskTemplate: swarm.TaskSpec{
@@ -41,6 +43,9 @@ func (t *Target) serviceSpec(d deploy.Deployment, img events.Image) (swarm.Servi
 				Image: img.Ref + "@" + img.Digest,
 				Env:   docker.Environment(d, s),
 				User:  s.User,
+				// A task's container carries the commit it was started at,
+				// as a docker target's container does.
+				Labels: map[string]string{docker.LabelCommit: d.Commit},
 			},
 			Resources: &swarm.ResourceRequirements{Limits: &swarm.Limit{
 				NanoCPUs: int64(res.CPUs * 1e9), MemoryBytes: res.Memory, Pids: res.Pids,
@@ -57,11 +62,36 @@ func (t *Target) serviceSpec(d deploy.Deployment, img events.Image) (swarm.Servi
 				PublishMode: swarm.PortConfigPublishModeHost,
 			}},
 		},
-	}, nil
+	}
+	if v := target.SecretsKey(d, s); v != "" {
+		spec.Labels[docker.LabelSecrets] = v
+	}
+	return spec, nil
 }
 
 // sameRelease reports whether live service s runs img of d.
 func sameRelease(s swarm.Service, d deploy.Deployment, img events.Image) bool {
 	l := s.Spec.Labels
 	return l[docker.LabelCommit] == d.Commit && l[docker.LabelDigest] == img.Digest
+}
+
+// unchanged reports whether live service s runs img as d declares it, at
+// whatever commit (target.Unchanged), with every task it declares
+// running: d keeps its tasks and relabels it.
+func unchanged(s swarm.Service, d deploy.Deployment, img events.Image) bool {
+	l := s.Spec.Labels
+	was := target.Values{Ref: l[docker.LabelImage], Digest: l[docker.LabelDigest], Spec: l[docker.LabelSpec], Secrets: l[docker.LabelSecrets]}
+	return target.Unchanged(was, d, img) && s.ServiceStatus != nil && s.ServiceStatus.RunningTasks == uint64(declared(s))
+}
+
+// relabel returns the labels of kept service s serving img of d: its
+// commit d's, its image img's reference (the same digest), the commit its
+// tasks were started at kept in LabelStarted.
+func relabel(s swarm.Service, d deploy.Deployment, img events.Image) map[string]string {
+	l := maps.Clone(s.Spec.Labels)
+	if l[LabelStarted] == "" {
+		l[LabelStarted] = l[docker.LabelCommit]
+	}
+	l[docker.LabelCommit], l[docker.LabelImage] = d.Commit, img.Ref
+	return l
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,10 +54,12 @@ func mustFixture(tb testing.TB, n int) *fixture {
 }
 
 // deployment is commit of the fixture's environment running img as web
-// with replicas.
+// with replicas, changed by the commit (RELEASE=<commit> in its env) as a
+// real commit changes what it deploys: a service a commit does not change
+// keeps its tasks (TestUnchangedServiceKeepsItsTasks).
 func (f *fixture) deployment(commit string, img dockertest.Image, replicas int) deploy.Deployment {
 	return deploy.Deployment{Repo: f.repo, Env: f.env, Commit: commit, Images: []events.Image{{
-		Service: events.ServiceSpec{Name: "web", Port: targettest.Port, HealthPath: "/healthz", Replicas: replicas},
+		Service: events.ServiceSpec{Name: "web", Port: targettest.Port, HealthPath: "/healthz", Replicas: replicas, Env: map[string]string{"RELEASE": commit}},
 		Ref:     img.Ref, Digest: img.Digest,
 	}}}
 }
@@ -371,4 +374,99 @@ func TestInterruptedPromotion(t *testing.T) {
 		}
 		t.Fatalf("after the next deploy the environment has services %v, want only %s's", names, v2[:12])
 	}
+}
+
+// TestUnchangedServiceKeepsItsTasks: a commit that changes neither web's
+// image nor its values keeps its service and tasks (the same IDs, still
+// answering the commit they started at) and relabels the service: the
+// environment reads back as the new commit, LabelStarted and the task
+// containers' slipway.commit keep the commit the tasks started at. A
+// service scaled in place is declared at its new count, so the next
+// unchanged commit keeps it too.
+func TestUnchangedServiceKeepsItsTasks(t *testing.T) {
+	f := mustFixture(t, 2)
+	v1, v2, v3 := targettest.RandomCommit(), targettest.RandomCommit(), targettest.RandomCommit()
+	at := func(commit string, replicas int) deploy.Deployment {
+		d := f.deployment(commit, f.serve, replicas)
+		d.Images[0].Service.Env = nil
+		return d
+	}
+	if err := f.tg.Deploy(f.ctx, at(v1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	before := f.mustLive(t)
+	if err := f.tg.Deploy(f.ctx, at(v2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	after := f.mustLive(t)
+	l := after.svc.Spec.Labels
+	switch {
+	case after.svc.ID != before.svc.ID || !slices.Equal(after.tasks, before.tasks):
+		t.Errorf("service %s tasks %v after an unchanged commit, was %s tasks %v: want them kept", after.svc.ID, after.tasks, before.svc.ID, before.tasks)
+	case l[docker.LabelCommit] != v2 || l[swarmtarget.LabelStarted] != v1:
+		t.Errorf("labels commit %s, started %s; want %s, %s", l[docker.LabelCommit], l[swarmtarget.LabelStarted], v2[:12], v1[:12])
+	case after.svc.Spec.TaskTemplate.ContainerSpec.Labels[docker.LabelCommit] != v1:
+		t.Errorf("task containers are labelled %v, want the commit they started at, %s", after.svc.Spec.TaskTemplate.ContainerSpec.Labels, v1[:12])
+	}
+	if web := f.mustWeb(t); web.Commit != v2 || !web.Running || web.Instances[0].Commit != v2 {
+		t.Errorf("Current() web = %+v, want %s running", web, v2[:12])
+	}
+	if got, err := f.get(t); err != nil || got != v1 {
+		t.Errorf("web answers %q, %v; want the commit its task started at, %s", got, err, v1)
+	}
+
+	if err := f.tg.Deploy(f.ctx, at(v2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	scaled := f.mustLive(t)
+	if err := f.tg.Deploy(f.ctx, at(v3, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if kept := f.mustLive(t); kept.svc.ID != scaled.svc.ID || !slices.Equal(kept.tasks, scaled.tasks) || len(kept.tasks) != 2 {
+		t.Errorf("after scaling in place and an unchanged commit: service %s tasks %v, was %s tasks %v; want them kept", kept.svc.ID, kept.tasks, scaled.svc.ID, scaled.tasks)
+	}
+}
+
+// live is the live web service and its running tasks' IDs, by slot.
+type live struct {
+	svc   swarm.Service
+	tasks []string
+}
+
+// mustLive returns the live web service of the fixture's environment as
+// the manager has it.
+func (f *fixture) mustLive(tb testing.TB) live {
+	tb.Helper()
+	mgr := f.c.hosts.List[0].Docker(tb)
+	svcs, err := mgr.ServiceList(f.ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelEnv+"="+f.env))})
+	if err != nil || len(svcs) != 1 || svcs[0].Spec.Labels[swarmtarget.LabelRole] != swarmtarget.RoleLive {
+		tb.Fatalf("services of %s: %d, %v; want one, live", f.env, len(svcs), err)
+	}
+	tasks, err := mgr.TaskList(f.ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svcs[0].ID), filters.Arg("desired-state", "running"))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	slices.SortFunc(tasks, func(a, b swarm.Task) int { return a.Slot - b.Slot })
+	l := live{svc: svcs[0]}
+	for _, task := range tasks {
+		l.tasks = append(l.tasks, task.ID)
+	}
+	return l
+}
+
+// get returns what web's first replica answers at /.
+func (f *fixture) get(tb testing.TB) (string, error) {
+	tb.Helper()
+	addrs, err := f.tg.ResolveAll(f.ctx, f.repo, f.env, "web")
+	if err != nil {
+		return "", err
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil, DialContext: f.tg.Dial}}
+	resp, err := hc.Get("http://" + addrs[0] + "/")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b)), err
 }

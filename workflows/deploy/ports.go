@@ -80,7 +80,10 @@ type Instance struct {
 	// Node is the host or node the replica runs on, as the target names
 	// it: "local" for the deployer's own daemon, an SSH host's name, a
 	// Kubernetes node.
-	Node    string
+	Node string
+	// ID names the replica as its target does: a container id, a Swarm
+	// task id, a pod name. A deploy that keeps a replica keeps its ID.
+	ID      string
 	Replica int
 	// Addr is the replica's host:port as Target.Dial reaches it ("" when it
 	// publishes none).

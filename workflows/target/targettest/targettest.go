@@ -59,10 +59,6 @@ type Config struct {
 	// retains for a rollback (candidates, retired containers, old replica
 	// sets).
 	Leftovers func(tb testing.TB, ctx context.Context, repo, env string) int
-	// RestartsUnchanged says the target restarts every service a deploy
-	// names, even one whose image and values did not change (a Swarm
-	// service update carries the commit): UnchangedServiceKept is skipped.
-	RestartsUnchanged bool
 	// Crash leaves on tg what a Deploy of d leaves when its process dies
 	// after starting the new replicas and before swapping them in.
 	Crash func(tb testing.TB, ctx context.Context, tg target.Target, d deploy.Deployment)
