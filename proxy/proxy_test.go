@@ -231,3 +231,29 @@ func TestServerShutsDownOnCancel(t *testing.T) {
 		t.Errorf("Serve returned %v, want nil", got)
 	}
 }
+
+// TestWaitsOutASwapOfARouteThatServed: a route that resolved before and
+// then resolves to nothing for longer than one retry pause (a swap of
+// container names on a busy daemon, a canary moved into its environment)
+// holds the request until it resolves again, instead of answering 502; a
+// route that never resolved is asked twice only.
+func TestWaitsOutASwapOfARouteThatServed(t *testing.T) {
+	old, next := MustBackend(t, "old"), MustBackend(t, "next")
+	// The first answer serves, then five failed lookups (≈ 500 ms of
+	// pauses), then the replacement.
+	stub := newStub(map[string][]string{"web.staging": {old, "", "", "", "", "", next}, "api.staging": {""}})
+	p := proxy.New(stub, "", proxy.WithTTL(time.Millisecond), labels)
+	if code, body := get(t, p, "web.staging.shop.localhost", "/"); code != 200 || !strings.HasPrefix(body, "old ") {
+		t.Fatalf("got %d %q, want 200 from old", code, body)
+	}
+	time.Sleep(5 * time.Millisecond) // past the TTL
+	if code, body := get(t, p, "web.staging.shop.localhost", "/"); code != 200 || !strings.HasPrefix(body, "next ") {
+		t.Fatalf("during the swap: got %d %q, want 200 from next once it resolves", code, body)
+	}
+	if code, _ := get(t, p, "api.staging.shop.localhost", "/"); code != http.StatusBadGateway {
+		t.Errorf("a route never resolved: got %d, want 502", code)
+	}
+	if n := stub.Calls("api.staging"); n != 2 {
+		t.Errorf("a route never resolved was asked %d times, want 2", n)
+	}
+}

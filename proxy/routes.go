@@ -11,8 +11,17 @@ import (
 )
 
 // retryPause is how long the proxy waits before asking a failed Resolver
-// again: long enough to cover a deploy's swap of two container names.
+// again: long enough to cover a deploy's swap of two container names on
+// an idle daemon.
 const retryPause = 100 * time.Millisecond
+
+// swapWait is how long a request for a route that resolved before waits
+// for it to resolve again, asking every retryPause: a swap of container
+// names on a busy daemon, or a canary's containers moved into their
+// environment, takes longer than one pause, and a request held that long
+// is better than a 502. A route never resolved gets one retry only, so a
+// made-up Host header costs two questions to the Resolver, not twenty.
+const swapWait = 2 * time.Second
 
 // entry is a cached resolution: the addresses of a route's replicas and the
 // turn of the next request.
@@ -87,14 +96,32 @@ func (rs *routes) lookup(ctx context.Context, rt route) ([]string, error) {
 	return addrs, err
 }
 
-// retry asks the Resolver once more after retryPause.
+// retry asks the Resolver again after retryPause: once for a route never
+// resolved, and until swapWait has passed for one that was (served).
 func (rs *routes) retry(ctx context.Context, rt route) ([]string, error) {
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-time.After(retryPause):
+	deadline := time.Now().Add(retryPause)
+	if rs.served(rt) {
+		deadline = time.Now().Add(swapWait)
 	}
-	return rs.lookup(ctx, rt)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(retryPause):
+		}
+		addrs, err := rs.lookup(ctx, rt)
+		if err == nil || !time.Now().Before(deadline) {
+			return addrs, err
+		}
+	}
+}
+
+// served reports whether rt resolved to an address before: its entry
+// outlives its freshness.
+func (rs *routes) served(rt route) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return len(rs.entries[rt].addrs) > 0
 }
 
 // forget drops the cached resolution that produced addr, so that the next
