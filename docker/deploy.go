@@ -57,7 +57,11 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 			return err
 		}
 	}
-	cands, err := t.startAll(ctx, d, existing, from, t.waitHealthy)
+	cands, err := t.startAll(ctx, d, existing, from)
+	if err == nil {
+		log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates started")
+		err = t.waitAllHealthy(ctx, cands)
+	}
 	if err != nil {
 		t.discard(ctx, cands)
 		return err

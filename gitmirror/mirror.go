@@ -40,8 +40,6 @@ type Mirror struct {
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // one fetch at a time per repository
-	// commits are those found in the mirrors (hasCommit).
-	commits present
 }
 
 // New returns a Mirror keeping its repositories in dir, which it creates if
@@ -166,17 +164,9 @@ func isMissingObject(err error) bool {
 	return false
 }
 
-// hasCommit reports whether the commit sha is in gitDir, asking git only
-// until it was found once.
+// hasCommit reports whether the commit sha is in gitDir.
 func (m *Mirror) hasCommit(ctx context.Context, gitDir, sha string) bool {
-	if m.commits.has(gitDir, sha) {
-		return true
-	}
-	if m.command(ctx, gitDir, "cat-file", "-e", sha+"^{commit}").Run() != nil {
-		return false
-	}
-	m.commits.add(gitDir, sha)
-	return true
+	return m.command(ctx, gitDir, "cat-file", "-e", sha+"^{commit}").Run() == nil
 }
 
 // initMirror creates the bare repository gitDir unless it exists. It is built

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -94,11 +95,11 @@ func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (strin
 	if in.Dockerfile == "" {
 		return "", events.Permanent(&manifest.FieldError{Path: "services[" + s.Name + "].dockerfile", Msg: fmt.Sprintf("%q does not exist in the commit", dockerfile)})
 	}
-	stamped, err := h.stamps.stamped(ctx, h.Source, e, dockerfile, in.Dockerfile)
+	content, err := h.Source.ReadFile(ctx, e.Repo, e.Commit, dockerfile)
 	if err != nil {
 		return "", fmt.Errorf("build key of %s: %w", s.Name, err)
 	}
-	if stamped {
+	if bytes.Contains(content, []byte(stampArg)) {
 		in.Args = map[string]string{stampArg: e.Commit}
 	}
 	if f, ok := h.Builder.(Fingerprinter); ok {
