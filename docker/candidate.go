@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,62 +34,87 @@ type candidate struct {
 	secrets []deploy.Secret
 }
 
-// startAll pulls every image of d and starts one candidate for each of its
-// replicas, but for the services whose live containers existing already
-// run with d's values (unchanged: they are kept), those the live
-// containers of d.From (from) run with d's values (taken over, already
-// running) and those a retained container of each replica runs (revived,
-// no pull). It
-// returns the candidates created so far even when it fails, so the caller
-// can remove them.
-func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing, from []container.Summary) ([]*candidate, error) {
-	var cands []*candidate
-	for _, img := range d.Images {
+// startAll starts one candidate for each replica of every image of d, but
+// for the services whose live containers existing already run with d's
+// values (unchanged: they are kept), and hands each started candidate to
+// then (when not nil). A service the live containers of d.From (from) run
+// with d's values is taken over (already running); one a retained
+// container of each replica runs is revived (no pull); any other is pulled
+// and its candidates created. Each service is prepared on a goroutine of
+// its own and each candidate started, then handed to then, as soon as it
+// is ready, so that the deploy costs its slowest service's pull, create,
+// start and health check, not the sum of every service's: the daemon takes
+// a few hundred milliseconds to set up each container's network and
+// process, and a rollback to a retained release is mostly that. The first
+// failure stops the rest. It returns the candidates created so far, in the
+// order of d's images, even when it fails, so the caller can remove them.
+func (t *Target) startAll(ctx context.Context, d deploy.Deployment, existing, from []container.Summary, then func(context.Context, *candidate) error) ([]*candidate, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	prepared := make([][]*candidate, len(d.Images)) // each written by its service's goroutine only
+	for i, img := range d.Images {
 		if kept := unchanged(existing, d, img); kept != nil {
 			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Int("containers", len(kept)).Msg("service unchanged: containers kept")
 			continue
 		}
-		if moved := unchanged(from, d, img); moved != nil {
-			zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Str("from", d.From).Int("containers", len(moved)).Msg("service runs in the environment moved from: containers taken over")
-			for _, c := range moved {
-				cands = append(cands, takeOver(d, img, c))
-			}
-			continue
-		}
-		if retained := retainedFor(existing, d, img); retained != nil {
-			for _, c := range retained {
-				cand, err := t.revive(ctx, d, img, c)
+		g.Go(func() error {
+			var err error
+			prepared[i], err = t.prepare(gctx, d, img, existing, from)
+			for _, c := range prepared[i] {
 				if err != nil {
-					return cands, err
+					break
 				}
-				cands = append(cands, cand)
+				g.Go(func() error {
+					if err := t.start(gctx, c); err != nil || then == nil {
+						return err
+					}
+					return then(gctx, c)
+				})
 			}
-			continue
+			return err
+		})
+	}
+	err := g.Wait()
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return slices.Concat(prepared...), err
+}
+
+// prepare returns the candidates of the replicas of img, not started: the
+// live containers of d.From that run it with d's values (taken over), else
+// its retained containers (revived), else new ones created from its
+// pulled image. It returns those made so far even when it fails.
+func (t *Target) prepare(ctx context.Context, d deploy.Deployment, img events.Image, existing, from []container.Summary) ([]*candidate, error) {
+	var cands []*candidate
+	if moved := unchanged(from, d, img); moved != nil {
+		zerolog.Ctx(ctx).Info().Str("service", img.Service.Name).Str("from", d.From).Int("containers", len(moved)).Msg("service runs in the environment moved from: containers taken over")
+		for _, c := range moved {
+			cands = append(cands, takeOver(d, img, c))
 		}
-		ref, err := t.pull(ctx, img.Ref, img.Digest)
-		if err != nil {
-			return cands, err
-		}
-		for i := range replicas(img.Service) {
-			c, err := t.create(ctx, d, img, i, ref)
+		return cands, nil
+	}
+	if retained := retainedFor(existing, d, img); retained != nil {
+		for _, c := range retained {
+			cand, err := t.revive(ctx, d, img, c)
 			if err != nil {
 				return cands, err
 			}
-			cands = append(cands, c)
+			cands = append(cands, cand)
 		}
+		return cands, nil
 	}
-	return cands, t.startEach(ctx, cands)
-}
-
-// startEach starts the candidates cands at once: the daemon takes a few
-// hundred milliseconds to set up each container's network and process,
-// and a rollback to a retained release is mostly that.
-func (t *Target) startEach(ctx context.Context, cands []*candidate) error {
-	var g errgroup.Group
-	for _, c := range cands {
-		g.Go(func() error { return t.start(ctx, c) })
+	ref, err := t.pull(ctx, img.Ref, img.Digest)
+	if err != nil {
+		return cands, err
 	}
-	return g.Wait()
+	for i := range replicas(img.Service) {
+		c, err := t.create(ctx, d, img, i, ref)
+		if err != nil {
+			return cands, err
+		}
+		cands = append(cands, c)
+	}
+	return cands, nil
 }
 
 // create creates the candidate container of replica i of img, pinned to ref.

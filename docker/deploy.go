@@ -57,11 +57,7 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 			return err
 		}
 	}
-	cands, err := t.startAll(ctx, d, existing, from)
-	if err == nil {
-		log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates started")
-		err = t.waitAllHealthy(ctx, cands)
-	}
+	cands, err := t.startAll(ctx, d, existing, from, t.waitHealthy)
 	if err != nil {
 		t.discard(ctx, cands)
 		return err

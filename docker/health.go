@@ -12,7 +12,6 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -34,22 +33,6 @@ func newProbeClient(dial func(ctx context.Context, network, addr string) (net.Co
 			return http.ErrUseLastResponse
 		},
 	}
-}
-
-// waitAllHealthy waits until every candidate is healthy. The first failure
-// stops the others' waits.
-func (t *Target) waitAllHealthy(ctx context.Context, cands []*candidate) error {
-	g, gctx := errgroup.WithContext(ctx)
-	for _, c := range cands {
-		g.Go(func() error { return t.waitHealthy(gctx, c) })
-	}
-	if err := g.Wait(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return err
-	}
-	return nil
 }
 
 // firstProbePause is the pause after a candidate's first failed health

@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/docker/docker/api/types/container"
@@ -12,22 +13,35 @@ import (
 	"github.com/slipway-dev/slipway/workflows/deploy"
 )
 
-// promoteAll makes every healthy candidate live, tells d.Promoted, then, after DrainDelay,
-// removes the containers they replaced and the live containers of services
-// d no longer has. When a promotion fails, the remaining candidates are
-// removed and the services already promoted stay promoted.
+// promoteAll makes every healthy candidate live, all at once, tells
+// d.Promoted, then, after DrainDelay, removes the containers they replaced
+// and the live containers of services d no longer has. When a promotion
+// fails, the candidates not promoted are removed and the services already
+// promoted stay promoted; the error is the first failure in the order of
+// cands.
 func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*candidate) error {
-	var replaced []string
+	olds, errs := make([]string, len(cands)), make([]error, len(cands))
+	var wg sync.WaitGroup
 	for i, c := range cands {
-		old, err := t.promote(ctx, d, c)
-		if err != nil {
-			t.discard(ctx, cands[i:])
-			t.disposeAll(ctx, d.Env, replaced)
-			return err
-		}
+		wg.Go(func() { olds[i], errs[i] = t.promote(ctx, d, c) })
+	}
+	wg.Wait()
+	var replaced []string
+	for _, old := range olds {
 		if old != "" {
 			replaced = append(replaced, old)
 		}
+	}
+	if i := slices.IndexFunc(errs, func(err error) bool { return err != nil }); i >= 0 {
+		var failed []*candidate
+		for j, c := range cands {
+			if errs[j] != nil {
+				failed = append(failed, c)
+			}
+		}
+		t.discard(ctx, failed)
+		t.disposeAll(ctx, d.Env, replaced)
+		return errs[i]
 	}
 	if err := t.recordLive(ctx, d); err != nil {
 		t.disposeAll(ctx, d.Env, replaced)

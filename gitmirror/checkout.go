@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,20 @@ import (
 // release function that removes it (safe to call more than once). The
 // directory is the caller's until released.
 func (m *Mirror) Checkout(ctx context.Context, repo events.Repo, sha string) (string, func(), error) {
+	return m.checkout(ctx, repo, sha, nil)
+}
+
+// CheckoutPaths is Checkout writing only paths of the tree (slash-separated,
+// relative to its root; "." is all of it): each with everything under it,
+// and the directories or links on the way to it, so that what a build of
+// one service of a monorepo sees is there as in a whole checkout, and the
+// other services' files are not written.
+func (m *Mirror) CheckoutPaths(ctx context.Context, repo events.Repo, sha string, paths []string) (string, func(), error) {
+	return m.checkout(ctx, repo, sha, paths)
+}
+
+// checkout is Checkout of paths, or of the whole tree when paths is nil.
+func (m *Mirror) checkout(ctx context.Context, repo events.Repo, sha string, paths []string) (string, func(), error) {
 	gitDir, err := m.ensure(ctx, repo, sha)
 	if err != nil {
 		return "", nil, err
@@ -29,15 +44,32 @@ func (m *Mirror) Checkout(ctx context.Context, repo events.Repo, sha string) (st
 		return "", nil, fmt.Errorf("create checkout dir: %w", err)
 	}
 	release := sync.OnceFunc(func() { _ = os.RemoveAll(dir) })
-	if err := m.archive(ctx, gitDir, sha, dir); err != nil {
+	if err := m.archive(ctx, gitDir, sha, dir, paths); err != nil {
 		release()
 		return "", nil, fmt.Errorf("check out %s: %w", sha, err)
 	}
 	return dir, release, nil
 }
 
-// archive streams git archive of sha into dir.
-func (m *Mirror) archive(ctx context.Context, gitDir, sha, dir string) error {
+// wanted reports whether the archive entry name is one of paths, on the
+// way to one or under one; every entry is when paths is nil.
+func wanted(name string, paths []string) bool {
+	if paths == nil {
+		return true
+	}
+	name = strings.TrimSuffix(name, "/")
+	for _, p := range paths {
+		p = path.Clean(p)
+		if p == "." || name == p || strings.HasPrefix(name, p+"/") || strings.HasPrefix(p, name+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// archive streams git archive of sha into dir, writing the entries of
+// paths only (wanted).
+func (m *Mirror) archive(ctx context.Context, gitDir, sha, dir string, paths []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := m.command(ctx, gitDir, "archive", "--format=tar", sha)
@@ -50,7 +82,7 @@ func (m *Mirror) archive(ctx context.Context, gitDir, sha, dir string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	untarErr := untar(stdout, dir)
+	untarErr := untar(stdout, dir, paths)
 	if untarErr != nil {
 		cancel() // stop git if we stopped reading
 	}
@@ -67,8 +99,9 @@ func (m *Mirror) archive(ctx context.Context, gitDir, sha, dir string) error {
 
 // untar extracts a git archive into dir. Every write goes through os.Root, so
 // no entry can land outside dir, whatever links the tree holds. File times are
-// set to those of the archive (the commit time).
-func untar(r io.Reader, dir string) error {
+// set to those of the archive (the commit time). Entries paths does not
+// want are skipped.
+func untar(r io.Reader, dir string, paths []string) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
@@ -86,6 +119,9 @@ func untar(r io.Reader, dir string) error {
 		}
 		if !filepath.IsLocal(h.Name) {
 			return fmt.Errorf("archive entry %q escapes the checkout", h.Name)
+		}
+		if !wanted(h.Name, paths) {
+			continue
 		}
 		if h.Typeflag == tar.TypeDir {
 			dirs = append(dirs, h)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -148,5 +149,55 @@ func TestFetchKeepsPacks(t *testing.T) {
 	packs, _ := filepath.Glob(filepath.Join(dir, "*.git", "objects", "pack", "*.pack"))
 	if len(loose) != 0 || len(packs) == 0 {
 		t.Errorf("mirror holds %d loose objects and %d packs, want 0 and some: %v", len(loose), len(packs), loose)
+	}
+}
+
+// TestCheckoutPaths: a checkout of some paths writes each with what is
+// under it and the directories and links on the way to it, and nothing else.
+func TestCheckoutPaths(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	for _, p := range []string{"services/web/Dockerfile", "services/web/src/index.txt", "services/web.Dockerfile.dockerignore",
+		"services/api/Dockerfile", "docker/web.Dockerfile", "docs/README.md", "slipway.yaml"} {
+		repo.WriteFile(p, p+"\n")
+	}
+	repo.Symlink("services", "lnk") // a link on the way to a wanted path is kept
+	sha := repo.Commit("one")
+	tests := []struct {
+		name  string
+		paths []string
+		want  []string
+	}{
+		{"context and a Dockerfile outside it", []string{"services/web", "docker/web.Dockerfile", "docker/web.Dockerfile.dockerignore"},
+			[]string{"docker/web.Dockerfile", "services/web/Dockerfile", "services/web/src/index.txt"}},
+		{"a prefix of a name is not its directory", []string{"services/web"},
+			[]string{"services/web/Dockerfile", "services/web/src/index.txt"}},
+		{"through a link", []string{"lnk/web"}, []string{"lnk"}},
+		{"the root", []string{"."}, []string{"docker/web.Dockerfile", "docs/README.md", "lnk", "services/api/Dockerfile",
+			"services/web/Dockerfile", "services/web/src/index.txt", "services/web.Dockerfile.dockerignore", "slipway.yaml"}},
+	}
+	m := mustMirror(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, release, err := m.CheckoutPaths(context.Background(), repo.Events("acme/shop"), sha, tt.paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			var got []string
+			err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(dir, p)
+				got = append(got, filepath.ToSlash(rel))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("CheckoutPaths(%q) wrote %q, want %q", tt.paths, got, tt.want)
+			}
+		})
 	}
 }

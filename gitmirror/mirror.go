@@ -40,6 +40,8 @@ type Mirror struct {
 
 	mu    sync.Mutex
 	locks map[string]chan struct{} // one fetch at a time per repository
+	// commits are those found in the mirrors (hasCommit).
+	commits present
 }
 
 // New returns a Mirror keeping its repositories in dir, which it creates if
@@ -164,9 +166,17 @@ func isMissingObject(err error) bool {
 	return false
 }
 
-// hasCommit reports whether the commit sha is in gitDir.
+// hasCommit reports whether the commit sha is in gitDir, asking git only
+// until it was found once.
 func (m *Mirror) hasCommit(ctx context.Context, gitDir, sha string) bool {
-	return m.command(ctx, gitDir, "cat-file", "-e", sha+"^{commit}").Run() == nil
+	if m.commits.has(gitDir, sha) {
+		return true
+	}
+	if m.command(ctx, gitDir, "cat-file", "-e", sha+"^{commit}").Run() != nil {
+		return false
+	}
+	m.commits.add(gitDir, sha)
+	return true
 }
 
 // initMirror creates the bare repository gitDir unless it exists. It is built

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -255,8 +256,9 @@ func reportPhases(b *testing.B, ctx context.Context, paths map[string]*env, runs
 			}
 		}
 	}
+	names := slices.Sorted(maps.Keys(paths))
 	for _, kind := range []string{"cold", "warm"} {
-		for _, name := range []string{"public", "private"} {
+		for _, name := range names {
 			key := name + "-" + kind
 			var line strings.Builder
 			for _, ph := range append(benchPhases, struct{ name, subject string }{"serve", ""}) {

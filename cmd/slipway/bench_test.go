@@ -44,6 +44,7 @@ func BenchmarkPushToStaging(b *testing.B) {
 
 	d := newDirect(b, ctx, e.up.Config.Registry, e.up.Config.BuildkitHost)
 	var total = map[string]time.Duration{}
+	var runs []benchRun
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, kind := range []string{"cold", "warm"} {
@@ -53,6 +54,7 @@ func BenchmarkPushToStaging(b *testing.B) {
 			p := e.push(b, ctx, s, "bench "+nonce, "")
 			e.waitServing(b, ctx, p.After)
 			total["slipway-"+kind] += time.Since(start)
+			runs = append(runs, benchRun{path: "slipway", kind: kind, sha: p.After, start: start, end: time.Now()})
 			e.waitIdle(b, ctx)
 
 			change(b, s, kind, nonce+"-direct")
@@ -65,6 +67,7 @@ func BenchmarkPushToStaging(b *testing.B) {
 	for k, v := range total {
 		b.ReportMetric(float64(v.Milliseconds())/float64(b.N), k+"-ms/op")
 	}
+	reportPhases(b, ctx, map[string]*env{"slipway": e}, runs)
 	for _, kind := range []string{"cold", "warm"} {
 		b.ReportMetric(float64(total["slipway-"+kind])/float64(total["direct-"+kind]), "slipway/direct-"+kind)
 	}

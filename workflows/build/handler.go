@@ -56,6 +56,8 @@ type Handler struct {
 	Tagger  Tagger
 	// Logs, when set, records each build's progress (steps and output).
 	Logs Logs
+
+	stamps stamps
 }
 
 // record is what a completed build claim holds.

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -95,11 +94,11 @@ func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (strin
 	if in.Dockerfile == "" {
 		return "", events.Permanent(&manifest.FieldError{Path: "services[" + s.Name + "].dockerfile", Msg: fmt.Sprintf("%q does not exist in the commit", dockerfile)})
 	}
-	content, err := h.Source.ReadFile(ctx, e.Repo, e.Commit, dockerfile)
+	stamped, err := h.stamps.stamped(ctx, h.Source, e, dockerfile, in.Dockerfile)
 	if err != nil {
 		return "", fmt.Errorf("build key of %s: %w", s.Name, err)
 	}
-	if bytes.Contains(content, []byte(stampArg)) {
+	if stamped {
 		in.Args = map[string]string{stampArg: e.Commit}
 	}
 	if f, ok := h.Builder.(Fingerprinter); ok {

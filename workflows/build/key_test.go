@@ -2,6 +2,8 @@ package build_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/slipway-dev/slipway/events"
@@ -84,5 +86,64 @@ func TestBuildKey(t *testing.T) {
 	missing := events.ServiceSpec{Name: "web", Context: ".", Dockerfile: "services/web/Dockerfile", Inputs: []string{"libs/gone"}}
 	if _, err := h.BuildKey(context.Background(), &events.BuildRequested{Repo: src, Commit: again, Service: missing}); !events.IsPermanent(err) {
 		t.Errorf("missing input: %v, want a permanent error", err)
+	}
+}
+
+// countingSource counts the reads of each path of a Source.
+type countingSource struct {
+	build.Source
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingSource) ReadFile(ctx context.Context, repo events.Repo, sha, path string) ([]byte, error) {
+	c.mu.Lock()
+	c.reads[path]++
+	c.mu.Unlock()
+	return c.Source.ReadFile(ctx, repo, sha, path)
+}
+
+// TestBuildKeyReadsADockerfileOnce: the build keys of commits that leave
+// a Dockerfile as it was read it once (its stamp is known by its blob id),
+// and a changed Dockerfile is read again, its stamp honoured.
+func TestBuildKeyReadsADockerfileOnce(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	m, err := gitmirror.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &countingSource{Source: m, reads: map[string]int{}}
+	h := &build.Handler{Config: build.Config{Registry: "localhost:5000"}, Source: src, Objects: m}
+	web := events.ServiceSpec{Name: "web", Context: "services/web", Dockerfile: "Dockerfile"}
+	const dockerfile = "services/web/Dockerfile"
+	key := func(sha string) string {
+		t.Helper()
+		k, err := h.BuildKey(context.Background(), &events.BuildRequested{Repo: repo.Events("acme/shop"), Commit: sha, Branch: "main", Service: web})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	repo.WriteFile(dockerfile, "FROM busybox\n")
+	repo.WriteFile("services/web/index.txt", "1")
+	var shas []string
+	for i := range 3 {
+		repo.WriteFile("services/web/index.txt", fmt.Sprint(i))
+		shas = append(shas, repo.Commit(fmt.Sprint("change ", i)))
+	}
+	for _, sha := range shas {
+		key(sha)
+	}
+	if n := src.reads[dockerfile]; n != 1 {
+		t.Errorf("3 commits of one Dockerfile: read %d times, want 1", n)
+	}
+	repo.WriteFile(dockerfile, "FROM busybox\nARG SLIPWAY_COMMIT\n")
+	stamped := repo.Commit("stamp")
+	again := repo.Commit("empty")
+	if key(stamped) == key(again) {
+		t.Error("a Dockerfile naming SLIPWAY_COMMIT, read once: one key for two commits")
+	}
+	if n := src.reads[dockerfile]; n != 2 {
+		t.Errorf("after the Dockerfile changed: read %d times in all, want 2", n)
 	}
 }

@@ -17,6 +17,14 @@ type Source interface {
 	Checkout(ctx context.Context, repo events.Repo, sha string) (dir string, release func(), err error)
 }
 
+// PathSource is a Source that checks out only some paths of a commit
+// (gitmirror.Mirror): each path with everything under it and the
+// directories on the way to it. A build checks out what it sees (its
+// context and its Dockerfile), not every service of the monorepo.
+type PathSource interface {
+	CheckoutPaths(ctx context.Context, repo events.Repo, sha string, paths []string) (dir string, release func(), err error)
+}
+
 // Request is one image to build and push.
 type Request struct {
 	// Checkout is the absolute path of the checked-out commit holding the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -73,7 +74,7 @@ func (h *Handler) build(ctx context.Context, e *events.BuildRequested) (record, 
 func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec record) (_ record, err error) {
 	log := zerolog.Ctx(ctx).With().Str("repo", e.Repo.FullName).Str("sha", e.Commit).
 		Str("service", e.Service.Name).Logger()
-	dir, release, err := h.Source.Checkout(ctx, e.Repo, e.Commit)
+	dir, release, err := h.checkout(ctx, e)
 	if err != nil {
 		return rec, fmt.Errorf("check out %s: %w", e.Commit, err)
 	}
@@ -116,6 +117,18 @@ func (h *Handler) solve(ctx context.Context, e *events.BuildRequested, rec recor
 	rec.Digest = res.Digest
 	log.Info().Str("digest", res.Digest).Dur("took", time.Since(start)).Msg("build succeeded")
 	return rec, nil
+}
+
+// checkout checks out what the build of e sees: its context, its
+// Dockerfile and the Dockerfile's own .dockerignore when Source checks out
+// paths, the whole commit otherwise.
+func (h *Handler) checkout(ctx context.Context, e *events.BuildRequested) (string, func(), error) {
+	ps, ok := h.Source.(PathSource)
+	if !ok {
+		return h.Source.Checkout(ctx, e.Repo, e.Commit)
+	}
+	dockerfile := path.Join(e.Service.Context, e.Service.Dockerfile)
+	return ps.CheckoutPaths(ctx, e.Repo, e.Commit, []string{e.Service.Context, dockerfile, dockerfile + ".dockerignore"})
 }
 
 // republish answers a redelivered request for a build that completed.
