@@ -31,19 +31,25 @@ func BenchmarkScale(b *testing.B) {
 		services[i] = fmt.Sprintf("svc%02d", i)
 	}
 	const step = "wc -c /app/index.txt"
+	workers := DefaultConfig().BuildWorkers // the number of cores
+	if v, err := strconv.Atoi(os.Getenv("SLIPWAY_BENCH_WORKERS")); err == nil && v > 0 {
+		workers = v
+	}
 	for range b.N {
+		// Every change below is unique to its repository (named for the
+		// run), so no solve is a hit in BuildKit's cache of an earlier run.
 		load0 := loadAvg()
-		coldSerial, cold, par := coldBuilds(b, services, step)
-		one := timeBuilt(b, par, "1 changed", map[string]string{"services/svc07/index.txt": "changed\n"})
+		coldSerial, cold, par := coldBuilds(b, services, workers, step)
+		one := timeBuilt(b, par, "1 changed", map[string]string{"services/svc07/index.txt": "changed in " + par.repo.FullName + "\n"})
 		docs := timeBuilt(b, par, "docs only", map[string]string{"docs/README.md": "docs\n"})
 
-		pair := newReuseRig(b, services[:2], runtime.NumCPU(), step)
+		pair := newReuseRig(b, services[:2], workers, step)
 		timeBuilt(b, pair, "2 services cold", nil)
-		oneOfTwo := timeBuilt(b, pair, "1 of 2 changed", map[string]string{"services/svc01/index.txt": "changed\n"})
+		oneOfTwo := timeBuilt(b, pair, "1 of 2 changed", map[string]string{"services/svc01/index.txt": "changed in " + pair.repo.FullName + "\n"})
 		hooks := webhookBurst(b, pair, 1000)
 
 		fmt.Printf("\n%d services, %d cores, push → commit built (no deploy)\n", n, runtime.NumCPU())
-		fmt.Printf("  %-46s %8s   %5.2f×  (solves %d)\n", "cold, -build-workers "+strconv.Itoa(runtime.NumCPU())+" vs -build-workers 1", cold.Round(time.Millisecond), ratio(cold, coldSerial), par.solves.started(0))
+		fmt.Printf("  %-46s %8s   %5.2f×  (solves %d)\n", "cold, -build-workers "+strconv.Itoa(workers)+" vs -build-workers 1", cold.Round(time.Millisecond), ratio(cold, coldSerial), par.solves.started(0))
 		fmt.Printf("  %-46s %8s   %5.2f×\n", "1 of "+strconv.Itoa(n)+" changed vs cold", one.Round(time.Millisecond), ratio(one, cold))
 		fmt.Printf("  %-46s %8s   %5.2f×\n", "docs only vs cold", docs.Round(time.Millisecond), ratio(docs, cold))
 		fmt.Printf("  %-46s %8s   %5.2f×\n", "1 of "+strconv.Itoa(n)+" changed vs 1 of 2 changed", one.Round(time.Millisecond), ratio(one, oneOfTwo))
@@ -62,27 +68,28 @@ func BenchmarkScale(b *testing.B) {
 }
 
 // coldBuilds times cold builds of services serially (-build-workers 1)
-// and in parallel (the default: the number of cores), each on a fresh
+// and with workers (the default, the number of cores, unless
+// SLIPWAY_BENCH_WORKERS says otherwise), each on a fresh
 // repository of its own content (nothing in BuildKit's cache), after a
 // cold build of the same size that is not counted (the first one of a run
 // is the slowest: base image, buildkitd's snapshots, the page cache), in
 // the order serial, parallel, parallel, serial: a load that grows or
 // shrinks during the run weighs on both alike. It returns the sums of each pair
 // and the first parallel rig.
-func coldBuilds(b *testing.B, services []string, step string) (serial, parallel time.Duration, first *reuseRig) {
+func coldBuilds(b *testing.B, services []string, workers int, step string) (serial, parallel time.Duration, first *reuseRig) {
 	b.Helper()
-	warm := newReuseRig(b, services, runtime.NumCPU(), step)
+	warm := newReuseRig(b, services, workers, step)
 	timeBuilt(b, warm, "warm-up (a cold build, not counted)", nil)
 	var rigs [4]time.Duration
-	for i, workers := range []int{1, runtime.NumCPU(), runtime.NumCPU(), 1} {
-		r := newReuseRig(b, services, workers, step)
-		rigs[i] = timeBuilt(b, r, fmt.Sprintf("cold #%d, -build-workers %d", i+1, workers), nil)
+	for i, w := range []int{1, workers, workers, 1} {
+		r := newReuseRig(b, services, w, step)
+		rigs[i] = timeBuilt(b, r, fmt.Sprintf("cold #%d, -build-workers %d", i+1, w), nil)
 		if i == 1 {
 			first = r
 		}
 	}
 	fmt.Printf("\ncold builds, in run order: -build-workers 1 %s, %d %s, %d %s, 1 %s\n", rigs[0].Round(time.Millisecond),
-		runtime.NumCPU(), rigs[1].Round(time.Millisecond), runtime.NumCPU(), rigs[2].Round(time.Millisecond), rigs[3].Round(time.Millisecond))
+		workers, rigs[1].Round(time.Millisecond), workers, rigs[2].Round(time.Millisecond), rigs[3].Round(time.Millisecond))
 	return (rigs[0] + rigs[3]) / 2, (rigs[1] + rigs[2]) / 2, first
 }
 
