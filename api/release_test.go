@@ -195,8 +195,22 @@ func TestReleaseByAPI(t *testing.T) {
 	if n := f.count(t, production) - deploys; n != 1 {
 		t.Fatalf("%d deploys of production requested, want 1", n)
 	}
-	ctx := context.Background()
-	m, err := natsstore.FindEvent(ctx, f.js, 0, res.Deploy)
+	ev := f.event(t, res.Deploy)
+	req, ok := ev.(*events.DeployRequested)
+	if !ok || req.Kind != events.KindRelease || req.Actor != "ops-ann" || req.Trigger != res.Request || req.Commit != releasable ||
+		req.Env != "production" || len(req.Images) != 1 || req.Images[0].Digest != "sha256:web-abcd" {
+		t.Fatalf("deploy request %+v, want a release of %s to production by ops-ann triggered by %s", ev, releasable, res.Request)
+	}
+	ev = f.event(t, res.Request)
+	if ask, ok := ev.(*events.ReleaseRequested); !ok || ask.Actor != "ops-ann" || ask.Reason != "ship the cart" || ask.Commit != releasable {
+		t.Fatalf("release request %+v, want ops-ann's with its reason", ev)
+	}
+}
+
+// event returns the stored event of id, decoded.
+func (f *fixture) event(t *testing.T, id string) events.Event {
+	t.Helper()
+	m, err := natsstore.FindEvent(context.Background(), f.js, 0, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,19 +218,5 @@ func TestReleaseByAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, ok := ev.(*events.DeployRequested)
-	if !ok || req.Kind != events.KindRelease || req.Actor != "ops-ann" || req.Trigger != res.Request || req.Commit != releasable ||
-		req.Env != "production" || len(req.Images) != 1 || req.Images[0].Digest != "sha256:web-abcd" {
-		t.Fatalf("deploy request %+v, want a release of %s to production by ops-ann triggered by %s", ev, releasable, res.Request)
-	}
-	m, err = natsstore.FindEvent(ctx, f.js, 0, res.Request)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev, err = m.Decode(); err != nil {
-		t.Fatal(err)
-	}
-	if ask, ok := ev.(*events.ReleaseRequested); !ok || ask.Actor != "ops-ann" || ask.Reason != "ship the cart" || ask.Commit != releasable {
-		t.Fatalf("release request %+v, want ops-ann's with its reason", ev)
-	}
+	return ev
 }
