@@ -42,7 +42,7 @@ func (t *Target) EnsureProxy(ctx context.Context, ref, socket, addr string) erro
 	if err != nil {
 		return events.Permanent(fmt.Errorf("host proxy image %q: %w", ref, err))
 	}
-	auth, sent, err := t.opts.Registry.auth(host)
+	auth, sent, err := t.opts.Registry.Auth(host)
 	if err != nil {
 		return err
 	}

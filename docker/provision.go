@@ -146,7 +146,7 @@ func (t *Target) pullTag(ctx context.Context, ref string) (string, error) {
 	if err != nil {
 		return "", events.Permanent(fmt.Errorf("image %q: %w", ref, err))
 	}
-	auth, sent, err := t.opts.Registry.auth(host)
+	auth, sent, err := t.opts.Registry.Auth(host)
 	if err != nil {
 		return "", err
 	}

@@ -52,7 +52,7 @@ func (t *Target) pull(ctx context.Context, ref, dgst string) (string, error) {
 		return pin, nil
 	}
 	host, _ := registry.Host(pin) // pinned parsed it
-	auth, sent, err := t.opts.Registry.auth(host)
+	auth, sent, err := t.opts.Registry.Auth(host)
 	if err != nil {
 		return "", err
 	}

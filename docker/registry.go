@@ -40,9 +40,11 @@ func (r Registry) pullRef(ref string) (string, error) {
 	return moved, nil
 }
 
-// auth is the X-Registry-Auth value for pulling from host ("" for none),
-// and whether there were credentials.
-func (r Registry) auth(host string) (string, bool, error) {
+// Auth is the X-Registry-Auth value for pulling from host ("" for none),
+// and whether there were credentials: what this package sends with a pull,
+// and the swarm target with a service (its nodes pull). The value holds
+// the secret: it goes in a header, never in a log or an error.
+func (r Registry) Auth(host string) (string, bool, error) {
 	cred, ok, err := r.Credentials.Lookup(host)
 	if err != nil {
 		return "", false, events.Permanent(err)

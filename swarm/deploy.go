@@ -116,7 +116,11 @@ func (t *Target) start(ctx context.Context, d deploy.Deployment, lives map[strin
 			if err != nil {
 				return steps, err
 			}
-			resp, err := t.cli.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{})
+			auth, err := t.registryAuth(spec)
+			if err != nil {
+				return steps, err
+			}
+			resp, err := t.cli.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{EncodedRegistryAuth: auth})
 			if err != nil {
 				return steps, t.managerError(ctx, "create service "+spec.Name, err)
 			}
@@ -165,7 +169,11 @@ func (t *Target) update(ctx context.Context, id, op string, change func(*swarm.S
 		return t.managerError(ctx, "inspect service "+id, err)
 	}
 	change(&s.Spec)
-	if _, err := t.cli.ServiceUpdate(ctx, id, s.Version, s.Spec, swarm.ServiceUpdateOptions{}); err != nil {
+	auth, err := t.registryAuth(s.Spec)
+	if err != nil {
+		return err
+	}
+	if _, err := t.cli.ServiceUpdate(ctx, id, s.Version, s.Spec, swarm.ServiceUpdateOptions{EncodedRegistryAuth: auth}); err != nil {
 		return t.managerError(ctx, op+" service "+s.Spec.Name, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target"
 )
@@ -71,7 +72,7 @@ func (t *Target) gate(ctx context.Context, st *step) error {
 				}
 				continue
 			case failed(task):
-				return t.unhealthy(ctx, st, task, nodes, taskReason(task))
+				return t.unhealthy(ctx, st, task, nodes, taskReason(task)+t.pullHint(st.img, task))
 			case task.DesiredState != swarm.TaskStateRunning:
 				continue
 			}
@@ -138,6 +139,24 @@ func taskReason(task swarm.Task) string {
 		reason += " (" + s.Err + ")"
 	}
 	return reason
+}
+
+// pullHint says, of a task rejected for want of its image, which registry
+// its node could not pull it from and whether the deployer had credentials
+// for it: Swarm reports every failed pull, refused or unreachable, as "No
+// such image". It is "" for any other task.
+func (t *Target) pullHint(img events.Image, task swarm.Task) string {
+	if task.Status.State != swarm.TaskStateRejected || !strings.Contains(task.Status.Err, "No such image") {
+		return ""
+	}
+	host, err := registry.Host(img.Ref)
+	if err != nil {
+		return ""
+	}
+	if _, ok, _ := t.opts.Docker.Registry.Credentials.Lookup(host); ok {
+		return ": its node could not pull it from " + host + " with the registry credentials configured for it"
+	}
+	return ": its node could not pull it from " + host + ", and no registry credentials are configured for it"
 }
 
 // probeOnce sends one GET to url through the manager and returns "" for a

@@ -10,10 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
 	"github.com/slipway-dev/slipway/docker"
 	"github.com/slipway-dev/slipway/events"
+	"github.com/slipway-dev/slipway/registry"
 	"github.com/slipway-dev/slipway/sshhost"
 	"github.com/slipway-dev/slipway/workflows/deploy"
 	"github.com/slipway-dev/slipway/workflows/target"
@@ -42,7 +44,9 @@ type Options struct {
 	// the log lines of a failure, the limits of every task, how long a
 	// replaced service keeps running after the new one is live
 	// (DrainDelay), and the tasks run on the manager; its Host and Dial
-	// are the Target's.
+	// are the Target's. Its Registry's Credentials for the host the nodes
+	// pull from (PullRegistry, or the image's own) go with every service
+	// created or updated, as the tasks' pulls do.
 	Docker docker.Options
 }
 
@@ -150,6 +154,27 @@ func (t *Target) pullImage(img events.Image) events.Image {
 		img.Ref = t.opts.PullRegistry + "/" + rest
 	}
 	return img
+}
+
+// registryAuth is the EncodedRegistryAuth of service spec: the credentials
+// the deployer has for the host its nodes pull its image from (pullImage
+// named it), "" for none. The manager keeps them with the service and
+// gives them to the node of each task, so no node needs a docker login of
+// its own. The value holds the secret: it goes in a header only.
+func (t *Target) registryAuth(spec swarm.ServiceSpec) (string, error) {
+	cs := spec.TaskTemplate.ContainerSpec
+	if cs == nil {
+		return "", nil
+	}
+	host, err := registry.Host(cs.Image)
+	if err != nil {
+		return "", events.Permanent(fmt.Errorf("service %s: %w", spec.Name, err))
+	}
+	auth, _, err := t.opts.Docker.Registry.Auth(host)
+	if err != nil {
+		return "", fmt.Errorf("service %s: %w", spec.Name, err)
+	}
+	return auth, nil
 }
 
 // pullDeployment returns d with its images named as the nodes pull them.

@@ -8,10 +8,12 @@
 // Contract:
 //
 //   - Addresses: host i (from 1) is 10.231.i.2 on its eth0, the root end of
-//     its veth 10.231.i.1; the registry forwarder is 10.231.255.1:5000; the
-//     Docker bridge inside host i is 10.231.(100+i).0/24. A host routes to
-//     the root end of its veth and to the forwarder only: it has no default
-//     route, so nothing beyond reaches it or is reached from it.
+//     its veth 10.231.i.1; the registry forwarder is 10.231.255.1:5000
+//     (MustForward adds others on that address, each dockerd's insecure
+//     registry); the Docker bridge inside host i is 10.231.(100+i).0/24. A
+//     host routes to the root end of its veth and to the forwarders only:
+//     it has no default route, so nothing beyond reaches it or is reached
+//     from it.
 //   - Each dockerd runs inside its namespace with its own data root, exec
 //     root, pidfile, socket, managed containerd and cgroup parent; its
 //     iptables rules live in the namespace's own tables, so the root

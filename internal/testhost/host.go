@@ -86,6 +86,8 @@ func (h *Host) startDockerd() error {
 		"-H", "unix://" + h.Socket,
 		"--bip", bridgeIP(h.Index),
 		"--insecure-registry", RegistryIP + ":5000",
+		// Any port of it: a test's own registry (MustForward).
+		"--insecure-registry", RegistryIP + "/32",
 		"--cgroup-parent", "/" + h.NS,
 		"--shutdown-timeout", "2",
 		"--log-level", "warn",

@@ -81,7 +81,7 @@ func (hs *Hosts) setUp(tb testing.TB, n int) error {
 	if err := addRegistryLink(); err != nil {
 		return err
 	}
-	if err := forward(tb, hs.Registry, hs.Upstream); err != nil {
+	if _, err := forward(tb, hs.Registry, hs.Upstream); err != nil {
 		return err
 	}
 	var known []string
@@ -114,12 +114,26 @@ func (hs *Hosts) PullRef(ref string) string {
 	return hs.Registry + strings.TrimPrefix(ref, hs.Upstream)
 }
 
+// MustForward forwards a free port of RegistryIP, which every host reaches,
+// to upstream (a registry of the test's own on loopback, such as a private
+// one) until the test ends, and returns that address. The hosts' dockerd
+// take every port of RegistryIP for an insecure registry: they pull over
+// TLS without verifying it (a CA of the test's) or over plain HTTP.
+func (hs *Hosts) MustForward(tb testing.TB, upstream string) string {
+	tb.Helper()
+	addr, err := forward(tb, RegistryIP+":0", upstream)
+	if err != nil {
+		tb.Fatalf("testhost: %v", err)
+	}
+	return addr
+}
+
 // forward accepts connections on addr and pipes each to upstream until the
-// test ends.
-func forward(tb testing.TB, addr, upstream string) error {
+// test ends; it returns the address it listens on.
+func forward(tb testing.TB, addr, upstream string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("registry forwarder: %w", err)
+		return "", fmt.Errorf("registry forwarder: %w", err)
 	}
 	tb.Cleanup(func() { _ = ln.Close() })
 	go func() {
@@ -131,7 +145,7 @@ func forward(tb testing.TB, addr, upstream string) error {
 			go pipe(c, upstream)
 		}
 	}()
-	return nil
+	return ln.Addr().String(), nil
 }
 
 // pipe copies between c and a new connection to upstream, both ways.

@@ -193,7 +193,8 @@ func dockerKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target
 
 // swarmKind makes a target of kind swarm: the services of a Docker Swarm
 // whose manager is reached over ssh:// (swarm), with the deployer's health
-// timeout and limits.
+// timeout, limits and registry credentials (dockerOptions: the swarm sends
+// them with its services).
 func swarmKind(_ context.Context, cfg *Config, spec target.Spec) (target.Target, error) {
 	opts, err := swarm.ParseSpec(spec.Endpoints, spec.Options)
 	if err != nil {
