@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/workflows/hosts"
 )
 
 // monoRepo is the generated monorepo's name, a second repository of the
@@ -213,7 +216,7 @@ func (r *rig) timePush(b *testing.B, ctx context.Context, s *sample.Sample, serv
 	if err != nil || code != 202 {
 		b.Fatalf("webhook of %s: %d %s %v", what, code, body, err)
 	}
-	live := r.stagingServing(b, ctx, s.Name, services, p.After, 15*time.Minute)
+	live, recorded, last := r.stagingServing(b, ctx, s.Name, services, p.After, 15*time.Minute)
 	end := time.Now()
 	times := r.phaseEnds(b, ctx, p.After)
 	t := pushTiming{what: what, sha: p.After, serving: end.Sub(start), containers: live}
@@ -232,10 +235,13 @@ func (r *rig) timePush(b *testing.B, ctx context.Context, s *sample.Sample, serv
 			fmt.Fprintf(&line, " %s -", ph.name)
 		}
 	}
-	fmt.Fprintf(&line, " serve %dms; total %dms", end.Sub(prev).Milliseconds(), t.serving.Milliseconds())
-	if d, ok := r.deployDuration(b, ctx, s.Name, p.After); ok {
-		fmt.Fprintf(&line, " (deploy as recorded %dms)", d.Milliseconds())
-	}
+	fmt.Fprintf(&line, " serve %dms (state found recorded after %dms, %s); total %dms", end.Sub(prev).Milliseconds(), recorded.Sub(prev).Milliseconds(), last, t.serving.Milliseconds())
+	// What the check itself costs, on an environment that serves: a
+	// floor under "serve" that is the benchmark's, not Slipway's.
+	check := time.Now()
+	r.stagingServing(b, ctx, s.Name, services, p.After, time.Minute)
+	fmt.Fprintf(&line, "\n        (one serving check %dms;%s;%s)", time.Since(check).Milliseconds(),
+		r.buildDetail(b, ctx, s.Name, p.After), r.deployDetail(b, ctx, s.Name, p.After, live))
 	t.phases = line.String()
 	b.Logf("%s: built %s, serving %s:%s", what, t.built.Round(time.Millisecond), t.serving.Round(time.Millisecond), t.phases)
 	return t
@@ -243,10 +249,12 @@ func (r *rig) timePush(b *testing.B, ctx context.Context, s *sample.Sample, serv
 
 // stagingServing waits until staging (r.stg) of repo serves sha: the
 // recorded state is sha, Docker's release record is sha with exactly
-// services running (waitEnvServing), and each service answers through the
-// proxy with the commit its live container was started at. It returns
-// the live containers by service.
-func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, services []string, sha string, within time.Duration) map[string]liveContainer {
+// services running (answersAll), and each service answers through the
+// proxy with the commit its live container was started at (the proxy may
+// answer from a replaced container for a moment: it is asked again). It
+// returns the live containers by service, when the state was found and
+// how the answers' last round went.
+func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, services []string, sha string, within time.Duration) (map[string]liveContainer, time.Time, string) {
 	b.Helper()
 	deadline := time.Now().Add(within)
 	envs, err := r.up.Conn().Envs(ctx)
@@ -254,6 +262,8 @@ func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, ser
 		b.Fatal(err)
 	}
 	for {
+		// Polled often: the state is one KV read, and the time it is
+		// found late is the benchmark's, not Slipway's.
 		st, ok, err := envs.Get(ctx, repo, r.stg)
 		if err == nil && ok && st.Commit == sha {
 			break
@@ -261,23 +271,114 @@ func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, ser
 		if time.Now().After(deadline) {
 			b.Fatalf("%s of %s: recorded state %+v (%v, %v), want commit %.12s", r.stg, repo, st, ok, err, sha)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
-	answers, err := waitEnvServing(ctx, &r.up.Config, repo, r.stg, sha, services, time.Until(deadline))
+	recorded := time.Now()
+	first := r.firstLook(b, ctx, repo, sha, services)
+	for round := 1; ; round++ {
+		asked := time.Now()
+		answers, err := answersAll(ctx, &r.up.Config, repo, r.stg, sha, services, time.Until(deadline))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Printed: where "serve" goes (a round past the first is an
+		// answer from a replaced container).
+		last := fmt.Sprintf("%s; round %d's answers %dms", first, round, time.Since(asked).Milliseconds())
+		live := liveContainers(b, ctx, repo, r.stg)
+		wrong := ""
+		for _, svc := range services {
+			c, ok := live[svc]
+			if want := svc + " " + c.commit; !ok || answers[svc] != want {
+				wrong = fmt.Sprintf("%s answers %q, want %q (live container found: %v)", svc, answers[svc], want, ok)
+				break
+			}
+		}
+		if wrong == "" {
+			return live, recorded, last
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s of %s at %.12s: %s", r.stg, repo, sha, wrong)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// answersAll is waitEnvServing with the services asked through the proxy
+// at once rather than one after the other: the proxy resolves a service
+// it has not routed to for a second (proxy.DefaultTTL) with a Docker
+// listing, and 50 of them in a row (7 ms each on the shared 2-core VM)
+// would count the benchmark's walk as Slipway's time.
+func answersAll(ctx context.Context, cfg *pipeline.Config, repo, env, sha string, services []string, timeout time.Duration) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tg, err := pipeline.NewTarget(cfg)
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
-	live := liveContainers(b, ctx, repo, r.stg)
-	for _, svc := range services {
-		c, ok := live[svc]
-		if !ok {
-			b.Fatalf("%s of %s: no live container of %s", r.stg, repo, svc)
+	defer func() { _ = tg.Close() }()
+	var last string
+	for {
+		rel, err := tg.Current(ctx, repo, env)
+		switch {
+		case err != nil:
+			last = err.Error()
+		case rel.Commit() != sha || !allRunning(rel, services):
+			last = fmt.Sprintf("commit %.12s, %d services", rel.Commit(), len(rel.Services))
+		default:
+			answers := make([]string, len(rel.Services))
+			errs := make([]error, len(rel.Services))
+			var wg sync.WaitGroup
+			for i, s := range rel.Services {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					host := hosts.DefaultHost(s.Name, env, hosts.Candidates(repo)[0], cfg.ProxyDomain)
+					answers[i], errs[i] = get(ctx, cfg.ProxyAddr, host)
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				last = err.Error()
+				break
+			}
+			out := map[string]string{}
+			for i, s := range rel.Services {
+				out[s.Name] = answers[i]
+			}
+			return out, nil
 		}
-		if want := svc + " " + c.commit; answers[svc] != want {
-			b.Fatalf("%s of %s: %s answers %q, want %q", r.stg, repo, svc, answers[svc], want)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s never ran %.12s (last: %s): %w", env, sha, last, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return live
+}
+
+// firstLook says what Docker showed of env the moment its state was found
+// recorded: whether its release record is sha and how many services
+// run (what waitEnvServing waits for before asking the proxy), and how
+// long the look took.
+func (r *rig) firstLook(tb testing.TB, ctx context.Context, repo, sha string, services []string) string {
+	tb.Helper()
+	start := time.Now()
+	tg, err := pipeline.NewTarget(&r.up.Config)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer func() { _ = tg.Close() }()
+	rel, err := tg.Current(ctx, repo, r.stg)
+	if err != nil {
+		return "first look: " + err.Error()
+	}
+	running := 0
+	for _, s := range rel.Services {
+		if s.Running {
+			running++
+		}
+	}
+	return fmt.Sprintf("first look (%dms): record at sha %v, %d of %d running, %d live", time.Since(start).Milliseconds(),
+		rel.Commit() == sha, running, len(services), len(rel.Services))
 }
 
 // liveContainers returns the running live container of every service of
@@ -375,16 +476,91 @@ func (r *rig) phaseEnds(tb testing.TB, ctx context.Context, sha string) map[stri
 	return out
 }
 
-// deployDuration is the staging deploy of sha in repo as the deployer
-// recorded it (DeploySucceeded.Duration: pull, start, health, swap, drain).
-func (r *rig) deployDuration(tb testing.TB, ctx context.Context, repo, sha string) (time.Duration, bool) {
+// buildDetail says how the builds of sha in repo went: how many solved,
+// were tagged from an earlier commit's image (reused) or existed, and when
+// their results came after the builds were requested (the plan's end).
+func (r *rig) buildDetail(tb testing.TB, ctx context.Context, repo, sha string) string {
 	tb.Helper()
-	for _, ev := range r.all(tb, ctx, events.EnvSubject(events.SubjectDeploySucceeded, repo, r.stg)) {
-		if d := ev.(*events.DeploySucceeded); d.Commit == sha {
-			return d.Duration, true
+	requested := r.phaseEnds(tb, ctx, sha)["plan"]
+	envs, err := natsjs.Events(ctx, r.up.Conn().JS, events.SubjectBuildSucceeded)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var solved, reused, cached int
+	var first, last time.Time
+	for _, env := range envs {
+		ev, err := env.Decode()
+		if err != nil {
+			continue
+		}
+		b := ev.(*events.BuildSucceeded)
+		if b.Commit != sha || b.Repo.FullName != repo {
+			continue
+		}
+		switch {
+		case b.Cached:
+			cached++
+		case b.ReusedFrom != "":
+			reused++
+		default:
+			solved++
+		}
+		if first.IsZero() || env.Time.Before(first) {
+			first = env.Time
+		}
+		if env.Time.After(last) {
+			last = env.Time
 		}
 	}
-	return 0, false
+	if first.IsZero() {
+		return " no build results"
+	}
+	return fmt.Sprintf(" builds: %d solved, %d reused, %d existed, results +%d..+%dms after requested",
+		solved, reused, cached, first.Sub(requested).Milliseconds(), last.Sub(requested).Milliseconds())
+}
+
+// deployDetail says where the staging deploy of sha in repo spent its time,
+// from Docker's record of the containers it created (those of live started
+// at sha): from the deploy's start to the first and last container
+// created (the pulls come before) and started, and the deploy as the
+// deployer recorded it (DeploySucceeded.Duration: pull, start, health,
+// swap, drain).
+func (r *rig) deployDetail(tb testing.TB, ctx context.Context, repo, sha string, live map[string]liveContainer) string {
+	tb.Helper()
+	var res *events.DeploySucceeded
+	for _, ev := range r.all(tb, ctx, events.EnvSubject(events.SubjectDeploySucceeded, repo, r.stg)) {
+		if d := ev.(*events.DeploySucceeded); d.Commit == sha {
+			res = d
+		}
+	}
+	if res == nil {
+		return " no deploy recorded"
+	}
+	cli := dockertest.MustDocker(tb)
+	var created, started []time.Duration
+	for _, c := range live {
+		if c.commit != sha {
+			continue
+		}
+		info, err := cli.ContainerInspect(ctx, c.id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if at, err := time.Parse(time.RFC3339Nano, info.Created); err == nil {
+			created = append(created, at.Sub(res.StartedAt))
+		}
+		if at, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil {
+			started = append(started, at.Sub(res.StartedAt))
+		}
+	}
+	out := fmt.Sprintf(" deploy recorded %dms, %d containers new", res.Duration.Milliseconds(), len(created))
+	if len(created) > 0 {
+		slices.Sort(created)
+		slices.Sort(started)
+		out += fmt.Sprintf(", created +%d..+%dms, started +%d..+%dms", created[0].Milliseconds(), created[len(created)-1].Milliseconds(),
+			started[0].Milliseconds(), started[len(started)-1].Milliseconds())
+	}
+	return out
 }
 
 // loadAvg is the machine's load average over the last minute.
