@@ -40,7 +40,8 @@ const monoRepo = "acme/mono"
 // nonce of the run: nothing of it is in BuildKit's cache), then a commit
 // changing one service's file, then a commit changing a docs file no
 // service sees; and, in the same Slipway, the sample's two services (web
-// and api, of the same template) with a commit changing web. It prints
+// and api, of the same template) with a commit changing web, their cold
+// push (not counted) first of all as the run's warm-up. It prints
 // each row as a ratio: 1 changed and docs only against the cold push's
 // commit built (the "cold build of all 50") and against its
 // staging serving, and 1 of 50 changed against 1 of 2 changed.
