@@ -57,7 +57,8 @@ type Handler struct {
 	// Logs, when set, records each build's progress (steps and output).
 	Logs Logs
 
-	stamps stamps
+	stamps  stamps
+	objects objectMemo
 }
 
 // record is what a completed build claim holds.

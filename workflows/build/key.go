@@ -60,16 +60,9 @@ const stampArg = "SLIPWAY_COMMIT"
 // fingerprint. Two commits with equal keys build the same image.
 func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (string, error) {
 	s := e.Service
-	dockerfile := path.Join(s.Context, s.Dockerfile)
-	trees := s.Inputs
-	if len(trees) == 0 {
-		trees = []string{s.Context}
-	}
-	// The Dockerfile frontend reads "<Dockerfile>.dockerignore", else the
-	// context's .dockerignore: those that exist are part of the key.
-	ignores := []string{dockerfile + ".dockerignore", path.Join(s.Context, ".dockerignore")}
-	paths := slices.Concat([]string{dockerfile}, ignores, trees)
-	ids, err := h.Objects.ObjectIDs(ctx, e.Repo, e.Commit, paths)
+	dockerfile, ignores, trees := keyParts(s)
+	paths := keyPaths(s)
+	ids, err := h.objectIDs(ctx, e, paths)
 	if err != nil {
 		return "", fmt.Errorf("build key of %s: %w", s.Name, err)
 	}
@@ -109,4 +102,37 @@ func (h *Handler) BuildKey(ctx context.Context, e *events.BuildRequested) (strin
 	b, _ := json.Marshal(in)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// keyParts returns what the key of service s covers: its Dockerfile, the
+// .dockerignore files the Dockerfile frontend may read ("<Dockerfile>.dockerignore",
+// else the context's; those that exist are part of the key) and the trees
+// it sees (its context, or its declared inputs).
+func keyParts(s events.ServiceSpec) (dockerfile string, ignores, trees []string) {
+	dockerfile = path.Join(s.Context, s.Dockerfile)
+	trees = s.Inputs
+	if len(trees) == 0 {
+		trees = []string{s.Context}
+	}
+	return dockerfile, []string{dockerfile + ".dockerignore", path.Join(s.Context, ".dockerignore")}, trees
+}
+
+// keyPaths returns keyParts as one list: the Dockerfile, the ignores, the
+// trees.
+func keyPaths(s events.ServiceSpec) []string {
+	dockerfile, ignores, trees := keyParts(s)
+	return slices.Concat([]string{dockerfile}, ignores, trees)
+}
+
+// objectIDs returns the ids of paths at e's commit: from the memo of the
+// commit's services when the Planner reads its slipway.yaml, else directly.
+func (h *Handler) objectIDs(ctx context.Context, e *events.BuildRequested, paths []string) ([]string, error) {
+	if h.Planner == nil {
+		return h.Objects.ObjectIDs(ctx, e.Repo, e.Commit, paths)
+	}
+	m, err := h.Planner.Manifest(ctx, e.Repo, e.Commit)
+	if err != nil {
+		return h.Objects.ObjectIDs(ctx, e.Repo, e.Commit, paths)
+	}
+	return h.objects.objectIDs(ctx, h.Objects, e, m.Services(), paths)
 }

@@ -147,3 +147,76 @@ func TestBuildKeyReadsADockerfileOnce(t *testing.T) {
 		t.Errorf("after the Dockerfile changed: read %d times in all, want 2", n)
 	}
 }
+
+// countingObjects counts the lookups of an Objects.
+type countingObjects struct {
+	build.Objects
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countingObjects) ObjectIDs(ctx context.Context, repo events.Repo, sha string, paths []string) ([]string, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Objects.ObjectIDs(ctx, repo, sha, paths)
+}
+
+// TestBuildKeysOfACommitLookUpOnce: the build keys of every service of a
+// commit, asked at once as a builder's handlers do, cost one lookup of git
+// objects (one git process), and are the keys computed one service at a
+// time without the memo.
+func TestBuildKeysOfACommitLookUpOnce(t *testing.T) {
+	repo := gittest.MustRepo(t)
+	m, err := gitmirror.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := "version: 1\nservices:\n"
+	for i := range 5 {
+		name := fmt.Sprintf("svc%d", i)
+		manifest += fmt.Sprintf("  - name: %s\n    context: services/%s\n    port: %d\n", name, name, 8080+i)
+		repo.WriteFile("services/"+name+"/Dockerfile", "FROM busybox\nCOPY . /app\n")
+		repo.WriteFile("services/"+name+"/index.txt", name)
+	}
+	repo.WriteFile("slipway.yaml", manifest)
+	sha := repo.Commit("five services")
+	src := repo.Events("acme/shop")
+	objs := &countingObjects{Objects: m}
+	memo := &build.Handler{Config: build.Config{Registry: "localhost:5000"}, Source: m, Objects: objs, Planner: &build.Planner{Source: m}}
+	direct := &build.Handler{Config: build.Config{Registry: "localhost:5000"}, Source: m, Objects: m}
+	spec, err := memo.Planner.Manifest(context.Background(), src, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := spec.Services()
+	keys := make([]string, len(services))
+	errs := make([]error, len(services))
+	var wg sync.WaitGroup
+	for i, s := range services {
+		wg.Go(func() {
+			keys[i], errs[i] = memo.BuildKey(context.Background(), &events.BuildRequested{Repo: src, Commit: sha, Branch: "main", Service: s})
+		})
+	}
+	wg.Wait()
+	if objs.calls != 1 {
+		t.Errorf("keys of %d services: %d lookups of git objects, want 1", len(services), objs.calls)
+	}
+	seen := map[string]bool{}
+	for i, s := range services {
+		if errs[i] != nil {
+			t.Fatalf("BuildKey(%s): %v", s.Name, errs[i])
+		}
+		want, err := direct.BuildKey(context.Background(), &events.BuildRequested{Repo: src, Commit: sha, Branch: "main", Service: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys[i] != want {
+			t.Errorf("%s: key %s with the memo, %s without", s.Name, keys[i], want)
+		}
+		if seen[keys[i]] {
+			t.Errorf("%s: key %s shared with another service", s.Name, keys[i])
+		}
+		seen[keys[i]] = true
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -18,6 +19,9 @@ import (
 type FileReader interface {
 	ReadFile(ctx context.Context, repo events.Repo, sha, path string) ([]byte, error)
 }
+
+// planWidth is how many build requests of a commit Plan publishes at once.
+const planWidth = 16
 
 // Planner is the one place builds are planned: a push to the default
 // branch (Handler.HandlePush), a push to another branch an environment
@@ -78,11 +82,27 @@ func (p *Planner) Plan(ctx context.Context, repo events.Repo, sha, branch string
 	if err != nil {
 		return err
 	}
-	for _, s := range m.Services() {
-		req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: branch, Service: s}
-		if _, err := p.Publisher.Publish(ctx, req); err != nil {
-			return fmt.Errorf("request build of %s: %w", s.Name, err)
-		}
+	// The requests are published planWidth at a time: each waits for the
+	// stream's acknowledgement, and one after another a commit of 50
+	// services spent 150 ms here. Their order does not matter (every
+	// request is idempotent and a commit completes in any order).
+	services := m.Services()
+	errs := make([]error, len(services))
+	slots := make(chan struct{}, planWidth)
+	var wg sync.WaitGroup
+	for i, s := range services {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			req := &events.BuildRequested{Repo: repo, Commit: sha, Branch: branch, Service: s}
+			if _, err := p.Publisher.Publish(ctx, req); err != nil {
+				errs[i] = fmt.Errorf("request build of %s: %w", s.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, c := range m.Checks() { // workflows/checks
 		if _, err := p.Publisher.Publish(ctx, &events.CheckRequested{Repo: repo, Commit: sha, Branch: branch, Check: c}); err != nil {
