@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -137,10 +138,17 @@ func (c *Config) proxies() bool {
 	return c.ProxyAddr != "" || c.HTTPS.Addr != ""
 }
 
+// flightsMu guards the first use of Config.flights: a running `slipway
+// up` and an operator's command in the same process (a test's NewTarget
+// of the live Config) may make its targets at once. A Config is copied by
+// value, so the lock cannot live in it.
+var flightsMu sync.Mutex
+
 // inFlight returns the counts of requests in flight the deployer's proxy
-// keeps and its Docker targets drain by, made on first use (set-up is
-// sequential).
+// keeps and its Docker targets drain by, made on first use.
 func (c *Config) inFlight() *proxy.Flights {
+	flightsMu.Lock()
+	defer flightsMu.Unlock()
 	if c.flights == nil {
 		c.flights = proxy.NewFlights()
 	}
