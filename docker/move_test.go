@@ -32,7 +32,7 @@ func (f *fixture) named(tb testing.TB, env string) map[string]container.Summary 
 }
 
 // created returns the create and start events of containers of the
-// fixture's repository since start.
+// fixture's environment (and of those named after it) since start.
 func (f *fixture) created(tb testing.TB, start time.Time) []string {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -48,7 +48,11 @@ func (f *fixture) created(tb testing.TB, start time.Time) []string {
 	for {
 		select {
 		case m := <-msgs:
-			if time.Unix(0, m.TimeNano).After(start) {
+			// Other packages' tests deploy the same repository at once:
+			// only the fixture's environment and those named after it
+			// (its canary's shadow) count.
+			env := m.Actor.Attributes[docker.LabelEnv]
+			if time.Unix(0, m.TimeNano).After(start) && (env == f.env || strings.HasPrefix(env, f.env+"--")) {
 				out = append(out, string(m.Action)+" "+m.Actor.Attributes["name"])
 			}
 		case err := <-errs:
