@@ -80,9 +80,6 @@ func (t *Target) liveRunning(ctx context.Context, repo, env string) (map[string]
 	key := events.EnvKey(repo, env)
 	r := &t.resolving
 	r.mu.Lock()
-	if r.envs == nil {
-		r.envs = map[string]*envLists{} // a Target not made by New (sshhost's)
-	}
 	e := r.envs[key]
 	if e == nil {
 		e = &envLists{}
