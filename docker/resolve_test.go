@@ -117,9 +117,9 @@ func TestResolveAllAfterPromotion(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			for ctx.Err() == nil { // load only: what these answer is not checked
-				_, _ = res.ResolveAll(ctx, f.repo, f.env, "api")
-				_, _ = res.ResolveAll(ctx, f.repo, f.env, "web")
+			for ctx.Err() == nil {
+				res.ResolveAll(ctx, f.repo, f.env, "api")
+				res.ResolveAll(ctx, f.repo, f.env, "web")
 			}
 		})
 	}
