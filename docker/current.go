@@ -9,6 +9,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/slipway-dev/slipway/workflows/deploy"
@@ -105,6 +106,26 @@ func summaryAddr(c container.Summary) string {
 		}
 	}
 	return ""
+}
+
+// ResolveAll returns the host:port of every running live replica of service
+// in env of repo, in replica order, for the proxy to spread requests over.
+// It wraps ErrNotLive when none runs.
+func (t *Target) ResolveAll(ctx context.Context, repo, env, service string) ([]string, error) {
+	cs, err := t.members(ctx, repo, env, false, filters.Arg("label", LabelService+"="+service), filters.Arg("status", "running"))
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", LiveName(repo, env, service), err)
+	}
+	var addrs []string
+	for _, c := range liveReplicas(cs)[service] {
+		if addr := summaryAddr(c); addr != "" {
+			addrs = append(addrs, addr)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("resolve %s: %w", LiveName(repo, env, service), ErrNotLive)
+	}
+	return addrs, nil
 }
 
 // publishedAddr returns where the host reaches the service port of c.

@@ -46,9 +46,7 @@
 //     <reason>; last log lines: ...", with " on <node>" for a node other
 //     than local.
 //     Resolve returns replica 0, ResolveAll every running replica, for the
-//     proxy to spread requests over. Concurrent ResolveAll calls of one
-//     environment share one list of its running containers, never one the
-//     daemon was asked for before the call began (resolve.go).
+//     proxy to spread requests over.
 //   - Deploy pulls by digest, never by tag, and starts every new container
 //     beside the running ones under a candidate name, one per replica. It
 //     switches names only when every candidate of every service answers its

@@ -39,19 +39,11 @@ type Target struct {
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex // one per environment of a repository
-
-	resolving resolving // ResolveAll's shared lists (resolve.go)
 }
 
 // New returns a Target talking to the daemon opts.Host names, or to the one
 // the environment names. It does not contact the daemon.
 func New(opts Options) (*Target, error) {
-	return newTarget(opts)
-}
-
-// newTarget is New with extra client options applied last (a test counts
-// the daemon's requests with one).
-func newTarget(opts Options, extra ...client.Opt) (*Target, error) {
 	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("validate docker options: %w", err)
@@ -60,12 +52,11 @@ func newTarget(opts Options, extra ...client.Opt) (*Target, error) {
 	if opts.Host != "" {
 		clientOpts = append(clientOpts, client.WithHost(opts.Host))
 	}
-	clientOpts = append(clientOpts, extra...)
 	cli, err := client.NewClientWithOpts(clientOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("create docker client: %w", err)
 	}
-	t := &Target{cli: cli, opts: opts, locks: map[string]*sync.Mutex{}, resolving: resolving{envs: map[string]*envLists{}}}
+	t := &Target{cli: cli, opts: opts, locks: map[string]*sync.Mutex{}}
 	t.probe = newProbeClient(t.Dial)
 	return t, nil
 }
