@@ -2,9 +2,7 @@ package docker_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,7 +136,7 @@ func mustCopy(t *testing.T, cli *client.Client, p *registrytest.Private, img doc
 	if err != nil {
 		t.Fatal(err)
 	}
-	dgst := pushedDigest(t, rc)
+	dgst := dockertest.PushedDigest(t, rc)
 	inspect, err := cli.ImageInspect(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
@@ -147,34 +145,6 @@ func mustCopy(t *testing.T, cli *client.Client, p *registrytest.Private, img doc
 		t.Fatal(err)
 	}
 	return dockertest.Image{Ref: ref, Digest: dgst}
-}
-
-func pushedDigest(t *testing.T, rc io.ReadCloser) string {
-	t.Helper()
-	defer rc.Close()
-	dec := json.NewDecoder(rc)
-	digest := ""
-	for {
-		var m struct {
-			Error string
-			Aux   struct{ Digest string }
-		}
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if m.Error != "" {
-			t.Fatalf("push: %s", m.Error)
-		}
-		if m.Aux.Digest != "" {
-			digest = m.Aux.Digest
-		}
-	}
-	if digest == "" {
-		t.Fatal("push: no digest")
-	}
-	return digest
 }
 
 // requireLiveFrom checks that the live web container runs the image pulled

@@ -3,9 +3,7 @@ package swarm_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -175,28 +173,7 @@ func mustCopy(t *testing.T, cli *client.Client, p *registrytest.Private, img doc
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
-	dgst := ""
-	for dec := json.NewDecoder(rc); ; {
-		var m struct {
-			Error string
-			Aux   struct{ Digest string }
-		}
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if m.Error != "" {
-			t.Fatalf("push %s: %s", ref, m.Error)
-		}
-		if m.Aux.Digest != "" {
-			dgst = m.Aux.Digest
-		}
-	}
-	if dgst == "" {
-		t.Fatalf("push %s: no digest", ref)
-	}
+	dgst := dockertest.PushedDigest(t, rc)
 	return dockertest.Image{Ref: ref, Digest: dgst}
 }
 

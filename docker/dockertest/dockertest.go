@@ -291,3 +291,33 @@ func seqOf(v *volume.Volume) int64 {
 	n, _ := strconv.ParseInt(v.Labels["slipway.seq"], 10, 64)
 	return n
 }
+
+// PushedDigest reads an image push's progress stream to its end (closing
+// it) and returns the digest the registry stored; a push error or no
+// digest fails tb.
+func PushedDigest(tb testing.TB, rc io.ReadCloser) string {
+	tb.Helper()
+	defer rc.Close()
+	digest := ""
+	for dec := json.NewDecoder(rc); ; {
+		var m struct {
+			Error string
+			Aux   struct{ Digest string }
+		}
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			tb.Fatal(err)
+		}
+		if m.Error != "" {
+			tb.Fatalf("push: %s", m.Error)
+		}
+		if m.Aux.Digest != "" {
+			digest = m.Aux.Digest
+		}
+	}
+	if digest == "" {
+		tb.Fatal("push: no digest")
+	}
+	return digest
+}
