@@ -63,7 +63,7 @@ func TestClient(t *testing.T) {
 
 // TestRetag tags an image's manifest by digest for another commit: the new
 // tag resolves to the same digest, and a manifest the registry no longer
-// has is build.ErrNoManifest.
+// has is build.ErrNoManifest, to Retag and to Present.
 func TestRetag(t *testing.T) {
 	cli := dockertest.MustDocker(t)
 	host := dockertest.MustRegistry(t)
@@ -74,6 +74,9 @@ func TestRetag(t *testing.T) {
 	c, err := registry.New(host, registry.Access{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := c.Present(ctx, repo, a.Digest); err != nil {
+		t.Fatalf("Present(%s): %v", a.Digest, err)
 	}
 	sha := dockertest.RandomCommit()
 	if err := c.Retag(ctx, repo, a.Digest, sha); err != nil {
@@ -87,5 +90,8 @@ func TestRetag(t *testing.T) {
 	}
 	if err := c.Retag(ctx, repo, a.Digest, dockertest.RandomCommit()); !errors.Is(err, build.ErrNoManifest) {
 		t.Errorf("Retag of a deleted manifest: %v, want build.ErrNoManifest", err)
+	}
+	if err := c.Present(ctx, repo, a.Digest); !errors.Is(err, build.ErrNoManifest) {
+		t.Errorf("Present of a deleted manifest: %v, want build.ErrNoManifest", err)
 	}
 }

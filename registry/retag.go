@@ -17,6 +17,21 @@ var _ build.Tagger = (*Client)(nil)
 // maxManifest bounds the manifest Retag copies.
 const maxManifest = 4 << 20
 
+// Present reports, with a HEAD of the manifest by digest, whether the
+// registry has the manifest digest of repository name: nil, or an error
+// wrapping build.ErrNoManifest and ErrNotFound.
+func (c *Client) Present(ctx context.Context, name, digest string) error {
+	resp, err := c.do(ctx, http.MethodHead, "/v2/"+name+"/manifests/"+digest, nil, accept())
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("manifest %s@%s: %w: %w", name, digest, build.ErrNoManifest, err)
+	}
+	if err != nil {
+		return fmt.Errorf("manifest %s@%s: %w", name, digest, err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
 // Retag tags the manifest digest of repository name as tag: one GET of the
 // manifest by digest and one PUT of the same bytes under the tag, so no
 // layer moves and the tag names exactly that digest (checked on both the

@@ -217,8 +217,7 @@ func (r *rig) timePush(b *testing.B, ctx context.Context, s *sample.Sample, serv
 	if err != nil || code != 202 {
 		b.Fatalf("webhook of %s: %d %s %v", what, code, body, err)
 	}
-	live, recorded, last := r.stagingServing(b, ctx, s.Name, services, p.After, 15*time.Minute)
-	end := time.Now()
+	live, recorded, end, last := r.stagingServing(b, ctx, s.Name, services, p.After, 15*time.Minute)
 	times := r.phaseEnds(b, ctx, p.After)
 	t := pushTiming{what: what, sha: p.After, serving: end.Sub(start), containers: live}
 	if at, ok := times["built"]; ok {
@@ -240,8 +239,8 @@ func (r *rig) timePush(b *testing.B, ctx context.Context, s *sample.Sample, serv
 	// What the check itself costs, on an environment that serves: a
 	// floor under "serve" that is the benchmark's, not Slipway's.
 	check := time.Now()
-	r.stagingServing(b, ctx, s.Name, services, p.After, time.Minute)
-	fmt.Fprintf(&line, "\n        (one serving check %dms;%s;%s)", time.Since(check).Milliseconds(),
+	_, _, answered, _ := r.stagingServing(b, ctx, s.Name, services, p.After, time.Minute)
+	fmt.Fprintf(&line, "\n        (one serving check %dms;%s;%s)", answered.Sub(check).Milliseconds(),
 		r.buildDetail(b, ctx, s.Name, p.After), r.deployDetail(b, ctx, s.Name, p.After, live))
 	t.phases = line.String()
 	b.Logf("%s: built %s, serving %s:%s", what, t.built.Round(time.Millisecond), t.serving.Round(time.Millisecond), t.phases)
@@ -253,15 +252,23 @@ func (r *rig) timePush(b *testing.B, ctx context.Context, s *sample.Sample, serv
 // services running (answersAll), and each service answers through the
 // proxy with the commit its live container was started at (the proxy may
 // answer from a replaced container for a moment: it is asked again). It
-// returns the live containers by service, when the state was found and
-// how the answers' last round went.
-func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, services []string, sha string, within time.Duration) (map[string]liveContainer, time.Time, string) {
+// returns the live containers by service, when the state was found, when
+// the round of answers that proved it serving ended (the time counted:
+// the live containers are listed after it, to check the answers), and how
+// that round went.
+func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, services []string, sha string, within time.Duration) (map[string]liveContainer, time.Time, time.Time, string) {
 	b.Helper()
 	deadline := time.Now().Add(within)
 	envs, err := r.up.Conn().Envs(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Made before the state is found, so that its making is not counted.
+	tg, err := pipeline.NewTarget(&r.up.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = tg.Close() }()
 	for {
 		// Polled often: the state is one KV read, and the time it is
 		// found late is the benchmark's, not Slipway's.
@@ -272,19 +279,19 @@ func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, ser
 		if time.Now().After(deadline) {
 			b.Fatalf("%s of %s: recorded state %+v (%v, %v), want commit %.12s", r.stg, repo, st, ok, err, sha)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	recorded := time.Now()
-	first := r.firstLook(b, ctx, repo, sha, services)
 	for round := 1; ; round++ {
 		asked := time.Now()
-		answers, err := answersAll(ctx, &r.up.Config, repo, r.stg, sha, services, time.Until(deadline))
+		answers, err := answersAll(ctx, tg, &r.up.Config, repo, r.stg, sha, services, time.Until(deadline))
 		if err != nil {
 			b.Fatal(err)
 		}
+		answered := time.Now()
 		// Printed: where "serve" goes (a round past the first is an
 		// answer from a replaced container).
-		last := fmt.Sprintf("%s; round %d's answers %dms", first, round, time.Since(asked).Milliseconds())
+		last := fmt.Sprintf("round %d's answers %dms", round, answered.Sub(asked).Milliseconds())
 		live := liveContainers(b, ctx, repo, r.stg)
 		wrong := ""
 		for _, svc := range services {
@@ -295,12 +302,12 @@ func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, ser
 			}
 		}
 		if wrong == "" {
-			return live, recorded, last
+			return live, recorded, answered, last
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("%s of %s at %.12s: %s", r.stg, repo, sha, wrong)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -308,15 +315,11 @@ func (r *rig) stagingServing(b *testing.B, ctx context.Context, repo string, ser
 // at once rather than one after the other: the proxy resolves a service
 // it has not routed to for a second (proxy.DefaultTTL) with a Docker
 // listing, and 50 of them in a row (7 ms each on the shared 2-core VM)
-// would count the benchmark's walk as Slipway's time.
-func answersAll(ctx context.Context, cfg *pipeline.Config, repo, env, sha string, services []string, timeout time.Duration) (map[string]string, error) {
+// would count the benchmark's walk as Slipway's time. tg reads Docker's
+// release record of env.
+func answersAll(ctx context.Context, tg *docker.Target, cfg *pipeline.Config, repo, env, sha string, services []string, timeout time.Duration) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tg, err := pipeline.NewTarget(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = tg.Close() }()
 	var last string
 	for {
 		rel, err := tg.Current(ctx, repo, env)
@@ -351,35 +354,9 @@ func answersAll(ctx context.Context, cfg *pipeline.Config, repo, env, sha string
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%s never ran %.12s (last: %s): %w", env, sha, last, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
-}
-
-// firstLook says what Docker showed of env the moment its state was found
-// recorded: whether its release record is sha and how many services
-// run (what waitEnvServing waits for before asking the proxy), and how
-// long the look took.
-func (r *rig) firstLook(tb testing.TB, ctx context.Context, repo, sha string, services []string) string {
-	tb.Helper()
-	start := time.Now()
-	tg, err := pipeline.NewTarget(&r.up.Config)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() { _ = tg.Close() }()
-	rel, err := tg.Current(ctx, repo, r.stg)
-	if err != nil {
-		return "first look: " + err.Error()
-	}
-	running := 0
-	for _, s := range rel.Services {
-		if s.Running {
-			running++
-		}
-	}
-	return fmt.Sprintf("first look (%dms): record at sha %v, %d of %d running, %d live", time.Since(start).Milliseconds(),
-		rel.Commit() == sha, running, len(services), len(rel.Services))
 }
 
 // liveContainers returns the running live container of every service of

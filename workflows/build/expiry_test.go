@@ -45,6 +45,15 @@ type tagger struct {
 	gone bool
 }
 
+func (g *tagger) Present(context.Context, string, string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gone {
+		return build.ErrNoManifest
+	}
+	return nil
+}
+
 func (g *tagger) Retag(_ context.Context, repo, digest, tag string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()

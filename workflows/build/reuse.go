@@ -14,8 +14,8 @@ import (
 // ErrNoOutput is returned by Outputs.Lookup for a build key never built.
 var ErrNoOutput = errors.New("no image built for this build key")
 
-// ErrNoManifest is returned by Tagger.Retag when the registry no longer has
-// the manifest (garbage-collected): the service is solved again.
+// ErrNoManifest is returned by Tagger.Present and Retag when the registry no
+// longer has the manifest (garbage-collected): the service is solved again.
 var ErrNoManifest = errors.New("manifest not in the registry")
 
 // Output is the image a build key produced.
@@ -37,15 +37,19 @@ type Outputs interface {
 // Tagger gives a manifest already in the registry one more tag
 // (registry.Client): a manifest PUT, no layer moves.
 type Tagger interface {
+	// Present returns nil when the registry has the manifest digest of
+	// repository name, an error wrapping ErrNoManifest when it does not.
+	Present(ctx context.Context, name, digest string) error
 	// Retag tags the manifest digest of repository name (the registry's
 	// path, "owner/repo/service") as tag. A manifest the registry no
 	// longer has is an error wrapping ErrNoManifest.
 	Retag(ctx context.Context, name, digest, tag string) error
 }
 
-// reuse tags the image an earlier commit built under the same build key
+// reuse takes the image an earlier commit built under the same build key
 // for this commit instead of solving, and reports whether it did. A key
-// never built, or whose manifest is gone, is not reused.
+// never built, or whose manifest is gone, is not reused. The image's tag for
+// this commit is put once the commit is built (TagReused).
 func (h *Handler) reuse(ctx context.Context, e *events.BuildRequested, rec *record) (bool, error) {
 	out, err := h.Outputs.Lookup(ctx, rec.Key)
 	if errors.Is(err, ErrNoOutput) {
@@ -57,14 +61,14 @@ func (h *Handler) reuse(ctx context.Context, e *events.BuildRequested, rec *reco
 	if out.Image != imageName(h.Config.Registry, e.Repo.FullName, e.Service.Name) {
 		return false, nil // another registry or name: the key covers it, but be sure
 	}
-	err = h.Tagger.Retag(ctx, repoPath(h.Config.Registry, out.Image), out.Digest, e.Commit)
+	err = h.Tagger.Present(ctx, repoPath(h.Config.Registry, out.Image), out.Digest)
 	if errors.Is(err, ErrNoManifest) {
 		zerolog.Ctx(ctx).Info().Str("service", e.Service.Name).Str("digest", out.Digest).
 			Msg("image of the build key is gone from the registry: building again")
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("tag %s for %s: %w", out.Digest, e.Commit, err)
+		return false, fmt.Errorf("look up %s for %s: %w", out.Digest, e.Commit, err)
 	}
 	rec.Digest, rec.ReusedFrom = out.Digest, out.Commit
 	zerolog.Ctx(ctx).Info().Str("repo", e.Repo.FullName).Str("sha", e.Commit).Str("service", e.Service.Name).

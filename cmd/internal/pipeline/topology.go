@@ -19,6 +19,7 @@ const (
 	ConsumerPush         = "builder-push"     // push received → plan the builds
 	ConsumerBuild        = "builder-build"    // build requested → one BuildKit solve
 	ConsumerBuilt        = "deployer-built"   // commit built → deploy requested
+	ConsumerTag          = "builder-tag"      // commit built → the tags of its reused images
 	ConsumerDeploy       = "deployer-deploy"  // deploy requested → target
 	ConsumerReleasePush  = "release-push"     // push to the default branch → deploy a changed pin
 	ConsumerReleasePR    = "release-pr"       // pull request → release plan
@@ -100,6 +101,17 @@ var consumers = []consumer{
 		route: func(h handlers) natsjs.Route {
 			return natsjs.Route{Consumer: ConsumerBuild, Handler: natsjs.Typed(track(h.builds, h.build.HandleBuild)),
 				Workers: buildHandlersPerSolve * h.cfg.BuildWorkers}
+		},
+	},
+	{
+		// The tags <service>:<sha> of the images a commit reused, put once
+		// it is built: its deploys pin digests and need none of them
+		// (build.Handler.TagReused).
+		Consumer: natsjs.Consumer{Name: ConsumerTag, Role: natsjs.RoleBuilder, DeliverNew: true, MaxAckPending: 64,
+			Description: "tags the images a built commit reused", Subjects: []string{events.SubjectCommitBuilt}},
+		part: partBuild,
+		route: func(h handlers) natsjs.Route {
+			return natsjs.Route{Consumer: ConsumerTag, Handler: natsjs.Typed(h.build.TagReused)}
 		},
 	},
 	{
