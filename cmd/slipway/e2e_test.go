@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/slipway-dev/slipway/docker/dockertest"
 	"github.com/slipway-dev/slipway/events"
 	"github.com/slipway-dev/slipway/events/natsjs"
+	"github.com/slipway-dev/slipway/internal/testport"
 )
 
 // TestEndToEnd carries commits of the sample monorepo from a real git
@@ -377,12 +377,8 @@ func (e *env) waitEvent(t testing.TB, ctx context.Context, subject, sha string) 
 	t.Fatalf("no %s event for %s", subject, sha[:12])
 }
 
+// freeAddr returns a loopback address nothing listens on (testport).
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return testport.Addr(t)
 }

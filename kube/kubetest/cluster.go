@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/slipway-dev/slipway/internal/testca"
+	"github.com/slipway-dev/slipway/internal/testport"
 )
 
 // Cluster is a running control plane: etcd, kube-apiserver and
@@ -83,7 +83,7 @@ func start(tb testing.TB, dir string) (c *Cluster, err error) {
 			c.stop()
 		}
 	}()
-	etcdURL, err := c.startEtcd(paths["etcd"])
+	etcdURL, err := c.startEtcd(tb, paths["etcd"])
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +96,8 @@ func start(tb testing.TB, dir string) (c *Cluster, err error) {
 	return c, nil
 }
 
-func (c *Cluster) startEtcd(bin string) (string, error) {
-	client, peer := freePort(), freePort()
+func (c *Cluster) startEtcd(tb testing.TB, bin string) (string, error) {
+	client, peer := freePort(tb), freePort(tb)
 	clientURL := "http://127.0.0.1:" + strconv.Itoa(client)
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(peer)
 	p, err := startProcess(c.dir, "etcd", bin,
@@ -119,7 +119,7 @@ func (c *Cluster) startAPIServer(tb testing.TB, bin, etcdURL string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	port := freePort()
+	port := freePort(tb)
 	c.server = "https://127.0.0.1:" + strconv.Itoa(port)
 	c.ca.IssueNow(tb, serverNames...).Write(tb, dir, "tls")
 	mustWrite(tb, filepath.Join(dir, "ca.crt"), c.ca.PEM)
@@ -245,13 +245,10 @@ func (c *Cluster) logTails() string {
 	return s
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
+// freePort returns a port of 127.0.0.1 nothing listens on (testport).
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	return testport.Port(tb)
 }
 
 func httpOK(ctx context.Context, hc *http.Client, url string) error {

@@ -15,7 +15,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/slipway-dev/slipway/buildkit/buildkittest"
+	"github.com/slipway-dev/slipway/internal/testport"
 )
 
 // Binary is the Distribution registry Debian's docker-registry package
@@ -156,13 +156,8 @@ func mustWrite(tb testing.TB, path, content string) {
 	}
 }
 
-// freeAddr returns a loopback address nothing listens on.
+// freeAddr returns a loopback address nothing listens on (testport).
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
+	return testport.Addr(tb)
 }

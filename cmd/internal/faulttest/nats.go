@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slipway-dev/slipway/internal/testport"
 )
 
 var (
@@ -125,13 +126,8 @@ func (n *NATS) WaitReady(tb testing.TB) {
 	tb.Fatalf("nats-server %s not ready after 30s:\n%s", n.Name, n.Tail(20))
 }
 
-// FreePort returns a TCP port of 127.0.0.1 nobody listens on.
+// FreePort returns a TCP port of 127.0.0.1 nobody listens on (testport).
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }() // only held to pick a free port
-	return ln.Addr().(*net.TCPAddr).Port
+	return testport.Port(tb)
 }
