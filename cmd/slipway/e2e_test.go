@@ -168,7 +168,7 @@ func startSlipwayWith(t testing.TB, ctx context.Context, configure func(*pipelin
 	if logs != nil {
 		out = io.MultiWriter(out, logs)
 	}
-	log := zerolog.New(out).Level(zerolog.InfoLevel)
+	log := testLogger(out)
 	ctx = log.WithContext(ctx)
 	up := &pipeline.Up{Config: cfg}
 	if err := up.Open(ctx); err != nil {
@@ -375,6 +375,16 @@ func (e *env) waitEvent(t testing.TB, ctx context.Context, subject, sha string) 
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("no %s event for %s", subject, sha[:12])
+}
+
+// testLogger logs to out at info level, or, when SLIPWAY_TEST_DEBUG is
+// set, at debug level with each line timed: where a benchmark's time goes.
+func testLogger(out io.Writer) zerolog.Logger {
+	if os.Getenv("SLIPWAY_TEST_DEBUG") == "" {
+		return zerolog.New(out).Level(zerolog.InfoLevel)
+	}
+	zerolog.TimeFieldFormat = "15:04:05.000000"
+	return zerolog.New(out).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 }
 
 // freeAddr returns a loopback address nothing listens on (testport).

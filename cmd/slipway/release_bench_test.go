@@ -20,7 +20,9 @@ import (
 // (measured) and forward again (not measured). first-ms is the initial
 // deploy of the first commit, into an empty environment (nothing to drain).
 // push-1of2-ms is the second commit's push until staging serves it: it
-// changes web only (api's image is reused).
+// changes web only, but the rig stamps each commit into both images (its
+// Dockerfiles use SLIPWAY_COMMIT), so both services are built and
+// replaced at every commit, and a rollback revives both.
 //
 //	go test -run '^$' -bench Rollback -benchtime 5x ./cmd/slipway
 func BenchmarkRollback(b *testing.B) {

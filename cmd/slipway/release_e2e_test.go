@@ -124,7 +124,7 @@ func startRigWith(t testing.TB, ctx context.Context, configure func(*pipeline.Co
 	if configure != nil {
 		configure(&cfg)
 	}
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	log := testLogger(zerolog.NewTestWriter(t))
 	ctx = log.WithContext(ctx)
 	up := &pipeline.Up{Config: cfg}
 	if err := up.Open(ctx); err != nil {
