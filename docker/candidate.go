@@ -29,7 +29,10 @@ type candidate struct {
 	// moved is set for a container of Deployment.From: a failed deploy
 	// leaves it where it was.
 	moved bool
-	addr  string // host:port, known once started
+	// revived is set for a retained container started again: it keeps the
+	// restart policy it had live (keepRunning has nothing to do).
+	revived bool
+	addr    string // host:port, known once started
 	// secrets are the secrets the container got, redacted from its output.
 	secrets []deploy.Secret
 }
@@ -95,11 +98,7 @@ func (t *Target) prepare(ctx context.Context, d deploy.Deployment, img events.Im
 	}
 	if retained := retainedFor(existing, d, img); retained != nil {
 		for _, c := range retained {
-			cand, err := t.revive(ctx, d, img, c)
-			if err != nil {
-				return cands, err
-			}
-			cands = append(cands, cand)
+			cands = append(cands, t.revive(ctx, img, deploy.ServiceSecrets(img.Service, d.Secrets), c))
 		}
 		return cands, nil
 	}
@@ -195,8 +194,9 @@ func (t *Target) start(ctx context.Context, c *candidate) error {
 
 // clearLeftovers handles what a crashed deploy left in an environment: a
 // running retired container whose replica has no live one is put back under
-// the live name; every other container that is not live is removed.
-func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summary) error {
+// the live name; every other container that is not live is removed. It
+// reports whether it renamed or removed any.
+func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summary) (changed bool, err error) {
 	live := map[string]bool{}
 	for _, c := range existing {
 		if liveOf(c) {
@@ -211,18 +211,19 @@ func (t *Target) clearLeftovers(ctx context.Context, existing []container.Summar
 		name := ReplicaName(repo, env, svc, i)
 		if !live[name] && c.State == "running" && c.Names[0] == "/"+RetiredName(repo, env, svc, i, c.ID) {
 			if err := t.rename(ctx, c.ID, name); err != nil {
-				return err
+				return changed, err
 			}
-			live[name] = true
+			changed, live[name] = true, true
 			zerolog.Ctx(ctx).Warn().Str("service", svc).Int("replica", i).Msg("restored a retired container left by a crashed deploy")
 			continue
 		}
 		if err := t.forceRemove(ctx, c.ID); err != nil {
-			return err
+			return changed, err
 		}
+		changed = true
 		zerolog.Ctx(ctx).Warn().Str("container", c.Names[0]).Msg("removed a container left by a crashed deploy")
 	}
-	return nil
+	return changed, nil
 }
 
 // rename gives container id a new name.

@@ -48,7 +48,8 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 		log.Info().Msg("deploy skipped: environment already runs this release")
 		return nil
 	}
-	if err := t.clearLeftovers(ctx, existing); err != nil {
+	cleared, err := t.clearLeftovers(ctx, existing)
+	if err != nil {
 		return err
 	}
 	var from []container.Summary
@@ -63,7 +64,11 @@ func (t *Target) Deploy(ctx context.Context, d deploy.Deployment) error {
 		return err
 	}
 	log.Debug().Dur("elapsed", time.Since(started)).Msg("candidates healthy")
-	if err := t.promoteAll(ctx, d, cands); err != nil {
+	listed := existing
+	if cleared {
+		listed = nil // renamed or removed since: promoteAll lists again
+	}
+	if err := t.promoteAll(ctx, d, cands, listed); err != nil {
 		return err
 	}
 	log.Info().Dur("duration", time.Since(started)).Int("services", len(d.Images)).Int("containers", len(cands)).Msg("deploy succeeded")

@@ -19,7 +19,7 @@ import (
 // fails, the candidates not promoted are removed and the services already
 // promoted stay promoted; the error is the first failure in the order of
 // cands.
-func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*candidate) error {
+func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*candidate, existing []container.Summary) error {
 	olds, errs := make([]string, len(cands)), make([]error, len(cands))
 	var wg sync.WaitGroup
 	for i, c := range cands {
@@ -43,7 +43,7 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 		t.disposeAll(ctx, d.Env, replaced)
 		return errs[i]
 	}
-	if err := t.recordLive(ctx, d); err != nil {
+	if err := t.recordLive(ctx, d, cands, existing); err != nil {
 		t.disposeAll(ctx, d.Env, replaced)
 		return err
 	}
@@ -57,11 +57,17 @@ func (t *Target) promoteAll(ctx context.Context, d deploy.Deployment, cands []*c
 }
 
 // recordLive records that env runs d.Commit in its live containers: those
-// just promoted and those kept because their service did not change.
-func (t *Target) recordLive(ctx context.Context, d deploy.Deployment) error {
-	cs, err := t.list(ctx, d.Repo, d.Env)
-	if err != nil {
-		return err
+// just promoted and those kept because their service did not change. With
+// nothing promoted (every service kept) they are the live ones of existing,
+// the deploy's own listing, when it is given: a deploy that restarts
+// nothing lists once.
+func (t *Target) recordLive(ctx context.Context, d deploy.Deployment, promoted []*candidate, existing []container.Summary) error {
+	cs := existing
+	if len(promoted) > 0 || existing == nil {
+		var err error
+		if cs, err = t.list(ctx, d.Repo, d.Env); err != nil {
+			return err
+		}
 	}
 	var ids []string
 	for _, c := range cs {
@@ -108,8 +114,11 @@ func (t *Target) promote(ctx context.Context, d deploy.Deployment, c *candidate)
 }
 
 // keepRunning gives a healthy candidate the restart policy of a live
-// container: unless-stopped.
+// container: unless-stopped. A revived one has it still.
 func (t *Target) keepRunning(ctx context.Context, c *candidate) error {
+	if c.revived {
+		return nil
+	}
 	_, err := t.cli.ContainerUpdate(ctx, c.id, container.UpdateConfig{
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 	})

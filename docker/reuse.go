@@ -88,20 +88,16 @@ func retainedFor(existing []container.Summary, d deploy.Deployment, img events.I
 }
 
 // revive makes the retained container c the candidate of replica i of img
-// again: without a restart policy, under its candidate name. It is started
-// with the other candidates.
-func (t *Target) revive(ctx context.Context, d deploy.Deployment, img events.Image, c container.Summary) (*candidate, error) {
-	_, err := t.cli.ContainerUpdate(ctx, c.ID, container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled}})
-	if err != nil {
-		return nil, daemonError("clear restart policy of "+nameOf(c), err)
-	}
-	i := replicaOf(c.Labels)
-	name := CandidateName(d.Repo, d.Env, img.Service.Name, i, d.Commit)
-	if err := t.rename(ctx, c.ID, name); err != nil {
-		return nil, err
-	}
-	zerolog.Ctx(ctx).Debug().Str("container", name).Str("from", nameOf(c)).Msg("retained container revived as a candidate")
-	return &candidate{spec: img.Service, replica: i, id: c.ID, name: name, secrets: deploy.ServiceSecrets(img.Service, d.Secrets)}, nil
+// again, as it is: under its retained name (not live, so no route leads to
+// it before it is promoted) and with the restart policy it had live. Nothing
+// is asked of the daemon before its start, which is most of a rollback: a
+// restart of a revived candidate during its health gate fails it as an
+// exit does (exitReason), and a deploy that crashes leaves it running under
+// a name that is not live, which the next deploy removes (clearLeftovers).
+// It is started with the other candidates.
+func (t *Target) revive(ctx context.Context, img events.Image, secrets []deploy.Secret, c container.Summary) *candidate {
+	zerolog.Ctx(ctx).Debug().Str("container", nameOf(c)).Msg("retained container revived as a candidate")
+	return &candidate{spec: img.Service, replica: replicaOf(c.Labels), id: c.ID, name: nameOf(c), revived: true, secrets: secrets}
 }
 
 // takeOver makes the live container c of d.From the candidate of its
