@@ -13,8 +13,10 @@ import (
 	"github.com/slipway-dev/slipway/workflows"
 )
 
-// tagWidth is how many tags of a commit TagReused puts at once.
-const tagWidth = 8
+// tagWidth is how many tags of a commit TagReused puts at once: a registry
+// writes manifests one after another (4 at once put 48 tags as fast as 48
+// did), and the tags run beside the commit's deploy.
+const tagWidth = 4
 
 // TagReused puts, once a commit is built, the tag <service>:<commit> of
 // every image its builds reused (reuse.go) instead of solving. The reuse
