@@ -187,6 +187,11 @@ func newReuseRig(t testing.TB, services []string, workers int, step string) *reu
 	done := make(chan error, 1)
 	go func() { done <- runBuilder(runCtx, &cfg, c, p) }()
 	t.Cleanup(func() {
+		// The tags of a commit's reused images are put after its
+		// commit-built event: let them finish before the builder stops
+		// (watermill-nats races when a message arrives as its subscriber
+		// closes).
+		r.waitTagged(t)
 		stop()
 		if err := <-done; err != nil && runCtx.Err() == nil {
 			t.Errorf("builder: %v", err)
@@ -304,6 +309,24 @@ func (r *reuseRig) record(t testing.TB, sha, service string) buildRecord {
 		t.Fatal(err)
 	}
 	return rec
+}
+
+// waitTagged waits, up to 30 seconds, until the builder-tag consumer has
+// handled every commit-built event.
+func (r *reuseRig) waitTagged(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		c, err := r.conn.JS.Consumer(ctx, natsjs.StreamName, ConsumerTag)
+		if err == nil {
+			if info, err := c.Info(ctx); err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("builder-tag still busy after 30s")
 }
 
 // taggedDigest waits, up to 30 seconds, until the registry's service:sha is
