@@ -17,19 +17,15 @@ var _ build.Tagger = (*Client)(nil)
 // maxManifest bounds the manifest Retag copies.
 const maxManifest = 4 << 20
 
-// Present reports, with a HEAD of the manifest by digest, whether the
-// registry has the manifest digest of repository name: nil, or an error
+// Present reports, with a HEAD of the manifest by digest (Digest), whether
+// the registry has the manifest digest of repository name: nil, or an error
 // wrapping build.ErrNoManifest and ErrNotFound.
 func (c *Client) Present(ctx context.Context, name, digest string) error {
-	resp, err := c.do(ctx, http.MethodHead, "/v2/"+name+"/manifests/"+digest, nil, accept())
+	_, err := c.Digest(ctx, name, digest)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("manifest %s@%s: %w: %w", name, digest, build.ErrNoManifest, err)
+		return fmt.Errorf("%w: %w", build.ErrNoManifest, err)
 	}
-	if err != nil {
-		return fmt.Errorf("manifest %s@%s: %w", name, digest, err)
-	}
-	resp.Body.Close()
-	return nil
+	return err
 }
 
 // Retag tags the manifest digest of repository name as tag: one GET of the
